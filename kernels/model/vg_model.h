@@ -1,0 +1,170 @@
+/* Vigil kernels: the model graph IR.
+ *
+ * An ONNX file becomes a VgModel: a list of values (the graph input, constants, node outputs) and a
+ * list of nodes in topological order. Every activation has batch 1. The graph input is [1, C, T]
+ * (1-D models) or [1, C, F, T] (2-D models): the LAST axis is time, and only time may change length
+ * between the exported model and the window Vigil runs it on.
+ *
+ * Memory layout of activations (the "column" layout every kernel uses):
+ * - a value whose last axis is time (a *time value*) is stored time-major: column t holds the
+ *   `width` = prod(dims[1 .. rank-2]) values of time t, in ONNX order ([c][f] for [1, C, F, T]);
+ * - any other value (a *plain value*: after global pooling, flatten, dense) is stored in ONNX order
+ *   without the batch axis.
+ * Time-major columns let the streaming engine append new columns to a history and let
+ * convolutions read them in place as GEMM operands.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef VG_MODEL_H
+#define VG_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vg_error.h"
+
+#define VG_MAX_RANK 6
+/* Limits that bound what a hostile file can make the loader allocate. */
+#define VG_MAX_NODES        4096
+#define VG_MAX_VALUES       16384
+#define VG_MAX_CONST_VALUES (1L << 28) /* floats in all constants together (1 GiB) */
+#define VG_MAX_DIM          (1L << 24)
+
+typedef enum {
+  VG_OP_CONV,
+  VG_OP_CONV_TRANSPOSE,
+  VG_OP_BATCH_NORM, /* left only where it could not be folded into a preceding conv */
+  VG_OP_RELU,
+  VG_OP_LEAKY_RELU,
+  VG_OP_SIGMOID,
+  VG_OP_TANH,
+  VG_OP_CLIP,
+  VG_OP_ELU,
+  VG_OP_ERF,
+  VG_OP_SOFTMAX,
+  VG_OP_MAX_POOL,
+  VG_OP_AVG_POOL,
+  VG_OP_GLOBAL_AVG_POOL,
+  VG_OP_GLOBAL_MAX_POOL,
+  VG_OP_PAD,     /* constant mode */
+  VG_OP_RESHAPE, /* Reshape, Flatten, Squeeze, Unsqueeze: a new shape for the same values */
+  VG_OP_GEMM,
+  VG_OP_MATMUL,
+  VG_OP_ADD,
+  VG_OP_SUB,
+  VG_OP_MUL,
+  VG_OP_DIV,
+  VG_OP_CONCAT,
+  VG_OP_IDENTITY, /* Identity and Dropout; the loader may bypass them instead */
+  VG_OP_COUNT
+} VgOpType;
+
+typedef struct {
+  int rank; /* ONNX rank, batch included */
+  int64_t dims[VG_MAX_RANK];
+} VgShape;
+
+typedef enum {
+  VG_VALUE_INPUT, /* the graph input */
+  VG_VALUE_CONST, /* initializer or Constant node output */
+  VG_VALUE_NODE,  /* output of a node */
+} VgValueKind;
+
+typedef struct {
+  char *name;
+  VgValueKind kind;
+  VgShape shape; /* constants: their shape. Input and node outputs: at the model's own input length
+                    (vg_model_infer_shapes gives them for any other length). */
+  float *data;   /* constants only: row-major ONNX order, owned by the model */
+  int producer;  /* node index for VG_VALUE_NODE, -1 otherwise */
+} VgValue;
+
+/* Sliding-window attributes of Conv, ConvTranspose, MaxPool, AveragePool (and the pads of Pad).
+ * Arrays follow ONNX's order of spatial axes: index n_spatial-1 is TIME, index 0 is F for 2-D. */
+typedef struct {
+  int n_spatial; /* 1 or 2 */
+  int kernel[2];
+  int stride[2];
+  int dilation[2];
+  int pad_begin[2];
+  int pad_end[2];
+  int output_padding[2]; /* ConvTranspose */
+  int group;             /* Conv, ConvTranspose */
+  int ceil_mode;         /* pools */
+  int count_include_pad; /* AveragePool */
+} VgWindow;
+
+typedef struct {
+  VgOpType op;
+  char *name; /* the ONNX node name (or "<op>#<index>" when it had none) */
+  int n_inputs;
+  int *inputs; /* value indices, in ONNX order (Conv: X, W[, B]; Gemm: A, B[, C]; ...) */
+  int output;  /* value index */
+  VgWindow win;
+  float alpha;                 /* LeakyRelu, Elu alpha; Gemm alpha */
+  float beta;                  /* Gemm beta */
+  int trans_a, trans_b;        /* Gemm */
+  float clip_min, clip_max;    /* Clip (-inf/+inf when absent) */
+  float pad_value;             /* Pad */
+  int axis;                    /* Softmax, Concat: normalised to [0, rank) */
+  float epsilon;               /* BatchNormalization */
+  void *packed;                /* owned by kernels/ops: GEMM-ready weights, prepared once */
+  void (*packed_free)(void *); /* how to free `packed` */
+} VgNode;
+
+typedef struct {
+  int n_values;
+  VgValue *values;
+  int n_nodes;
+  VgNode *nodes; /* topological order */
+  int input;     /* value index of the graph input */
+  int output;    /* value index of the graph output */
+  int64_t opset; /* default-domain opset version */
+} VgModel;
+
+/* ---- loading (kernels/model/vg_onnx.c) ---- */
+
+/* Reads an ONNX file. Unsupported ops are refused with the op, node and opset named; malformed
+ * files with what was wrong. BatchNormalization is folded into a preceding Conv/ConvTranspose when
+ * that conv's output feeds nothing else; Dropout and Identity are bypassed. */
+VgModel *vg_model_load_file(const char *path, VgError *err);
+VgModel *vg_model_load_buffer(const void *data, size_t size, VgError *err);
+void vg_model_free(VgModel *model);
+
+const char *vg_op_name(VgOpType op);
+
+/* ---- shapes along time (kernels/model/vg_shape.c) ---- */
+
+/* Shapes of every value when the input has `t_in` time steps. shapes[] has model->n_values entries.
+ * Fails (with the node named) when a window does not fit, e.g. a kernel longer than its input. */
+int vg_model_infer_shapes(const VgModel *model, int64_t t_in, VgShape *shapes, VgError *err);
+
+/* Whether a value of this model is a time value (its last axis follows the input's time axis).
+ * Constants and plain values are not. Independent of t_in. */
+int vg_model_is_time_value(const VgModel *model, int value);
+
+/* Floats per time column of a time value (prod of dims[1 .. rank-2]); 0 for plain values. */
+int64_t vg_shape_width(const VgShape *shape);
+int64_t vg_shape_count(const VgShape *shape);
+
+/* ---- time-axis behaviour of each node (kernels/model/vg_time.c) ----
+ *
+ * A node is *time-local* when its output is a time value and output column j depends only on a
+ * bounded range of input columns: conv, transposed conv, pooling along time, pad, pointwise and
+ * binary ops, concat over channels, column-local reshapes. The streaming engine runs those
+ * incrementally; everything after them (the head) runs per window. */
+int vg_node_is_time_local(const VgModel *model, const VgNode *node);
+
+/* Output length along time for an input of t_in columns (time-local nodes). */
+int64_t vg_node_time_out_len(const VgNode *node, int64_t t_in);
+
+/* Input columns [*first, *last] that output columns [j0, j1] read (window-relative; may extend
+ * below 0 or past the input's end, where the node sees its padding). For every input of a
+ * multi-input node the range is the same. */
+void vg_node_time_deps(const VgNode *node, int64_t j0, int64_t j1, int64_t *first, int64_t *last);
+
+/* The time scale of a time-local node as a fraction num/den: output column j advances by num/den
+ * columns per input column (stride s: 1/s; transposed stride s: s/1; otherwise 1/1). */
+void vg_node_time_scale(const VgNode *node, int64_t *num, int64_t *den);
+
+#endif

@@ -1,0 +1,57 @@
+/* Vigil kernels: the op kernels that run graph nodes.
+ *
+ * Time-local nodes (vg_node_is_time_local) compute a range of output columns from input columns
+ * held in VgSeq views; the window executor asks for all columns of a window, the streaming engine
+ * for the few new ones of each hop and for the bands near window edges. Head nodes compute whole
+ * plain values.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef VG_OPS_H
+#define VG_OPS_H
+
+#include "vg_model.h"
+
+/* A run of time columns of one time value (see vg_model.h for the column layout).
+ *
+ * Column j (window-relative) is stored at data + (j - first) * width for first <= j < first +
+ * count. [lo, hi) is the extent of the signal: a column outside it does not exist and reads as the
+ * node's padding (zero for Conv, ConvTranspose and Pad's pad_value; ignored by MaxPool; excluded or
+ * counted by AveragePool as count_include_pad says). For windowed inference lo = 0 and hi = the
+ * window's length at that layer; the streaming engine sets them to where the signal really starts
+ * and ends. A kernel may only read columns inside [first, first + count) or outside [lo, hi): the
+ * caller guarantees that every other column it needs is stored. */
+typedef struct {
+  float *data;
+  int64_t first;
+  int64_t count;
+  int64_t lo, hi;
+  int64_t width;
+} VgSeq;
+
+/* Prepares every node's packed data (GEMM-ready weights, folded constants). Called once after
+ * loading; idempotent. */
+int vg_ops_prepare(VgModel *model, VgError *err);
+
+/* Floats of scratch that vg_ops_forward_time needs to compute up to max_cols columns of this node,
+ * given the shapes of its inputs and output (shapes[] indexed by value, as vg_model_infer_shapes
+ * fills it). The caller allocates the maximum over all nodes once. */
+size_t vg_ops_scratch_floats(const VgModel *model, const VgNode *node, const VgShape *shapes,
+                             int64_t max_cols);
+
+/* Output columns [j0, j1) of a time-local node. in[i] views the node's i-th input if that input is
+ * a time value (NULL for constant inputs, which the kernel reads from the model); out must store
+ * columns [j0, j1). Returns VG_OK, or VG_ERR with a message (a bug or an unsupported layout). */
+int vg_ops_forward_time(const VgModel *model, const VgNode *node, const VgShape *shapes,
+                        const VgSeq *const *in, VgSeq *out, int64_t j0, int64_t j1, float *scratch);
+
+/* A head node on whole values. in[i] is the i-th input's data: a plain value in ONNX order, or for
+ * a time input (global pooling, flatten) its full window of columns, time-major, as VgSeq data with
+ * first = 0 and count = the value's length. */
+int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape *shapes,
+                         const float *const *in, float *out, float *scratch);
+
+/* OpenBLAS threads for every GEMM in the process. Set once, before running (default 1). */
+void vg_ops_set_threads(int threads);
+
+#endif
