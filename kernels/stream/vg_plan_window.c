@@ -1,0 +1,86 @@
+/* Planning for a window length: shapes at that window, and when the window cannot work, the list
+ * of windows that can (so the refusal tells the user what to choose).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vg_plan_priv.h"
+
+/* Windows tried when listing the valid ones: enough for every model Vigil targets. */
+#define VG_PLAN_SCAN_MAX 16384
+
+static int window_works(const VgModel *m, int64_t w, VgShape *shapes)
+{
+  VgError e;
+  if (vg_model_infer_shapes(m, w, shapes, &e) != VG_OK)
+    return 0;
+  for (int v = 0; v < m->n_values; v++) {
+    const VgShape *s = &shapes[v];
+    if (vg_model_is_time_value(m, v) && (s->rank < 1 || s->dims[s->rank - 1] < 1))
+      return 0;
+  }
+  return 1;
+}
+
+/* Appends "a-b" or "a" ranges of valid windows in [1, VG_PLAN_SCAN_MAX] to buf. */
+static void list_valid(const VgModel *m, VgShape *shapes, char *buf, size_t size)
+{
+  size_t used = 0;
+  int ranges = 0;
+  int64_t start = -1;
+  buf[0] = '\0';
+  for (int64_t w = 1; w <= VG_PLAN_SCAN_MAX + 1 && ranges < 8; w++) {
+    int ok = w <= VG_PLAN_SCAN_MAX && window_works(m, w, shapes);
+    if (ok && start < 0)
+      start = w;
+    if (!ok && start >= 0) {
+      int64_t end = w - 1;
+      int n;
+      if (end == VG_PLAN_SCAN_MAX)
+        n = snprintf(buf + used, size - used, "%s%lld or more", ranges ? ", " : "",
+                     (long long)start);
+      else if (end == start)
+        n = snprintf(buf + used, size - used, "%s%lld", ranges ? ", " : "", (long long)start);
+      else
+        n = snprintf(buf + used, size - used, "%s%lld-%lld", ranges ? ", " : "", (long long)start,
+                     (long long)end);
+      if (n < 0 || (size_t)n >= size - used)
+        return;
+      used += (size_t)n;
+      ranges++;
+      start = -1;
+    }
+  }
+  if (ranges == 0)
+    snprintf(buf, size, "none up to %d frames", VG_PLAN_SCAN_MAX);
+}
+
+VgPlan *vg_plan_create(const VgModel *m, int64_t window, int64_t hop, VgStreamMode mode,
+                       VgError *err)
+{
+  VgShape *shapes = calloc((size_t)m->n_values, sizeof(*shapes));
+  if (!shapes) {
+    vg_error_set(err, "out of memory planning the stream");
+    return NULL;
+  }
+  VgError why;
+  VgPlan *p = NULL;
+  if (window >= 1 && window <= VG_MAX_DIM &&
+      vg_model_infer_shapes(m, window, shapes, &why) == VG_OK)
+    p = vg_plan_from_shapes(m, shapes, window, hop, mode, &why);
+  else if (window < 1 || window > VG_MAX_DIM)
+    snprintf(why.msg, sizeof(why.msg), "out of range");
+  if (!p && strncmp(why.msg, "hop ", 4) == 0) {
+    vg_error_set(err, "%s", why.msg);
+  } else if (!p) {
+    char valid[256];
+    list_valid(m, shapes, valid, sizeof(valid));
+    vg_error_set(err, "window %lld does not work with this model (%s); valid windows: %s",
+                 (long long)window, why.msg, valid);
+  }
+  free(shapes);
+  return p;
+}

@@ -1,0 +1,160 @@
+/* Creating and destroying a VgStream: every buffer a hop uses is allocated here, once.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vg_stream_priv.h"
+
+static float *alloc_floats(int64_t n, VgError *err)
+{
+  size_t bytes;
+  if (n <= 0)
+    return NULL;
+  if (!vg_size_mul((size_t)n, sizeof(float), &bytes)) {
+    vg_error_set(err, "a buffer of %lld floats is too large", (long long)n);
+    return NULL;
+  }
+  float *p = calloc(1, bytes);
+  if (!p)
+    vg_error_set(err, "out of memory allocating %zu bytes of stream state", bytes);
+  return p;
+}
+
+/* Floats the band computation of output columns [j0, j1) gathers from the node's inputs. */
+static int64_t band_gather_floats(const VgStream *s, const VgNode *node, int64_t j0, int64_t j1)
+{
+  int64_t f, l, total = 0;
+  if (j1 <= j0)
+    return 0;
+  vg_node_time_deps(node, j0, j1 - 1, &f, &l);
+  for (int i = 0; i < node->n_inputs; i++) {
+    int u = node->inputs[i];
+    if (u < 0 || s->m->values[u].kind == VG_VALUE_CONST || !s->p->values[u].trunk)
+      continue;
+    const VgPlanValue *x = &s->p->values[u];
+    int64_t a = f < 0 ? 0 : f, b = l + 1 > x->len ? x->len : l + 1;
+    if (b > a)
+      total += (b - a) * x->width;
+  }
+  return total;
+}
+
+static int alloc_value(VgStream *s, int v, VgError *err)
+{
+  const VgPlanValue *x = &s->p->values[v];
+  VgValueState *st = &s->vs[v];
+  if (!x->trunk) {
+    if (s->m->values[v].kind == VG_VALUE_CONST)
+      return VG_OK;
+    st->plain = alloc_floats(vg_shape_count(&s->p->shapes[v]), err);
+    return st->plain ? VG_OK : VG_ERR;
+  }
+  if (x->band_left < x->len) {
+    st->hist = calloc((size_t)x->classes, sizeof(*st->hist));
+    if (!st->hist)
+      return vg_error_set(err, "out of memory allocating stream histories");
+    int64_t cap = 2 * x->hist_cols + 8;
+    for (int64_t q = 0; q < x->classes; q++)
+      if (vg_history_init(&st->hist[q], x->width, cap, err) != VG_OK)
+        return VG_ERR;
+  }
+  if (x->band_left > 0 && !(st->band_l = alloc_floats(x->band_left * x->width, err)))
+    return VG_ERR;
+  if (x->band_right > 0 && !(st->band_r = alloc_floats(x->band_right * x->width, err)))
+    return VG_ERR;
+  if (x->exported && !(st->win = alloc_floats(x->len * x->width, err)))
+    return VG_ERR;
+  return VG_OK;
+}
+
+static int alloc_scratch(VgStream *s, VgError *err)
+{
+  size_t scratch = 1;
+  int64_t gather = 1;
+  for (int n = 0; n < s->m->n_nodes; n++) {
+    const VgNode *node = &s->m->nodes[n];
+    const VgPlanValue *x = &s->p->values[node->output];
+    int64_t cols = x->trunk ? x->len : 1;
+    size_t need = vg_ops_scratch_floats(s->m, node, s->p->shapes, cols);
+    if (need > scratch)
+      scratch = need;
+    if (!x->trunk)
+      continue;
+    int64_t g = band_gather_floats(s, node, 0, x->band_left);
+    int64_t r = band_gather_floats(s, node, x->len - x->band_right, x->len);
+    if (g > gather)
+      gather = g;
+    if (r > gather)
+      gather = r;
+  }
+  if (!(s->scratch = alloc_floats((int64_t)scratch, err)))
+    return VG_ERR;
+  if (!(s->gather = alloc_floats(gather, err)))
+    return VG_ERR;
+  return VG_OK;
+}
+
+int vg_stream_alloc_state(VgStream *s, VgError *err)
+{
+  s->vs = calloc((size_t)s->m->n_values, sizeof(*s->vs));
+  if (!s->vs)
+    return vg_error_set(err, "out of memory allocating stream state");
+  for (int v = 0; v < s->m->n_values; v++)
+    if (alloc_value(s, v, err) != VG_OK)
+      return VG_ERR;
+  if (alloc_scratch(s, err) != VG_OK)
+    return VG_ERR;
+  s->out_values = vg_shape_count(&s->p->shapes[s->m->output]);
+  if (s->p->output_is_time && !(s->out = alloc_floats(s->out_values, err)))
+    return VG_ERR;
+  return VG_OK;
+}
+
+void vg_stream_free_state(VgStream *s)
+{
+  if (s->vs) {
+    for (int v = 0; v < s->m->n_values; v++) {
+      VgValueState *st = &s->vs[v];
+      if (st->hist)
+        for (int64_t q = 0; q < s->p->values[v].classes; q++)
+          vg_history_clear(&st->hist[q]);
+      free(st->hist);
+      free(st->band_l);
+      free(st->band_r);
+      free(st->win);
+      free(st->plain);
+    }
+    free(s->vs);
+  }
+  free(s->scratch);
+  free(s->gather);
+  free(s->out);
+}
+
+VgStream *vg_stream_create(VgModel *m, int64_t window, int64_t hop, VgStreamMode mode, VgError *err)
+{
+  VgStream *s = calloc(1, sizeof(*s));
+  if (!s) {
+    vg_error_set(err, "out of memory creating the stream");
+    return NULL;
+  }
+  s->m = m;
+  s->p = vg_plan_create(m, window, hop, mode, err);
+  if (!s->p || vg_stream_alloc_state(s, err) != VG_OK) {
+    vg_stream_destroy(s);
+    return NULL;
+  }
+  vg_stream_reset(s);
+  return s;
+}
+
+void vg_stream_destroy(VgStream *s)
+{
+  if (!s)
+    return;
+  if (s->p)
+    vg_stream_free_state(s);
+  vg_plan_free(s->p);
+  free(s);
+}

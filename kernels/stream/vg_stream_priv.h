@@ -1,0 +1,37 @@
+/* Internal to kernels/stream: the state of a VgStream.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef VG_STREAM_PRIV_H
+#define VG_STREAM_PRIV_H
+
+#include "vg_history.h"
+#include "vg_ops.h"
+#include "vg_plan_priv.h"
+
+/* Columns far outside any window: the extent of a stream that has no edge in sight. */
+#define VG_FAR (INT64_MAX / 4)
+
+typedef struct {
+  VgHistory *hist; /* [classes]: stream columns of each class (trunk values with an interior) */
+  float *band_l;   /* exact mode: columns [0, band_left) of the current window */
+  float *band_r;   /* exact mode: columns [len - band_right, len) */
+  float *win;      /* exported values: the whole window, time-major */
+  float *plain;    /* head values: the whole value, ONNX order */
+} VgValueState;
+
+struct VgStream {
+  VgModel *m;
+  VgPlan *p;
+  VgValueState *vs; /* [n_values] */
+  float *scratch;   /* vg_ops scratch, the largest any node needs */
+  float *gather;    /* band inputs assembled from bands and history */
+  float *out;       /* output in ONNX order (time outputs) */
+  int64_t out_values;
+  int64_t next; /* index of the next window to complete */
+};
+
+/* vg_stream_alloc.c */
+int vg_stream_alloc_state(VgStream *s, VgError *err);
+void vg_stream_free_state(VgStream *s);
+
+#endif
