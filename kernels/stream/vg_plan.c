@@ -167,7 +167,8 @@ double vg_plan_node_flops(const VgModel *m, const VgNode *node, const VgShape *s
   }
 }
 
-/* Which trunk values the window assembles: inputs of head nodes and the output. */
+/* Which trunk values the window assembles (inputs of head nodes and the output), and which the
+ * head only averages (GlobalAveragePool: a running sum of the stream plus the bands). */
 static void plan_exports(const VgModel *m, VgPlanValue *pv)
 {
   for (int n = 0; n < m->n_nodes; n++) {
@@ -176,12 +177,20 @@ static void plan_exports(const VgModel *m, VgPlanValue *pv)
       continue;
     for (int i = 0; i < node->n_inputs; i++) {
       int u = node->inputs[i];
-      if (u >= 0 && pv[u].trunk)
+      if (u < 0 || !pv[u].trunk)
+        continue;
+      if (node->op == VG_OP_GLOBAL_AVG_POOL && !pv[u].exported)
+        pv[u].summed = 1;
+      else {
         pv[u].exported = 1;
+        pv[u].summed = 0;
+      }
     }
   }
-  if (pv[m->output].trunk)
+  if (pv[m->output].trunk) {
     pv[m->output].exported = 1;
+    pv[m->output].summed = 0;
+  }
 }
 
 /* History per class, the bands and per-hop costs, once bands and classes are known. */
@@ -199,6 +208,8 @@ static void plan_costs(const VgModel *m, VgPlan *p)
     int64_t cap = x->hist_cols > 0 ? 2 * x->hist_cols + 8 : 0;
     int64_t cols = cap * x->classes + bands + (x->exported ? x->len : 0);
     x->state_bytes = cols * x->width * (int64_t)sizeof(float);
+    if (x->summed)
+      x->state_bytes += x->classes * x->width * (int64_t)sizeof(double);
     x->new_cols_per_hop = (double)(interior > 0 ? x->step : 0) + (double)bands;
     if (v == m->input)
       x->new_cols_per_hop = (double)p->hop;

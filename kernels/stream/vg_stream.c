@@ -82,13 +82,18 @@ static int advance(VgStream *s, const VgNode *node, int64_t k, VgError *err)
   int64_t off;
   VgHistory *h = class_history(s, v, k, &off);
   int64_t keep = off + x->band_left, target = off + x->len - x->band_right;
-  if (h->hi < keep)
+  int64_t q = k % x->classes;
+  int restarted = h->hi < keep;
+  vg_sum_before(s, v, q, h, keep);
+  if (restarted)
     vg_history_restart(h, keep); /* a hop longer than the interior: nothing carries over */
   else
     vg_history_trim(h, keep);
-  int64_t n = target - h->hi;
-  if (n <= 0)
+  int64_t old_hi = h->hi, n = target - h->hi;
+  if (n <= 0) {
+    vg_sum_after(s, v, q, h, old_hi, restarted);
     return VG_OK;
+  }
   VgSeq seqs[MAX_NODE_INPUTS];
   const VgSeq *in[MAX_NODE_INPUTS];
   for (int i = 0; i < node->n_inputs; i++) {
@@ -103,6 +108,7 @@ static int advance(VgStream *s, const VgNode *node, int64_t k, VgError *err)
   if (vg_ops_forward_time(s->m, node, s->p->shapes, in, &out, j0, j0 + n, s->scratch) != VG_OK)
     return vg_error_set(err, "computing stream columns failed");
   vg_history_commit(h, n);
+  vg_sum_after(s, v, q, h, old_hi, restarted);
   return VG_OK;
 }
 
@@ -138,9 +144,13 @@ static int band(VgStream *s, const VgNode *node, int64_t k, int64_t j0, int64_t 
   return VG_OK;
 }
 
-static int run_head_node(VgStream *s, const VgNode *node, VgError *err)
+static int run_head_node(VgStream *s, const VgNode *node, int64_t k, VgError *err)
 {
   const float *in[MAX_NODE_INPUTS];
+  if (node->op == VG_OP_GLOBAL_AVG_POOL && s->p->values[node->inputs[0]].summed) {
+    vg_sum_global_avg(s, node->inputs[0], k, s->vs[node->output].plain);
+    return VG_OK;
+  }
   for (int i = 0; i < node->n_inputs; i++) {
     int u = node->inputs[i];
     if (u < 0)
@@ -194,7 +204,7 @@ static int run_window(VgStream *s, int64_t k, VgError *err)
   }
   for (int n = 0; n < m->n_nodes; n++) {
     const VgNode *node = &m->nodes[n];
-    if (!s->p->values[node->output].trunk && run_head_node(s, node, err) != VG_OK)
+    if (!s->p->values[node->output].trunk && run_head_node(s, node, k, err) != VG_OK)
       return vg_error_prefix(err, "node '%s'", node->name);
   }
   if (s->p->output_is_time) {
@@ -241,8 +251,11 @@ void vg_stream_reset(VgStream *s)
     const VgPlanValue *x = &s->p->values[v];
     if (!x->trunk || !s->vs[v].hist)
       continue;
-    for (int64_t q = 0; q < x->classes; q++)
+    for (int64_t q = 0; q < x->classes; q++) {
       vg_history_restart(&s->vs[v].hist[q], v == m->input ? 0 : -VG_FAR);
+      if (s->vs[v].sum)
+        s->vs[v].sum[q].valid = 0;
+    }
   }
   s->next = 0;
 }

@@ -36,6 +36,7 @@ const char *vg_stream_mode_name(VgStreamMode mode);
 typedef struct {
   int trunk;     /* a time value computed incrementally (the graph input included) */
   int exported;  /* a trunk value whose whole window is assembled per hop (head input, output) */
+  int summed;    /* read only by GlobalAveragePool: kept as a running sum, never assembled */
   int64_t len;   /* columns in one window (trunk values) */
   int64_t width; /* floats per column */
   int64_t scale_num, scale_den;  /* columns of this value per input frame, reduced */

@@ -65,6 +65,14 @@ static int alloc_value(VgStream *s, int v, VgError *err)
     return VG_ERR;
   if (x->exported && !(st->win = alloc_floats(x->len * x->width, err)))
     return VG_ERR;
+  if (x->summed && x->band_left < x->len) {
+    st->sum = calloc((size_t)x->classes, sizeof(*st->sum));
+    if (!st->sum)
+      return vg_error_set(err, "out of memory allocating running sums");
+    for (int64_t q = 0; q < x->classes; q++)
+      if (!(st->sum[q].acc = calloc((size_t)x->width, sizeof(double))))
+        return vg_error_set(err, "out of memory allocating running sums");
+  }
   return VG_OK;
 }
 
@@ -106,6 +114,13 @@ int vg_stream_alloc_state(VgStream *s, VgError *err)
   if (alloc_scratch(s, err) != VG_OK)
     return VG_ERR;
   s->out_values = vg_shape_count(&s->p->shapes[s->m->output]);
+  int64_t widest = 1;
+  for (int v = 0; v < s->m->n_values; v++)
+    if (s->p->values[v].width > widest)
+      widest = s->p->values[v].width;
+  s->sum_scratch = calloc((size_t)widest, sizeof(double));
+  if (!s->sum_scratch)
+    return vg_error_set(err, "out of memory allocating stream state");
   if (s->p->output_is_time && !(s->out = alloc_floats(s->out_values, err)))
     return VG_ERR;
   return VG_OK;
@@ -120,6 +135,10 @@ void vg_stream_free_state(VgStream *s)
         for (int64_t q = 0; q < s->p->values[v].classes; q++)
           vg_history_clear(&st->hist[q]);
       free(st->hist);
+      if (st->sum)
+        for (int64_t q = 0; q < s->p->values[v].classes; q++)
+          free(st->sum[q].acc);
+      free(st->sum);
       free(st->band_l);
       free(st->band_r);
       free(st->win);
@@ -130,6 +149,7 @@ void vg_stream_free_state(VgStream *s)
   free(s->scratch);
   free(s->gather);
   free(s->out);
+  free(s->sum_scratch);
 }
 
 VgStream *vg_stream_create(VgModel *m, int64_t window, int64_t hop, VgStreamMode mode, VgError *err)

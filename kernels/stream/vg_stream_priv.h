@@ -11,27 +11,45 @@
 /* Columns far outside any window: the extent of a stream that has no edge in sight. */
 #define VG_FAR (INT64_MAX / 4)
 
+/* Running sum of the interior stream columns [lo, hi) of one class, per float of a column. */
 typedef struct {
-  VgHistory *hist; /* [classes]: stream columns of each class (trunk values with an interior) */
-  float *band_l;   /* exact mode: columns [0, band_left) of the current window */
-  float *band_r;   /* exact mode: columns [len - band_right, len) */
-  float *win;      /* exported values: the whole window, time-major */
-  float *plain;    /* head values: the whole value, ONNX order */
+  double *acc;
+  int64_t lo, hi;
+  int64_t updates; /* since the last exact re-sum */
+  int valid;
+} VgRunningSum;
+
+/* Hops between exact re-sums of a running sum: bounds the drift of add-and-subtract updates. */
+#define VG_RESUM_PERIOD 64
+
+typedef struct {
+  VgRunningSum *sum; /* [classes]: summed values */
+  VgHistory *hist;   /* [classes]: stream columns of each class (trunk values with an interior) */
+  float *band_l;     /* exact mode: columns [0, band_left) of the current window */
+  float *band_r;     /* exact mode: columns [len - band_right, len) */
+  float *win;        /* exported values: the whole window, time-major */
+  float *plain;      /* head values: the whole value, ONNX order */
 } VgValueState;
 
 struct VgStream {
   VgModel *m;
   VgPlan *p;
-  VgValueState *vs; /* [n_values] */
-  float *scratch;   /* vg_ops scratch, the largest any node needs */
-  float *gather;    /* band inputs assembled from bands and history */
-  float *out;       /* output in ONNX order (time outputs) */
+  VgValueState *vs;    /* [n_values] */
+  float *scratch;      /* vg_ops scratch, the largest any node needs */
+  float *gather;       /* band inputs assembled from bands and history */
+  float *out;          /* output in ONNX order (time outputs) */
+  double *sum_scratch; /* one column of doubles: GlobalAveragePool from running sums */
   int64_t out_values;
   int64_t next; /* index of the next window to complete */
 };
 
 /* vg_stream_alloc.c */
 int vg_stream_alloc_state(VgStream *s, VgError *err);
+
+/* vg_stream_sum.c: the running sums of summed values, and GlobalAveragePool from them. */
+void vg_sum_before(VgStream *s, int v, int64_t q, const VgHistory *h, int64_t keep);
+void vg_sum_after(VgStream *s, int v, int64_t q, const VgHistory *h, int64_t old_hi, int restarted);
+void vg_sum_global_avg(const VgStream *s, int v, int64_t k, float *out);
 void vg_stream_free_state(VgStream *s);
 
 #endif

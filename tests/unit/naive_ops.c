@@ -64,7 +64,7 @@ int vg_model_infer_shapes(const VgModel *m, int64_t t_in, VgShape *shapes, VgErr
       s.dims[1] = m->values[node->inputs[1]].shape.dims[0];
     else if (node->op == VG_OP_CONV_TRANSPOSE)
       s.dims[1] = m->values[node->inputs[1]].shape.dims[1];
-    s.dims[2] = vg_node_time_out_len(node, s.dims[2]);
+    s.dims[2] = node->op == VG_OP_GLOBAL_AVG_POOL ? 1 : vg_node_time_out_len(node, s.dims[2]);
     if (s.dims[2] < 1)
       return vg_error_set(err, "node %s: no output column", node->name);
     shapes[node->output] = s;
