@@ -17,6 +17,7 @@ static const struct {
   const char *usage;
 } commands[] = {
     {"info", vm_info, "info MODEL.onnx"},
+    {"plan", vm_plan, "plan MODEL.onnx [--window W] [--hop H] [--mode exact|signal|full]"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -1,0 +1,142 @@
+"""Models for the streaming engine's tests: time-axis combinations (stride, pooling, dilation,
+padding, transposed convolutions, residual adds, concatenations, Pad, heads) in 1-D and 2-D.
+
+Each entry builds a torch module and says the input shape; `export` writes the ONNX file.
+Run with Debian's /usr/bin/python3 (python3-torch, python3-onnx).
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Seq(nn.Sequential):
+    pass
+
+
+class Residual(nn.Module):
+    def __init__(self, c, k, d):
+        super().__init__()
+        self.a = nn.Conv1d(c, c, k, padding=(k - 1) * d // 2, dilation=d)
+        self.b = nn.Conv1d(c, c, 1)
+
+    def forward(self, x):
+        return x + self.b(torch.relu(self.a(x)))
+
+
+class Branches(nn.Module):
+    """Two branches of different receptive fields, concatenated over channels."""
+
+    def __init__(self, c, pad):
+        super().__init__()
+        self.a = nn.Conv1d(c, 3, 3, padding=1 if pad else 0)
+        self.b = nn.Conv1d(c, 2, 5, padding=2 if pad else 0)
+        self.pad = pad
+
+    def forward(self, x):
+        a = self.a(x)
+        b = self.b(x)
+        if not self.pad:
+            a = a[:, :, 1:-1]  # align valid outputs: not time-local in ONNX (Slice), so avoided
+        return torch.cat([a, b], 1)
+
+
+class _PadFn(torch.autograd.Function):
+    """F.pad exported as one ONNX Pad with constant pads (PyTorch 1.13 exports F.pad through
+    ConstantOfShape/Slice/Transpose, which Vigil does not load)."""
+
+    @staticmethod
+    def forward(ctx, x, begin, end, value):
+        return F.pad(x, (begin, end), value=value)
+
+    @staticmethod
+    def symbolic(g, x, begin, end, value):
+        pads = g.op("Constant", value_t=torch.tensor([0, 0, begin, 0, 0, end]))
+        return g.op("Pad", x, pads, g.op("Constant", value_t=torch.tensor(value)),
+                    mode_s="constant")
+
+
+class PadConv(nn.Module):
+    """Pad (2 before, 1 after, value 0.5) then a valid conv: the padding is a Pad node."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.c = nn.Conv1d(c, 4, 4)
+
+    def forward(self, x):
+        return torch.tanh(self.c(_PadFn.apply(x, 2, 1, 0.5)))
+
+
+class GapHead(nn.Module):
+    def __init__(self, trunk, c, n):
+        super().__init__()
+        self.trunk = trunk
+        self.fc = nn.Linear(c, n)
+
+    def forward(self, x):
+        y = self.trunk(x)
+        y = F.adaptive_avg_pool1d(y, 1) if y.dim() == 3 else F.adaptive_avg_pool2d(y, 1)
+        return self.fc(torch.flatten(y, 1))
+
+
+class FlatHead(nn.Module):
+    def __init__(self, trunk, n_in, n):
+        super().__init__()
+        self.trunk = trunk
+        self.fc = nn.Linear(n_in, n)
+
+    def forward(self, x):
+        return torch.softmax(self.fc(torch.flatten(self.trunk(x), 1)), 1)
+
+
+def skab_autoencoder(c=8):
+    """The SKAB autoencoder shape: two stride-2 convs, two stride-2 transposed convs (W = 60)."""
+    return Seq(nn.Conv1d(c, 16, 3, stride=2, padding=1), nn.ReLU(),
+               nn.Conv1d(16, 8, 3, stride=2, padding=1), nn.ReLU(),
+               nn.ConvTranspose1d(8, 16, 4, stride=2, padding=1), nn.ReLU(),
+               nn.ConvTranspose1d(16, c, 4, stride=2, padding=1))
+
+
+def models():
+    """(name, module, input shape [1, C, (F,) T], padded) for every test model."""
+    torch.manual_seed(1234)
+    bn = nn.BatchNorm1d(6)
+    bn.running_mean.uniform_(-0.5, 0.5)
+    bn.running_var.uniform_(0.5, 2.0)
+    return [
+        ("valid_chain", Seq(nn.Conv1d(3, 6, 3), nn.ReLU(), nn.Conv1d(6, 4, 5, dilation=2),
+                            nn.Sigmoid(), nn.Conv1d(4, 2, 1)), (1, 3, 40), False),
+        ("same_chain", Seq(nn.Conv1d(3, 6, 3, padding=1), bn, nn.ReLU(),
+                           nn.Conv1d(6, 5, 5, padding=4, dilation=2), nn.LeakyReLU(0.1),
+                           nn.Conv1d(5, 2, 3, padding=1)), (1, 3, 32), True),
+        ("strided_pool", Seq(nn.Conv1d(2, 6, 3, stride=2, padding=1), nn.ReLU(),
+                             nn.MaxPool1d(2), nn.Conv1d(6, 4, 3, padding=1), nn.ELU(),
+                             nn.AvgPool1d(3, stride=1, padding=1)), (1, 2, 48), True),
+        ("valid_strided", Seq(nn.Conv1d(2, 5, 4, stride=2), nn.ReLU(), nn.MaxPool1d(3, 3),
+                              nn.Conv1d(5, 3, 3)), (1, 2, 60), False),
+        ("skab_ae", skab_autoencoder(4), (1, 4, 60), True),
+        ("residual", Seq(nn.Conv1d(2, 4, 1), Residual(4, 3, 2), nn.ReLU(), Residual(4, 5, 1)),
+         (1, 2, 36), True),
+        ("branches", Seq(nn.Conv1d(2, 4, 3, padding=1), Branches(4, True)), (1, 2, 30), True),
+        ("pad_conv", PadConv(3), (1, 3, 25), True),
+        ("gap_head", GapHead(Seq(nn.Conv1d(3, 8, 5, padding=2), nn.ReLU(),
+                                 nn.Conv1d(8, 8, 3, stride=2, padding=1), nn.ReLU()), 8, 3),
+         (1, 3, 64), True),
+        ("flat_head", FlatHead(Seq(nn.Conv1d(2, 4, 3), nn.ReLU(), nn.MaxPool1d(2)), 4 * 15, 5),
+         (1, 2, 32), False),
+        ("conv2d", Seq(nn.Conv2d(2, 4, (3, 3), padding=(1, 1)), nn.ReLU(),
+                       nn.Conv2d(4, 3, (2, 3), stride=(1, 2), padding=(0, 1))), (1, 2, 5, 24),
+         True),
+        ("conv2d_valid", Seq(nn.Conv2d(1, 3, (3, 5)), nn.Tanh(), nn.MaxPool2d((1, 2)),
+                             nn.Conv2d(3, 2, (1, 3), dilation=(1, 2))), (1, 1, 4, 40), False),
+        ("convt_ceil", Seq(nn.Conv1d(2, 4, 3, stride=3), nn.ReLU(),
+                           nn.ConvTranspose1d(4, 3, 3, stride=3), nn.ReLU(),
+                           nn.MaxPool1d(2, ceil_mode=True)), (1, 2, 45), True),
+    ]
+
+
+def export(module, shape, path):
+    module.eval()
+    x = torch.randn(*shape)
+    with torch.no_grad():
+        torch.onnx.export(module, x, path, input_names=["x"], output_names=["y"],
+                          opset_version=13)

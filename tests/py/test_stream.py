@@ -1,0 +1,109 @@
+"""The streaming engine against PyTorch's windowed inference, window by window.
+
+For every model of streamzoo and several hops (1, the alignment A, a misaligned hop, H = W), a
+stream of many windows goes through tests/stream_check in each mode:
+- exact and full must equal PyTorch on every window: max |error| <= 1e-4 * max |reference| + 1e-5;
+- signal must equal them too when the plan says no trunk layer sees padding (and the plan must say
+  so exactly for the models built without padding); otherwise its NRMSE is printed;
+- a reset in the middle of a stream must restart it cleanly (outputs equal a fresh run).
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import torch
+
+import streamzoo
+from vigiltest import Checks, tool, tmpdir
+
+RTOL, ATOL = 1e-4, 1e-5
+
+
+def windowed(module, x, window, hop, n):
+    """PyTorch's output for windows 0..n-1 of x [1, C, (F,) T], flattened in ONNX order."""
+    outs = []
+    with torch.no_grad():
+        for k in range(n):
+            outs.append(module(x[..., k * hop:k * hop + window]).numpy().reshape(-1))
+    return np.stack(outs)
+
+
+def run(model, xfile, window, hop, mode, extra=()):
+    out = xfile + ".%s.%d.out" % (mode, hop)
+    r = subprocess.run([tool("stream_check"), model, xfile, out, "--window", str(window), "--hop",
+                        str(hop), "--mode", mode] + list(extra), capture_output=True, text=True)
+    if r.returncode != 0:
+        return None, r.stderr.strip()
+    info = dict(kv.split("=") for kv in r.stdout.split())
+    if xfile == "-":
+        return np.zeros(0, dtype=np.float32), info
+    return np.fromfile(out, dtype=np.float32), info
+
+
+def close(a, ref):
+    err = np.max(np.abs(a - ref)) if a.size else 0.0
+    return err <= RTOL * np.max(np.abs(ref)) + ATOL, err
+
+
+def main():
+    c = Checks("stream")
+    d = tmpdir()
+    worst = 0.0
+    nrmse = {}
+    for name, module, shape, padded in streamzoo.models():
+        path = os.path.join(d, name + ".onnx")
+        streamzoo.export(module, shape, path)
+        window = shape[-1]
+        probe, info = run(path, "-", window, 1, "exact")
+        if not c.check(info is not None and isinstance(info, dict), "%s: %s" % (name, info)):
+            continue
+        align, phases = int(info["align"]), int(info["phases"])
+        c.check(int(info["signal_is_exact"]) == (not padded),
+                "%s: plan says signal_is_exact=%s" % (name, info["signal_is_exact"]))
+        hops = sorted({1, min(align, window), min(align + 1, window), min(3, window), window})
+        for hop in hops:
+            n = max(8, 3 * phases + 3)
+            total = window + hop * (n - 1)
+            x = torch.randn(*shape[:-1], total)
+            xfile = os.path.join(d, "%s.%d.f32" % (name, hop))
+            xt = x[0].reshape(-1, total).T.contiguous().numpy()  # time-major frames
+            xt.astype(np.float32).tofile(xfile)
+            ref = windowed(module, x, window, hop, n)
+            outs = {}
+            for mode in ("exact", "full", "signal"):
+                y, msg = run(path, xfile, window, hop, mode)
+                if not c.check(y is not None, "%s hop %d %s: %s" % (name, hop, mode, msg)):
+                    continue
+                if not c.check(y.size == ref.size, "%s hop %d %s: %d values, expected %d" % (
+                        name, hop, mode, y.size, ref.size)):
+                    continue
+                y = y.reshape(ref.shape)
+                outs[mode] = y
+                if mode == "signal" and padded:
+                    rng = ref.max() - ref.min()
+                    nrmse.setdefault(name, []).append(
+                        float(np.sqrt(np.mean((y - ref) ** 2)) / (rng if rng > 0 else 1)))
+                    ok, err = close(y[0], ref[0])
+                    c.check(ok, "%s hop %d signal: first window differs by %g" % (name, hop, err))
+                    continue
+                for k in range(n):
+                    ok, err = close(y[k], ref[k])
+                    worst = max(worst, err / max(1e-12, np.max(np.abs(ref[k]))))
+                    if not c.check(ok, "%s hop %d %s: window %d differs by %g (max |ref| %g)" % (
+                            name, hop, mode, k, err, np.max(np.abs(ref[k])))):
+                        break
+            if hop == 1 and "exact" in outs:
+                y, msg = run(path, xfile, window, hop, "exact",
+                             ["--reset-after", str(window + 2 * phases + 1), "--chunk", "5"])
+                c.check(y is not None and np.array_equal(y.reshape(ref.shape), outs["exact"]),
+                        "%s: a reset does not restart the stream cleanly (%s)" % (name, msg))
+        print("%s: window %d, align %d, phases %d, hops %s" % (name, window, align, phases, hops))
+    print("worst relative error (exact, full, unpadded signal): %.3g" % worst)
+    for name, v in nrmse.items():
+        print("signal NRMSE %s: %s" % (name, " ".join("%.4f" % e for e in v)))
+    c.done()
+
+
+if __name__ == "__main__":
+    main()

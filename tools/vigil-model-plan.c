@@ -1,0 +1,120 @@
+/* `vigil-model plan MODEL.onnx [--window W] [--hop H] [--mode exact|signal|full]`: what the
+ * streaming engine keeps and computes per hop, layer by layer (docs/elements/streamcnn.md).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vg_stream.h"
+#include "vigil-model.h"
+
+static int parse_mode(const char *s, VgStreamMode *mode)
+{
+  for (int m = VG_STREAM_EXACT; m <= VG_STREAM_FULL; m++)
+    if (strcmp(s, vg_stream_mode_name((VgStreamMode)m)) == 0) {
+      *mode = (VgStreamMode)m;
+      return 1;
+    }
+  return 0;
+}
+
+static void print_value(const VgModel *m, const VgPlan *p, int v)
+{
+  const VgPlanValue *x = &p->values[v];
+  const VgValue *val = &m->values[v];
+  const char *op = val->producer >= 0 ? vg_op_name(m->nodes[val->producer].op) : "input";
+  char scale[32], bands[32];
+  snprintf(scale, sizeof(scale), "%lld/%lld", (long long)x->scale_num, (long long)x->scale_den);
+  if (x->band_left >= x->len && v != m->input)
+    snprintf(bands, sizeof(bands), "all");
+  else
+    snprintf(bands, sizeof(bands), "%lld+%lld", (long long)x->band_left, (long long)x->band_right);
+  printf("%-24.24s %-14.14s %6lld %6lld %7s %3lld %9s %8.1f %8lld %12.0f %12.0f %10lld\n",
+         val->name, op, (long long)x->len, (long long)x->width, scale, (long long)x->classes, bands,
+         x->new_cols_per_hop, (long long)(x->hist_cols * x->classes), x->flops_hop, x->flops_full,
+         (long long)x->state_bytes);
+}
+
+static void print_plan(const char *path, const VgModel *m, const VgPlan *p)
+{
+  printf("plan: %s  window %lld  hop %lld  mode %s\n", path, (long long)p->window,
+         (long long)p->hop, vg_stream_mode_name(p->mode));
+  printf("alignment %lld (hops that are multiples of it shift every layer by whole columns); "
+         "phases %lld\n",
+         (long long)p->align, (long long)p->phases);
+  printf("signal mode %s\n", p->signal_is_exact
+                                 ? "is exact for this model (no layer sees time padding)"
+                                 : "deviates near window edges (layers see time padding)");
+  printf("\ntrunk (computed incrementally; columns per hop include the recomputed edge bands):\n");
+  printf("%-24s %-14s %6s %6s %7s %3s %9s %8s %8s %12s %12s %10s\n", "value", "op", "cols", "width",
+         "scale", "cls", "bands", "new/hop", "history", "FLOPs/hop", "FLOPs/win", "state B");
+  for (int v = 0; v < m->n_values; v++)
+    if (p->values[v].trunk)
+      print_value(m, p, v);
+  printf("\nhead (computed per window):\n");
+  for (int n = 0; n < m->n_nodes; n++) {
+    const VgNode *node = &m->nodes[n];
+    const VgPlanValue *x = &p->values[node->output];
+    if (!x->trunk)
+      printf("%-24.24s %-14.14s %12.0f FLOPs %10lld state B\n", m->values[node->output].name,
+             vg_op_name(node->op), x->flops_full, (long long)x->state_bytes);
+  }
+  printf("\ntotal: %.0f FLOPs per hop, %.0f per full window: ratio full/hop %.2f "
+         "(ideal W/H %.2f)\n",
+         p->flops_hop, p->flops_full, p->flops_full / (p->flops_hop > 0 ? p->flops_hop : 1),
+         (double)p->window / (double)p->hop);
+  printf("state: %lld bytes (histories, bands, window buffers)\n", (long long)p->state_bytes);
+}
+
+int vm_plan(int argc, char **argv)
+{
+  const char *path = NULL;
+  long long window = 0, hop = 0;
+  VgStreamMode mode = VG_STREAM_EXACT;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--window") == 0 && i + 1 < argc)
+      window = atoll(argv[++i]);
+    else if (strcmp(argv[i], "--hop") == 0 && i + 1 < argc)
+      hop = atoll(argv[++i]);
+    else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) {
+      if (!parse_mode(argv[++i], &mode)) {
+        fprintf(stderr, "vigil-model plan: unknown mode '%s' (exact, signal or full)\n", argv[i]);
+        return 2;
+      }
+    } else if (!path && argv[i][0] != '-')
+      path = argv[i];
+    else {
+      fprintf(stderr, "usage: vigil-model plan MODEL.onnx [--window W] [--hop H] "
+                      "[--mode exact|signal|full]\n");
+      return 2;
+    }
+  }
+  if (!path) {
+    fprintf(stderr, "usage: vigil-model plan MODEL.onnx [--window W] [--hop H] "
+                    "[--mode exact|signal|full]\n");
+    return 2;
+  }
+  VgError err = {{0}};
+  VgModel *m = vg_model_load_file(path, &err);
+  if (!m) {
+    fprintf(stderr, "vigil-model plan: %s\n", err.msg);
+    return 1;
+  }
+  const VgShape *in = &m->values[m->input].shape;
+  if (window == 0)
+    window = in->dims[in->rank - 1];
+  if (hop == 0)
+    hop = window;
+  VgPlan *p = vg_plan_create(m, window, hop, mode, &err);
+  if (!p) {
+    fprintf(stderr, "vigil-model plan: %s: %s\n", path, err.msg);
+    vg_model_free(m);
+    return 1;
+  }
+  print_plan(path, m, p);
+  vg_plan_free(p);
+  vg_model_free(m);
+  return 0;
+}
