@@ -12,6 +12,7 @@ static gboolean plugin_init(GstPlugin *plugin)
 {
   gboolean ok = TRUE;
   (void)plugin;
+  ok |= GST_ELEMENT_REGISTER(streamcnn, plugin);
   return ok;
 }
 

@@ -1,0 +1,306 @@
+/* streamcnn: the model, the plan for the negotiated caps, and the data flow.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "gststreamcnn-priv.h"
+#include "vg_ops.h"
+
+#define GST_CAT_DEFAULT gst_stream_cnn_debug
+
+gboolean gst_stream_cnn_load(GstStreamCnn *self)
+{
+  VgError err = {{0}};
+  GST_OBJECT_LOCK(self);
+  gchar *path = g_strdup(self->model_path);
+  gint threads = self->threads;
+  GST_OBJECT_UNLOCK(self);
+  gst_stream_cnn_unload(self);
+  if (!path || !*path) {
+    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND,
+                      ("No model: set the 'model' property to an "
+                       "ONNX file."),
+                      (NULL));
+    g_free(path);
+    return FALSE;
+  }
+  if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("Model file '%s' does not exist.", path), (NULL));
+    g_free(path);
+    return FALSE;
+  }
+  vg_ops_set_threads(threads);
+  self->model = vg_model_load_file(path, &err);
+  if (self->model && vg_ops_prepare(self->model, &err) != VG_OK)
+    gst_stream_cnn_unload(self);
+  if (!self->model) {
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("Could not use model '%s': %s", path, err.msg),
+                      (NULL));
+    g_free(path);
+    return FALSE;
+  }
+  g_free(path);
+  return TRUE;
+}
+
+void gst_stream_cnn_unload(GstStreamCnn *self)
+{
+  vg_stream_destroy(self->stream);
+  self->stream = NULL;
+  vg_model_free(self->model);
+  self->model = NULL;
+  g_free(self->per_channel);
+  self->per_channel = NULL;
+}
+
+/* Input channels C and bins F (1 for 1-D models) the model takes. */
+static void model_input_dims(const VgModel *m, guint *channels, guint *bins, gint64 *length)
+{
+  const VgShape *s = &m->values[m->input].shape;
+  *channels = (guint)s->dims[1];
+  *bins = s->rank == 4 ? (guint)s->dims[2] : 1;
+  *length = s->dims[s->rank - 1];
+}
+
+static gboolean check_channels(GstStreamCnn *self, guint channels, guint bins)
+{
+  if (self->fmt.channels != channels) {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT,
+                      ("Channel mismatch: the model takes %u channels, the stream has %u.",
+                       channels, self->fmt.channels),
+                      ("insert audioconvert or choose the tensor columns to match"));
+    return FALSE;
+  }
+  if (self->fmt.inner != bins) {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT,
+                      ("Frame mismatch: the model takes frames of %u channels x %u values, the "
+                       "stream has %u x %u.",
+                       channels, bins, self->fmt.channels, self->fmt.inner),
+                      (NULL));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* The src tensors: the model's output without the batch axis (innermost first), or for
+ * reconstruction-error two tensors: the sum over channels [1], then the C per-channel errors. */
+static gboolean output_info(GstStreamCnn *self, GstStreamCnnOutput output, gint rate_n, gint rate_d)
+{
+  const VgShape *s = vg_stream_output_shape(self->stream);
+  vigil_tensors_info_init(&self->out_info, rate_n, rate_d);
+  if (output == GST_STREAM_CNN_OUTPUT_RECONSTRUCTION_ERROR) {
+    gint64 in_values = self->plan_window * (gint64)self->fmt.frame_values;
+    if (!vg_stream_plan(self->stream)->output_is_time ||
+        vg_stream_output_values(self->stream) != in_values) {
+      GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
+                        ("output=reconstruction-error needs an autoencoder whose output has the "
+                         "input's shape (%" G_GINT64_FORMAT " values per window); this model "
+                         "gives %" G_GINT64_FORMAT ".",
+                         in_values, vg_stream_output_values(self->stream)),
+                        ("use output=model"));
+      return FALSE;
+    }
+    guint one = 1, c = self->fmt.channels;
+    vigil_tensors_info_append(&self->out_info, 1, &one);
+    vigil_tensors_info_append(&self->out_info, 1, &c);
+    self->per_channel = g_new0(gfloat, c);
+    return TRUE;
+  }
+  guint dims[VIGIL_TENSOR_RANK_MAX], rank = 0;
+  for (int i = s->rank - 1; i >= 1 && rank < VIGIL_TENSOR_RANK_MAX; i--)
+    dims[rank++] = (guint)s->dims[i];
+  if (s->rank == 1)
+    dims[rank++] = (guint)s->dims[0];
+  vigil_tensors_info_append(&self->out_info, rank, dims);
+  return TRUE;
+}
+
+static gboolean plan_stream(GstStreamCnn *self, gint window, gint hop, VgStreamMode mode)
+{
+  VgError err = {{0}};
+  guint channels, bins;
+  gint64 length;
+  model_input_dims(self->model, &channels, &bins, &length);
+  self->plan_window = window > 0 ? window : length;
+  self->plan_hop = hop > 0 ? hop : MAX(1, self->plan_window / 4);
+  vg_stream_destroy(self->stream);
+  g_free(self->per_channel);
+  self->per_channel = NULL;
+  self->stream = vg_stream_create(self->model, self->plan_window, self->plan_hop, mode, &err);
+  if (!self->stream) {
+    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
+                      ("Cannot stream the model with window %" G_GINT64_FORMAT
+                       " and hop %" G_GINT64_FORMAT ": %s",
+                       self->plan_window, self->plan_hop, err.msg),
+                      (NULL));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean gst_stream_cnn_setup(GstStreamCnn *self, GstCaps *caps)
+{
+  GError *error = NULL;
+  if (!self->model)
+    return FALSE;
+  if (!vigil_frame_format_from_caps(caps, &self->fmt, &error)) {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("%s", error->message), (NULL));
+    g_error_free(error);
+    return FALSE;
+  }
+  guint channels, bins;
+  gint64 length;
+  model_input_dims(self->model, &channels, &bins, &length);
+  GST_OBJECT_LOCK(self);
+  gint window = self->window, hop = self->hop;
+  VgStreamMode mode = self->mode;
+  GstStreamCnnOutput output = self->output;
+  GST_OBJECT_UNLOCK(self);
+  if (!check_channels(self, channels, bins) || !plan_stream(self, window, hop, mode))
+    return FALSE;
+  gint rate_n = 0, rate_d = 1;
+  if (self->fmt.rate_n > 0)
+    gst_util_fraction_multiply(self->fmt.rate_n, self->fmt.rate_d, 1, (gint)self->plan_hop, &rate_n,
+                               &rate_d);
+  if (!output_info(self, output, rate_n, rate_d))
+    return FALSE;
+  gst_stream_cnn_restart(self);
+  GstCaps *out = vigil_tensors_info_to_caps(&self->out_info);
+  GST_INFO_OBJECT(self,
+                  "window %" G_GINT64_FORMAT " hop %" G_GINT64_FORMAT ", output %" GST_PTR_FORMAT,
+                  self->plan_window, self->plan_hop, out);
+  gboolean ok = gst_pad_push_event(self->srcpad, gst_event_new_caps(out));
+  gst_caps_unref(out);
+  return ok;
+}
+
+void gst_stream_cnn_restart(GstStreamCnn *self)
+{
+  if (self->stream)
+    vg_stream_reset(self->stream);
+  self->frames = 0;
+  self->base_ts = GST_CLOCK_TIME_NONE;
+  self->discont = TRUE;
+}
+
+/* Time of frame i (counted since the last reset). */
+static GstClockTime frame_time(GstStreamCnn *self, guint64 i)
+{
+  if (self->fmt.rate_n > 0 && GST_CLOCK_TIME_IS_VALID(self->base_ts))
+    return self->base_ts + vigil_frame_format_duration(&self->fmt, i);
+  if (!GST_CLOCK_TIME_IS_VALID(self->buf_pts))
+    return GST_CLOCK_TIME_NONE;
+  guint64 d = GST_CLOCK_TIME_IS_VALID(self->buf_dur) ? self->buf_dur : 0;
+  return self->buf_pts + (i - self->buf_first) * d;
+}
+
+static int write_output(GstStreamCnn *self, GstBuffer *buf, const float *out, const float *in)
+{
+  VigilTensorsMap map;
+  GError *error = NULL;
+  if (!vigil_tensors_map(buf, &self->out_info, GST_MAP_WRITE, &map, &error)) {
+    GST_ELEMENT_ERROR(self, CORE, FAILED, ("%s", error->message), (NULL));
+    g_error_free(error);
+    return VG_ERR;
+  }
+  if (self->out_info.num_tensors == 2) {
+    int squared = self->metric == GST_STREAM_CNN_METRIC_MSE;
+    map.data[0][0] = (gfloat)vg_recon_error(in, out, self->fmt.channels, self->fmt.inner,
+                                            self->plan_window, squared, map.data[1]);
+  } else {
+    memcpy(map.data[0], out, (gsize)vg_stream_output_values(self->stream) * sizeof(gfloat));
+  }
+  vigil_tensors_unmap(&map);
+  return VG_OK;
+}
+
+/* One window is complete: stamp it with its end and push it. */
+static int on_window(void *user, int64_t k, const float *out, const float *in)
+{
+  GstStreamCnn *self = user;
+  gint64 now = g_get_monotonic_time();
+  GST_OBJECT_LOCK(self);
+  self->windows_computed++;
+  self->compute_ns += (guint64)(now - self->mark_ns) * 1000;
+  GST_OBJECT_UNLOCK(self);
+  GstBuffer *buf = vigil_tensors_buffer_new(&self->out_info, 1);
+  if (!buf || write_output(self, buf, out, in) != VG_OK) {
+    if (buf)
+      gst_buffer_unref(buf);
+    self->flow = GST_FLOW_ERROR;
+    return VG_ERR;
+  }
+  guint64 end = (guint64)k * (guint64)self->plan_hop + (guint64)self->plan_window;
+  GstClockTime t_end = frame_time(self, end);
+  GstClockTime t_start = frame_time(self, end - (guint64)self->plan_hop);
+  GST_BUFFER_PTS(buf) = t_end;
+  GST_BUFFER_DURATION(buf) = GST_CLOCK_TIME_IS_VALID(t_end) && GST_CLOCK_TIME_IS_VALID(t_start)
+                                 ? t_end - t_start
+                                 : GST_CLOCK_TIME_NONE;
+  GST_BUFFER_OFFSET(buf) = (guint64)k;
+  if (self->discont) {
+    GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
+    self->discont = FALSE;
+  }
+  self->flow = gst_pad_push(self->srcpad, buf);
+  self->mark_ns = g_get_monotonic_time();
+  return self->flow == GST_FLOW_OK ? VG_OK : VG_ERR;
+}
+
+/* A DISCONT buffer, or a timestamp more than half a frame away from where the stream is, starts
+ * the stream again: the window refills from this buffer. */
+static void check_continuity(GstStreamCnn *self, GstBuffer *buf)
+{
+  GstClockTime pts = GST_BUFFER_PTS(buf);
+  gboolean restart = GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DISCONT) && self->frames > 0;
+  if (!restart && self->fmt.rate_n > 0 && GST_CLOCK_TIME_IS_VALID(pts) &&
+      GST_CLOCK_TIME_IS_VALID(self->base_ts)) {
+    GstClockTime expected = frame_time(self, self->frames);
+    GstClockTime tol = vigil_frame_format_duration(&self->fmt, 1) / 2;
+    restart = pts + tol < expected || pts > expected + tol;
+  }
+  if (restart) {
+    GST_DEBUG_OBJECT(self, "discontinuity at %" GST_TIME_FORMAT ": refilling the window",
+                     GST_TIME_ARGS(pts));
+    gst_stream_cnn_restart(self);
+  }
+  if (!GST_CLOCK_TIME_IS_VALID(self->base_ts) && self->frames == 0)
+    self->base_ts = GST_CLOCK_TIME_IS_VALID(pts) ? pts : 0;
+}
+
+GstFlowReturn gst_stream_cnn_chain(GstPad *pad, GstObject *parent, GstBuffer *buf)
+{
+  GstStreamCnn *self = GST_STREAM_CNN(parent);
+  VigilFrames frames;
+  GError *error = NULL;
+  VgError err = {{0}};
+  if (!self->stream) {
+    gst_buffer_unref(buf);
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("No caps before the first buffer."), (NULL));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  check_continuity(self, buf);
+  if (!vigil_frames_map(buf, &self->fmt, self->s16_scratch, &frames, &error)) {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("%s", error->message), (NULL));
+    g_error_free(error);
+    gst_buffer_unref(buf);
+    return GST_FLOW_ERROR;
+  }
+  self->buf_pts = GST_BUFFER_PTS(buf);
+  self->buf_dur = GST_BUFFER_DURATION_IS_VALID(buf) && frames.n_frames > 0
+                      ? GST_BUFFER_DURATION(buf) / frames.n_frames
+                      : GST_CLOCK_TIME_NONE;
+  self->buf_first = self->frames;
+  self->flow = GST_FLOW_OK;
+  self->mark_ns = g_get_monotonic_time();
+  int rc = vg_stream_push(self->stream, frames.data, frames.n_frames, on_window, self, &err);
+  self->frames += frames.n_frames;
+  vigil_frames_unmap(&frames);
+  gst_buffer_unref(buf);
+  if (rc != VG_OK && self->flow == GST_FLOW_OK) {
+    GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("Inference failed: %s", err.msg), (NULL));
+    return GST_FLOW_ERROR;
+  }
+  return self->flow;
+}

@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/**
+ * SECTION:element-streamcnn
+ * @title: streamcnn
+ *
+ * Runs an ONNX CNN over sliding windows of a stream of frames (audio samples or sensor rows) and
+ * emits one output per hop. Each activation is computed once and reused by every later window
+ * (mode=exact, the default, stays equal to windowed inference; see docs/elements/streamcnn.md).
+ *
+ * Output timestamps: each output's PTS is the end of its window (the time just after its last
+ * frame), its duration H frames. The last partial hop at EOS is dropped.
+ *
+ * |[
+ * gst-launch-1.0 audiotestsrc ! audio/x-raw,format=F32LE,channels=1,rate=1000 ! \
+ *     streamcnn model=ppg.onnx window=256 hop=64 ! fakesink
+ * ]|
+ */
+#include "gststreamcnn.h"
+#include "gststreamcnn-priv.h"
+#include "vigilelements.h"
+
+GST_DEBUG_CATEGORY(gst_stream_cnn_debug);
+#define GST_CAT_DEFAULT gst_stream_cnn_debug
+
+enum {
+  PROP_0,
+  PROP_MODEL,
+  PROP_WINDOW,
+  PROP_HOP,
+  PROP_MODE,
+  PROP_OUTPUT,
+  PROP_ERROR_METRIC,
+  PROP_THREADS,
+  PROP_WINDOWS_COMPUTED,
+  PROP_MEAN_HOP_TIME,
+};
+
+#define DEFAULT_MODEL        NULL
+#define DEFAULT_WINDOW       0
+#define DEFAULT_HOP          0
+#define DEFAULT_MODE         VG_STREAM_EXACT
+#define DEFAULT_OUTPUT       GST_STREAM_CNN_OUTPUT_MODEL
+#define DEFAULT_ERROR_METRIC GST_STREAM_CNN_METRIC_MAE
+#define DEFAULT_THREADS      1
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(VIGIL_FRAMES_SINK_CAPS));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(VIGIL_TENSORS_CAPS_TEMPLATE));
+
+G_DEFINE_TYPE(GstStreamCnn, gst_stream_cnn, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE(streamcnn, "streamcnn", GST_RANK_NONE, GST_TYPE_STREAM_CNN,
+                                      vigil_element_init(plugin));
+
+#define GST_TYPE_STREAM_CNN_MODE (gst_stream_cnn_mode_get_type())
+static GType gst_stream_cnn_mode_get_type(void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {VG_STREAM_EXACT, "Equal to windowed inference: reuse interior columns, recompute edge bands",
+       "exact"},
+      {VG_STREAM_SIGNAL, "Reuse every column, never recompute (StreamiNNC signal padding)",
+       "signal"},
+      {VG_STREAM_FULL, "Recompute every window from scratch (the baseline)", "full"},
+      {0, NULL, NULL}};
+  if (g_once_init_enter(&type))
+    g_once_init_leave(&type, g_enum_register_static("GstStreamCnnMode", values));
+  return type;
+}
+
+#define GST_TYPE_STREAM_CNN_OUTPUT (gst_stream_cnn_output_get_type())
+static GType gst_stream_cnn_output_get_type(void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {GST_STREAM_CNN_OUTPUT_MODEL, "The model's output for each window", "model"},
+      {GST_STREAM_CNN_OUTPUT_RECONSTRUCTION_ERROR,
+       "Autoencoders: per-channel reconstruction error of each window and its sum",
+       "reconstruction-error"},
+      {0, NULL, NULL}};
+  if (g_once_init_enter(&type))
+    g_once_init_leave(&type, g_enum_register_static("GstStreamCnnOutput", values));
+  return type;
+}
+
+#define GST_TYPE_STREAM_CNN_METRIC (gst_stream_cnn_metric_get_type())
+static GType gst_stream_cnn_metric_get_type(void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {{GST_STREAM_CNN_METRIC_MAE, "Mean absolute error", "mae"},
+                                      {GST_STREAM_CNN_METRIC_MSE, "Mean squared error", "mse"},
+                                      {0, NULL, NULL}};
+  if (g_once_init_enter(&type))
+    g_once_init_leave(&type, g_enum_register_static("GstStreamCnnMetric", values));
+  return type;
+}
+
+static void gst_stream_cnn_set_property(GObject *object, guint prop_id, const GValue *value,
+                                        GParamSpec *pspec)
+{
+  GstStreamCnn *self = GST_STREAM_CNN(object);
+  GST_OBJECT_LOCK(self);
+  switch (prop_id) {
+  case PROP_MODEL:
+    g_free(self->model_path);
+    self->model_path = g_value_dup_string(value);
+    break;
+  case PROP_WINDOW:
+    self->window = g_value_get_int(value);
+    break;
+  case PROP_HOP:
+    self->hop = g_value_get_int(value);
+    break;
+  case PROP_MODE:
+    self->mode = (VgStreamMode)g_value_get_enum(value);
+    break;
+  case PROP_OUTPUT:
+    self->output = (GstStreamCnnOutput)g_value_get_enum(value);
+    break;
+  case PROP_ERROR_METRIC:
+    self->metric = (GstStreamCnnMetric)g_value_get_enum(value);
+    break;
+  case PROP_THREADS:
+    self->threads = g_value_get_int(value);
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static void gst_stream_cnn_get_property(GObject *object, guint prop_id, GValue *value,
+                                        GParamSpec *pspec)
+{
+  GstStreamCnn *self = GST_STREAM_CNN(object);
+  GST_OBJECT_LOCK(self);
+  switch (prop_id) {
+  case PROP_MODEL:
+    g_value_set_string(value, self->model_path);
+    break;
+  case PROP_WINDOW:
+    g_value_set_int(value, self->window);
+    break;
+  case PROP_HOP:
+    g_value_set_int(value, self->hop);
+    break;
+  case PROP_MODE:
+    g_value_set_enum(value, self->mode);
+    break;
+  case PROP_OUTPUT:
+    g_value_set_enum(value, self->output);
+    break;
+  case PROP_ERROR_METRIC:
+    g_value_set_enum(value, self->metric);
+    break;
+  case PROP_THREADS:
+    g_value_set_int(value, self->threads);
+    break;
+  case PROP_WINDOWS_COMPUTED:
+    g_value_set_uint64(value, self->windows_computed);
+    break;
+  case PROP_MEAN_HOP_TIME:
+    g_value_set_uint64(value,
+                       self->windows_computed ? self->compute_ns / self->windows_computed : 0);
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static gboolean gst_stream_cnn_sink_event(GstPad *pad, GstObject *parent, GstEvent *event)
+{
+  GstStreamCnn *self = GST_STREAM_CNN(parent);
+  switch (GST_EVENT_TYPE(event)) {
+  case GST_EVENT_CAPS: {
+    GstCaps *caps;
+    gst_event_parse_caps(event, &caps);
+    gboolean ok = gst_stream_cnn_setup(self, caps);
+    gst_event_unref(event);
+    return ok;
+  }
+  case GST_EVENT_SEGMENT:
+    gst_event_copy_segment(event, &self->segment);
+    break;
+  case GST_EVENT_FLUSH_STOP:
+    gst_stream_cnn_restart(self);
+    break;
+  case GST_EVENT_EOS:
+    /* frames that do not complete a window produce nothing: the partial hop is dropped */
+    GST_DEBUG_OBJECT(self, "EOS with %" G_GINT64_FORMAT " frames short of the next window",
+                     self->stream ? vg_stream_pending(self->stream) : 0);
+    break;
+  default:
+    break;
+  }
+  return gst_pad_event_default(pad, parent, event);
+}
+
+static gboolean gst_stream_cnn_src_query(GstPad *pad, GstObject *parent, GstQuery *query)
+{
+  GstStreamCnn *self = GST_STREAM_CNN(parent);
+  if (GST_QUERY_TYPE(query) == GST_QUERY_LATENCY) {
+    /* An output is stamped with the end of its window and pushed as soon as the frame that
+     * completes the window arrives: the element adds no latency beyond upstream's. */
+    gboolean ok = gst_pad_peer_query(self->sinkpad, query);
+    if (ok) {
+      gboolean live;
+      GstClockTime min, max;
+      gst_query_parse_latency(query, &live, &min, &max);
+      GST_DEBUG_OBJECT(self, "latency: live %d min %" GST_TIME_FORMAT, live, GST_TIME_ARGS(min));
+    }
+    return ok;
+  }
+  return gst_pad_query_default(pad, parent, query);
+}
+
+static GstStateChangeReturn gst_stream_cnn_change_state(GstElement *element,
+                                                        GstStateChange transition)
+{
+  GstStreamCnn *self = GST_STREAM_CNN(element);
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED && !gst_stream_cnn_load(self))
+    return GST_STATE_CHANGE_FAILURE;
+  GstStateChangeReturn ret =
+      GST_ELEMENT_CLASS(gst_stream_cnn_parent_class)->change_state(element, transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    gst_stream_cnn_unload(self);
+  return ret;
+}
+
+static void gst_stream_cnn_finalize(GObject *object)
+{
+  GstStreamCnn *self = GST_STREAM_CNN(object);
+  gst_stream_cnn_unload(self);
+  g_free(self->model_path);
+  g_array_unref(self->s16_scratch);
+  G_OBJECT_CLASS(gst_stream_cnn_parent_class)->finalize(object);
+}
+
+static void install_properties(GObjectClass *oc)
+{
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY;
+  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
+  g_object_class_install_property(
+      oc, PROP_MODEL,
+      g_param_spec_string("model", "Model",
+                          "Path of the ONNX model file (input [1, C, T] or "
+                          "[1, C, F, T], time last)",
+                          DEFAULT_MODEL, rw));
+  g_object_class_install_property(
+      oc, PROP_WINDOW,
+      g_param_spec_int("window", "Window", "Window length in frames (0: the model's input length)",
+                       0, G_MAXINT, DEFAULT_WINDOW, rw));
+  g_object_class_install_property(
+      oc, PROP_HOP,
+      g_param_spec_int("hop", "Hop",
+                       "Frames between the starts of consecutive windows, from 1 to "
+                       "the window (0: a quarter of the window)",
+                       0, G_MAXINT, DEFAULT_HOP, rw));
+  g_object_class_install_property(oc, PROP_MODE,
+                                  g_param_spec_enum("mode", "Mode",
+                                                    "How windows reuse each other's computation",
+                                                    GST_TYPE_STREAM_CNN_MODE, DEFAULT_MODE, rw));
+  g_object_class_install_property(
+      oc, PROP_OUTPUT,
+      g_param_spec_enum("output", "Output", "What each output frame holds",
+                        GST_TYPE_STREAM_CNN_OUTPUT, DEFAULT_OUTPUT, rw));
+  g_object_class_install_property(oc, PROP_ERROR_METRIC,
+                                  g_param_spec_enum("error-metric", "Error metric",
+                                                    "Per-channel error of "
+                                                    "output=reconstruction-error",
+                                                    GST_TYPE_STREAM_CNN_METRIC,
+                                                    DEFAULT_ERROR_METRIC, rw));
+  g_object_class_install_property(
+      oc, PROP_THREADS,
+      g_param_spec_int("threads", "Threads", "OpenBLAS threads for the convolutions (process-wide)",
+                       1, 64, DEFAULT_THREADS, rw));
+  g_object_class_install_property(
+      oc, PROP_WINDOWS_COMPUTED,
+      g_param_spec_uint64("windows-computed", "Windows computed",
+                          "Windows computed since the element was created", 0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property(oc, PROP_MEAN_HOP_TIME,
+                                  g_param_spec_uint64("mean-hop-time", "Mean hop time",
+                                                      "Mean wall-clock time to compute one "
+                                                      "window's output, in nanoseconds",
+                                                      0, G_MAXUINT64, 0, ro));
+}
+
+static void gst_stream_cnn_class_init(GstStreamCnnClass *klass)
+{
+  GObjectClass *oc = G_OBJECT_CLASS(klass);
+  GstElementClass *ec = GST_ELEMENT_CLASS(klass);
+  GST_DEBUG_CATEGORY_INIT(gst_stream_cnn_debug, "streamcnn", 0, "Streaming CNN inference");
+  oc->set_property = gst_stream_cnn_set_property;
+  oc->get_property = gst_stream_cnn_get_property;
+  oc->finalize = gst_stream_cnn_finalize;
+  install_properties(oc);
+  ec->change_state = GST_DEBUG_FUNCPTR(gst_stream_cnn_change_state);
+  gst_element_class_add_static_pad_template(ec, &sink_template);
+  gst_element_class_add_static_pad_template(ec, &src_template);
+  gst_element_class_set_static_metadata(
+      ec, "Streaming CNN", "Filter/Analyzer/Audio",
+      "Runs an ONNX CNN over sliding windows, reusing each activation across windows",
+      "Vigil developers");
+  gst_type_mark_as_plugin_api(GST_TYPE_STREAM_CNN_MODE, 0);
+  gst_type_mark_as_plugin_api(GST_TYPE_STREAM_CNN_OUTPUT, 0);
+  gst_type_mark_as_plugin_api(GST_TYPE_STREAM_CNN_METRIC, 0);
+}
+
+static void gst_stream_cnn_init(GstStreamCnn *self)
+{
+  self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
+  gst_pad_set_chain_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_stream_cnn_chain));
+  gst_pad_set_event_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_stream_cnn_sink_event));
+  gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
+  self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
+  gst_pad_set_query_function(self->srcpad, GST_DEBUG_FUNCPTR(gst_stream_cnn_src_query));
+  gst_pad_use_fixed_caps(self->srcpad);
+  gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
+  self->mode = DEFAULT_MODE;
+  self->output = DEFAULT_OUTPUT;
+  self->metric = DEFAULT_ERROR_METRIC;
+  self->threads = DEFAULT_THREADS;
+  self->s16_scratch = g_array_new(FALSE, FALSE, sizeof(gfloat));
+  gst_segment_init(&self->segment, GST_FORMAT_TIME);
+}

@@ -1,0 +1,64 @@
+/* streamcnn: an ONNX CNN over sliding windows of a live stream, with shift-invariant reuse.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef GST_STREAM_CNN_H
+#define GST_STREAM_CNN_H
+
+#include <gst/gst.h>
+
+#include "frameinput.h"
+#include "tensorcaps.h"
+#include "vg_stream.h"
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_STREAM_CNN (gst_stream_cnn_get_type())
+G_DECLARE_FINAL_TYPE(GstStreamCnn, gst_stream_cnn, GST, STREAM_CNN, GstElement)
+
+typedef enum {
+  GST_STREAM_CNN_OUTPUT_MODEL,
+  GST_STREAM_CNN_OUTPUT_RECONSTRUCTION_ERROR,
+} GstStreamCnnOutput;
+
+typedef enum {
+  GST_STREAM_CNN_METRIC_MAE,
+  GST_STREAM_CNN_METRIC_MSE,
+} GstStreamCnnMetric;
+
+struct _GstStreamCnn {
+  GstElement parent;
+  GstPad *sinkpad, *srcpad;
+
+  /* properties (object lock) */
+  gchar *model_path;
+  gint window, hop; /* 0: the model's input length; 0: window / 4 */
+  VgStreamMode mode;
+  GstStreamCnnOutput output;
+  GstStreamCnnMetric metric;
+  gint threads;
+  /* statistics (object lock) */
+  guint64 windows_computed;
+  guint64 compute_ns;
+
+  /* streaming state: built at READY->PAUSED (model) and on caps (stream) */
+  VgModel *model;
+  VgStream *stream;
+  VigilFrameFormat fmt;
+  VigilTensorsInfo out_info;
+  gint64 plan_window, plan_hop;
+  GArray *s16_scratch;
+  gfloat *per_channel;
+  GstSegment segment;
+  GstClockTime base_ts; /* time of frame 0 since the last reset */
+  guint64 frames;       /* frames pushed since the last reset */
+  GstClockTime buf_pts; /* variable rate: the current buffer's first frame time */
+  GstClockTime buf_dur; /* ... and its frame period */
+  guint64 buf_first;    /* ... and its first frame's index since the last reset */
+  gboolean discont;     /* mark the next output DISCONT */
+  GstFlowReturn flow;   /* the last downstream push */
+  gint64 mark_ns;       /* monotonic time where the current window's computation began */
+};
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,111 @@
+/* streamcnn through GstHarness (driven by tests/py/test_streamcnn.py, which passes a model of 2
+ * input channels, window 32, output [3, 16]):
+ * - FLUSH resets: the same frames pushed after a flush give byte-identical outputs and PTS;
+ * - EOS: frames short of a hop produce nothing, EOS is forwarded;
+ * - LATENCY: the element adds nothing to upstream's latency (outputs are stamped with their
+ *   window's end and pushed when the frame completing the window arrives);
+ * - statistics: windows-computed counts every window, mean-hop-time is positive.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <gst/check/gstharness.h>
+#include <stdio.h>
+#include <string.h>
+
+static int failures;
+#define CHECK(cond, ...)                                                                           \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      failures++;                                                                                  \
+      printf("FAIL line %d: ", __LINE__);                                                          \
+      printf(__VA_ARGS__);                                                                         \
+      printf("\n");                                                                                \
+    }                                                                                              \
+  } while (0)
+
+#define RATE   100
+#define FRAMES 50
+#define OUTS   ((FRAMES - 32) / 4 + 1)
+
+static void push_frames(GstHarness *h, const float *x, int first, int n)
+{
+  GstBuffer *b = gst_buffer_new_memdup(x + first * 2, sizeof(float) * 2 * (gsize)n);
+  GST_BUFFER_PTS(b) = gst_util_uint64_scale(first, GST_SECOND, RATE);
+  GST_BUFFER_DURATION(b) = gst_util_uint64_scale(n, GST_SECOND, RATE);
+  CHECK(gst_harness_push(h, b) == GST_FLOW_OK, "push failed");
+}
+
+/* Pulls n outputs into out (n * 48 floats) and their PTS. */
+static void pull(GstHarness *h, int n, float *out, GstClockTime *pts)
+{
+  for (int i = 0; i < n; i++) {
+    GstBuffer *b = gst_harness_try_pull(h);
+    CHECK(b != NULL, "output %d missing", i);
+    if (!b)
+      return;
+    CHECK(gst_buffer_get_size(b) == 48 * sizeof(float), "output of %zu bytes",
+          gst_buffer_get_size(b));
+    gst_buffer_extract(b, 0, out + i * 48, 48 * sizeof(float));
+    pts[i] = GST_BUFFER_PTS(b);
+    gst_buffer_unref(b);
+  }
+}
+
+int main(int argc, char **argv)
+{
+  gst_init(&argc, &argv);
+  if (argc < 2)
+    return 2;
+  gchar *desc = g_strdup_printf("streamcnn model=%s hop=4", argv[1]);
+  GstHarness *h = gst_harness_new_parse(desc);
+  g_free(desc);
+  gst_harness_set_src_caps_str(h, "audio/x-raw, format=F32LE, layout=interleaved, rate=100, "
+                                  "channels=2");
+  float x[2 * (FRAMES + 1)], a[OUTS * 48], b[OUTS * 48];
+  GstClockTime pa[OUTS], pb[OUTS];
+  for (int i = 0; i < 2 * (FRAMES + 1); i++)
+    x[i] = (float)((i * 7919) % 200) / 100.0f - 1.0f;
+
+  push_frames(h, x, 0, FRAMES);
+  pull(h, OUTS, a, pa);
+  CHECK(gst_harness_buffers_in_queue(h) == 0, "more outputs than windows");
+
+  gst_harness_push_event(h, gst_event_new_flush_start());
+  gst_harness_push_event(h, gst_event_new_flush_stop(TRUE));
+  GstSegment seg;
+  gst_segment_init(&seg, GST_FORMAT_TIME);
+  gst_harness_push_event(h, gst_event_new_segment(&seg));
+  push_frames(h, x, 0, FRAMES);
+  pull(h, OUTS, b, pb);
+  CHECK(memcmp(a, b, sizeof(a)) == 0, "outputs after FLUSH differ from the first run");
+  CHECK(memcmp(pa, pb, sizeof(pa)) == 0, "PTS after FLUSH differ from the first run");
+  CHECK(pa[0] == gst_util_uint64_scale(32, GST_SECOND, RATE), "first PTS %" GST_TIME_FORMAT,
+        GST_TIME_ARGS(pa[0]));
+
+  /* frame 50 alone does not complete window 5 (it ends at frame 52): EOS drops it */
+  push_frames(h, x, FRAMES, 1);
+  CHECK(gst_harness_buffers_in_queue(h) == 0, "a partial hop produced an output");
+  CHECK(gst_harness_push_event(h, gst_event_new_eos()), "EOS refused");
+  GstEvent *ev;
+  gboolean eos = FALSE;
+  while ((ev = gst_harness_try_pull_event(h)) != NULL) {
+    eos |= GST_EVENT_TYPE(ev) == GST_EVENT_EOS;
+    gst_event_unref(ev);
+  }
+  CHECK(eos, "EOS not forwarded");
+  CHECK(gst_harness_buffers_in_queue(h) == 0, "output after EOS");
+
+  gst_harness_set_upstream_latency(h, 10 * GST_MSECOND);
+  CHECK(gst_harness_query_latency(h) == 10 * GST_MSECOND, "latency %" GST_TIME_FORMAT,
+        GST_TIME_ARGS(gst_harness_query_latency(h)));
+
+  guint64 windows = 0, hop_ns = 0;
+  GstElement *e = gst_harness_find_element(h, "streamcnn");
+  g_object_get(e, "windows-computed", &windows, "mean-hop-time", &hop_ns, NULL);
+  gst_object_unref(e);
+  CHECK(windows == 2 * OUTS, "windows-computed %" G_GUINT64_FORMAT, windows);
+  CHECK(hop_ns > 0, "mean-hop-time is 0");
+  gst_harness_teardown(h);
+  printf("streamcnn harness: %d failed\n", failures);
+  return failures ? 1 : 0;
+}
