@@ -52,6 +52,7 @@ void gst_stream_cnn_unload(GstStreamCnn *self)
   self->model = NULL;
   g_free(self->per_channel);
   self->per_channel = NULL;
+  gst_caps_replace(&self->failed_caps, NULL);
 }
 
 /* Input channels C and bins F (1 for 1-D models) the model takes. */
@@ -275,9 +276,8 @@ GstFlowReturn gst_stream_cnn_chain(GstPad *pad, GstObject *parent, GstBuffer *bu
   VigilFrames frames;
   GError *error = NULL;
   VgError err = {{0}};
-  if (!self->stream) {
+  if (!self->stream) { /* the caps were refused (and said why) or never came */
     gst_buffer_unref(buf);
-    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("No caps before the first buffer."), (NULL));
     return GST_FLOW_NOT_NEGOTIATED;
   }
   check_continuity(self, buf);

@@ -178,13 +178,20 @@ static gboolean gst_stream_cnn_sink_event(GstPad *pad, GstObject *parent, GstEve
   case GST_EVENT_CAPS: {
     GstCaps *caps;
     gst_event_parse_caps(event, &caps);
-    gboolean ok = gst_stream_cnn_setup(self, caps);
+    gboolean ok = FALSE;
+    if (!self->failed_caps || !gst_caps_is_equal(caps, self->failed_caps)) {
+      ok = gst_stream_cnn_setup(self, caps);
+      gst_caps_replace(&self->failed_caps, ok ? NULL : caps);
+    }
     gst_event_unref(event);
     return ok;
   }
   case GST_EVENT_SEGMENT:
     gst_event_copy_segment(event, &self->segment);
     break;
+  case GST_EVENT_GAP:
+    gst_event_unref(event); /* an output per hop follows the frames, not upstream's gaps */
+    return TRUE;
   case GST_EVENT_FLUSH_STOP:
     gst_stream_cnn_restart(self);
     break;
@@ -195,6 +202,14 @@ static gboolean gst_stream_cnn_sink_event(GstPad *pad, GstObject *parent, GstEve
     break;
   default:
     break;
+  }
+  if (self->failed_caps && GST_EVENT_IS_SERIALIZED(event) &&
+      GST_EVENT_TYPE(event) != GST_EVENT_FLUSH_STOP) {
+    /* the caps were refused and the error posted: nothing flows downstream, not even EOS, so
+     * that no sink prerolls on a stream that failed */
+    gboolean eos = GST_EVENT_TYPE(event) == GST_EVENT_EOS;
+    gst_event_unref(event);
+    return eos;
   }
   return gst_pad_event_default(pad, parent, event);
 }
