@@ -1,5 +1,6 @@
 /* The streaming engine's hop: advance every trunk value's stream by its new columns, recompute
- * the edge bands (exact and full modes), assemble what the head and the output read, run the head.
+ * the edge bands (exact mode), assemble what the head and the output read, run the head. Full mode
+ * hands every window to the window executor (kernels/exec).
  *
  * All column indices in a hop are relative to the current window k ("window columns"). A value v
  * with c classes and step s keeps, per class q, the stream of window q: window k (k % c == q) sees
@@ -191,10 +192,23 @@ static int run_trunk(VgStream *s, int64_t k, VgError *err)
   return VG_OK;
 }
 
+/* Full mode: the window executor on the window, transposed to ONNX order. */
+static int run_full(VgStream *s, int64_t k, VgError *err)
+{
+  const VgPlanValue *x = &s->p->values[s->m->input];
+  const float *w = vg_history_col(&s->vs[s->m->input].hist[0], k * s->p->hop);
+  for (int64_t t = 0; t < x->len; t++)
+    for (int64_t c = 0; c < x->width; c++)
+      s->exec_in[c * x->len + t] = w[t * x->width + c];
+  return vg_exec_run(s->exec, s->exec_in, s->out, err);
+}
+
 /* Window k is complete in the input history: compute its output. */
 static int run_window(VgStream *s, int64_t k, VgError *err)
 {
   const VgModel *m = s->m;
+  if (s->exec)
+    return run_full(s, k, err);
   if (run_trunk(s, k, err) != VG_OK)
     return VG_ERR;
   for (int v = 0; v < m->n_values; v++) {
@@ -236,7 +250,7 @@ int vg_stream_push(VgStream *s, const float *frames, int64_t n_frames, VgStreamO
       break;
     if (run_window(s, s->next, err) != VG_OK)
       return VG_ERR;
-    const float *out = p->output_is_time ? s->out : s->vs[s->m->output].plain;
+    const float *out = p->output_is_time || s->exec ? s->out : s->vs[s->m->output].plain;
     int64_t k = s->next++;
     if (fn && fn(user, k, out, vg_history_col(h, start)) != VG_OK)
       return vg_error_set(err, "stopped by the output callback at window %lld", (long long)k);

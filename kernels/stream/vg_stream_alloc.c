@@ -103,11 +103,30 @@ static int alloc_scratch(VgStream *s, VgError *err)
   return VG_OK;
 }
 
+/* Full mode: the window executor on every window; only the input history is kept. */
+static int alloc_full(VgStream *s, VgError *err)
+{
+  const VgPlanValue *in = &s->p->values[s->m->input];
+  s->exec = vg_exec_create(s->m, s->p->window, err);
+  if (!s->exec)
+    return VG_ERR;
+  s->out_values = vg_shape_count(&s->p->shapes[s->m->output]);
+  if (!(s->exec_in = alloc_floats(in->len * in->width, err)) ||
+      !(s->out = alloc_floats(s->out_values, err)))
+    return VG_ERR;
+  s->vs[s->m->input].hist = calloc(1, sizeof(VgHistory));
+  if (!s->vs[s->m->input].hist)
+    return vg_error_set(err, "out of memory allocating stream histories");
+  return vg_history_init(s->vs[s->m->input].hist, in->width, 2 * in->hist_cols + 8, err);
+}
+
 int vg_stream_alloc_state(VgStream *s, VgError *err)
 {
   s->vs = calloc((size_t)s->m->n_values, sizeof(*s->vs));
   if (!s->vs)
     return vg_error_set(err, "out of memory allocating stream state");
+  if (s->p->mode == VG_STREAM_FULL)
+    return alloc_full(s, err);
   for (int v = 0; v < s->m->n_values; v++)
     if (alloc_value(s, v, err) != VG_OK)
       return VG_ERR;
@@ -150,6 +169,8 @@ void vg_stream_free_state(VgStream *s)
   free(s->gather);
   free(s->out);
   free(s->sum_scratch);
+  free(s->exec_in);
+  vg_exec_destroy(s->exec);
 }
 
 VgStream *vg_stream_create(VgModel *m, int64_t window, int64_t hop, VgStreamMode mode, VgError *err)

@@ -4,6 +4,7 @@
 #ifndef VG_STREAM_PRIV_H
 #define VG_STREAM_PRIV_H
 
+#include "vg_exec.h"
 #include "vg_history.h"
 #include "vg_ops.h"
 #include "vg_plan_priv.h"
@@ -39,6 +40,8 @@ struct VgStream {
   float *gather;       /* band inputs assembled from bands and history */
   float *out;          /* output in ONNX order (time outputs) */
   double *sum_scratch; /* one column of doubles: GlobalAveragePool from running sums */
+  VgExec *exec;        /* full mode: the window executor */
+  float *exec_in;      /* full mode: the window in ONNX order */
   int64_t out_values;
   int64_t next; /* index of the next window to complete */
 };

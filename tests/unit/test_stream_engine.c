@@ -1,7 +1,7 @@
 /* The streaming engine's logic on hand-built 1-D graphs (Conv, ConvTranspose, MaxPool, Relu, Add
  * with strides, dilations, paddings), run on naive op kernels (naive_ops.c), against windowed
  * inference by the same kernels: for random models and hops 1, A, A+1, 3 and W over streams of
- * many windows, exact and full equal windowed inference at every window (max |error| <= 1e-5 *
+ * many windows, exact equals windowed inference at every window (max |error| <= 1e-5 *
  * max |reference|), signal too when the plan says no layer sees padding; no op ever reads a column
  * the engine did not store; reset restarts cleanly; bad windows and hops are refused with the
  * valid choices; the SKAB autoencoder plans A = 4 and 4 phases at hop 1.
@@ -329,7 +329,7 @@ static void test_random(void)
     for (size_t h = 0; h < sizeof(hops) / sizeof(hops[0]); h++) {
       if (hops[h] > window)
         continue;
-      for (int mode = VG_STREAM_EXACT; mode <= VG_STREAM_FULL; mode++)
+      for (int mode = VG_STREAM_EXACT; mode <= VG_STREAM_SIGNAL; mode++)
         run_case(&g, window, hops[h], (VgStreamMode)mode, &worst);
     }
     models++;
@@ -355,7 +355,7 @@ static void test_skab(void)
   CHECK(p && p->output_is_time && p->values[g.m.output].len == 60, "SKAB: output is not 60 long");
   vg_plan_free(p);
   double worst = 0;
-  for (int mode = VG_STREAM_EXACT; mode <= VG_STREAM_FULL; mode++)
+  for (int mode = VG_STREAM_EXACT; mode <= VG_STREAM_SIGNAL; mode++)
     for (int64_t hop = 1; hop <= 6; hop++)
       run_case(&g, 60, hop, (VgStreamMode)mode, &worst);
   p = vg_plan_create(&g.m, 60, 0, VG_STREAM_EXACT, &err);
