@@ -1,0 +1,104 @@
+#!/usr/bin/python3
+"""Streaming engine benchmark (docs/benchmarks.md, "Streaming engine").
+
+    /usr/bin/python3 bench/stream_bench.py [BUILD_DIR]
+
+For the three StreamiNNC model shapes at the paper's window/hop and at W/16 and W/64: per-hop
+time of exact, signal and full modes (medians, same run), PyTorch's per-window time (1 thread,
+no_grad), the speed-ups beside the ideal W/H and the plan's FLOP ratio; a whole pipeline
+(audiotestsrc ! streamcnn ! fakesink); and peak RSS over one minute and one hour of stream.
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import stream_models  # noqa: E402
+
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+BENCH = os.path.join(BUILD, "bench", "stream_bench")
+
+
+def torch_window_us(module, shape, reps=30):
+    torch.set_num_threads(1)
+    x = torch.randn(*shape)
+    ts = []
+    with torch.no_grad():
+        for _ in range(5):
+            module(x)
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            module(x)
+            ts.append((time.perf_counter() - t0) * 1e6)
+    ts.sort()
+    return ts[len(ts) // 2]
+
+
+def engine(path, window, hop, mode, hops):
+    r = subprocess.run([BENCH, path, "--window", str(window), "--hop", str(hop), "--mode", mode,
+                        "--hops", str(hops)], capture_output=True, text=True, check=True)
+    return dict(kv.split("=") for kv in r.stdout.split())
+
+
+def pipeline(path, shape, window, hop, mode, seconds=10):
+    """Wall time of audiotestsrc ! streamcnn ! fakesink over `seconds` of a 1 kHz stream."""
+    rate = 1000
+    env = dict(os.environ, GST_PLUGIN_PATH=os.path.join(BUILD, "plugins"))
+    cmd = ["gst-launch-1.0", "-q", "audiotestsrc", "wave=pink-noise",
+           "num-buffers=%d" % (seconds * rate // hop), "samplesperbuffer=%d" % hop, "!",
+           "audio/x-raw,format=F32LE,rate=%d,channels=%d" % (rate, shape[1]), "!", "streamcnn",
+           "model=" + path, "window=%d" % window, "hop=%d" % hop, "mode=" + mode, "!",
+           "fakesink"]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, env=env, check=True)
+    return (time.perf_counter() - t0) / (seconds * rate // hop) * 1e6
+
+
+def main():
+    d = tempfile.mkdtemp(prefix="vigil-bench-")
+    print("| model | W | H | W/H | plan FLOP ratio | full us | exact us | signal us | "
+          "full/exact | full/signal | signal vs 0.8 ratio | exact/signal | PyTorch us/window | "
+          "PyTorch/exact |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    paths = {}
+    for name, make in stream_models.MODELS.items():
+        torch.manual_seed(0)
+        module, shape, paper_hop = make()
+        path = os.path.join(d, name + ".onnx")
+        stream_models.export(module, shape, path)
+        paths[name] = (path, shape, paper_hop)
+        w = shape[-1]
+        pt = torch_window_us(module.eval(), shape)
+        for hop in (paper_hop, w // 16, w // 64):
+            full = engine(path, w, hop, "full", 30)
+            ex = engine(path, w, hop, "exact", 200)
+            sg = engine(path, w, hop, "signal", 200)
+            f, e, s = (float(r["median_us"]) for r in (full, ex, sg))
+            ratio = float(ex["flop_ratio"])
+            sratio = float(sg["flop_ratio"])
+            print("| %s | %d | %d | %.0f | %.1f (signal %.1f) | %.0f | %.0f | %.0f | %.1f | %.1f |"
+                  " %s | %.2f | %.0f | %.1f |" % (
+                      name, w, hop, w / hop, ratio, sratio, f, e, s, f / e, f / s,
+                      "ok" if f / s >= 0.8 * sratio else "below", e / s, pt, pt / e))
+    print()
+    print("| pipeline (audiotestsrc ! streamcnn ! fakesink, 1 kHz) | W | H | mode | us per hop |")
+    print("|---|---|---|---|---|")
+    for name, (path, shape, hop) in paths.items():
+        for mode in ("exact", "full"):
+            us = pipeline(path, shape, shape[-1], hop, mode)
+            print("| %s | %d | %d | %s | %.0f |" % (name, shape[-1], hop, mode, us))
+    print()
+    path, shape, hop = paths["ppg"]
+    rate = 64  # PPG at 64 Hz: one minute = 60 hops of 64 frames, one hour = 3600
+    for label, hops in (("1 min", 60 * rate // hop), ("1 h", 3600 * rate // hop)):
+        r = engine(path, shape[-1], hop, "exact", hops)
+        print("peak RSS, ppg exact, %s of stream (%d hops): %s kB" % (label, hops, r["rss_kb"]))
+
+
+if __name__ == "__main__":
+    main()
