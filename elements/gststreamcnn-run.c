@@ -9,6 +9,8 @@
 
 #define GST_CAT_DEFAULT gst_stream_cnn_debug
 
+static gboolean plan_stream(GstStreamCnn *self, gint window, gint hop, VgStreamMode mode);
+
 gboolean gst_stream_cnn_load(GstStreamCnn *self)
 {
   VgError err = {{0}};
@@ -41,6 +43,15 @@ gboolean gst_stream_cnn_load(GstStreamCnn *self)
     return FALSE;
   }
   g_free(path);
+  /* window and hop do not depend on the caps: refuse impossible ones now, before data flows */
+  GST_OBJECT_LOCK(self);
+  gint window = self->window, hop = self->hop;
+  VgStreamMode mode = self->mode;
+  GST_OBJECT_UNLOCK(self);
+  if (!plan_stream(self, window, hop, mode)) {
+    gst_stream_cnn_unload(self);
+    return FALSE;
+  }
   return TRUE;
 }
 
