@@ -87,6 +87,13 @@ static int set_output(VgBuild *b, VgError *err)
   if (b->m->values[v].kind != VG_VALUE_NODE)
     return vg_error_set(err, "the graph output '%s' does not depend on the input", name);
   b->m->output = v;
+  if (strcmp(b->m->values[v].name, name) != 0) { /* reached through Identity/Dropout */
+    char *copy = strdup(name);
+    if (!copy)
+      return vg_error_set(err, "out of memory");
+    free(b->m->values[v].name);
+    b->m->values[v].name = copy;
+  }
   return VG_OK;
 }
 
