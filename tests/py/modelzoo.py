@@ -162,6 +162,34 @@ class FreqToChannels(nn.Module):
         return self.conv(x.reshape(x.shape[0], -1, x.shape[-1]))
 
 
+class ConstFirst(nn.Module):
+    """Constants on the left of Sub and Div: 1 - y, num / (1.5 + sigmoid(y)) with num [C, 1].
+    (A scalar numerator would export as Reciprocal and Mul.)"""
+
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv1d(c, c, 3, padding=1)
+        self.num = nn.Parameter(torch.rand(c, 1) + 1.0)
+
+    def forward(self, x):
+        y = self.conv(x)
+        return (1.0 - y) * (self.num / (1.5 + torch.sigmoid(y))) - 0.5
+
+
+class FreqMix(nn.Module):
+    """2-D: branches concatenated along F, a softmax over F, a per-(c, f) scale."""
+
+    def __init__(self, c, f):
+        super().__init__()
+        self.a = nn.Conv2d(c, 4, 3, padding=1)
+        self.b = nn.Conv2d(c, 4, (1, 3), padding=(0, 1))
+        self.scale = nn.Parameter(torch.randn(4, 2 * f, 1))
+
+    def forward(self, x):
+        y = torch.cat([self.a(x), torch.relu(self.b(x))], dim=2)
+        return torch.softmax(y, dim=2) * self.scale
+
+
 def zoo():
     """The models, deterministic: (name, module in eval mode, input shape)."""
     torch.manual_seed(1234)
@@ -249,6 +277,22 @@ def zoo():
                             nn.ReLU(), nn.Conv1d(6, 3, 3)), (1, 1, 8, 26))
     add("conv2d_flatten_dense", Seq(nn.Conv2d(2, 3, 3, stride=2), nn.ReLU(),
                                     FlattenDense(3 * 3 * 5, 4)), (1, 2, 8, 12))
+    # ---- more combinations ----
+    add("const_first_sub_div", Seq(nn.Conv1d(2, 5, 3), ConstFirst(5)), (1, 2, 30))
+    add("conv2d_freq_concat_softmax", Seq(FreqMix(2, 6), nn.Conv2d(4, 2, 3)), (1, 2, 6, 20))
+    add("pool2d_dilation_ceil", Seq(nn.Conv2d(2, 3, 3, padding=1),
+                                    nn.MaxPool2d(3, stride=2, padding=1, dilation=(1, 2)),
+                                    nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False,
+                                                 ceil_mode=True)), (1, 2, 13, 29))
+    add("conv_transpose_pad_dilation_groups",
+        Seq(nn.ConvTranspose1d(6, 4, 5, stride=3, padding=2, dilation=2, groups=2,
+                               output_padding=1), nn.ELU(), nn.Conv1d(4, 3, 3, stride=2)),
+        (1, 6, 17))
+    add("strided_stack_head", Seq(nn.Conv1d(5, 32, 7, stride=2, padding=3), nn.BatchNorm1d(32),
+                                  nn.ReLU(), nn.Conv1d(32, 64, 5, stride=2, padding=2),
+                                  nn.BatchNorm1d(64), nn.ReLU(), nn.MaxPool1d(2),
+                                  nn.Conv1d(64, 64, 3, padding=2, dilation=2), nn.ReLU(),
+                                  Head(64, 32, 5, softmax=True)), (1, 5, 200))
     return m
 
 
