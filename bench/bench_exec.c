@@ -1,6 +1,6 @@
 /* bench_exec MODEL.onnx [REPEATS]: per-window time of the window executor, per-node times, the
- * conv layers' GFLOP/s, and cblas_sgemm's GFLOP/s on a 1024^3 product measured in the same
- * process. OpenBLAS runs on 1 thread. Prints "key value" lines for bench/exec_bench.py.
+ * conv layers' GFLOP/s, and cblas_sgemm's GFLOP/s on 256^3, 512^3 and 1024^3 products measured
+ * in the same process. OpenBLAS runs on 1 thread. Prints "key value" lines for bench/exec_bench.py.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -136,7 +136,15 @@ int main(int argc, char **argv)
   }
   printf("conv_gflops %.2f\n", conv_t > 0 ? conv_f / conv_t / 1e9 : 0.0);
   printf("conv32_gflops %.2f\n", wide_t > 0 ? wide_f / wide_t / 1e9 : 0.0);
-  printf("sgemm1024_gflops %.2f\n", sgemm_gflops(1024, 7));
+  /* The issue's reference is a large product (1024^3); on small-cache machines OpenBLAS runs
+   * faster on mid-sized ones, so the best of three sizes is printed too. */
+  double best = 0.0;
+  for (int n = 256; n <= 1024; n *= 2) {
+    double g = sgemm_gflops(n, n == 1024 ? 9 : 31);
+    printf("sgemm%d_gflops %.2f\n", n, g);
+    best = g > best ? g : best;
+  }
+  printf("sgemm_best_gflops %.2f\n", best);
   free(col);
   free(in);
   free(out);
