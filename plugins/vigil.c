@@ -11,7 +11,8 @@
 static gboolean plugin_init(GstPlugin *plugin)
 {
   gboolean ok = TRUE;
-  (void)plugin;
+  ok |= GST_ELEMENT_REGISTER(csvparse, plugin);
+  ok |= GST_ELEMENT_REGISTER(csvenc, plugin);
   return ok;
 }
 
