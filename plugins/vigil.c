@@ -10,9 +10,10 @@
 
 static gboolean plugin_init(GstPlugin *plugin)
 {
-  gboolean ok = TRUE;
+  gboolean ok = FALSE; /* the plugin loads if any element registers */
   ok |= GST_ELEMENT_REGISTER(csvparse, plugin);
   ok |= GST_ELEMENT_REGISTER(csvenc, plugin);
+  ok |= GST_ELEMENT_REGISTER(anomalyscore, plugin);
   return ok;
 }
 
