@@ -16,18 +16,18 @@ static gboolean print_anomaly(GstMessage *msg)
     return FALSE;
 
   const gchar *event = gst_structure_get_string(s, "event");
-  GstClockTime ts = GST_CLOCK_TIME_NONE;
+  /* timestamp: when the event started; for an end, duration: how long it lasted. */
+  guint64 ts = GST_CLOCK_TIME_NONE, length = 0;
   gdouble score = 0, peak = 0, threshold = 0;
-  guint64 length = 0;
-  gst_structure_get_clock_time(s, "timestamp", &ts);
+  gst_structure_get_uint64(s, "timestamp", &ts);
   gst_structure_get_double(s, "score", &score);
   gst_structure_get_double(s, "threshold", &threshold);
   if (g_strcmp0(event, "end") == 0) {
     gst_structure_get_double(s, "peak-score", &peak);
-    gst_structure_get_uint64(s, "event-duration", &length);
-    g_print("anomaly end   at %" GST_TIME_FORMAT
-            ": peak score %.4g (threshold %.4g), lasted %.3f s\n",
-            GST_TIME_ARGS(ts), peak, threshold, (double)length / GST_SECOND);
+    gst_structure_get_uint64(s, "duration", &length);
+    g_print("anomaly end: started at %" GST_TIME_FORMAT ", lasted %.3f s, peak score %.4g "
+            "(threshold %.4g)\n",
+            GST_TIME_ARGS(ts), (double)length / GST_SECOND, peak, threshold);
   } else {
     g_print("anomaly start at %" GST_TIME_FORMAT ": score %.4g (threshold %.4g)\n",
             GST_TIME_ARGS(ts), score, threshold);

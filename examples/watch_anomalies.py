@@ -13,12 +13,13 @@ from gi.repository import Gst  # noqa: E402
 
 
 def describe(s):
-    """One line for an anomaly message structure."""
+    """One line for an anomaly message structure. `timestamp` is when the event started; an end
+    event's `duration` is how long it lasted."""
     ts = s.get_value("timestamp") / Gst.SECOND
     threshold = s.get_value("threshold")
     if s.get_value("event") == "end":
-        return "anomaly end   at %.3f s: peak score %.4g (threshold %.4g), lasted %.3f s" % (
-            ts, s.get_value("peak-score"), threshold, s.get_value("event-duration") / Gst.SECOND)
+        return "anomaly end: started at %.3f s, lasted %.3f s, peak score %.4g (threshold %.4g)" % (
+            ts, s.get_value("duration") / Gst.SECOND, s.get_value("peak-score"), threshold)
     return "anomaly start at %.3f s: score %.4g (threshold %.4g)" % (
         ts, s.get_value("score"), threshold)
 
