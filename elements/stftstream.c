@@ -218,10 +218,15 @@ static gboolean build_kernel(GstStft *self, const GstStftSettings *s, gchar *wis
 static GstCaps *output_caps(GstStft *self)
 {
   guint dims[3] = {vg_stft_bands(self->stft), self->fmt.inner, self->fmt.channels};
+  guint rank = self->cfg.mixdown ? 1 : 3;
+  if (rank == 3 && self->fmt.inner == 1) { /* audio or "C" tensors: bins:C */
+    dims[1] = dims[2];
+    rank = 2;
+  }
   gint n, d;
   gst_util_fraction_multiply(self->fmt.rate_n, self->fmt.rate_d, 1, (gint)self->cfg.hop, &n, &d);
   vigil_tensors_info_init(&self->out_info, n, d);
-  vigil_tensors_info_append(&self->out_info, self->cfg.mixdown ? 1 : 3, dims);
+  vigil_tensors_info_append(&self->out_info, rank, dims);
   return vigil_tensors_info_to_caps(&self->out_info);
 }
 
