@@ -75,7 +75,6 @@ struct _GstStft {
   GstSegment segment;
 };
 
-
 G_END_DECLS
 
 #endif
