@@ -94,10 +94,10 @@ static int alloc_buffers(VgStft *st, VgError *err)
   return VG_OK;
 }
 
-static int make_plan(VgStft *st, VgError *err)
+static int make_plan(VgStft *st, const char *wisdom_file, VgError *err)
 {
   const VgStftConfig *cfg = &st->cfg;
-  if (vg_fftw_wisdom_import(cfg->wisdom_file, err) != VG_OK)
+  if (vg_fftw_wisdom_import(wisdom_file, err) != VG_OK)
     return VG_ERR;
   unsigned flags = (cfg->estimate ? FFTW_ESTIMATE : FFTW_MEASURE) | FFTW_DESTROY_INPUT;
   vg_fftw_plan_lock();
@@ -105,7 +105,7 @@ static int make_plan(VgStft *st, VgError *err)
   vg_fftw_plan_unlock();
   if (!st->plan)
     return vg_error_set(err, "FFTW could not plan a real FFT of n-fft=%u", cfg->n_fft);
-  return vg_fftw_wisdom_export(cfg->wisdom_file, err);
+  return vg_fftw_wisdom_export(wisdom_file, err);
 }
 
 VgStft *vg_stft_create(const VgStftConfig *cfg, VgError *err)
@@ -134,7 +134,7 @@ VgStft *vg_stft_create(const VgStftConfig *cfg, VgError *err)
   }
   if (alloc_buffers(st, err) != VG_OK ||
       vg_window_fill(cfg->window, cfg->n_fft, st->window, err) != VG_OK ||
-      make_plan(st, err) != VG_OK) {
+      make_plan(st, cfg->wisdom_file, err) != VG_OK) {
     vg_stft_destroy(st);
     return NULL;
   }

@@ -9,10 +9,12 @@ starts a new run (values equal a fresh stream from there, PTS restart from the n
 DISCONT flag on the first output of each run); with center=true the EOS tail adds the frames of the
 right padding (1 + L // hop frames in all); `stft` messages carry the interval's timing and the mean
 of its frames (rel. 1e-6); `stft-periods` finds the periods of synthetic multi-period signals, and
-follows a change of period; impossible parameters and bad caps fail with messages naming the cause
+follows a change of period; a wisdom file is written and reused, a corrupt one refused; impossible parameters and bad caps fail with messages naming the cause
 (out-of-range property values are refused by GObject with a warning naming the property).
 """
+import os
 import re
+import shutil
 
 import numpy as np
 
@@ -136,6 +138,21 @@ r = stftutil.run(x.astype(np.float32), rate, "n-fft=1024 hop=256 periods=1 inter
 tops = [parse_lists(m, "periods-samples")[0][0] for m in r.messages if m.startswith("stft-periods")]
 c.check(len(tops) >= 7 and np.allclose(tops[:3], 1024 / 20) and np.allclose(tops[-3:], 1024 / 41),
         "period change not followed: %s" % tops)
+
+# ---- FFTW wisdom file: written after planning, read back; a corrupt one is refused ----
+wdir = vigiltest.tmpdir()
+wisdom = os.path.join(wdir, "wisdom")
+x = rng.standard_normal(3000).astype(np.float32)
+a = stftutil.run(x, 8000, "n-fft=384 hop=128 wisdom-file=%s" % wisdom, (1000,))
+c.check(os.path.exists(wisdom) and open(wisdom).read().startswith("(fftw-3"),
+        "wisdom file not written")
+b = stftutil.run(x, 8000, "n-fft=384 hop=128 wisdom-file=%s" % wisdom, (1000,))
+c.check(not b.errors and np.array_equal(a.all(), b.all()), "run with wisdom differs: %s" % b.errors)
+with open(wisdom, "w") as f:
+    f.write("not wisdom")
+b = stftutil.run(x, 8000, "n-fft=384 hop=128 wisdom-file=%s" % wisdom, (1000,))
+c.check(b.errors and "could not be read" in b.errors[0], "corrupt wisdom accepted: %s" % b.errors)
+shutil.rmtree(wdir)
 
 # ---- refusals ----
 def refused(props, needle, rate=8000, caps=None, chan=1):
