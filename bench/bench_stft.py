@@ -8,7 +8,8 @@
   0  gst-launch: filesrc ! wavparse ! fakesink (the shared cost: process start, file, parsing)
   S  scipy.signal.stft(x, nperseg=1024, noverlap=512) in this process, plus np.abs
   K  the stft kernel alone (build/bench/bench_stft_kernel), same signal length and geometry
-  G  the A pipeline in this process through GI, timed from PLAYING to EOS (no process start)
+  G  the A and B pipelines in this process through GI, timed from PLAYING to EOS (no process
+     start, no plugin loading, no FFT planning: the steady-state cost of the two elements)
 
 Prints medians of RUNS runs (interleaved) and the ratios. Usage (from the source tree, after
 tools/build normal):  /usr/bin/python3 bench/bench_stft.py [RUNS]
@@ -77,7 +78,7 @@ def main():
     launch_time(pipes["A stft (warm wisdom-file)"])  # writes the wisdom file: not timed
     times = {k: [] for k in pipes}
     times.update({"S scipy.signal.stft": [], "K kernel": [], "K kernel (estimate plan)": [],
-                  "G stft in-process": []})
+                  "G stft in-process": [], "G spectrum in-process": []})
     kernel = os.path.join(BUILD, "bench", "bench_stft_kernel")
     for _ in range(RUNS):
         for k, p in pipes.items():
@@ -87,6 +88,7 @@ def main():
         np.abs(Z)
         times["S scipy.signal.stft"].append(time.perf_counter() - t0)
         times["G stft in-process"].append(gi_time(pipes["A stft"]))
+        times["G spectrum in-process"].append(gi_time(pipes["B spectrum"]))
     out = subprocess.run([kernel, str(RUNS)], capture_output=True, text=True, check=True).stdout
     times["K kernel"] = [float(out.split()[0]) / 1e3]
     out = subprocess.run([kernel, str(RUNS), "estimate"], capture_output=True, text=True,
@@ -101,6 +103,8 @@ def main():
         a = med[k]
         print("spectrum / %-25s whole process %.2fx, minus the shared baseline %.2fx" % (
             k[2:], b / a, (b - base) / max(a - base, 1e-9)))
+    print("spectrum / stft (in-process pipelines, steady state): %.2fx" % (
+        med["G spectrum in-process"] / med["G stft in-process"]))
     a = med["A stft"]
     print("scipy.signal.stft / stft (gst-launch, whole):      %.2fx" % (med["S scipy.signal.stft"] / a))
     print("scipy.signal.stft / stft (in-process pipeline):    %.2fx" % (
