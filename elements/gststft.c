@@ -163,8 +163,10 @@ static void set_property(GObject *object, guint id, const GValue *value, GParamS
     p->wisdom_file = g_value_dup_string(value);
     break;
   case PROP_POST_MESSAGES:
+    /* Read at every buffer: switching messages on or off does not restart the transform. */
     p->post_messages = g_value_get_boolean(value);
-    break;
+    GST_OBJECT_UNLOCK(self);
+    return;
   case PROP_INTERVAL:
     p->interval = g_value_get_uint64(value);
     break;

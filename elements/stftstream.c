@@ -313,6 +313,7 @@ GstFlowReturn gst_stft_chain(GstPad *pad, GstObject *parent, GstBuffer *buf)
   }
   GST_OBJECT_LOCK(self);
   gboolean reconfigure = self->reconfigure;
+  self->cfg.post_messages = self->props.post_messages;
   GST_OBJECT_UNLOCK(self);
   /* A DISCONT buffer does not follow its predecessor: frames spanning the gap would be wrong. */
   if (reconfigure || (GST_BUFFER_IS_DISCONT(buf) && self->started))

@@ -1,5 +1,5 @@
 /* GstHarness tests of the stft element: FLUSH resets the history, EOS flushes the center tail,
- * output caps, latency.
+ * output caps, latency, property changes while streaming.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <gst/check/gstcheck.h>
@@ -129,6 +129,37 @@ GST_START_TEST(test_caps_and_latency)
 }
 GST_END_TEST;
 
+GST_START_TEST(test_property_change_restarts)
+{
+  GstHarness *h = new_stft("n-fft=8 hop=4");
+  fail_unless_equals_int(gst_harness_push(h, samples(16, 0.0f, 0)), GST_FLOW_OK);
+  fail_unless_equals_int(gst_harness_buffers_in_queue(h), 3);
+  GstElement *stft = gst_harness_find_element(h, "stft");
+  g_object_set(stft, "n-fft", 16, NULL);
+  /* The next buffer starts a new run: 16 samples make one 16-point frame, with new caps. */
+  GstClockTime t = GST_SECOND * 16 / 8000;
+  fail_unless_equals_int(gst_harness_push(h, samples(16, 0.0f, t)), GST_FLOW_OK);
+  fail_unless_equals_int(gst_harness_buffers_in_queue(h), 4);
+  for (int i = 0; i < 3; i++)
+    gst_buffer_unref(gst_harness_pull(h));
+  GstBuffer *out = gst_harness_pull(h);
+  fail_unless_equals_int(gst_buffer_get_size(out), 9 * sizeof(gfloat));
+  fail_unless_equals_uint64(GST_BUFFER_PTS(out), t);
+  fail_unless(GST_BUFFER_FLAG_IS_SET(out, GST_BUFFER_FLAG_DISCONT));
+  GstCaps *caps = gst_pad_get_current_caps(h->sinkpad);
+  fail_unless_equals_string(gst_structure_get_string(gst_caps_get_structure(caps, 0), "dimensions"),
+                            "9");
+  gst_caps_unref(caps);
+  gst_buffer_unref(out);
+  /* post-messages does not restart: 4 more samples complete the next 16-point frame. */
+  g_object_set(stft, "post-messages", TRUE, NULL);
+  fail_unless_equals_int(gst_harness_push(h, samples(4, 0.0f, t * 2)), GST_FLOW_OK);
+  fail_unless_equals_int(gst_harness_buffers_in_queue(h), 1);
+  gst_object_unref(stft);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 static Suite *stft_suite(void)
 {
   Suite *s = suite_create("stft");
@@ -138,6 +169,7 @@ static Suite *stft_suite(void)
   tcase_add_test(tc, test_eos_center_tail);
   tcase_add_test(tc, test_eos_drops_partial_frame);
   tcase_add_test(tc, test_caps_and_latency);
+  tcase_add_test(tc, test_property_change_restarts);
   return s;
 }
 
