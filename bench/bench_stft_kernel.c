@@ -31,7 +31,9 @@ int main(int argc, char **argv)
   VgError err = {{0}};
   vg_stft_config_init(&cfg);
   cfg.estimate = argc > 2 && strcmp(argv[2], "estimate") == 0;
+  double c0 = now_ms();
   VgStft *st = vg_stft_create(&cfg, &err);
+  double create_ms = now_ms() - c0;
   float *x = malloc(n * sizeof *x);
   float *out = malloc((block / cfg.hop + 2) * (st ? vg_stft_frame_values(st) : 1) * sizeof *out);
   double *times = malloc(runs * sizeof *times);
@@ -54,7 +56,8 @@ int main(int argc, char **argv)
     times[r] = now_ms() - t0;
   }
   qsort(times, runs, sizeof *times, cmp_double);
-  printf("%.3f ms median of %d runs, %zu frames\n", times[runs / 2], runs, frames);
+  printf("%.3f ms median of %d runs, %zu frames; create (FFTW %s planning) %.1f ms\n",
+         times[runs / 2], runs, frames, cfg.estimate ? "estimate" : "measure", create_ms);
   vg_stft_destroy(st);
   free(x), free(out), free(times);
   return 0;
