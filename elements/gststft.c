@@ -253,6 +253,7 @@ static GstStateChangeReturn change_state(GstElement *element, GstStateChange tra
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
     gst_segment_init(&self->segment, GST_FORMAT_TIME);
     gst_stft_stream_reset(self);
+    self->config_failed = FALSE;
   }
   GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)

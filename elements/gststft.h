@@ -57,6 +57,7 @@ struct _GstStft {
   GstStftSettings cfg; /* the settings the kernel was built with (wisdom_file not kept) */
   VigilFrameFormat fmt;
   gboolean have_format;
+  gboolean config_failed; /* the error was posted when the caps or properties were refused */
   VgStft *stft;
   VgFrameMean *mean;  /* stft messages: mean of the frames of the current interval */
   VgPeriods *periods; /* stft-periods messages */

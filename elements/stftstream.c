@@ -178,6 +178,22 @@ static GstFlowReturn finish_run(GstStft *self)
 
 /* ---- configuration ---- */
 
+/* Bounds what caps and properties can make us allocate: the history holds n-fft values per signal
+ * and an output frame up to n-fft + 2 values per signal. */
+static gboolean check_size(GstStft *self, const GstStftSettings *s)
+{
+  guint64 signals = s->mixdown ? 1 : self->fmt.frame_values;
+  guint64 per_signal = MAX((guint64)s->n_fft + 2, s->n_mels);
+  if (per_signal * signals <= VIGIL_FRAME_VALUES_MAX)
+    return TRUE;
+  GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
+                    ("n-fft=%u with %" G_GUINT64_FORMAT " signals per input frame needs more than "
+                     "%u values per frame; lower n-fft or set mixdown=true",
+                     s->n_fft, signals, VIGIL_FRAME_VALUES_MAX),
+                    (NULL));
+  return FALSE;
+}
+
 static gboolean build_kernel(GstStft *self, const GstStftSettings *s, gchar *wisdom)
 {
   VgStftConfig c;
@@ -245,7 +261,7 @@ static gboolean configure(GstStft *self)
     GST_ELEMENT_ERROR(self, STREAM, FORMAT,
                       ("stft needs a constant input rate; the input tensors have framerate 0/1"),
                       ("set the framerate of the input tensors"));
-  } else if (build_kernel(self, &s, wisdom)) {
+  } else if (check_size(self, &s) && build_kernel(self, &s, wisdom)) {
     self->cfg = s;
     self->have_format = TRUE;
     gdouble frames = (gdouble)s.interval * vigil_frame_format_rate(&self->fmt) / s.hop / GST_SECOND;
@@ -257,6 +273,7 @@ static gboolean configure(GstStft *self)
     gst_caps_unref(caps);
   }
   g_free(wisdom);
+  self->config_failed = !self->have_format;
   return ok;
 }
 
@@ -268,6 +285,8 @@ static gboolean set_caps(GstStft *self, GstCaps *caps)
     GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("%s", error->message),
                       ("caps: %" GST_PTR_FORMAT, caps));
     g_error_free(error);
+    gst_stft_stream_free(self);
+    self->config_failed = TRUE;
     return FALSE;
   }
   if (finish_run(self) != GST_FLOW_OK)
@@ -307,8 +326,9 @@ GstFlowReturn gst_stft_chain(GstPad *pad, GstObject *parent, GstBuffer *buf)
 
   if (!self->have_format) {
     gst_buffer_unref(buf);
-    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("stft received data before its input format"),
-                      (NULL));
+    if (!self->config_failed) /* else the cause is already on the bus */
+      GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("stft received data before its input format"),
+                        (NULL));
     return GST_FLOW_NOT_NEGOTIATED;
   }
   GST_OBJECT_LOCK(self);

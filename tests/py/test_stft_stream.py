@@ -168,6 +168,8 @@ refused("n-fft=256", "2 tensors", caps="other/tensors,format=static,num_tensors=
         "types=(string)\"float32,float32\",dimensions=(string)\"1,1\",framerate=8000/1")
 refused("n-fft=256", "constant input rate", caps="other/tensors,format=static,num_tensors=1,"
         "types=float32,dimensions=(string)1,framerate=0/1")
+refused("n-fft=2048", "lower n-fft", caps="other/tensors,format=static,num_tensors=1,"
+        "types=float32,dimensions=(string)65536,framerate=8000/1")
 refused("n-fft=256", "float32 only", caps="other/tensors,format=static,num_tensors=1,"
         "types=int16,dimensions=(string)1,framerate=8000/1")
 # Out of the properties' ranges: GObject refuses the value with a warning naming the property (the
