@@ -97,16 +97,17 @@ static void account_frames(GstStft *self, guint first, guint n)
 
 /* ---- output ---- */
 
-static GstFlowReturn push_frames(GstStft *self, guint n)
+/* Pushes pending frames [from, from + n) as one buffer. */
+static GstFlowReturn push_frames(GstStft *self, guint from, guint n)
 {
-  gsize bytes = (gsize)n * self->frame_values * sizeof(gfloat);
-  GstBuffer *out = gst_buffer_new_allocate(NULL, bytes, NULL);
+  gsize frame_bytes = self->frame_values * sizeof(gfloat);
+  GstBuffer *out = gst_buffer_new_allocate(NULL, n * frame_bytes, NULL);
   if (!out) {
     GST_ELEMENT_ERROR(self, RESOURCE, NO_SPACE_LEFT, ("out of memory for an output buffer"),
                       (NULL));
     return GST_FLOW_ERROR;
   }
-  gst_buffer_fill(out, 0, self->pending->data, bytes);
+  gst_buffer_fill(out, 0, self->pending->data + from * frame_bytes, n * frame_bytes);
   GST_BUFFER_PTS(out) = frame_time(self, self->next_frame);
   GST_BUFFER_DURATION(out) = frame_time(self, self->next_frame + n) - GST_BUFFER_PTS(out);
   GST_BUFFER_OFFSET(out) = self->next_frame;
@@ -115,27 +116,40 @@ static GstFlowReturn push_frames(GstStft *self, guint n)
     GST_BUFFER_FLAG_SET(out, GST_BUFFER_FLAG_DISCONT);
     self->discont = FALSE;
   }
-  /* Drop the pushed frames from the pending arrays before pushing: push may re-enter. */
   self->next_frame += n;
-  self->n_pending -= n;
-  gsize rest = (gsize)self->n_pending * self->frame_values * sizeof(gfloat);
-  memmove(self->pending->data, self->pending->data + bytes, rest);
-  if (self->cfg.periods > 0) {
-    gsize amp_bytes = (gsize)vg_stft_bins(self->stft) * sizeof(gfloat);
-    memmove(self->amp->data, self->amp->data + n * amp_bytes, self->n_pending * amp_bytes);
-  }
   return gst_pad_push(self->srcpad, out);
 }
 
-/* Pushes whole buffers of frames-per-buffer frames; with drain, the remainder too. */
+/* Moves the frames after the first `done` to the front of the pending arrays. Done once per call
+ * of push_pending, not per pushed buffer: a large input buffer makes many frames. */
+static void drop_pending(GstStft *self, guint done)
+{
+  gsize frame_bytes = self->frame_values * sizeof(gfloat);
+  self->n_pending -= done;
+  memmove(self->pending->data, self->pending->data + done * frame_bytes,
+          self->n_pending * frame_bytes);
+  if (self->cfg.periods > 0) {
+    gsize amp_bytes = (gsize)vg_stft_bins(self->stft) * sizeof(gfloat);
+    memmove(self->amp->data, self->amp->data + done * amp_bytes, self->n_pending * amp_bytes);
+  }
+}
+
+/* Pushes whole buffers of frames-per-buffer frames; with drain, the remainder too. A buffer that
+ * downstream refused (flushing, EOS) is gone all the same: it counts as done. */
 static GstFlowReturn push_pending(GstStft *self, gboolean drain)
 {
   GstFlowReturn ret = GST_FLOW_OK;
-  guint fpb = self->cfg.frames_per_buffer;
-  while (ret == GST_FLOW_OK && self->n_pending >= fpb)
-    ret = push_frames(self, fpb);
-  if (ret == GST_FLOW_OK && drain && self->n_pending > 0)
-    ret = push_frames(self, self->n_pending);
+  guint fpb = self->cfg.frames_per_buffer, done = 0;
+  while (ret == GST_FLOW_OK && self->n_pending - done >= fpb) {
+    ret = push_frames(self, done, fpb);
+    done += fpb;
+  }
+  if (ret == GST_FLOW_OK && drain && self->n_pending > done) {
+    guint n = self->n_pending - done;
+    ret = push_frames(self, done, n);
+    done += n;
+  }
+  drop_pending(self, done);
   return ret;
 }
 
