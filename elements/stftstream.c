@@ -126,6 +126,8 @@ static void drop_pending(GstStft *self, guint done)
 {
   gsize frame_bytes = self->frame_values * sizeof(gfloat);
   self->n_pending -= done;
+  if (done == 0 || self->n_pending == 0) /* nothing to move (and the arrays may still be empty) */
+    return;
   memmove(self->pending->data, self->pending->data + done * frame_bytes,
           self->n_pending * frame_bytes);
   if (self->cfg.periods > 0) {
