@@ -437,6 +437,7 @@ static void gst_stft_init(GstStft *self)
   p->interval = DEFAULT_INTERVAL;
   p->periods = DEFAULT_PERIODS;
   p->frames_per_buffer = DEFAULT_FRAMES_PER_BUFFER;
+  self->latency = GST_CLOCK_TIME_NONE;
   self->scratch = g_array_new(FALSE, FALSE, sizeof(gfloat));
   self->pending = g_array_new(FALSE, FALSE, sizeof(gfloat));
   self->amp = g_array_new(FALSE, FALSE, sizeof(gfloat));

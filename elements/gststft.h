@@ -52,6 +52,7 @@ struct _GstStft {
 
   GstStftSettings props; /* object lock */
   gboolean reconfigure;  /* object lock: a property changed since the kernel was built */
+  GstClockTime latency;  /* object lock: what the element adds (NONE before caps) */
 
   /* Streaming state: used by the streaming thread only (and by state changes once it stopped). */
   GstStftSettings cfg; /* the settings the kernel was built with (wisdom_file not kept) */

@@ -29,6 +29,9 @@ void gst_stft_stream_free(GstStft *self)
   self->periods = NULL;
   self->have_format = FALSE;
   self->n_pending = 0;
+  GST_OBJECT_LOCK(self);
+  self->latency = GST_CLOCK_TIME_NONE;
+  GST_OBJECT_UNLOCK(self);
 }
 
 void gst_stft_stream_reset(GstStft *self)
@@ -280,6 +283,10 @@ static gboolean configure(GstStft *self)
   } else if (check_size(self, &s) && build_kernel(self, &s, wisdom)) {
     self->cfg = s;
     self->have_format = TRUE;
+    guint64 samples = s.n_fft - 1 - (s.center ? s.n_fft / 2 : 0);
+    GST_OBJECT_LOCK(self);
+    self->latency = vigil_frame_format_duration(&self->fmt, samples);
+    GST_OBJECT_UNLOCK(self);
     gdouble frames = (gdouble)s.interval * vigil_frame_format_rate(&self->fmt) / s.hop / GST_SECOND;
     self->frames_per_interval = frames < 1.0 ? 1 : (guint)(frames + 0.5);
     gst_stft_stream_reset(self);
@@ -400,15 +407,16 @@ gboolean gst_stft_sink_event(GstPad *pad, GstObject *parent, GstEvent *event)
 gboolean gst_stft_src_query(GstPad *pad, GstObject *parent, GstQuery *query)
 {
   GstStft *self = GST_STFT(parent);
-  if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY || !self->have_format)
+  GST_OBJECT_LOCK(self); /* the query may come from any thread */
+  GstClockTime ours = self->latency;
+  GST_OBJECT_UNLOCK(self);
+  if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY || !GST_CLOCK_TIME_IS_VALID(ours))
     return gst_pad_query_default(pad, parent, query);
   if (!gst_pad_peer_query(self->sinkpad, query))
     return FALSE;
   gboolean live;
   GstClockTime min, max;
   gst_query_parse_latency(query, &live, &min, &max);
-  guint64 samples = self->cfg.n_fft - 1 - (self->cfg.center ? self->cfg.n_fft / 2 : 0);
-  GstClockTime ours = vigil_frame_format_duration(&self->fmt, samples);
   gst_query_set_latency(query, live, min + ours,
                         GST_CLOCK_TIME_IS_VALID(max) ? max + ours : GST_CLOCK_TIME_NONE);
   return TRUE;
