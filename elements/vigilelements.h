@@ -15,6 +15,7 @@ void vigil_element_init(GstPlugin *plugin);
 GST_ELEMENT_REGISTER_DECLARE(csvparse);
 GST_ELEMENT_REGISTER_DECLARE(csvenc);
 GST_ELEMENT_REGISTER_DECLARE(anomalyscore);
+GST_ELEMENT_REGISTER_DECLARE(stft);
 
 G_END_DECLS
 

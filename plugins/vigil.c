@@ -14,6 +14,7 @@ static gboolean plugin_init(GstPlugin *plugin)
   ok |= GST_ELEMENT_REGISTER(csvparse, plugin);
   ok |= GST_ELEMENT_REGISTER(csvenc, plugin);
   ok |= GST_ELEMENT_REGISTER(anomalyscore, plugin);
+  ok |= GST_ELEMENT_REGISTER(stft, plugin);
   return ok;
 }
 
