@@ -351,7 +351,9 @@ static void install_fftw_properties(GObjectClass *oc)
       oc, PROP_WISDOM_FILE,
       g_param_spec_string("wisdom-file", "FFTW wisdom file",
                           "File of FFTW wisdom: read before planning (if it exists) and written "
-                          "after, so that measured plans are reused by later runs",
+                          "after, so that measured plans are reused by later runs. Unset: "
+                          "$XDG_CACHE_HOME/vigil/fftw3f.wisdom, used when it can be (planner="
+                          "measure only); empty: no wisdom file",
                           DEFAULT_WISDOM_FILE, PARAM_FLAGS));
 }
 

@@ -232,6 +232,7 @@ static gboolean build_kernel(GstStft *self, const GstStftSettings *s, gchar *wis
   c.rate = vigil_frame_format_rate(&self->fmt);
   c.estimate = s->planner == GST_STFT_PLANNER_ESTIMATE;
   c.wisdom_file = wisdom;
+  c.wisdom_optional = s->wisdom_file == NULL; /* the default cache, see wisdom_path() */
   gst_stft_stream_free(self);
   self->stft = vg_stft_create(&c, &err);
   if (self->stft) {
@@ -265,15 +266,33 @@ static GstCaps *output_caps(GstStft *self)
   return vigil_tensors_info_to_caps(&self->out_info);
 }
 
+/* The wisdom file to use: the wisdom-file property when set ("" for none), otherwise, for measured
+ * plans, a cache in the user's cache directory (as GStreamer keeps its registry there), so that
+ * only the first run on a machine pays FFTW_MEASURE's planning time. */
+static gchar *wisdom_path(const GstStftSettings *s)
+{
+  if (s->wisdom_file)
+    return g_strdup(s->wisdom_file);
+  if (s->planner == GST_STFT_PLANNER_ESTIMATE)
+    return NULL;
+  gchar *dir = g_build_filename(g_get_user_cache_dir(), "vigil", NULL);
+  gchar *path = NULL;
+  if (g_mkdir_with_parents(dir, 0755) == 0)
+    path = g_build_filename(dir, "fftw3f.wisdom", NULL);
+  g_free(dir);
+  return path;
+}
+
 /* Builds the kernel for the current format and properties, and announces the output caps. */
 static gboolean configure(GstStft *self)
 {
   GST_OBJECT_LOCK(self);
   GstStftSettings s = self->props;
-  gchar *wisdom = g_strdup(s.wisdom_file);
+  gchar *wisdom = wisdom_path(&s);
+  gboolean default_wisdom = s.wisdom_file == NULL;
   self->reconfigure = FALSE;
   GST_OBJECT_UNLOCK(self);
-  s.wisdom_file = NULL;
+  s.wisdom_file = default_wisdom ? NULL : "";
 
   gboolean ok = FALSE;
   if (self->fmt.rate_n <= 0) {

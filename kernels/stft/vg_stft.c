@@ -97,7 +97,8 @@ static int alloc_buffers(VgStft *st, VgError *err)
 static int make_plan(VgStft *st, const char *wisdom_file, VgError *err)
 {
   const VgStftConfig *cfg = &st->cfg;
-  if (vg_fftw_wisdom_import(wisdom_file, err) != VG_OK)
+  /* An optional (cache) wisdom file only saves planning time: failing to use it is not an error. */
+  if (vg_fftw_wisdom_import(wisdom_file, err) != VG_OK && !cfg->wisdom_optional)
     return VG_ERR;
   unsigned flags = (cfg->estimate ? FFTW_ESTIMATE : FFTW_MEASURE) | FFTW_DESTROY_INPUT;
   vg_fftw_plan_lock();
@@ -105,7 +106,9 @@ static int make_plan(VgStft *st, const char *wisdom_file, VgError *err)
   vg_fftw_plan_unlock();
   if (!st->plan)
     return vg_error_set(err, "FFTW could not plan a real FFT of n-fft=%u", cfg->n_fft);
-  return vg_fftw_wisdom_export(wisdom_file, err);
+  if (vg_fftw_wisdom_export(wisdom_file, err) != VG_OK && !cfg->wisdom_optional)
+    return VG_ERR;
+  return VG_OK;
 }
 
 VgStft *vg_stft_create(const VgStftConfig *cfg, VgError *err)

@@ -55,6 +55,7 @@ typedef struct {
   double rate;             /* samples per second (needed by MEL only; may be 0 otherwise) */
   int estimate;            /* non-zero: FFTW_ESTIMATE planning instead of FFTW_MEASURE */
   const char *wisdom_file; /* NULL or a path: wisdom imported before planning, exported after */
+  int wisdom_optional;     /* nonzero: a wisdom file that cannot be read or written is skipped */
 } VgStftConfig;
 
 #define VG_STFT_MAX_NFFT (1u << 20)
