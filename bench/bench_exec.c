@@ -1,6 +1,8 @@
 /* bench_exec MODEL.onnx [REPEATS]: per-window time of the window executor, per-node times, the
  * conv layers' GFLOP/s, and cblas_sgemm's GFLOP/s on 256^3, 512^3 and 1024^3 products measured
- * in the same process. OpenBLAS runs on 1 thread. Prints "key value" lines for bench/exec_bench.py.
+ * in the same process. OpenBLAS runs on 1 thread. Times are CPU time of the running thread (the
+ * machine is shared: wall time varies with the other processes' load). Prints "key value" lines for
+ * bench/exec_bench.py.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -18,7 +20,7 @@
 static double now(void)
 {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 

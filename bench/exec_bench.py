@@ -8,7 +8,9 @@ Per model: median time per window of PyTorch (1 thread, torch.no_grad(), eval mo
 bench/bench_exec (OpenBLAS on 1 thread) in the same run, their ratio, the conv layers' GFLOP/s
 (all of them, and those with >= 32 input and output channels) beside cblas_sgemm's GFLOP/s on a
 1024^3 product (and the best of 256^3, 512^3, 1024^3) measured in the bench_exec process. Rounds
-alternate PyTorch and the executor; figures are medians over rounds of per-round medians. The executor's output is checked against
+alternate PyTorch and the executor; figures are medians over rounds of per-round medians. Times
+are CPU time of the computing thread (PyTorch and OpenBLAS both on 1 thread, so all the work runs
+there): the benchmark machine is shared, and wall time swings with other processes' load. The executor's output is checked against
 PyTorch's first (max|err| <= 1e-4 max|ref|).
 """
 import os
@@ -97,9 +99,9 @@ def torch_ms(module, x, repeats):
         for _ in range(5):
             module(x)
         for _ in range(repeats):
-            t0 = time.perf_counter()
+            t0 = time.thread_time()
             module(x)
-            times.append(time.perf_counter() - t0)
+            times.append(time.thread_time() - t0)
     return 1e3 * float(np.median(times))
 
 

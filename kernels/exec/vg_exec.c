@@ -220,7 +220,7 @@ VgExec *vg_exec_create(VgModel *model, int64_t t_in, VgError *err)
 static double now_seconds(void)
 {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 

@@ -29,7 +29,8 @@ VgExec *vg_exec_create(VgModel *model, int64_t t_in, VgError *err);
  * output: the graph output without its batch axis, row-major (time last for time values). */
 int vg_exec_run(VgExec *x, const float *input, float *output, VgError *err);
 
-/* As vg_exec_run, and adds each node's wall time in seconds to node_seconds[node index]. */
+/* As vg_exec_run, and adds each node's time in seconds to node_seconds[node index]: CPU time of
+ * the calling thread (with OpenBLAS on 1 thread, all the node's work), unaffected by preemption. */
 int vg_exec_run_timed(VgExec *x, const float *input, float *output, double *node_seconds,
                       VgError *err);
 
