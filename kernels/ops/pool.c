@@ -44,7 +44,8 @@ static void pool_geom(const VgNode *node, const VgShape *in_s, const VgShape *ou
 }
 
 /* 1-D: whole columns combine element-wise, so the inner loop runs over contiguous channels. */
-static void pool1(const PoolGeom *g, const VgSeq *in, VgSeq *out, int64_t j0, int64_t j1)
+VG_SIMD_CLONES static void pool1(const PoolGeom *g, const VgSeq *in, VgSeq *out, int64_t j0,
+                                 int64_t j1)
 {
   for (int64_t j = j0; j < j1; j++) {
     float *o = seq_col_mut(out, j);
@@ -163,8 +164,8 @@ int pad_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, con
 }
 
 /* Sum (or max) over t of rows of n floats spaced `stride` apart, into acc[0 .. n). */
-static void reduce_rows(const float *in, int64_t rows, int64_t stride, int64_t n, int is_max,
-                        float *acc)
+VG_SIMD_CLONES static void reduce_rows(const float *in, int64_t rows, int64_t stride, int64_t n,
+                                       int is_max, float *acc)
 {
   for (int64_t r = 0; r < rows; r++) {
     const float *x = in + r * stride;
