@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "frameinput.h"
 
-#include <gst/audio/audio.h>
 #include <string.h>
 
 static gboolean from_tensor_caps(const GstCaps *caps, VigilFrameFormat *fmt, GError **error)
@@ -42,25 +41,39 @@ gboolean vigil_frame_format_from_caps(const GstCaps *caps, VigilFrameFormat *fmt
   if (gst_structure_has_name(s, "other/tensors"))
     return from_tensor_caps(caps, fmt, error);
 
-  GstAudioInfo ainfo;
-  if (!gst_audio_info_from_caps(&ainfo, caps)) {
-    g_set_error(error, VIGIL_TENSORS_ERROR, 0, "input caps %" GST_PTR_FORMAT " are not usable",
-                caps);
-    return FALSE;
-  }
-  if (GST_AUDIO_INFO_LAYOUT(&ainfo) != GST_AUDIO_LAYOUT_INTERLEAVED ||
-      (GST_AUDIO_INFO_FORMAT(&ainfo) != GST_AUDIO_FORMAT_F32LE &&
-       GST_AUDIO_INFO_FORMAT(&ainfo) != GST_AUDIO_FORMAT_S16LE)) {
+  /* Read the fields directly rather than through GstAudioInfo, which refuses more than two channels
+   * without a channel-mask: sensor streams have many channels and no speaker positions. */
+  const gchar *format = gst_structure_get_string(s, "format");
+  const gchar *layout = gst_structure_get_string(s, "layout");
+  gint rate = 0, channels = 0;
+  if (!gst_structure_has_name(s, "audio/x-raw") || !format ||
+      !gst_structure_get_int(s, "rate", &rate) ||
+      !gst_structure_get_int(s, "channels", &channels) || rate <= 0 || channels <= 0) {
+    gchar *text = gst_caps_to_string(caps);
     g_set_error(error, VIGIL_TENSORS_ERROR, 0,
-                "audio must be interleaved F32LE or S16LE (insert audioconvert)");
+                "input caps %s are not audio/x-raw with format, rate and channels, nor "
+                "other/tensors",
+                text);
+    g_free(text);
     return FALSE;
   }
-  fmt->format = GST_AUDIO_INFO_FORMAT(&ainfo) == GST_AUDIO_FORMAT_F32LE ? VIGIL_SAMPLES_F32
-                                                                        : VIGIL_SAMPLES_S16;
-  fmt->channels = GST_AUDIO_INFO_CHANNELS(&ainfo);
+  if ((layout && strcmp(layout, "interleaved") != 0) ||
+      (strcmp(format, "F32LE") != 0 && strcmp(format, "S16LE") != 0)) {
+    g_set_error(error, VIGIL_TENSORS_ERROR, 0,
+                "audio must be interleaved F32LE or S16LE, not %s %s (insert audioconvert)", format,
+                layout ? layout : "");
+    return FALSE;
+  }
+  if ((guint64)channels > VIGIL_FRAME_VALUES_MAX) {
+    g_set_error(error, VIGIL_TENSORS_ERROR, 0, "%d channels are more than Vigil takes (%u)",
+                channels, VIGIL_FRAME_VALUES_MAX);
+    return FALSE;
+  }
+  fmt->format = strcmp(format, "F32LE") == 0 ? VIGIL_SAMPLES_F32 : VIGIL_SAMPLES_S16;
+  fmt->channels = channels;
   fmt->inner = 1;
   fmt->frame_values = fmt->channels;
-  fmt->rate_n = GST_AUDIO_INFO_RATE(&ainfo);
+  fmt->rate_n = rate;
   fmt->rate_d = 1;
   return TRUE;
 }

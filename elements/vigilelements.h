@@ -12,6 +12,10 @@ G_BEGIN_DECLS
  * GST_ELEMENT_REGISTER_DEFINE_WITH_CODE calls it, and it runs once. */
 void vigil_element_init(GstPlugin *plugin);
 
+GST_ELEMENT_REGISTER_DECLARE(csvparse);
+GST_ELEMENT_REGISTER_DECLARE(csvenc);
+GST_ELEMENT_REGISTER_DECLARE(anomalyscore);
+GST_ELEMENT_REGISTER_DECLARE(stft);
 GST_ELEMENT_REGISTER_DECLARE(streamcnn);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "vg_model.h"
 #include "vigil-model.h"
@@ -24,9 +25,9 @@ static void print_shape(const VgShape *s)
 
 /* FLOPs of one node: multiply-adds count 2 (Conv, ConvTranspose, Gemm, MatMul); other ops count
  * one per output value, pools one per window element read, reshapes nothing. */
-static double node_flops(const VgModel *m, const VgNode *n)
+static double node_flops(const VgNode *n, const VgShape *shapes)
 {
-  const VgShape *out = &m->values[n->output].shape, *x = &m->values[n->inputs[0]].shape;
+  const VgShape *out = &shapes[n->output], *x = &shapes[n->inputs[0]];
   double count = (double)vg_shape_count(out), k = 1;
   for (int a = 0; a < n->win.n_spatial; a++)
     k *= n->win.kernel[a];
@@ -106,16 +107,16 @@ static int input_range(const VgModel *m, int v, int64_t j, int64_t *first, int64
   return ok;
 }
 
-static void print_nodes(const VgModel *m, double *flops)
+static void print_nodes(const VgModel *m, const VgShape *shapes, double *flops)
 {
   printf("nodes: %d (time-local ones marked T: the streaming trunk)\n", m->n_nodes);
   for (int i = 0; i < m->n_nodes; i++) {
     const VgNode *n = &m->nodes[i];
-    double f = node_flops(m, n);
+    double f = node_flops(n, shapes);
     *flops += f;
     printf("  %3d %c %-18s %-24s -> ", i, vg_node_is_time_local(m, n) ? 'T' : ' ',
            vg_op_name(n->op), n->name);
-    print_shape(&m->values[n->output].shape);
+    print_shape(&shapes[n->output]);
     printf("  %.0f FLOPs\n", f);
   }
 }
@@ -141,34 +142,57 @@ static void print_time(const VgModel *m)
          rf, m->values[end].name, es->dims[es->rank - 1], in->dims[in->rank - 1]);
 }
 
-int vm_info(int argc, char **argv)
+static int print_model(const VgModel *m, const char *path, int64_t t, VgError *err)
 {
-  if (argc != 2) {
-    fprintf(stderr, "usage: vigil-model info MODEL.onnx\n");
-    return 2;
-  }
-  VgError err = {{0}};
-  VgModel *m = vg_model_load_file(argv[1], &err);
-  if (!m) {
-    fprintf(stderr, "vigil-model: %s\n", err.msg);
-    return 1;
+  VgShape *shapes = calloc((size_t)m->n_values, sizeof *shapes);
+  if (!shapes)
+    return vg_error_set(err, "out of memory");
+  if (vg_model_infer_shapes(m, t, shapes, err) != VG_OK) {
+    free(shapes);
+    return VG_ERR;
   }
   const VgValue *in = &m->values[m->input], *out = &m->values[m->output];
-  printf("model: %s (opset %" PRId64 ")\n", argv[1], m->opset);
+  printf("model: %s (opset %" PRId64 ")\n", path, m->opset);
   printf("input: '%s' ", in->name);
-  print_shape(&in->shape);
-  printf(" (time is the last axis)\noutput: '%s' ", out->name);
-  print_shape(&out->shape);
+  print_shape(&shapes[m->input]);
+  printf(" (time is the last axis; the model's own length is %" PRId64 ")\noutput: '%s' ",
+         in->shape.dims[in->shape.rank - 1], out->name);
+  print_shape(&shapes[m->output]);
   printf(" (%s)\n", out->is_time ? "a time value" : "one value per window");
   double flops = 0;
   int64_t params = 0;
-  print_nodes(m, &flops);
+  print_nodes(m, shapes, &flops);
   for (int i = 0; i < m->n_values; i++)
     if (m->values[i].kind == VG_VALUE_CONST)
       params += vg_shape_count(&m->values[i].shape);
   printf("parameters: %" PRId64 "\n", params);
   printf("FLOPs per window: %.0f (multiply-adds count 2)\n", flops);
   print_time(m);
+  free(shapes);
+  return VG_OK;
+}
+
+/* vigil-model info MODEL.onnx [--length T]: T is the window length to report shapes and FLOPs
+ * for (default: the model's own). */
+int vm_info(int argc, char **argv)
+{
+  char *end = NULL;
+  long long t = 0;
+  if (argc == 4 && strcmp(argv[2], "--length") == 0)
+    t = strtoll(argv[3], &end, 10);
+  if ((argc != 2 && argc != 4) || (argc == 4 && (!end || *end || t < 1))) {
+    fprintf(stderr, "usage: vigil-model info MODEL.onnx [--length T]\n");
+    return 2;
+  }
+  VgError err = {{0}};
+  VgModel *m = vg_model_load_file(argv[1], &err);
+  int ret = m ? VG_OK : VG_ERR;
+  if (m) {
+    const VgShape *in = &m->values[m->input].shape;
+    ret = print_model(m, argv[1], t ? (int64_t)t : in->dims[in->rank - 1], &err);
+  }
+  if (ret != VG_OK)
+    fprintf(stderr, "vigil-model: %s\n", err.msg);
   vg_model_free(m);
-  return 0;
+  return ret == VG_OK ? 0 : 1;
 }

@@ -1,8 +1,12 @@
 /* vigil-model: inspect and run ONNX models the way Vigil loads them.
  *
- *   vigil-model info MODEL.onnx    inputs, outputs, ops with shapes, parameters, FLOPs, receptive
+ *   vigil-model info MODEL.onnx [--length T]
+ *                                  inputs, outputs, ops with shapes, parameters, FLOPs, receptive
  *                                  field; exits 1 with the refusal message for a model Vigil
  *                                  cannot run.
+ *   vigil-model run MODEL.onnx IN.f32 OUT.f32
+ *                                  one window through the executor (raw float32, batch axis
+ *                                  dropped, time last); T comes from IN's size.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -16,7 +20,8 @@ static const struct {
   int (*run)(int argc, char **argv);
   const char *usage;
 } commands[] = {
-    {"info", vm_info, "info MODEL.onnx"},
+    {"info", vm_info, "info MODEL.onnx [--length T]"},
+    {"run", vm_run, "run MODEL.onnx IN.f32 OUT.f32"},
     {"plan", vm_plan, "plan MODEL.onnx [--window W] [--hop H] [--mode exact|signal|full]"},
 };
 

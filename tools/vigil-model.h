@@ -8,6 +8,7 @@
 #define VIGIL_MODEL_H
 
 int vm_info(int argc, char **argv);
+int vm_run(int argc, char **argv);
 int vm_plan(int argc, char **argv);
 
 #endif

@@ -28,6 +28,7 @@ struct VgExec {
   int *in_off;           /* per node: offset of its inputs in the two arrays above */
   int *time_local;       /* per node */
   float *arena;
+  size_t arena_bytes;
   float *scratch;
 };
 
@@ -66,51 +67,103 @@ static int alloc_tables(VgExec *x, VgError *err)
   return x->time_local ? VG_OK : VG_ERR;
 }
 
-/* Lays out one arena slice per activation and the scratch after them. */
+/* Whether node i may write its output over its first input: an element-wise op or a reshape
+ * (same count, same layout) whose input nothing else reads and which is neither the graph's input
+ * nor its output. Saves memory and keeps the data in cache between a conv and its activation. */
+static int can_alias(const VgExec *x, const int *uses, const VgNode *node)
+{
+  const VgModel *m = x->model;
+  int v = node->n_inputs > 0 ? node->inputs[0] : -1, o = node->output;
+  if (v < 0 || m->values[v].kind != VG_VALUE_NODE || v == m->output || uses[v] != 1 ||
+      x->is_time[v] != x->is_time[o] ||
+      vg_shape_count(&x->shapes[v]) != vg_shape_count(&x->shapes[o]))
+    return 0;
+  switch (node->op) {
+  case VG_OP_RELU:
+  case VG_OP_LEAKY_RELU:
+  case VG_OP_SIGMOID:
+  case VG_OP_TANH:
+  case VG_OP_CLIP:
+  case VG_OP_ELU:
+  case VG_OP_ERF:
+  case VG_OP_BATCH_NORM:
+  case VG_OP_ADD:
+  case VG_OP_SUB:
+  case VG_OP_MUL:
+  case VG_OP_DIV:
+  case VG_OP_RESHAPE:
+  case VG_OP_IDENTITY:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+static int scratch_floats(const VgExec *x, size_t *scratch, VgError *err)
+{
+  const VgModel *m = x->model;
+  *scratch = 0;
+  for (int i = 0; i < m->n_nodes; i++) {
+    const VgShape *os = &x->shapes[m->nodes[i].output];
+    size_t s = vg_ops_scratch_floats(m, &m->nodes[i], x->shapes, os->dims[os->rank - 1]);
+    *scratch = s > *scratch ? s : *scratch;
+  }
+  return *scratch > (size_t)VG_MAX_CONST_VALUES ? vg_error_set(err, "scratch too large") : VG_OK;
+}
+
+/* Lays out the activations in one arena: the input, then each node's output in node order, either
+ * over its input (can_alias) or in a slice of its own; the scratch follows them. */
 static int plan_arena(VgExec *x, VgError *err)
 {
   const VgModel *m = x->model;
+  int *uses = xcalloc((size_t)m->n_values, sizeof(int), err);
+  size_t *off = uses ? xcalloc((size_t)m->n_values, sizeof(size_t), err) : NULL;
+  if (!off) {
+    free(uses);
+    return VG_ERR;
+  }
+  for (int i = 0; i < m->n_nodes; i++)
+    for (int k = 0; k < m->nodes[i].n_inputs; k++)
+      if (m->nodes[i].inputs[k] >= 0)
+        uses[m->nodes[i].inputs[k]]++;
   size_t total = 0, scratch = 0;
-  for (int v = 0; v < m->n_values; v++) {
-    if (m->values[v].kind == VG_VALUE_CONST)
-      continue;
+  int rc = VG_OK;
+  for (int i = -1; rc == VG_OK && i < m->n_nodes; i++) {
+    int v = i < 0 ? m->input : m->nodes[i].output;
     int64_t n = vg_shape_count(&x->shapes[v]);
-    if (n < 0 || n > VG_MAX_CONST_VALUES || !vg_size_add(total, (size_t)round_up(n), &total))
-      return vg_error_set(err, "value '%s' is too large", m->values[v].name);
-  }
-  for (int i = 0; i < m->n_nodes; i++) {
-    const VgNode *node = &m->nodes[i];
-    size_t s = vg_ops_scratch_floats(
-        m, node, x->shapes, x->shapes[node->output].dims[x->shapes[node->output].rank - 1]);
-    scratch = s > scratch ? s : scratch;
-  }
-  size_t floats, bytes;
-  if (!vg_size_add(total, (size_t)round_up((int64_t)scratch), &floats) ||
-      !vg_size_mul(floats, sizeof(float), &bytes))
-    return vg_error_set(err, "activations too large");
-  if (posix_memalign((void **)&x->arena, 64, bytes ? bytes : 64) != 0) {
-    x->arena = NULL;
-    return vg_error_set(err, "out of memory for %zu bytes of activations", bytes);
-  }
-  memset(x->arena, 0, bytes);
-  size_t off = 0;
-  for (int v = 0; v < m->n_values; v++) {
-    if (m->values[v].kind == VG_VALUE_CONST) {
-      x->buf[v] = m->values[v].data;
+    if (i >= 0 && can_alias(x, uses, &m->nodes[i])) {
+      off[v] = off[m->nodes[i].inputs[0]];
       continue;
     }
-    x->buf[v] = x->arena + off;
-    off += (size_t)round_up(vg_shape_count(&x->shapes[v]));
+    off[v] = total;
+    if (n < 0 || n > VG_MAX_CONST_VALUES || !vg_size_add(total, (size_t)round_up(n), &total))
+      rc = vg_error_set(err, "value '%s' is too large", m->values[v].name);
   }
-  x->scratch = x->arena + off;
-  return VG_OK;
+  size_t floats, bytes;
+  if (rc == VG_OK && (scratch_floats(x, &scratch, err) != VG_OK ||
+                      !vg_size_add(total, (size_t)round_up((int64_t)scratch), &floats) ||
+                      !vg_size_mul(floats, sizeof(float), &bytes)))
+    rc = vg_error_prefix(err, "activations too large");
+  if (rc == VG_OK && posix_memalign((void **)&x->arena, 64, bytes ? bytes : 64) != 0) {
+    x->arena = NULL;
+    rc = vg_error_set(err, "out of memory for %zu bytes of activations", bytes);
+  }
+  if (rc == VG_OK) {
+    memset(x->arena, 0, bytes);
+    x->arena_bytes = bytes;
+    for (int v = 0; v < m->n_values; v++)
+      x->buf[v] = m->values[v].kind == VG_VALUE_CONST ? m->values[v].data : x->arena + off[v];
+    x->scratch = x->arena + total;
+  }
+  free(uses);
+  free(off);
+  return rc;
 }
 
 static void plan_views(VgExec *x)
 {
   const VgModel *m = x->model;
   for (int v = 0; v < m->n_values; v++) {
-    x->is_time[v] = vg_model_is_time_value(m, v);
     if (!x->is_time[v])
       continue;
     const VgShape *s = &x->shapes[v];
@@ -145,7 +198,13 @@ VgExec *vg_exec_create(VgModel *model, int64_t t_in, VgError *err)
     return NULL;
   x->model = model;
   if (alloc_tables(x, err) != VG_OK ||
-      vg_model_infer_shapes(model, t_in, x->shapes, err) != VG_OK || plan_arena(x, err) != VG_OK) {
+      vg_model_infer_shapes(model, t_in, x->shapes, err) != VG_OK) {
+    vg_exec_destroy(x);
+    return NULL;
+  }
+  for (int v = 0; v < model->n_values; v++)
+    x->is_time[v] = vg_model_is_time_value(model, v);
+  if (plan_arena(x, err) != VG_OK) {
     vg_exec_destroy(x);
     return NULL;
   }
@@ -161,7 +220,7 @@ VgExec *vg_exec_create(VgModel *model, int64_t t_in, VgError *err)
 static double now_seconds(void)
 {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -228,6 +287,11 @@ const VgShape *vg_exec_output_shape(const VgExec *x)
 const VgShape *vg_exec_shapes(const VgExec *x)
 {
   return x->shapes;
+}
+
+size_t vg_exec_arena_bytes(const VgExec *x)
+{
+  return x->arena_bytes;
 }
 
 int64_t vg_exec_input_floats(const VgExec *x)

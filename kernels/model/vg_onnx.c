@@ -81,9 +81,19 @@ static int set_output(VgBuild *b, VgError *err)
   int v = vg_name_map_get(&b->names, name);
   if (v < 0)
     return vg_error_set(err, "the graph output '%s' is not computed by any node", name);
+  if (v == b->m->input)
+    return vg_error_set(err, "the graph output '%s' is the input itself (nothing to compute)",
+                        name);
   if (b->m->values[v].kind != VG_VALUE_NODE)
     return vg_error_set(err, "the graph output '%s' does not depend on the input", name);
   b->m->output = v;
+  if (strcmp(b->m->values[v].name, name) != 0) { /* reached through Identity/Dropout */
+    char *copy = strdup(name);
+    if (!copy)
+      return vg_error_set(err, "out of memory");
+    free(b->m->values[v].name);
+    b->m->values[v].name = copy;
+  }
   return VG_OK;
 }
 

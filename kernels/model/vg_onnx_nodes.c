@@ -106,8 +106,8 @@ static int add_constant(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
 /* Identity and Dropout: the output name becomes another name of the input value. */
 static int add_bypass(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
 {
-  int v;
-  if (np->n_input < 1 || resolve(b, np->input[0], &v, err) != VG_OK)
+  int v = -1;
+  if (np->n_input > 0 && resolve(b, np->input[0], &v, err) != VG_OK)
     return VG_ERR;
   if (v < 0)
     return vg_error_set(err, "node '%s' (%s) has no input", b->node_name, b->op_type);

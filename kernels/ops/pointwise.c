@@ -70,8 +70,8 @@ static float sigmoid(float x)
   return e / (1.0f + e);
 }
 
-static void batch_norm(const VgPacked *p, const float *in, float *out, int64_t rows, int64_t width,
-                       int64_t per_channel)
+VG_SIMD_CLONES static void batch_norm(const VgPacked *p, const float *in, float *out, int64_t rows,
+                                      int64_t width, int64_t per_channel)
 {
   int64_t channels = width / per_channel;
   for (int64_t r = 0; r < rows; r++)
@@ -83,8 +83,8 @@ static void batch_norm(const VgPacked *p, const float *in, float *out, int64_t r
     }
 }
 
-int pointwise_apply(const VgNode *node, const float *in, float *out, int64_t rows, int64_t width,
-                    int64_t per_channel)
+VG_SIMD_CLONES int pointwise_apply(const VgNode *node, const float *in, float *out, int64_t rows,
+                                   int64_t width, int64_t per_channel)
 {
   int64_t n = rows * width;
   float a = node->alpha;

@@ -44,7 +44,8 @@ static void pool_geom(const VgNode *node, const VgShape *in_s, const VgShape *ou
 }
 
 /* 1-D: whole columns combine element-wise, so the inner loop runs over contiguous channels. */
-static void pool1(const PoolGeom *g, const VgSeq *in, VgSeq *out, int64_t j0, int64_t j1)
+VG_SIMD_CLONES static void pool1(const PoolGeom *g, const VgSeq *in, VgSeq *out, int64_t j0,
+                                 int64_t j1)
 {
   for (int64_t j = j0; j < j1; j++) {
     float *o = seq_col_mut(out, j);
@@ -162,6 +163,22 @@ int pad_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, con
   return VG_OK;
 }
 
+/* Sum (or max) over t of rows of n floats spaced `stride` apart, into acc[0 .. n). */
+VG_SIMD_CLONES static void reduce_rows(const float *in, int64_t rows, int64_t stride, int64_t n,
+                                       int is_max, float *acc)
+{
+  for (int64_t r = 0; r < rows; r++) {
+    const float *x = in + r * stride;
+    if (is_max) {
+      for (int64_t i = 0; i < n; i++)
+        acc[i] = x[i] > acc[i] ? x[i] : acc[i];
+    } else {
+      for (int64_t i = 0; i < n; i++)
+        acc[i] += x[i];
+    }
+  }
+}
+
 /* GlobalAveragePool / GlobalMaxPool to [1, C, 1(, 1)]. A time input arrives as its full window
  * of columns [t][c][f]; a plain input in ONNX order [c][spatial]. */
 int global_pool_forward(const VgNode *node, const VgShape *in_shape, int in_is_time,
@@ -175,21 +192,20 @@ int global_pool_forward(const VgNode *node, const VgShape *in_shape, int in_is_t
   for (int64_t ch = 0; ch < c; ch++)
     out[ch] = is_max ? -INFINITY : 0.0f;
   if (in_is_time) {
-    int64_t t_len = in_shape->dims[in_shape->rank - 1], w = inner / t_len * c, f = inner / t_len;
-    for (int64_t t = 0; t < t_len; t++) {
-      const float *x = in + t * w;
-      for (int64_t ch = 0; ch < c; ch++)
-        for (int64_t i = 0; i < f; i++) {
-          float v = x[ch * f + i];
-          out[ch] = is_max ? (v > out[ch] ? v : out[ch]) : out[ch] + v;
+    int64_t t_len = in_shape->dims[in_shape->rank - 1], f = inner / t_len;
+    if (f == 1) { /* columns of C floats: whole columns combine element-wise */
+      reduce_rows(in, t_len, c, c, is_max, out);
+    } else {
+      for (int64_t t = 0; t < t_len; t++)
+        for (int64_t ch = 0; ch < c; ch++) {
+          float acc = out[ch];
+          reduce_rows(in + (t * c + ch) * f, f, 1, 1, is_max, &acc);
+          out[ch] = acc;
         }
     }
   } else {
     for (int64_t ch = 0; ch < c; ch++)
-      for (int64_t i = 0; i < inner; i++) {
-        float v = in[ch * inner + i];
-        out[ch] = is_max ? (v > out[ch] ? v : out[ch]) : out[ch] + v;
-      }
+      reduce_rows(in + ch * inner, inner, 1, 1, is_max, out + ch);
   }
   if (!is_max)
     for (int64_t ch = 0; ch < c; ch++)

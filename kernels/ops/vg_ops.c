@@ -100,8 +100,14 @@ static int softmax_time(const VgNode *node, const VgShape *os, const VgSeq *in, 
                         int64_t j0, int64_t j1)
 {
   int a = node->axis;
-  if (a < 1 || a > os->rank - 2)
-    return VG_ERR; /* softmax along time or batch is not column-local */
+  if (a == 0) { /* over the batch axis of size 1: every value is 1 */
+    for (int64_t j = j0; j < j1; j++)
+      for (int64_t i = 0; i < out->width; i++)
+        seq_col_mut(out, j)[i] = 1.0f;
+    return VG_OK;
+  }
+  if (a > os->rank - 2)
+    return VG_ERR; /* softmax along time is not column-local */
   int64_t outer = ops_prod(os, 1, a), n = os->dims[a], inner = ops_prod(os, a + 1, os->rank - 1);
   for (int64_t j = j0; j < j1; j++)
     softmax_apply(seq_col(in, j), seq_col_mut(out, j), outer, n, inner);
@@ -141,6 +147,8 @@ int vg_ops_forward_time(const VgModel *model, const VgNode *node, const VgShape 
     /* a column-local reshape keeps every column's floats in the same order */
     if (!x || x->width != out->width)
       return VG_ERR;
+    if (seq_col(x, j0) == seq_col_mut(out, j0))
+      return VG_OK; /* the executor ran it in place */
     memmove(seq_col_mut(out, j0), seq_col(x, j0), (size_t)((j1 - j0) * out->width) * sizeof(float));
     return VG_OK;
   default:

@@ -1,0 +1,186 @@
+#!/usr/bin/python3
+"""The ONNX loader against PyTorch: models exported by torch.onnx (Debian's python3-torch 1.13)
+load, and `vigil-model info --length T` reports the output shape PyTorch computes for inputs of
+length T (the exported length and others), the parameter count PyTorch reports, and folds
+BatchNormalization into the conv before it."""
+import os
+import re
+import subprocess
+import warnings
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from vigiltest import Checks, tool, tmpdir
+
+warnings.filterwarnings("ignore")
+torch.manual_seed(0)
+VM = tool("vigil-model")
+
+
+class Gelu1d(nn.Module):
+    """Conv, BN, ReLU, dilated depthwise residual, MaxPool, AvgPool with padding (Pad +
+    AveragePool), GELU (Div, Erf, Add, Mul), global pooling, dense head, softmax."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv1d(4, 8, 3, padding=1)
+        self.bn = nn.BatchNorm1d(8)
+        self.dw = nn.Conv1d(8, 8, 3, dilation=2, padding=2, groups=8)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):
+        y = F.relu(self.bn(self.c1(x)))
+        y = y + self.dw(y)
+        y = F.avg_pool1d(F.max_pool1d(y, 2), 3, stride=2, padding=1)
+        y = F.gelu(y)
+        y = F.adaptive_avg_pool1d(y, 1).flatten(1)
+        return torch.softmax(self.fc(y), -1)
+
+
+class Spec2d(nn.Module):
+    """2-D trunk over [1, C, F, T] with strides along F, reshape to 1-D, transposed conv, concat,
+    clip, leaky relu, tanh."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(2, 6, (3, 3), padding=(1, 1), stride=(2, 1))
+        self.c2 = nn.Conv2d(6, 6, (1, 3), padding=(0, 2), dilation=(1, 2), groups=3)
+        self.ct = nn.ConvTranspose1d(24, 5, 4, stride=2, padding=1)
+
+    def forward(self, x):
+        y = torch.sigmoid(self.c1(x))
+        y = F.elu(self.c2(y))
+        y = y.reshape(1, 24, y.shape[-1])
+        z = self.ct(y)
+        return torch.clamp(torch.cat([torch.tanh(z), F.leaky_relu(z, 0.2)], 1), -0.5, 0.5)
+
+
+class Strided(nn.Module):
+    """Strided and ceil-mode pools, pads, count_include_pad, transposed conv with output_padding,
+    squeeze/unsqueeze, concatenated global pools, a dense head of two layers. (PyTorch 1.13
+    exports adaptive max pooling as a MaxPool of fixed size, so GlobalMaxPool is tested in
+    test_onnx_refuse.py with a hand-written graph.)"""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv1d(3, 6, 5, stride=2, padding=2)
+        self.ct = nn.ConvTranspose1d(6, 6, 3, stride=2, padding=1, output_padding=1)
+        self.one = nn.Conv1d(6, 1, 1)
+        self.c2 = nn.Conv2d(1, 2, (3, 3), padding=1)
+        self.l1 = nn.Linear(12, 7)
+        self.l2 = nn.Linear(7, 2)
+
+    def forward(self, x):
+        y = F.max_pool1d(F.relu(self.c1(x)), 3, stride=2, ceil_mode=True)
+        y = F.avg_pool1d(self.ct(y), 2, stride=1, padding=1, count_include_pad=True)
+        y = self.c2(self.one(y).unsqueeze(1)).squeeze(0).unsqueeze(0)  # [1, 2, 1, T]
+        y = torch.cat([F.adaptive_avg_pool2d(F.relu(y), 1), F.adaptive_avg_pool2d(y, 1)], 1)
+        y = y.flatten(1)
+        y = torch.cat([y, torch.sigmoid(y), y], 1)
+        return self.l2(torch.tanh(self.l1(y)))
+
+
+class BnKept(nn.Module):
+    """Exported without constant folding so that BatchNormalization reaches the loader. bn2 and
+    bn3 follow two Conv nodes sharing one weight (each folds into its own copy); bn follows an Add
+    and stays a BatchNormalization node."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv1d(2, 4, 3, padding=1)
+        self.b = nn.Conv1d(2, 4, 1)
+        self.bn = nn.BatchNorm1d(4)
+        self.bn2 = nn.BatchNorm1d(4)
+        self.bn3 = nn.BatchNorm1d(4)
+
+    def forward(self, x):
+        y = self.bn2(self.a(x)) + self.bn3(self.a(torch.tanh(x)))
+        return self.bn(y + self.b(x))
+
+
+class Plain(nn.Module):
+    """No BN, no scalar constants: the parameter count must equal PyTorch's exactly."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv1d(5, 16, 7, padding=3)
+        self.c2 = nn.Conv1d(16, 16, 3, groups=4)
+        self.fc = nn.Linear(16, 4)
+
+    def forward(self, x):
+        y = F.relu(self.c2(F.relu(self.c(x))))
+        return self.fc(F.adaptive_avg_pool1d(y, 1).flatten(1))
+
+
+def randomize_bn(m):
+    for mod in m.modules():
+        if isinstance(mod, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            n = mod.num_features
+            mod.running_mean.uniform_(-1, 1)
+            mod.running_var.uniform_(0.5, 2)
+            mod.weight.data.uniform_(0.5, 1.5)
+            mod.bias.data.uniform_(-1, 1)
+
+
+MODELS = [  # name, module, input shape, opsets, other lengths to check, exact parameter count
+    ("gelu1d", Gelu1d(), (1, 4, 64), (11, 13, 14), (40, 64, 101), False),
+    ("spec2d", Spec2d(), (1, 2, 8, 32), (11, 14), (9, 32, 77), True),
+    ("strided", Strided(), (1, 3, 50), (11, 13), (23, 50, 64), True),
+    ("bnkept", BnKept(), (1, 2, 20), (14,), (20, 33), False),
+    ("plain", Plain(), (1, 5, 30), (14,), (30, 17), True),
+]
+
+
+def info(path, length=None):
+    args = [VM, "info", path] + (["--length", str(length)] if length else [])
+    return subprocess.run(args, capture_output=True, text=True)
+
+
+def out_shape(text):
+    m = re.search(r"^output: '[^']*' \[([0-9, ]*)\]", text, re.M)
+    return tuple(int(v) for v in m.group(1).split(",")) if m else None
+
+
+def main():
+    c = Checks("onnx_load")
+    d = tmpdir()
+    for name, model, shape, opsets, lengths, exact in MODELS:
+        model.eval()
+        randomize_bn(model)
+        n_params = sum(p.numel() for p in model.parameters())
+        for opset in opsets:
+            path = os.path.join(d, "%s_%d.onnx" % (name, opset))
+            torch.onnx.export(model, torch.randn(*shape), path, opset_version=opset,
+                              do_constant_folding=(name != "bnkept"))
+            for t in lengths:
+                r = info(path, t)
+                if not c.check(r.returncode == 0, "%s opset %d T=%d: exit %d: %s" % (
+                        name, opset, t, r.returncode, r.stderr.strip())):
+                    continue
+                with torch.no_grad():
+                    want = tuple(model(torch.randn(*shape[:-1], t)).shape)
+                got = out_shape(r.stdout)
+                c.check(got == want, "%s opset %d T=%d: output shape %s, PyTorch %s" % (
+                    name, opset, t, got, want))
+            r = info(path)
+            params = re.search(r"^parameters: (\d+)", r.stdout, re.M)
+            if exact:
+                c.check(params and int(params.group(1)) == n_params, "%s: %s parameters, "
+                        "PyTorch %d" % (name, params and params.group(1), n_params))
+            if name == "bnkept":
+                # bn2 follows a conv used by nothing else: folded; bn follows an Add: kept
+                kept = re.findall(r"^ +\d+ . BatchNormalization ", r.stdout, re.M)
+                c.check(len(kept) == 1,
+                        "bnkept: one BatchNormalization should remain:\n" + r.stdout)
+            if name == "gelu1d":
+                for op in ("Pad", "AveragePool", "Erf", "Div", "GlobalAveragePool", "Gemm"):
+                    c.check(re.search(r"\b%s\b" % op, r.stdout) is not None,
+                            "gelu1d opset %d: no %s node listed" % (opset, op))
+            print("%s opset %d: %s" % (name, opset, (r.stdout.splitlines() or [r.stderr])[-1]))
+    c.done()
+
+
+if __name__ == "__main__":
+    main()

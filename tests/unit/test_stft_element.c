@@ -1,0 +1,176 @@
+/* GstHarness tests of the stft element: FLUSH resets the history, EOS flushes the center tail,
+ * output caps, latency, property changes while streaming.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+
+#define AUDIO_CAPS "audio/x-raw,format=F32LE,layout=interleaved,rate=8000,channels=1"
+
+static GstHarness *new_stft(const gchar *props)
+{
+  gchar *desc = g_strdup_printf("stft planner=estimate %s", props);
+  GstHarness *h = gst_harness_new_parse(desc);
+  g_free(desc);
+  gst_harness_set_src_caps_str(h, AUDIO_CAPS);
+  return h;
+}
+
+static GstBuffer *samples(guint n, gfloat start, GstClockTime pts)
+{
+  GstBuffer *buf = gst_buffer_new_allocate(NULL, n * sizeof(gfloat), NULL);
+  GstMapInfo map;
+  gst_buffer_map(buf, &map, GST_MAP_WRITE);
+  for (guint i = 0; i < n; i++)
+    ((gfloat *)map.data)[i] = start + i * 0.25f - (i % 3) * 0.5f;
+  gst_buffer_unmap(buf, &map);
+  GST_BUFFER_PTS(buf) = pts;
+  GST_BUFFER_DURATION(buf) = gst_util_uint64_scale(n, GST_SECOND, 8000);
+  return buf;
+}
+
+static gboolean same_data(GstBuffer *a, GstBuffer *b)
+{
+  GstMapInfo ma, mb;
+  gst_buffer_map(a, &ma, GST_MAP_READ);
+  gst_buffer_map(b, &mb, GST_MAP_READ);
+  gboolean same = ma.size == mb.size && memcmp(ma.data, mb.data, ma.size) == 0;
+  gst_buffer_unmap(a, &ma);
+  gst_buffer_unmap(b, &mb);
+  return same;
+}
+
+GST_START_TEST(test_flush_resets_history)
+{
+  GstHarness *h = new_stft("n-fft=8 hop=4");
+  /* 6 samples: not a frame yet, but history. */
+  fail_unless_equals_int(gst_harness_push(h, samples(6, 1.0f, 0)), GST_FLOW_OK);
+  fail_unless_equals_int(gst_harness_buffers_in_queue(h), 0);
+  fail_unless(gst_harness_push_event(h, gst_event_new_flush_start()));
+  fail_unless(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
+  GstSegment seg;
+  gst_segment_init(&seg, GST_FORMAT_TIME);
+  fail_unless(gst_harness_push_event(h, gst_event_new_segment(&seg)));
+  /* After the flush, 8 samples make exactly one frame, made of those 8 samples only. */
+  fail_unless_equals_int(gst_harness_push(h, samples(8, 2.0f, GST_SECOND)), GST_FLOW_OK);
+  fail_unless_equals_int(gst_harness_buffers_in_queue(h), 1);
+  GstBuffer *out = gst_harness_pull(h);
+  fail_unless_equals_uint64(GST_BUFFER_PTS(out), GST_SECOND);
+  fail_unless_equals_uint64(GST_BUFFER_DURATION(out), GST_SECOND * 4 / 8000);
+  fail_unless(GST_BUFFER_FLAG_IS_SET(out, GST_BUFFER_FLAG_DISCONT));
+
+  GstHarness *fresh = new_stft("n-fft=8 hop=4");
+  fail_unless_equals_int(gst_harness_push(fresh, samples(8, 2.0f, 0)), GST_FLOW_OK);
+  GstBuffer *ref = gst_harness_pull(fresh);
+  fail_unless(same_data(out, ref), "frame after FLUSH depends on data before it");
+  gst_buffer_unref(out);
+  gst_buffer_unref(ref);
+  gst_harness_teardown(fresh);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_eos_center_tail)
+{
+  GstHarness *h = new_stft("n-fft=8 hop=4 center=true");
+  fail_unless_equals_int(gst_harness_push(h, samples(10, 0.0f, 0)), GST_FLOW_OK);
+  /* Padded left by 4: frames at samples 0 and 4 are complete (need samples up to 3 and 7). */
+  fail_unless_equals_int(gst_harness_buffers_in_queue(h), 2);
+  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+  /* The right padding completes the frame centred on sample 8: 1 + 10 / 4 = 3 frames. */
+  fail_unless_equals_int(gst_harness_buffers_in_queue(h), 3);
+  GstBuffer *last = NULL;
+  for (int i = 0; i < 3; i++) {
+    if (last)
+      gst_buffer_unref(last);
+    last = gst_harness_pull(h);
+  }
+  fail_unless_equals_uint64(GST_BUFFER_PTS(last), GST_SECOND * 8 / 8000);
+  gst_buffer_unref(last);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_eos_drops_partial_frame)
+{
+  GstHarness *h = new_stft("n-fft=8 hop=4 frames-per-buffer=3");
+  fail_unless_equals_int(gst_harness_push(h, samples(19, 0.0f, 0)), GST_FLOW_OK);
+  /* 1 + (19 - 8) / 4 = 3 frames: one buffer of 3; samples 12..18 are an incomplete frame. */
+  fail_unless_equals_int(gst_harness_buffers_in_queue(h), 1);
+  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+  fail_unless_equals_int(gst_harness_buffers_in_queue(h), 1);
+  GstBuffer *out = gst_harness_pull(h);
+  fail_unless_equals_int(gst_buffer_get_size(out), 3 * 5 * sizeof(gfloat));
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_caps_and_latency)
+{
+  GstHarness *h = new_stft("n-fft=16 hop=4 output=complex");
+  fail_unless_equals_int(gst_harness_push(h, samples(16, 0.0f, 0)), GST_FLOW_OK);
+  GstCaps *caps = gst_pad_get_current_caps(h->sinkpad);
+  GstStructure *s = gst_caps_get_structure(caps, 0);
+  fail_unless_equals_string(gst_structure_get_string(s, "dimensions"), "18");
+  gint n, d;
+  fail_unless(gst_structure_get_fraction(s, "framerate", &n, &d));
+  fail_unless_equals_int(n, 2000);
+  fail_unless_equals_int(d, 1);
+  gst_caps_unref(caps);
+  /* The harness source is not live: latency is ours only, n-fft - 1 samples. */
+  GstQuery *q = gst_query_new_latency();
+  fail_unless(gst_pad_peer_query(h->sinkpad, q));
+  GstClockTime min;
+  gst_query_parse_latency(q, NULL, &min, NULL);
+  fail_unless_equals_uint64(min, gst_util_uint64_scale(15, GST_SECOND, 8000));
+  gst_query_unref(q);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_property_change_restarts)
+{
+  GstHarness *h = new_stft("n-fft=8 hop=4");
+  fail_unless_equals_int(gst_harness_push(h, samples(16, 0.0f, 0)), GST_FLOW_OK);
+  fail_unless_equals_int(gst_harness_buffers_in_queue(h), 3);
+  GstElement *stft = gst_harness_find_element(h, "stft");
+  g_object_set(stft, "n-fft", 16, NULL);
+  /* The next buffer starts a new run: 16 samples make one 16-point frame, with new caps. */
+  GstClockTime t = GST_SECOND * 16 / 8000;
+  fail_unless_equals_int(gst_harness_push(h, samples(16, 0.0f, t)), GST_FLOW_OK);
+  fail_unless_equals_int(gst_harness_buffers_in_queue(h), 4);
+  for (int i = 0; i < 3; i++)
+    gst_buffer_unref(gst_harness_pull(h));
+  GstBuffer *out = gst_harness_pull(h);
+  fail_unless_equals_int(gst_buffer_get_size(out), 9 * sizeof(gfloat));
+  fail_unless_equals_uint64(GST_BUFFER_PTS(out), t);
+  fail_unless(GST_BUFFER_FLAG_IS_SET(out, GST_BUFFER_FLAG_DISCONT));
+  GstCaps *caps = gst_pad_get_current_caps(h->sinkpad);
+  fail_unless_equals_string(gst_structure_get_string(gst_caps_get_structure(caps, 0), "dimensions"),
+                            "9");
+  gst_caps_unref(caps);
+  gst_buffer_unref(out);
+  /* post-messages does not restart: 4 more samples complete the next 16-point frame. */
+  g_object_set(stft, "post-messages", TRUE, NULL);
+  fail_unless_equals_int(gst_harness_push(h, samples(4, 0.0f, t * 2)), GST_FLOW_OK);
+  fail_unless_equals_int(gst_harness_buffers_in_queue(h), 1);
+  gst_object_unref(stft);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
+static Suite *stft_suite(void)
+{
+  Suite *s = suite_create("stft");
+  TCase *tc = tcase_create("general");
+  suite_add_tcase(s, tc);
+  tcase_add_test(tc, test_flush_resets_history);
+  tcase_add_test(tc, test_eos_center_tail);
+  tcase_add_test(tc, test_eos_drops_partial_frame);
+  tcase_add_test(tc, test_caps_and_latency);
+  tcase_add_test(tc, test_property_change_restarts);
+  return s;
+}
+
+GST_CHECK_MAIN(stft);

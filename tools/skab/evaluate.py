@@ -1,0 +1,168 @@
+#!/usr/bin/python3
+"""SKAB end to end through GStreamer: for each experiment file, train SKAB's Conv-AE on the first 400
+rows (tools/skab/model.py), export it with its standardisation, run
+
+  filesrc ! csvparse columns=<8 features> ! streamcnn window=60 hop=1 output=reconstruction-error
+          ! anomalyscore method=<m> warmup=341 ... ! csvenc ! filesink
+
+and score the rows with SKAB's flagging rule (tools/skab/skab.py). Checks that the pipeline's window
+scores equal PyTorch's windowed inference on the same rows, reports per-row F1 / FAR / MAR over all
+files for each anomalyscore method, and the throughput of the pipeline against windowed PyTorch.
+
+Usage: tools/skab/evaluate.py [--methods threshold,zscore,...] [--files valve1/0.csv ...]
+                              [--epochs N] [--out DIR]
+Needs the plugin: run from the source tree after tools/build (GST_PLUGIN_PATH is set from build/).
+"""
+import argparse
+import csv
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import skab  # noqa: E402
+import model as skab_model  # noqa: E402
+import train_demo  # noqa: E402
+
+os.environ.setdefault("GST_PLUGIN_PATH", os.path.join(skab.SOURCE, "build", "plugins"))
+import gi  # noqa: E402
+
+gi.require_version("Gst", "1.0")
+from gi.repository import Gst  # noqa: E402
+
+N_TRAIN_WINDOWS = skab.TRAIN_ROWS - skab.WINDOW + 1  # 341 windows lie inside the training rows
+
+# anomalyscore settings per method. `threshold` follows SKAB's protocol exactly; the others are
+# anomalyscore's adaptive scores with their documented defaults and the same warmup.
+METHODS = {
+    "threshold": "method=threshold quantile=0.999 factor=1.3333333333",
+    "zscore": "method=zscore",
+    "mad": "method=mad",
+    "likelihood": "method=likelihood",
+}
+
+
+def pipeline_text(csv_path, onnx_path, out_csv, method):
+    return ("filesrc location=\"%s\" ! csvparse columns=\"%s\" ! "
+            "streamcnn model=\"%s\" window=%d hop=1 output=reconstruction-error ! "
+            "anomalyscore %s warmup=%d pass-through=true ! csvenc ! filesink location=\"%s\"" % (
+                csv_path, ",".join(skab.FEATURES), onnx_path, skab.WINDOW, METHODS[method],
+                N_TRAIN_WINDOWS, out_csv))
+
+
+def run_pipeline(text):
+    """Runs to EOS; returns (seconds from PLAYING to EOS, the last threshold seen on the bus)."""
+    pipeline = Gst.parse_launch(text)
+    bus = pipeline.get_bus()
+    start = time.perf_counter()
+    pipeline.set_state(Gst.State.PLAYING)
+    threshold = None
+    while True:
+        msg = bus.timed_pop(Gst.CLOCK_TIME_NONE)
+        if msg.type == Gst.MessageType.EOS:
+            break
+        if msg.type == Gst.MessageType.ERROR:
+            err, debug = msg.parse_error()
+            pipeline.set_state(Gst.State.NULL)
+            raise RuntimeError("%s: %s\n%s" % (msg.src.get_name(), err.message, debug))
+        s = msg.get_structure() if msg.type == Gst.MessageType.ELEMENT else None
+        if s is not None and s.has_field("threshold"):
+            threshold = s.get_value("threshold")
+    seconds = time.perf_counter() - start
+    pipeline.set_state(Gst.State.NULL)
+    return seconds, threshold
+
+
+def read_scores(path):
+    """csvenc output: time, score, then the pass-through reconstruction-error tensor."""
+    with open(path) as f:
+        rows = list(csv.reader(f))
+    return np.array([[float(v) for v in r] for r in rows[1:]])
+
+
+def torch_window_time(ae, windows, repeats=3):
+    """Seconds for windowed PyTorch inference at hop 1, one window per call (as a live stream sees
+    them) and all windows in one batch; medians over repeats."""
+    x = torch.from_numpy(windows)
+    per_call, batched = [], []
+    with torch.no_grad():
+        for _ in range(repeats):
+            t = time.perf_counter()
+            for i in range(len(x)):
+                ae(x[i:i + 1])
+            per_call.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            ae(x)
+            batched.append(time.perf_counter() - t)
+    return float(np.median(per_call)), float(np.median(batched))
+
+
+def evaluate_file(path, methods, epochs, workdir, report):
+    _, x, labels = skab.load(path)
+    mean, std = skab.scaler(x)
+    xs = (x - mean) / std
+    ae = skab_model.train(skab.windows(xs[:skab.TRAIN_ROWS]), epochs=epochs)
+    onnx_path = os.path.join(workdir, "model.onnx")
+    skab_model.export(ae, x.shape[1], onnx_path)
+    train_demo.add_metadata(onnx_path, mean, std)
+    all_windows = skab.windows(xs)
+    ref = skab_model.window_scores(ae, all_windows)
+    name = os.path.relpath(path, skab.DATASET)
+    for method in methods:
+        out_csv = os.path.join(workdir, "scores-%s.csv" % method)
+        seconds, threshold = run_pipeline(pipeline_text(path, onnx_path, out_csv, method))
+        got = read_scores(out_csv)
+        recon = got[:, 2]  # the reconstruction-error sum passed through
+        if method == "threshold":
+            err = np.max(np.abs(recon - ref)) / np.max(np.abs(ref))
+            report["worst_rel_err"] = max(report.get("worst_rel_err", 0.0), err)
+            report["pipeline_s"] = report.get("pipeline_s", 0.0) + seconds
+            per_call, batched = torch_window_time(ae, all_windows)
+            report["torch_call_s"] = report.get("torch_call_s", 0.0) + per_call
+            report["torch_batch_s"] = report.get("torch_batch_s", 0.0) + batched
+            report["windows"] = report.get("windows", 0) + len(ref)
+        flags = skab.flag_rows(got[:, 1], threshold, len(xs))
+        c = np.array(skab.confusion(flags[skab.TRAIN_ROWS:], labels[skab.TRAIN_ROWS:]))
+        report.setdefault(method, np.zeros(4, dtype=int))
+        report[method] += c
+        print("%-14s %-10s F1 %.3f FAR %5.1f %% MAR %5.1f %%" % ((name, method) + tuple(
+            v * (100 if i else 1) for i, v in enumerate(skab.metrics(*c)))), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--methods", default=",".join(METHODS))
+    ap.add_argument("--files", nargs="*")
+    ap.add_argument("--epochs", type=int, default=100)
+    args = ap.parse_args()
+    Gst.init(None)
+    torch.set_num_threads(1)
+    methods = args.methods.split(",")
+    files = ([os.path.join(skab.DATASET, f) for f in args.files] if args.files
+             else skab.experiment_files())
+    report = {}
+    with tempfile.TemporaryDirectory(prefix="vigil-skab-") as workdir:
+        for path in files:
+            evaluate_file(path, methods, args.epochs, workdir, report)
+    print("\nover %d files (%d windows):" % (len(files), report.get("windows", 0)))
+    for method in methods:
+        f1, far, mar = skab.metrics(*report[method])
+        print("  %-10s F1 %.3f  FAR %6.2f %%  MAR %6.2f %%" % (method, f1, 100 * far, 100 * mar))
+    if "worst_rel_err" in report:
+        print("pipeline scores vs PyTorch: max |error| / max |score| = %.2e" % report["worst_rel_err"])
+        print("throughput: pipeline %.0f windows/s; PyTorch one window per call %.0f windows/s "
+              "(ratio %.1fx); PyTorch all windows in one batch %.0f windows/s (ratio %.1fx)" % (
+                  report["windows"] / report["pipeline_s"],
+                  report["windows"] / report["torch_call_s"],
+                  report["torch_call_s"] / report["pipeline_s"],
+                  report["windows"] / report["torch_batch_s"],
+                  report["torch_batch_s"] / report["pipeline_s"]))
+    return 0 if report.get("worst_rel_err", 1.0) <= 1e-4 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+#!/usr/bin/python3
+"""SKAB protocol in PyTorch alone (no GStreamer): train, score every window, flag, and report
+per-row F1 / FAR / MAR over the chosen experiment files. The pipeline evaluation
+(tools/skab/evaluate.py) uses the same training and compares its scores with these.
+
+Usage: tools/skab/reference.py [--epochs N] [--files valve1/0.csv ...]
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import skab  # noqa: E402
+import model as skab_model  # noqa: E402
+
+
+def run_file(path, epochs, seed=0):
+    _, x, labels = skab.load(path)
+    mean, std = skab.scaler(x)
+    xs = (x - mean) / std
+    train_windows = skab.windows(xs[:skab.TRAIN_ROWS])
+    ae = skab_model.train(train_windows, epochs=epochs, seed=seed)
+    scores = skab_model.window_scores(ae, skab.windows(xs))
+    n_train = len(train_windows)
+    threshold = np.quantile(scores[:n_train], skab.QUANTILE) * skab.FACTOR
+    flags = skab.flag_rows(scores, threshold, len(xs))
+    return ae, scores, threshold, flags[skab.TRAIN_ROWS:], labels[skab.TRAIN_ROWS:]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--epochs", type=int, default=100)
+    ap.add_argument("--files", nargs="*")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    files = ([os.path.join(skab.DATASET, f) for f in args.files] if args.files
+             else skab.experiment_files())
+    total = np.zeros(4, dtype=int)
+    for path in files:
+        _, _, thr, flags, labels = run_file(path, args.epochs)
+        c = np.array(skab.confusion(flags, labels))
+        total += c
+        f1, far, mar = skab.metrics(*c)
+        print("%-14s threshold %.3f  F1 %.3f  FAR %5.1f %%  MAR %5.1f %%" % (
+            os.path.relpath(path, skab.DATASET), thr, f1, 100 * far, 100 * mar), flush=True)
+    f1, far, mar = skab.metrics(*total)
+    print("all %d files: F1 %.3f  FAR %.2f %%  MAR %.2f %%" % (len(files), f1, 100 * far, 100 * mar))
+
+
+if __name__ == "__main__":
+    main()
