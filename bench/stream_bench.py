@@ -45,18 +45,21 @@ def engine(path, window, hop, mode, hops):
     return dict(kv.split("=") for kv in r.stdout.split())
 
 
-def pipeline(path, shape, window, hop, mode, seconds=10):
-    """Wall time of audiotestsrc ! streamcnn ! fakesink over `seconds` of a 1 kHz stream."""
-    rate = 1000
+def pipeline(path, shape, window, hop, mode, hops=200):
+    """Wall time per hop of audiotestsrc ! streamcnn ! fakesink (one buffer per hop): the
+    difference between runs of 2*hops and hops buffers, so start-up and model loading cancel."""
     env = dict(os.environ, GST_PLUGIN_PATH=os.path.join(BUILD, "plugins"))
-    cmd = ["gst-launch-1.0", "-q", "audiotestsrc", "wave=pink-noise",
-           "num-buffers=%d" % (seconds * rate // hop), "samplesperbuffer=%d" % hop, "!",
-           "audio/x-raw,format=F32LE,rate=%d,channels=%d" % (rate, shape[1]), "!", "streamcnn",
-           "model=" + path, "window=%d" % window, "hop=%d" % hop, "mode=" + mode, "!",
-           "fakesink"]
-    t0 = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True)
-    return (time.perf_counter() - t0) / (seconds * rate // hop) * 1e6
+    ts = []
+    for n in (hops, 2 * hops):
+        cmd = ["gst-launch-1.0", "-q", "audiotestsrc", "wave=pink-noise", "num-buffers=%d" % n,
+               "samplesperbuffer=%d" % hop, "!",
+               "audio/x-raw,format=F32LE,rate=1000,channels=%d" % shape[1], "!", "streamcnn",
+               "model=" + path, "window=%d" % window, "hop=%d" % hop, "mode=" + mode, "!",
+               "fakesink"]
+        t0 = time.perf_counter()
+        subprocess.run(cmd, env=env, check=True)
+        ts.append(time.perf_counter() - t0)
+    return (ts[1] - ts[0]) / hops * 1e6
 
 
 def main():
@@ -86,12 +89,12 @@ def main():
                       name, w, hop, w / hop, ratio, sratio, f, e, s, f / e, f / s,
                       "ok" if f / s >= 0.8 * sratio else "below", e / s, pt, pt / e))
     print()
-    print("| pipeline (audiotestsrc ! streamcnn ! fakesink, 1 kHz) | W | H | mode | us per hop |")
-    print("|---|---|---|---|---|")
+    print("| pipeline (audiotestsrc ! streamcnn ! fakesink) | W | H | exact us/hop | "
+          "signal us/hop | full us/hop |")
+    print("|---|---|---|---|---|---|")
     for name, (path, shape, hop) in paths.items():
-        for mode in ("exact", "full"):
-            us = pipeline(path, shape, shape[-1], hop, mode)
-            print("| %s | %d | %d | %s | %.0f |" % (name, shape[-1], hop, mode, us))
+        us = [pipeline(path, shape, shape[-1], hop, mode) for mode in ("exact", "signal", "full")]
+        print("| %s | %d | %d | %.0f | %.0f | %.0f |" % ((name, shape[-1], hop) + tuple(us)))
     print()
     path, shape, hop = paths["ppg"]
     rate = 64  # PPG at 64 Hz: one minute = 60 hops of 64 frames, one hour = 3600
