@@ -222,6 +222,9 @@ static void plan_costs(const VgModel *m, VgPlan *p)
     double full = vg_plan_node_flops(m, node, p->shapes);
     x->flops_full = full;
     x->flops_hop = x->trunk && x->len > 0 ? full * x->new_cols_per_hop / (double)x->len : full;
+    const VgPlanValue *in = &p->values[node->inputs[0]];
+    if (node->op == VG_OP_GLOBAL_AVG_POOL && in->summed) /* a running sum: the new columns */
+      x->flops_hop = full * in->new_cols_per_hop / (double)in->len;
     p->flops_full += x->flops_full;
     p->flops_hop += x->flops_hop;
   }
