@@ -45,12 +45,13 @@ def engine(path, window, hop, mode, hops):
     return dict(kv.split("=") for kv in r.stdout.split())
 
 
-def pipeline(path, shape, window, hop, mode, hops=200):
+def pipeline(path, shape, window, hop, mode, hops=1000):
     """Wall time per hop of audiotestsrc ! streamcnn ! fakesink (one buffer per hop): the
-    difference between runs of 2*hops and hops buffers, so start-up and model loading cancel."""
+    difference between runs of 2*hops and hops buffers, so start-up and model loading cancel;
+    median of three such differences."""
     env = dict(os.environ, GST_PLUGIN_PATH=os.path.join(BUILD, "plugins"))
     ts = []
-    for n in (hops, 2 * hops):
+    for n in (hops, 2 * hops) * 3:
         cmd = ["gst-launch-1.0", "-q", "audiotestsrc", "wave=pink-noise", "num-buffers=%d" % n,
                "samplesperbuffer=%d" % hop, "!",
                "audio/x-raw,format=F32LE,rate=1000,channels=%d" % shape[1], "!", "streamcnn",
@@ -59,7 +60,8 @@ def pipeline(path, shape, window, hop, mode, hops=200):
         t0 = time.perf_counter()
         subprocess.run(cmd, env=env, check=True)
         ts.append(time.perf_counter() - t0)
-    return (ts[1] - ts[0]) / hops * 1e6
+    diffs = sorted(ts[i + 1] - ts[i] for i in range(0, 6, 2))
+    return diffs[1] / hops * 1e6
 
 
 def main():
