@@ -259,6 +259,11 @@ int vg_anomaly_warming(const VgAnomaly *a)
   return a->scored < a->cfg.warmup;
 }
 
+int vg_anomaly_in_event(const VgAnomaly *a)
+{
+  return a->events.active;
+}
+
 /* |x - centre| / sd, with sd floored (vg_anomaly.h). */
 static double deviation(double x, double centre, double sd)
 {

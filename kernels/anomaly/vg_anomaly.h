@@ -114,5 +114,7 @@ double vg_anomaly_threshold(const VgAnomaly *a);
 /* Frames scored since create or reset (warmup included). */
 uint64_t vg_anomaly_scored(const VgAnomaly *a);
 int vg_anomaly_warming(const VgAnomaly *a);
+/* An event has started and not ended. */
+int vg_anomaly_in_event(const VgAnomaly *a);
 
 #endif
