@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "vg_median.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,18 +58,20 @@ size_t vg_sliding_median_count(const VgSlidingMedian *m)
   return m->count;
 }
 
-/* First index in s[0 .. n) whose value is >= x. */
+/* First index in s[0 .. n) whose value is >= x. Branch-free halving (the compare becomes a
+ * conditional move): the searches run every frame on unpredictable data, where mispredicted
+ * branches would cost more than the comparisons. */
 static size_t lower_bound(const float *s, size_t n, float x)
 {
-  size_t lo = 0, hi = n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (s[mid] < x)
-      lo = mid + 1;
-    else
-      hi = mid;
+  if (n == 0)
+    return 0;
+  const float *base = s;
+  while (n > 1) {
+    size_t half = n / 2;
+    base = base[half] < x ? base + half : base;
+    n -= half;
   }
-  return lo;
+  return (size_t)(base - s) + (*base < x);
 }
 
 void vg_sliding_median_push(VgSlidingMedian *m, float x)
@@ -126,25 +129,34 @@ static double dev_r(const Deviations *d, size_t j)
   return (double)d->s[d->hi + j] - d->med;
 }
 
-/* The k-th smallest (0-based) of the union of L and R. Take i values from L and k + 1 - i from R:
- * the right i is the one where neither side's next value is smaller than the other's last taken
- * one; it is found by binary search on i, and the answer is the larger of the two last taken. */
-static double kth_deviation(const Deviations *d, size_t k)
+/* The `take` smallest of the union of L and R are the first i of L and the first take - i of R
+ * for the one i where neither side's next value is smaller than the other's last taken one; it is
+ * found by binary search on i. Returns i. */
+static size_t split_smallest(const Deviations *d, size_t take)
 {
-  size_t take = k + 1;
   size_t lo = take > d->nr ? take - d->nr : 0;
   size_t hi = take < d->nl ? take : d->nl;
   while (lo < hi) {
-    size_t i = lo + (hi - lo) / 2; /* i from L, take - i from R; i < hi <= nl */
-    size_t j = take - i;           /* j >= 1 since i < take */
-    if (dev_l(d, i) < dev_r(d, j - 1))
-      lo = i + 1; /* L's next value belongs in the smallest `take`: take more from L */
-    else
-      hi = i;
+    size_t i = lo + (hi - lo) / 2;                   /* i from L, take - i from R; i < hi <= nl */
+    int more = dev_l(d, i) < dev_r(d, take - i - 1); /* take - i >= 1 since i < take */
+    lo = more ? i + 1 : lo; /* L's next value belongs among the smallest: take more from L */
+    hi = more ? hi : i;
   }
-  size_t i = lo, j = take - lo;
+  return lo;
+}
+
+/* The k-th smallest (0-based) of the union: the larger of the two last taken values. With next,
+ * also the (k+1)-th: the smaller of the two values after them. */
+static double kth_deviation(const Deviations *d, size_t k, double *next)
+{
+  size_t take = k + 1, i = split_smallest(d, take), j = take - i;
   double a = i > 0 ? dev_l(d, i - 1) : -1.0;
   double b = j > 0 ? dev_r(d, j - 1) : -1.0;
+  if (next) {
+    double na = i < d->nl ? dev_l(d, i) : INFINITY;
+    double nb = j < d->nr ? dev_r(d, j) : INFINITY;
+    *next = na < nb ? na : nb;
+  }
   return a > b ? a : b;
 }
 
@@ -160,6 +172,8 @@ double vg_sliding_median_mad(const VgSlidingMedian *m)
   d.nl = d.lo + 1;
   d.nr = n - d.hi;
   if (n % 2)
-    return kth_deviation(&d, n / 2);
-  return 0.5 * (kth_deviation(&d, n / 2 - 1) + kth_deviation(&d, n / 2));
+    return kth_deviation(&d, n / 2, NULL);
+  double upper;
+  double lower = kth_deviation(&d, n / 2 - 1, &upper);
+  return 0.5 * (lower + upper);
 }
