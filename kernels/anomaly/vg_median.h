@@ -12,7 +12,8 @@
  *   MAD = median of |s_i - median|. The deviations of the values left of the median, read from the
  *   middle outwards, are sorted ascending, and so are those right of it: the MAD is an order
  *   statistic of the union of two sorted sequences, found by binary search in O(log W) without
- *   forming the deviations (np.median(np.abs(x - np.median(x)))).
+ *   forming the deviations (np.median(np.abs(x - np.median(x)))); the search gallops from the
+ *   previous frame's answer, so on a stream it usually takes a few probes.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -35,8 +36,9 @@ void vg_sliding_median_push(VgSlidingMedian *m, float x);
 /* Values currently in the window (min(pushed, capacity)). */
 size_t vg_sliding_median_count(const VgSlidingMedian *m);
 
-/* Median and MAD of the window; both 0 when it is empty. */
+/* Median and MAD of the window; both 0 when it is empty. The MAD search starts from where the
+ * previous one ended (a hint kept in m), hence the non-const m. */
 double vg_sliding_median_median(const VgSlidingMedian *m);
-double vg_sliding_median_mad(const VgSlidingMedian *m);
+double vg_sliding_median_mad(VgSlidingMedian *m);
 
 #endif
