@@ -1,0 +1,215 @@
+#!/usr/bin/python3
+"""SKAB evaluation for Vigil: per-row F1, false-alarm rate (FAR) and missed-alarm rate (MAR) with
+SKAB's flagging rule, and the training-free run (raw sensor channels -> anomalyscore, no model).
+
+Reusable pieces (import this file; every function is plain numpy):
+  load_skab(path)                  -> SkabFile(values [rows x 8], anomaly [rows], changepoint, columns)
+  flag_rows(exceed, n_steps)       -> per-row flags: SKAB's rule on per-window exceedances
+  metrics(true, pred)              -> dict(f1, far, mar, tp, fp, tn, fn), SKAB's binary metrics
+  evaluate(pairs)                  -> metrics over several files' test rows, concatenated as SKAB does
+  events_to_rows(events, n, period)-> flags from anomalyscore's `anomaly` start/end messages
+  run_anomalyscore(values, props)  -> scores, events, current threshold (appsrc ! anomalyscore ! appsink)
+
+SKAB's protocol (../shared/datasets/README.md): per experiment file, the first 400 rows are the
+training rows and the rest the test rows; a window's score is compared with the threshold; a row r
+is flagged when the windows ending at r and at the n_steps - 1 rows before it all exceed it (n_steps
+= 60 for the Conv-AE). Per-row scores (one "window" per row, as in the training-free run) use
+n_steps = 1. Metrics concatenate the test rows of all files: F1 = 2TP / (2TP + FP + FN),
+FAR = FP / (FP + TN) in %, MAR = FN / (FN + TP) in %.
+
+The pipeline with csvparse (`filesrc ! csvparse ! anomalyscore ! csvenc`) can replace
+run_anomalyscore once csvparse exists; run_anomalyscore feeds the same frames through appsrc, one
+row per frame, frame k at k seconds (SKAB rows are 1 s apart).
+
+Command line (training-free run over valve1 and valve2):
+  tools/skab_eval.py [--build BUILD] [--flag score|events] [anomalyscore properties...]
+  e.g. tools/skab_eval.py method=mad window=400 warmup=400 adapt=false
+"""
+import csv
+import glob
+import os
+import sys
+from collections import namedtuple
+
+import numpy as np
+
+TRAIN_ROWS = 400
+SkabFile = namedtuple("SkabFile", "path columns values anomaly changepoint")
+
+
+def load_skab(path):
+    """Reads a SKAB experiment file (';'-separated, header, datetime first, then 8 sensor columns,
+    then anomaly and changepoint)."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f, delimiter=";"))
+    header, body = rows[0], [r for r in rows[1:] if r]
+    idx = {name: i for i, name in enumerate(header)}
+    sensors = [h for h in header if h not in ("datetime", "anomaly", "changepoint")]
+    values = np.array([[float(r[idx[c]]) for c in sensors] for r in body], dtype=np.float32)
+    anomaly = np.array([int(float(r[idx["anomaly"]])) for r in body], dtype=np.int8)
+    change = np.array([int(float(r[idx["changepoint"]])) for r in body], dtype=np.int8)
+    return SkabFile(path, sensors, values, anomaly, change)
+
+
+def skab_files(root=None):
+    """valve1 and valve2 experiment files, in a stable order."""
+    if root is None:
+        root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..",
+                            "shared", "datasets", "skab")
+    key = lambda p: (os.path.basename(os.path.dirname(p)), int(os.path.basename(p)[:-4]))
+    return sorted(glob.glob(os.path.join(root, "valve1", "*.csv")) +
+                  glob.glob(os.path.join(root, "valve2", "*.csv")), key=key)
+
+
+def flag_rows(exceed, n_steps=60):
+    """SKAB's rule: exceed[r] says whether the window ENDING at row r exceeds the threshold (False
+    for rows without a complete window, NaN scores count as False). Row r is flagged when exceed is
+    True at r and at the n_steps - 1 rows before it; rows r < n_steps - 1 are never flagged."""
+    e = np.asarray(exceed, dtype=bool)
+    if n_steps <= 1:
+        return e.copy()
+    # run length of consecutive True ending at each row
+    run = np.zeros(len(e), dtype=np.int64)
+    count = 0
+    for r, v in enumerate(e):
+        count = count + 1 if v else 0
+        run[r] = count
+    return run >= n_steps
+
+
+def exceedances(scores, threshold):
+    """scores > threshold, with NaN (not scored) as False."""
+    s = np.asarray(scores, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isnan(s), False, s > threshold)
+
+
+def metrics(true, pred):
+    """SKAB's binary per-row metrics; rates in percent (NaN when undefined)."""
+    t = np.asarray(true).astype(bool)
+    p = np.asarray(pred).astype(bool)
+    tp = int(np.sum(t & p))
+    fp = int(np.sum(~t & p))
+    tn = int(np.sum(~t & ~p))
+    fn = int(np.sum(t & ~p))
+    f1 = 2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else float("nan")
+    far = 100.0 * fp / (fp + tn) if (fp + tn) else float("nan")
+    mar = 100.0 * fn / (fn + tp) if (fn + tp) else float("nan")
+    return {"f1": f1, "far": far, "mar": mar, "tp": tp, "fp": fp, "tn": tn, "fn": fn}
+
+
+def evaluate(pairs, skip=TRAIN_ROWS):
+    """pairs: (true labels, predicted flags) per file, full length; the test rows (from `skip`) of
+    all files are concatenated, as SKAB's evaluation does."""
+    t = np.concatenate([np.asarray(a)[skip:] for a, _ in pairs])
+    p = np.concatenate([np.asarray(b)[skip:] for _, b in pairs])
+    return metrics(t, p)
+
+
+def events_to_rows(events, n_rows, period_ns=10**9):
+    """Flags rows covered by anomalyscore events: [start, start + frames) from each `end`, and
+    from a `start` without an end, to the last row. events: dicts with event, timestamp, frames."""
+    flags = np.zeros(n_rows, dtype=bool)
+    open_start = None
+    for ev in events:
+        first = int(round(ev["timestamp"] / period_ns))
+        if ev["event"] == "start":
+            open_start = first
+        else:
+            flags[first:first + int(ev["frames"])] = True
+            open_start = None
+    if open_start is not None:
+        flags[open_start:] = True
+    return flags
+
+
+def run_anomalyscore(values, props, build=None):
+    """values (rows x channels, float32) through appsrc ! anomalyscore PROPS ! appsink, one row per
+    frame at 1 frame/s. Returns (scores, events as dicts, current-threshold). The process must load
+    the plugin (GST_PLUGIN_PATH; set from `build` when given)."""
+    if build:
+        os.environ.setdefault("GST_PLUGIN_PATH", os.path.join(build, "plugins"))
+    import gi
+    gi.require_version("Gst", "1.0")
+    from gi.repository import Gst
+    Gst.init(None)
+    values = np.ascontiguousarray(values, dtype=np.float32)
+    caps = ("other/tensors,format=static,num_tensors=1,types=float32,dimensions=%d,"
+            "framerate=1/1" % values.shape[1])
+    p = Gst.parse_launch("appsrc name=src format=time caps=%s ! anomalyscore name=a %s ! "
+                         "appsink name=sink sync=false" % (caps, props))
+    src, sink = p.get_by_name("src"), p.get_by_name("sink")
+    p.set_state(Gst.State.PLAYING)
+    step = 64
+    for i in range(0, len(values), step):
+        chunk = values[i:i + step]
+        buf = Gst.Buffer.new_wrapped(chunk.tobytes())
+        buf.pts, buf.duration = i * Gst.SECOND, len(chunk) * Gst.SECOND
+        src.emit("push-buffer", buf)
+    src.emit("end-of-stream")
+    scores = []
+    while True:
+        sample = sink.emit("try-pull-sample", 10 * Gst.SECOND)
+        if sample is None:
+            break
+        b = sample.get_buffer()
+        scores.append(np.frombuffer(b.extract_dup(0, b.get_size()), dtype=np.float32))
+    events, bus = [], p.get_bus()
+    while True:
+        m = bus.pop()
+        if m is None:
+            break
+        if m.type == Gst.MessageType.ERROR:
+            p.set_state(Gst.State.NULL)
+            raise RuntimeError("anomalyscore %s: %s" % (props, m.parse_error()[0].message))
+        st = m.get_structure() if m.type == Gst.MessageType.ELEMENT else None
+        if st is not None and st.get_name() == "anomaly":
+            ev = {"event": st.get_value("event"), "timestamp": st.get_value("timestamp")}
+            if ev["event"] == "end":
+                ev["frames"] = st.get_value("frames")
+            events.append(ev)
+    threshold = p.get_by_name("a").get_property("current-threshold")
+    p.set_state(Gst.State.NULL)
+    return np.concatenate(scores), events, threshold
+
+
+def training_free(props, flag="score", files=None, build=None, verbose=True):
+    """Runs every file's raw sensor channels through anomalyscore and scores the test rows.
+    flag=score: a row is flagged when its score exceeds the threshold (n_steps = 1);
+    flag=events: rows inside anomalyscore's events (min-duration, hysteresis apply)."""
+    pairs = []
+    for path in files or skab_files():
+        f = load_skab(path)
+        scores, events, thr = run_anomalyscore(f.values, props, build)
+        if flag == "events":
+            pred = events_to_rows(events, len(scores))
+        else:
+            pred = flag_rows(exceedances(scores, thr), 1)
+        pairs.append((f.anomaly, pred))
+        if verbose:
+            m = metrics(f.anomaly[TRAIN_ROWS:], pred[TRAIN_ROWS:])
+            print("%-12s F1 %.2f  FAR %6.2f %%  MAR %6.2f %%" % (
+                os.path.relpath(path, os.path.dirname(os.path.dirname(path))), m["f1"], m["far"],
+                m["mar"]))
+    return evaluate(pairs)
+
+
+def main(argv):
+    build, flag, props = None, "score", []
+    it = iter(argv)
+    for a in it:
+        if a == "--build":
+            build = next(it)
+        elif a == "--flag":
+            flag = next(it)
+        else:
+            props.append(a)
+    if build is None:
+        build = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build")
+    m = training_free(" ".join(props), flag, build=build)
+    print("all (%s, flag=%s): F1 %.3f  FAR %.2f %%  MAR %.2f %%  (tp %d fp %d tn %d fn %d)" % (
+        " ".join(props), flag, m["f1"], m["far"], m["mar"], m["tp"], m["fp"], m["tn"], m["fn"]))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
