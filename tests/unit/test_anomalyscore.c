@@ -389,6 +389,60 @@ GST_START_TEST(test_eos_ends_event)
 }
 GST_END_TEST;
 
+/* A flush ends the event in progress (discont=restart) and keeps the learned threshold; changing
+ * the threshold while streaming applies from the next buffer without relearning; changing the
+ * method relearns (warmup again). */
+GST_START_TEST(test_flush_and_live_changes)
+{
+  GstBus *bus;
+  GstHarness *h = setup("anomalyscore method=threshold warmup=20", "1", &bus);
+  gfloat v[40], s[40];
+  for (guint i = 0; i < 40; i++)
+    v[i] = i >= 30 ? 50.0f : normal_value(i);
+  push_frames(h, v, 40, 1, 0, FALSE);
+  pull_scores(h, s, 40);
+  GstMessage *m = next_message(bus, "anomaly");
+  fail_unless(m && g_str_equal(get_event(m), "start"));
+  gst_message_unref(m);
+  gdouble learned, thr;
+  g_object_get(h->element, "current-threshold", &learned, NULL);
+
+  gst_harness_push_event(h, gst_event_new_flush_start());
+  gst_harness_push_event(h, gst_event_new_flush_stop(TRUE));
+  GstSegment seg;
+  gst_segment_init(&seg, GST_FORMAT_TIME);
+  gst_harness_push_event(h, gst_event_new_segment(&seg));
+  push_frames(h, v, 10, 1, 0, FALSE); /* normal values: nothing new starts */
+  pull_scores(h, s, 10);
+  m = next_message(bus, "anomaly");
+  fail_unless(m && g_str_equal(get_event(m), "end"), "flush did not end the event");
+  fail_unless_equals_uint64(get_u64(m, "frames"), 10);
+  gst_message_unref(m);
+  fail_unless(next_message(bus, "anomaly") == NULL);
+  g_object_get(h->element, "current-threshold", &thr, NULL);
+  fail_unless_equals_float(thr, learned);
+
+  g_object_set(h->element, "threshold", 0.5, NULL); /* every normal value now exceeds it */
+  push_frames(h, v, 1, 1, 10, FALSE);
+  pull_scores(h, s, 1);
+  m = next_message(bus, "anomaly");
+  fail_unless(m && g_str_equal(get_event(m), "start"), "live threshold not applied");
+  fail_unless_equals_float(get_double(m, "threshold"), 0.5);
+  gst_message_unref(m);
+
+  g_object_set(h->element, "method", 2 /* mad */, NULL);
+  push_frames(h, v, 5, 1, 11, FALSE);
+  pull_scores(h, s, 5);
+  m = next_message(bus, "anomaly"); /* the change ends the open event */
+  fail_unless(m && g_str_equal(get_event(m), "end"));
+  gst_message_unref(m);
+  g_object_get(h->element, "current-threshold", &thr, NULL);
+  fail_unless_equals_float(thr, 0.5); /* an explicit threshold stays */
+  fail_unless(next_message(bus, "anomaly") == NULL, "mad fired during its new warmup");
+  teardown(h, bus);
+}
+GST_END_TEST;
+
 /* Caps and settings the element refuses, with an error message on the bus. */
 static void expect_refused(const gchar *desc, const gchar *caps, const gchar *needle)
 {
@@ -459,6 +513,7 @@ static Suite *anomalyscore_suite(void)
   tcase_add_test(tc, test_pass_input);
   tcase_add_test(tc, test_summaries);
   tcase_add_test(tc, test_eos_ends_event);
+  tcase_add_test(tc, test_flush_and_live_changes);
   tcase_add_test(tc, test_refusals);
   return s;
 }
