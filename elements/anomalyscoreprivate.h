@@ -33,6 +33,8 @@ struct _GstAnomalyscore {
   gboolean out_pass_input; /* pass_input when out_info was made */
   gsize channels;
   GArray *gather; /* one frame of K values gathered from several tensors */
+  GPtrArray
+      *msgs; /* messages a buffer caused, posted after it (reused: no allocation per buffer) */
   VgAnomaly *scorer;
   GstSegment segment;
   gboolean pending_discont;

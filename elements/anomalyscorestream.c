@@ -371,7 +371,7 @@ GstFlowReturn gst_anomalyscore_chain(GstPad *pad, GstObject *parent, GstBuffer *
   }
 
   FrameClock fc;
-  GPtrArray *msgs = g_ptr_array_new();
+  GPtrArray *msgs = self->msgs;
   frame_clock_init(self, buf, in.n_frames, &fc);
   if (in.n_frames > 0)
     score_frames(self, &in, (gfloat *)score_map.data, &fc, &tally, msgs);
@@ -387,6 +387,6 @@ GstFlowReturn gst_anomalyscore_chain(GstPad *pad, GstObject *parent, GstBuffer *
   GST_OBJECT_UNLOCK(self);
   for (guint i = 0; i < msgs->len; i++) /* no lock held while posting */
     post(self, g_ptr_array_index(msgs, i));
-  g_ptr_array_free(msgs, TRUE);
+  g_ptr_array_set_size(msgs, 0);
   return gst_pad_push(self->srcpad, out);
 }

@@ -245,6 +245,7 @@ static void gst_anomalyscore_finalize(GObject *object)
   GstAnomalyscore *self = GST_ANOMALYSCORE(object);
   gst_anomalyscore_clear_stream(self);
   g_array_free(self->gather, TRUE);
+  g_ptr_array_free(self->msgs, TRUE);
   G_OBJECT_CLASS(gst_anomalyscore_parent_class)->finalize(object);
 }
 
@@ -402,5 +403,6 @@ static void gst_anomalyscore_init(GstAnomalyscore *self)
   self->discont = DEFAULT_DISCONT;
   self->current_threshold = NAN;
   self->gather = g_array_new(FALSE, TRUE, sizeof(gfloat));
+  self->msgs = g_ptr_array_new();
   gst_segment_init(&self->segment, GST_FORMAT_TIME);
 }

@@ -22,7 +22,8 @@ run_anomalyscore once csvparse exists; run_anomalyscore feeds the same frames th
 row per frame, frame k at k seconds (SKAB rows are 1 s apart).
 
 Command line (training-free run over valve1 and valve2):
-  tools/skab_eval.py [--build BUILD] [--flag score|events] [anomalyscore properties...]
+  tools/skab_eval.py [--build BUILD] [--flag score|events] [--csv] [anomalyscore properties...]
+  (--csv: run filesrc ! csvparse ! anomalyscore ! csvenc with gst-launch-1.0, flag by events)
   e.g. tools/skab_eval.py method=mad window=400 warmup=400 adapt=false
 """
 import csv
@@ -123,6 +124,23 @@ def events_to_rows(events, n_rows, period_ns=10**9):
     return flags
 
 
+def events_to_rows_by_time(events, times):
+    """Like events_to_rows, for rows whose times (ns, ascending) are given: an event's first row is
+    the row whose time equals its timestamp."""
+    flags = np.zeros(len(times), dtype=bool)
+    open_start = None
+    for ev in events:
+        first = int(np.searchsorted(times, ev["timestamp"]))
+        if ev["event"] == "start":
+            open_start = first
+        else:
+            flags[first:first + int(ev["frames"])] = True
+            open_start = None
+    if open_start is not None:
+        flags[open_start:] = True
+    return flags
+
+
 def run_anomalyscore(values, props, build=None):
     """values (rows x channels, float32) through appsrc ! anomalyscore PROPS ! appsink, one row per
     frame at 1 frame/s. Returns (scores, events as dicts, current-threshold). The process must load
@@ -173,18 +191,61 @@ def run_anomalyscore(values, props, build=None):
     return np.concatenate(scores), events, threshold
 
 
-def training_free(props, flag="score", files=None, build=None, verbose=True):
+SENSOR_COLUMNS = "1,2,3,4,5,6,7,8"  # csvparse's 0-based indices of SKAB's 8 sensors (0: datetime)
+
+
+def parse_launch_messages(text):
+    """`anomaly` messages from gst-launch-1.0 -m output, as dicts like run_anomalyscore's."""
+    import re
+    events = []
+    for line in text.splitlines():
+        if "anomaly, " not in line or "(element)" not in line:
+            continue
+        ev = {"event": re.search(r"event=\(string\)(\w+)", line).group(1),
+              "timestamp": int(re.search(r"timestamp=\(guint64\)(\d+)", line).group(1))}
+        if ev["event"] == "end":
+            ev["frames"] = int(re.search(r"frames=\(guint64\)(\d+)", line).group(1))
+        events.append(ev)
+    return events
+
+
+def run_csv_pipeline(path, props, out_csv, env=None):
+    """The pipeline a user runs: filesrc ! csvparse ! anomalyscore PROPS ! csvenc ! filesink.
+    Returns (times in ns, scores, events). Needs csvparse and csvenc (issue 6's SKAB section)."""
+    import subprocess
+    args = ["gst-launch-1.0", "-m", "filesrc", "location=" + path, "!", "csvparse",
+            "columns=" + SENSOR_COLUMNS, "!", "anomalyscore"] + props.split() + [
+            "!", "csvenc", "!", "filesink", "location=" + out_csv]
+    r = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600)
+    if r.returncode != 0:
+        raise RuntimeError("%s failed:\n%s" % (" ".join(args), r.stderr[-2000:]))
+    with open(out_csv, newline="") as f:
+        rows = list(csv.reader(f))[1:]
+    times = np.array([round(float(row[0]) * 1e9) for row in rows], dtype=np.int64)
+    scores = np.array([float(row[1]) for row in rows], dtype=np.float32)
+    return times, scores, parse_launch_messages(r.stdout)
+
+
+def training_free(props, flag="score", files=None, build=None, verbose=True, source="appsrc"):
     """Runs every file's raw sensor channels through anomalyscore and scores the test rows.
     flag=score: a row is flagged when its score exceeds the threshold (n_steps = 1);
-    flag=events: rows inside anomalyscore's events (min-duration, hysteresis apply)."""
+    flag=events: rows inside anomalyscore's events (min-duration, hysteresis apply).
+    source=appsrc feeds the parsed rows from Python; source=csv runs the user's pipeline
+    (filesrc ! csvparse ! anomalyscore ! csvenc, gst-launch-1.0 -m), flagging by events only."""
+    import tempfile
     pairs = []
+    out_csv = os.path.join(tempfile.mkdtemp(prefix="skab-eval-"), "scores.csv")
     for path in files or skab_files():
         f = load_skab(path)
-        scores, events, thr = run_anomalyscore(f.values, props, build)
-        if flag == "events":
-            pred = events_to_rows(events, len(scores))
+        if source == "csv":
+            times, _, events = run_csv_pipeline(path, props, out_csv)
+            pred = events_to_rows_by_time(events, times)
         else:
-            pred = flag_rows(exceedances(scores, thr), 1)
+            scores, events, thr = run_anomalyscore(f.values, props, build)
+            if flag == "events":
+                pred = events_to_rows(events, len(scores))
+            else:
+                pred = flag_rows(exceedances(scores, thr), 1)
         pairs.append((f.anomaly, pred))
         if verbose:
             m = metrics(f.anomaly[TRAIN_ROWS:], pred[TRAIN_ROWS:])
@@ -195,18 +256,22 @@ def training_free(props, flag="score", files=None, build=None, verbose=True):
 
 
 def main(argv):
-    build, flag, props = None, "score", []
+    build, flag, source, props = None, "score", "appsrc", []
     it = iter(argv)
     for a in it:
         if a == "--build":
             build = next(it)
         elif a == "--flag":
             flag = next(it)
+        elif a == "--csv":
+            source, flag = "csv", "events"
         else:
             props.append(a)
     if build is None:
         build = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build")
-    m = training_free(" ".join(props), flag, build=build)
+    if source == "csv":
+        os.environ.setdefault("GST_PLUGIN_PATH", os.path.join(build, "plugins"))
+    m = training_free(" ".join(props), flag, build=build, source=source)
     print("all (%s, flag=%s): F1 %.3f  FAR %.2f %%  MAR %.2f %%  (tp %d fp %d tn %d fn %d)" % (
         " ".join(props), flag, m["f1"], m["far"], m["mar"], m["tp"], m["fp"], m["tn"], m["fn"]))
 
