@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""tools/skab_eval.py: SKAB's flagging rule and metrics on hand-computed cases, the file loader,
+"""tools/skab/training_free.py and tools/skab/skab.py: SKAB's flagging rule and metrics on hand-computed cases, the file loader,
 and the decoding of anomalyscore's events into row flags (through a real pipeline)."""
 import importlib.util
 import os
@@ -11,7 +11,7 @@ import numpy as np
 import vigiltest
 
 spec = importlib.util.spec_from_file_location(
-    "skab_eval", os.path.join(vigiltest.SOURCE, "tools", "skab_eval.py"))
+    "training_free", os.path.join(vigiltest.SOURCE, "tools", "skab", "training_free.py"))
 skab = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(skab)
 

@@ -22,89 +22,20 @@ run_anomalyscore once csvparse exists; run_anomalyscore feeds the same frames th
 row per frame, frame k at k seconds (SKAB rows are 1 s apart).
 
 Command line (training-free run over valve1 and valve2):
-  tools/skab_eval.py [--build BUILD] [--flag score|events] [--csv] [anomalyscore properties...]
+  tools/skab/training_free.py [--build BUILD] [--flag score|events] [--csv] [anomalyscore properties...]
   (--csv: run filesrc ! csvparse ! anomalyscore ! csvenc with gst-launch-1.0, flag by events)
-  e.g. tools/skab_eval.py method=mad window=400 warmup=400 adapt=false
+  e.g. tools/skab/training_free.py method=mad window=400 warmup=400 adapt=false
 """
 import csv
-import glob
 import os
 import sys
-from collections import namedtuple
 
 import numpy as np
 
-TRAIN_ROWS = 400
-SkabFile = namedtuple("SkabFile", "path columns values anomaly changepoint")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from skab import (TRAIN_ROWS, SkabFile, evaluate, exceedances, flag_rows, load_skab,  # noqa: E402,F401
+                  metrics, skab_files)
 
-
-def load_skab(path):
-    """Reads a SKAB experiment file (';'-separated, header, datetime first, then 8 sensor columns,
-    then anomaly and changepoint)."""
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f, delimiter=";"))
-    header, body = rows[0], [r for r in rows[1:] if r]
-    idx = {name: i for i, name in enumerate(header)}
-    sensors = [h for h in header if h not in ("datetime", "anomaly", "changepoint")]
-    values = np.array([[float(r[idx[c]]) for c in sensors] for r in body], dtype=np.float32)
-    anomaly = np.array([int(float(r[idx["anomaly"]])) for r in body], dtype=np.int8)
-    change = np.array([int(float(r[idx["changepoint"]])) for r in body], dtype=np.int8)
-    return SkabFile(path, sensors, values, anomaly, change)
-
-
-def skab_files(root=None):
-    """valve1 and valve2 experiment files, in a stable order."""
-    if root is None:
-        root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..",
-                            "shared", "datasets", "skab")
-    key = lambda p: (os.path.basename(os.path.dirname(p)), int(os.path.basename(p)[:-4]))
-    return sorted(glob.glob(os.path.join(root, "valve1", "*.csv")) +
-                  glob.glob(os.path.join(root, "valve2", "*.csv")), key=key)
-
-
-def flag_rows(exceed, n_steps=60):
-    """SKAB's rule: exceed[r] says whether the window ENDING at row r exceeds the threshold (False
-    for rows without a complete window, NaN scores count as False). Row r is flagged when exceed is
-    True at r and at the n_steps - 1 rows before it; rows r < n_steps - 1 are never flagged."""
-    e = np.asarray(exceed, dtype=bool)
-    if n_steps <= 1:
-        return e.copy()
-    # run length of consecutive True ending at each row
-    run = np.zeros(len(e), dtype=np.int64)
-    count = 0
-    for r, v in enumerate(e):
-        count = count + 1 if v else 0
-        run[r] = count
-    return run >= n_steps
-
-
-def exceedances(scores, threshold):
-    """scores > threshold, with NaN (not scored) as False."""
-    s = np.asarray(scores, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        return np.where(np.isnan(s), False, s > threshold)
-
-
-def metrics(true, pred):
-    """SKAB's binary per-row metrics; rates in percent (NaN when undefined)."""
-    t = np.asarray(true).astype(bool)
-    p = np.asarray(pred).astype(bool)
-    tp = int(np.sum(t & p))
-    fp = int(np.sum(~t & p))
-    tn = int(np.sum(~t & ~p))
-    fn = int(np.sum(t & ~p))
-    f1 = 2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else float("nan")
-    far = 100.0 * fp / (fp + tn) if (fp + tn) else float("nan")
-    mar = 100.0 * fn / (fn + tp) if (fn + tp) else float("nan")
-    return {"f1": f1, "far": far, "mar": mar, "tp": tp, "fp": fp, "tn": tn, "fn": fn}
-
-
-def evaluate(pairs, skip=TRAIN_ROWS):
-    """pairs: (true labels, predicted flags) per file, full length; the test rows (from `skip`) of
-    all files are concatenated, as SKAB's evaluation does."""
-    t = np.concatenate([np.asarray(a)[skip:] for a, _ in pairs])
-    p = np.concatenate([np.asarray(b)[skip:] for _, b in pairs])
-    return metrics(t, p)
 
 
 def events_to_rows(events, n_rows, period_ns=10**9):
