@@ -12,6 +12,8 @@ G_BEGIN_DECLS
  * GST_ELEMENT_REGISTER_DEFINE_WITH_CODE calls it, and it runs once. */
 void vigil_element_init(GstPlugin *plugin);
 
+GST_ELEMENT_REGISTER_DECLARE(dwt);
+
 G_END_DECLS
 
 #endif

@@ -11,7 +11,7 @@
 static gboolean plugin_init(GstPlugin *plugin)
 {
   gboolean ok = TRUE;
-  (void)plugin;
+  ok |= GST_ELEMENT_REGISTER(dwt, plugin);
   return ok;
 }
 
