@@ -28,11 +28,12 @@ struct VgDwt {
   size_t cap;                                             /* buffer length per signal and level */
   float rlo[VG_WAVELET_MAX_LEN], rhi[VG_WAVELET_MAX_LEN]; /* dec filters, reversed */
   Level level[VG_DWT_MAX_LEVELS];
-  uint64_t frames_out;                  /* output frames handed out since the reset */
-  size_t frame_values;                  /* floats of one output frame, all tensors */
-  float *staging;                       /* the frame being completed, tensor after tensor */
-  size_t offset[VG_DWT_MAX_LEVELS + 1]; /* of each tensor in staging */
-  float *const *out;                    /* the caller's arrays during a push */
+  uint64_t frames_out;                   /* output frames handed out since the reset */
+  size_t frame_values;                   /* floats of one output frame, all tensors */
+  float *staging;                        /* the frame being completed, tensor after tensor */
+  size_t offset[VG_DWT_MAX_LEVELS + 1];  /* of each tensor in staging */
+  unsigned shift[VG_DWT_MAX_LEVELS + 1]; /* log2 of each tensor's width */
+  float *const *out;                     /* the caller's arrays during a push */
   size_t out_frames; /* frames of this push that go to out; later ones go to staging */
 };
 
@@ -79,6 +80,7 @@ VgDwt *vg_dwt_create(const VgWavelet *w, unsigned levels, unsigned signals, VgEr
   }
   for (unsigned t = 0; t <= levels; t++) {
     d->offset[t] = fv;
+    d->shift[t] = t <= 1 ? 0 : t - 1;
     fv += (size_t)vg_dwt_tensor_width(d, t) * signals;
   }
   d->frame_values = fv;
@@ -126,22 +128,24 @@ size_t vg_dwt_push_frames(const VgDwt *d, size_t n_frames)
   return (size_t)(done - d->frames_out);
 }
 
-/* Stores coefficient k of tensor t (k counted per signal since the reset) for every signal. */
-static void store(VgDwt *d, unsigned t, uint64_t k, const float *vals, size_t stride)
+/* Stores n coefficients of tensor t, the first being number k0 of its stream (per signal), for
+ * every signal: vals[s * vstride + i]. Frames before frames_out + out_frames go to the caller's
+ * arrays, the frame after them to staging. Walks frames and slots without dividing. */
+static void store_run(VgDwt *d, unsigned t, uint64_t k0, const float *vals, size_t n,
+                      size_t vstride)
 {
-  unsigned width = vg_dwt_tensor_width(d, t);
-  uint64_t frame = k / width;
-  unsigned slot = (unsigned)(k % width);
-  float *dst;
-  size_t frame_stride;
-  if (frame < d->frames_out + d->out_frames) {
-    dst = d->out[t] + (size_t)(frame - d->frames_out) * width * d->signals + slot;
-  } else {
-    dst = d->staging + d->offset[t] + slot;
+  unsigned width = vg_dwt_tensor_width(d, t), S = d->signals;
+  uint64_t frame = k0 >> d->shift[t];
+  size_t slot = (size_t)(k0 & (width - 1));
+  for (size_t i = 0; i < n; frame++, slot = 0) {
+    float *base = frame < d->frames_out + d->out_frames
+                      ? d->out[t] + (size_t)(frame - d->frames_out) * width * S
+                      : d->staging + d->offset[t];
+    size_t m = width - slot < n - i ? width - slot : n - i;
+    for (unsigned s = 0; s < S; s++)
+      memcpy(base + (size_t)s * width + slot, vals + s * vstride + i, m * sizeof(float));
+    i += m;
   }
-  frame_stride = width;
-  for (unsigned s = 0; s < d->signals; s++)
-    dst[s * frame_stride] = vals[s * stride];
 }
 
 /* Runs level j over the samples in its buffers; outputs go to level j + 1 or to the tensors. */
@@ -170,11 +174,9 @@ static void run_level(VgDwt *d, unsigned j)
     memmove(l->buf + s * d->cap, x + 2 * n, keep * sizeof(float));
   }
   l->fill -= 2 * n;
-  for (size_t k = 0; k < n; k++) /* details: tensor J - j (j counted from 0) */
-    store(d, d->levels - j, l->n_out + k, l->hi + k, ostride);
+  store_run(d, d->levels - j, l->n_out, l->hi, n, ostride); /* details: tensor J - j */
   if (j + 1 == d->levels) {
-    for (size_t k = 0; k < n; k++)
-      store(d, 0, l->n_out + k, l->lo + k, ostride);
+    store_run(d, 0, l->n_out, l->lo, n, ostride);
   } else {
     Level *next = &d->level[j + 1];
     for (unsigned s = 0; s < S; s++)
