@@ -9,6 +9,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "vg_dwt.h"
+#include "vg_simd.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ struct VgDwt {
   Level level[VG_DWT_MAX_LEVELS];
   uint64_t frames_out;                   /* output frames handed out since the reset */
   size_t frame_values;                   /* floats of one output frame, all tensors */
+  float *even, *odd;                     /* polyphase halves of one level's buffer */
   float *staging;                        /* the frame being completed, tensor after tensor */
   size_t offset[VG_DWT_MAX_LEVELS + 1];  /* of each tensor in staging */
   unsigned shift[VG_DWT_MAX_LEVELS + 1]; /* log2 of each tensor's width */
@@ -85,7 +87,9 @@ VgDwt *vg_dwt_create(const VgWavelet *w, unsigned levels, unsigned signals, VgEr
   }
   d->frame_values = fv;
   d->staging = malloc(fv * sizeof(float));
-  if (!d->staging)
+  d->even = malloc((d->cap / 2 + 1) * sizeof(float));
+  d->odd = malloc((d->cap / 2 + 1) * sizeof(float));
+  if (!d->staging || !d->even || !d->odd)
     goto oom;
   vg_dwt_reset(d);
   return d;
@@ -105,6 +109,8 @@ void vg_dwt_destroy(VgDwt *d)
     free(d->level[j].hi);
   }
   free(d->staging);
+  free(d->even);
+  free(d->odd);
   free(d);
 }
 
@@ -148,6 +154,53 @@ static void store_run(VgDwt *d, unsigned t, uint64_t k0, const float *vals, size
   }
 }
 
+/* lo[k] = sum_t rlo[t] x[2k + t] (and hi) for k < n, in polyphase form: with e[m] = x[2m] and
+ * o[m] = x[2m + 1], lo[k] = sum_u rlo[2u] e[k + u] + rlo[2u + 1] o[k + u], so that eight
+ * consecutive outputs read contiguous samples and stay in SIMD registers across the taps. The
+ * scalar tail adds in the same order, so results do not depend on how input was chunked. */
+static void analysis(VgDwt *d, const float *x, size_t fill, size_t n, float *lo, float *hi)
+{
+  float *e = d->even, *o = d->odd;
+  unsigned half = d->taps / 2;
+  for (size_t m = 0; m < fill / 2; m++) {
+    e[m] = x[2 * m];
+    o[m] = x[2 * m + 1];
+  }
+  size_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    v4sf a0 = {0}, a1 = {0}, b0 = {0}, b1 = {0};
+    for (unsigned u = 0; u < half; u++) {
+      v4sf le = vg_splat4(d->rlo[2 * u]), lo_ = vg_splat4(d->rlo[2 * u + 1]);
+      v4sf he = vg_splat4(d->rhi[2 * u]), ho = vg_splat4(d->rhi[2 * u + 1]);
+      v4sf e0 = vg_load4(e + k + u), e1 = vg_load4(e + k + u + 4);
+      v4sf o0 = vg_load4(o + k + u), o1 = vg_load4(o + k + u + 4);
+      a0 += le * e0;
+      a0 += lo_ * o0;
+      a1 += le * e1;
+      a1 += lo_ * o1;
+      b0 += he * e0;
+      b0 += ho * o0;
+      b1 += he * e1;
+      b1 += ho * o1;
+    }
+    vg_store4(lo + k, a0);
+    vg_store4(lo + k + 4, a1);
+    vg_store4(hi + k, b0);
+    vg_store4(hi + k + 4, b1);
+  }
+  for (; k < n; k++) {
+    float a = 0, b = 0;
+    for (unsigned u = 0; u < half; u++) {
+      a += d->rlo[2 * u] * e[k + u];
+      a += d->rlo[2 * u + 1] * o[k + u];
+      b += d->rhi[2 * u] * e[k + u];
+      b += d->rhi[2 * u + 1] * o[k + u];
+    }
+    lo[k] = a;
+    hi[k] = b;
+  }
+}
+
 /* Runs level j over the samples in its buffers; outputs go to level j + 1 or to the tensors. */
 static void run_level(VgDwt *d, unsigned j)
 {
@@ -160,16 +213,7 @@ static void run_level(VgDwt *d, unsigned j)
   for (unsigned s = 0; s < S; s++) {
     const float *x = l->buf + s * d->cap;
     float *lo = l->lo + s * ostride, *hi = l->hi + s * ostride;
-    for (size_t k = 0; k < n; k++) {
-      const float *win = x + 2 * k;
-      float a = 0, b = 0;
-      for (unsigned t = 0; t < L; t++) {
-        a += d->rlo[t] * win[t];
-        b += d->rhi[t] * win[t];
-      }
-      lo[k] = a;
-      hi[k] = b;
-    }
+    analysis(d, x, l->fill, n, lo, hi);
     size_t keep = l->fill - 2 * n;
     memmove(l->buf + s * d->cap, x + 2 * n, keep * sizeof(float));
   }

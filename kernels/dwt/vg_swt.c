@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "vg_swt.h"
+#include "vg_simd.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -91,17 +92,6 @@ size_t vg_swt_fill(const VgSwt *s, unsigned level)
   return (size_t)(s->taps - 1) * ((1u << level) - 1);
 }
 
-/* Four floats as one value (GCC/clang vector extension): the compiler emits SIMD without
- * relying on auto-vectorisation, which -O2 does not do for these loops. */
-typedef float v4sf __attribute__((vector_size(16)));
-
-static inline v4sf load4(const float *p)
-{
-  v4sf v;
-  memcpy(&v, p, sizeof v); /* unaligned load */
-  return v;
-}
-
 /* lo[i] = sum_t flo[t] x[i + t step], hi likewise, for i < n. Eight outputs at a time stay in
  * registers across all taps; the tail runs scalar. */
 static void atrous(const VgSwt *s, const float *x, size_t step, size_t n, float *lo, float *hi)
@@ -112,18 +102,17 @@ static void atrous(const VgSwt *s, const float *x, size_t step, size_t n, float 
     v4sf a0 = {0}, a1 = {0}, b0 = {0}, b1 = {0};
     for (unsigned t = 0; t < taps; t++) {
       const float *xt = x + i + t * step;
-      v4sf cl = {s->rlo[t], s->rlo[t], s->rlo[t], s->rlo[t]};
-      v4sf ch = {s->rhi[t], s->rhi[t], s->rhi[t], s->rhi[t]};
-      v4sf x0 = load4(xt), x1 = load4(xt + 4);
+      v4sf cl = vg_splat4(s->rlo[t]), ch = vg_splat4(s->rhi[t]);
+      v4sf x0 = vg_load4(xt), x1 = vg_load4(xt + 4);
       a0 += cl * x0;
       a1 += cl * x1;
       b0 += ch * x0;
       b1 += ch * x1;
     }
-    memcpy(lo + i, &a0, sizeof a0);
-    memcpy(lo + i + 4, &a1, sizeof a1);
-    memcpy(hi + i, &b0, sizeof b0);
-    memcpy(hi + i + 4, &b1, sizeof b1);
+    vg_store4(lo + i, a0);
+    vg_store4(lo + i + 4, a1);
+    vg_store4(hi + i, b0);
+    vg_store4(hi + i + 4, b1);
   }
   for (; i < n; i++) {
     float a = 0, b = 0;
