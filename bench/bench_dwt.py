@@ -1,0 +1,94 @@
+#!/usr/bin/python3
+"""dwt and swt against PyWavelets on 60 s of 48 kHz mono audio, medians of repeated runs, one
+script, one process for the element and pywt (the kernel-only figures come from bench_dwt).
+
+  element: filesrc (raw F32LE) blocksize=4096 ! rawaudioparse ! dwt ! fakesink, i.e. 1024-sample
+           buffers, timed from PLAYING to EOS (pipeline built once per run, file in page cache);
+  pywt:    pywt.wavedec(x, 'db4', mode='zero', level=5) on the whole array (float32 and float64
+           input), and pywt.swt(x, 'db4', level=5) (needs a length multiple of 2^5: 60 s is).
+
+Usage: /usr/bin/python3 bench/bench_dwt.py [build-dir] [repeats]
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import pywt
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build")
+REPEATS = int(sys.argv[2]) if len(sys.argv) > 2 else 7
+os.environ["GST_PLUGIN_PATH"] = os.path.join(BUILD, "plugins")
+os.environ["GST_REGISTRY"] = os.path.join(BUILD, "bench-registry.bin")
+
+import gi  # noqa: E402
+gi.require_version("Gst", "1.0")
+from gi.repository import Gst  # noqa: E402
+
+RATE, SECONDS, WAVELET, LEVELS = 48000, 60, "db4", 5
+
+
+def median_time(fn, repeats=REPEATS):
+    ts = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    return float(np.median(ts))
+
+
+def element_runner(path, props):
+    desc = ("filesrc location=%s blocksize=4096 ! rawaudioparse use-sink-caps=false "
+            "format=pcm pcm-format=f32le sample-rate=%d num-channels=1 ! dwt %s ! "
+            "fakesink sync=false" % (path, RATE, props))
+
+    def run():
+        pipe = Gst.parse_launch(desc)
+        pipe.set_state(Gst.State.PLAYING)
+        msg = pipe.get_bus().timed_pop_filtered(120 * Gst.SECOND,
+                                                Gst.MessageType.EOS | Gst.MessageType.ERROR)
+        pipe.set_state(Gst.State.NULL)
+        if msg is None or msg.type != Gst.MessageType.EOS:
+            raise RuntimeError("pipeline failed: %s" % (msg.parse_error() if msg else "timeout"))
+    return run
+
+
+def main():
+    Gst.init(None)
+    x = np.random.default_rng(0).standard_normal(RATE * SECONDS).astype(np.float32) * 0.25
+    x64 = x.astype(np.float64)
+    fd, path = tempfile.mkstemp(suffix=".f32")
+    os.write(fd, x.tobytes())
+    os.close(fd)
+    try:
+        rows = []
+        props = "wavelet=%s levels=%d" % (WAVELET, LEVELS)
+        t_el = median_time(element_runner(path, props))
+        t_py32 = median_time(lambda: pywt.wavedec(x, WAVELET, mode="zero", level=LEVELS))
+        t_py64 = median_time(lambda: pywt.wavedec(x64, WAVELET, mode="zero", level=LEVELS))
+        rows.append(("dwt element (1024-sample buffers)", t_el, t_py32))
+        rows.append(("pywt.wavedec float32 (whole array)", t_py32, t_py32))
+        rows.append(("pywt.wavedec float64 (whole array)", t_py64, t_py32))
+        t_sel = median_time(element_runner(path, "transform=swt " + props))
+        t_sw32 = median_time(lambda: pywt.swt(x, WAVELET, level=LEVELS))
+        t_sw64 = median_time(lambda: pywt.swt(x64, WAVELET, level=LEVELS))
+        rows.append(("swt element (1024-sample buffers)", t_sel, t_sw32))
+        rows.append(("pywt.swt float32 (whole array)", t_sw32, t_sw32))
+        rows.append(("pywt.swt float64 (whole array)", t_sw64, t_sw32))
+        print("60 s of 48 kHz mono, %s levels=%d, median of %d runs" % (WAVELET, LEVELS, REPEATS))
+        print("%-40s %10s %14s" % ("", "ms", "pywt32 / this"))
+        for name, t, base in rows:
+            print("%-40s %10.1f %14.2f" % (name, t * 1e3, base / t))
+        kernel = os.path.join(BUILD, "bench", "bench_dwt")
+        if os.path.exists(kernel):
+            print(subprocess.run([kernel, WAVELET, str(LEVELS), str(REPEATS)], capture_output=True,
+                                 text=True).stdout.strip())
+    finally:
+        os.unlink(path)
+
+
+if __name__ == "__main__":
+    main()
