@@ -15,15 +15,18 @@
 #include "gstdwt.h"
 #include "vigilelements.h"
 
+#include <string.h>
+
 GST_DEBUG_CATEGORY_STATIC(gst_dwt_debug);
 #define GST_CAT_DEFAULT gst_dwt_debug
 
 #define DEFAULT_TRANSFORM GST_DWT_TRANSFORM_DWT
 #define DEFAULT_WAVELET   "db4"
 #define DEFAULT_LEVELS    3
-#define MAX_LEVELS        VG_DWT_MAX_LEVELS
+#define DEFAULT_LAYOUT    GST_DWT_LAYOUT_TENSORS
+#define MAX_LEVELS        (VIGIL_TENSORS_MAX - 1) /* J + 1 tensors per frame */
 
-enum { PROP_0, PROP_TRANSFORM, PROP_WAVELET, PROP_LEVELS };
+enum { PROP_0, PROP_TRANSFORM, PROP_WAVELET, PROP_LEVELS, PROP_LAYOUT };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(VIGIL_FRAMES_SINK_CAPS));
@@ -41,6 +44,22 @@ GType gst_dwt_transform_get_type(void)
       {0, NULL, NULL}};
   if (g_once_init_enter(&type)) {
     GType t = g_enum_register_static("GstDwtTransform", values);
+    g_once_init_leave(&type, t);
+  }
+  return type;
+}
+
+GType gst_dwt_layout_get_type(void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {GST_DWT_LAYOUT_TENSORS, "J+1 tensors per frame: cA_J, cD_J, ..., cD_1", "tensors"},
+      {GST_DWT_LAYOUT_PACKED,
+       "One tensor 2^J:C per frame: cA_J, cD_J, ..., cD_1 one after the other per channel",
+       "packed"},
+      {0, NULL, NULL}};
+  if (g_once_init_enter(&type)) {
+    GType t = g_enum_register_static("GstDwtLayout", values);
     g_once_init_leave(&type, t);
   }
   return type;
@@ -112,29 +131,73 @@ static GstBuffer *new_output(GstDwt *self, guint n, VigilTensorsMap *map)
   return NULL;
 }
 
+/* Frame k, signal s of the tensors in t_ptr into one packed frame: cA_J, cD_J, ..., cD_1 one
+ * after the other, 2^J values per signal (tensor t >= 1 of width w starts at offset w). */
+static void repack(GstDwt *self, float *const *t_ptr, size_t n, float *dst)
+{
+  guint J = self->active_levels, S = self->in_fmt.frame_values, block = 1u << J;
+  for (size_t k = 0; k < n; k++) {
+    for (guint s = 0; s < S; s++) {
+      float *o = dst + (k * S + s) * block;
+      for (guint t = 0; t <= J; t++) {
+        guint w = vg_dwt_tensor_width(self->dwt, t);
+        memcpy(o + (t ? w : 0), t_ptr[t] + (k * S + s) * w, w * sizeof(float));
+      }
+    }
+  }
+}
+
+/* Runs the DWT kernel on n_in frames (push) or, with in == NULL, flushes it; sends the n_out
+ * frames it completes as one buffer at time ts. */
+static GstFlowReturn run_dwt(GstDwt *self, const float *in, guint n_in, size_t n_out,
+                             GstClockTime ts)
+{
+  VigilTensorsMap map;
+  float *t_ptr[VG_DWT_MAX_LEVELS + 1] = {NULL};
+  size_t written = 0;
+  guint J = self->active_levels;
+  GstBuffer *out = n_out > 0 ? new_output(self, (guint)n_out, &map) : NULL;
+  if (n_out > 0 && !out)
+    return GST_FLOW_ERROR;
+  if (out && self->packed) {
+    gsize need = n_out * ((gsize)self->in_fmt.frame_values << J), off = 0;
+    if (self->unpacked->len < need)
+      g_array_set_size(self->unpacked, need);
+    for (guint t = 0; t <= J; t++) {
+      t_ptr[t] = (float *)self->unpacked->data + off;
+      off += n_out * vg_dwt_tensor_width(self->dwt, t) * self->in_fmt.frame_values;
+    }
+  } else if (out) {
+    for (guint t = 0; t <= J; t++)
+      t_ptr[t] = map.data[t];
+  }
+  if (in)
+    vg_dwt_push(self->dwt, in, n_in, t_ptr, &written);
+  else
+    vg_dwt_flush(self->dwt, t_ptr, &written);
+  if (!out)
+    return GST_FLOW_OK;
+  if (self->packed)
+    repack(self, t_ptr, written, map.data[0]);
+  vigil_tensors_unmap(&map);
+  return push_frames(self, out, (guint)written, ts);
+}
+
 /* Emits the DWT tail (partial block and pywt's boundary coefficients) and resets. */
 static GstFlowReturn drain(GstDwt *self)
 {
-  VigilTensorsMap map;
-  size_t n = self->dwt ? vg_dwt_flush_frames(self->dwt) : 0, written = 0;
   GstClockTime ts = self->block_time;
-  reset_time(self);
+  size_t n = self->dwt ? vg_dwt_flush_frames(self->dwt) : 0;
+  GstFlowReturn ret = GST_FLOW_OK;
+  if (self->dwt) {
+    GST_DEBUG_OBJECT(self, "flushing %" G_GSIZE_FORMAT " tail frames", n);
+    ret = run_dwt(self, NULL, 0, n, ts);
+    vg_dwt_reset(self->dwt);
+  }
   if (self->swt)
     vg_swt_reset(self->swt);
-  if (n == 0) {
-    if (self->dwt)
-      vg_dwt_reset(self->dwt);
-    return GST_FLOW_OK;
-  }
-  GstBuffer *out = new_output(self, (guint)n, &map);
-  if (!out) {
-    vg_dwt_reset(self->dwt);
-    return GST_FLOW_ERROR;
-  }
-  vg_dwt_flush(self->dwt, map.data, &written);
-  vigil_tensors_unmap(&map);
-  GST_DEBUG_OBJECT(self, "flushed %" G_GSIZE_FORMAT " tail frames", written);
-  return push_frames(self, out, (guint)written, ts);
+  reset_time(self);
+  return ret;
 }
 
 static void reset_state(GstDwt *self)
@@ -168,6 +231,7 @@ static gboolean configure(GstDwt *self)
   GST_OBJECT_LOCK(self);
   GstDwtTransform transform = self->transform;
   guint levels = self->levels;
+  gboolean packed = self->layout == GST_DWT_LAYOUT_PACKED;
   gchar *name = g_strdup(self->wavelet);
   GST_OBJECT_UNLOCK(self);
 
@@ -186,12 +250,15 @@ static gboolean configure(GstDwt *self)
   }
   self->active = transform;
   self->active_levels = levels;
+  self->packed = packed && transform == GST_DWT_TRANSFORM_DWT;
 
   if (transform == GST_DWT_TRANSFORM_DWT) {
     if (rn > 0)
       gst_util_fraction_multiply(rn, rd, 1, 1 << levels, &rn, &rd);
     vigil_tensors_info_init(&self->out_info, rn, rd);
-    for (guint t = 0; t <= levels; t++)
+    if (self->packed)
+      append_shape(self, &self->out_info, 1u << levels);
+    for (guint t = 0; t <= levels && !self->packed; t++)
       append_shape(self, &self->out_info, vg_dwt_tensor_width(self->dwt, t));
   } else {
     vigil_tensors_info_init(&self->out_info, rn, rd);
@@ -237,11 +304,9 @@ static GstFlowReturn chain_swt(GstDwt *self, GstBuffer *in, const VigilFrames *f
 
 static GstFlowReturn chain_dwt(GstDwt *self, GstBuffer *in, const VigilFrames *frames)
 {
-  VigilTensorsMap map;
   guint n = frames->n_frames, J = self->active_levels;
   guint64 before = self->seg_frames, after = before + n;
-  size_t n_out = vg_dwt_push_frames(self->dwt, n), written = 0;
-  GstBuffer *out = NULL;
+  size_t n_out = vg_dwt_push_frames(self->dwt, n);
   if (before == 0)
     self->seg_start = GST_BUFFER_PTS(in);
   /* The first block completed here may have started in an earlier buffer (block_time). */
@@ -249,12 +314,7 @@ static GstFlowReturn chain_dwt(GstDwt *self, GstBuffer *in, const VigilFrames *f
   GstClockTime ts = self->block_time;
   if (first_block_start >= before || !GST_CLOCK_TIME_IS_VALID(ts))
     ts = segment_time(self, in, n, before, first_block_start);
-  if (n_out > 0 && !(out = new_output(self, (guint)n_out, &map)))
-    return GST_FLOW_ERROR;
-  float *none[VIGIL_TENSORS_MAX] = {NULL};
-  vg_dwt_push(self->dwt, frames->data, n, out ? map.data : none, &written);
-  if (out)
-    vigil_tensors_unmap(&map);
+  GstFlowReturn ret = run_dwt(self, frames->data, n, n_out, ts);
 
   /* First frame of the block still open (at `after` itself when this buffer ended a block: its
    * time is then extrapolated, which is where the tail flushed at EOS starts). */
@@ -262,7 +322,7 @@ static GstFlowReturn chain_dwt(GstDwt *self, GstBuffer *in, const VigilFrames *f
   if (open_block >= before)
     self->block_time = segment_time(self, in, n, before, open_block);
   self->seg_frames = after;
-  return out ? push_frames(self, out, (guint)written, ts) : GST_FLOW_OK;
+  return ret;
 }
 
 static GstFlowReturn gst_dwt_chain(GstPad *pad, GstObject *parent, GstBuffer *in)
@@ -370,6 +430,9 @@ static void gst_dwt_set_property(GObject *object, guint prop_id, const GValue *v
   case PROP_LEVELS:
     self->levels = g_value_get_uint(value);
     break;
+  case PROP_LAYOUT:
+    self->layout = g_value_get_enum(value);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
@@ -391,6 +454,9 @@ static void gst_dwt_get_property(GObject *object, guint prop_id, GValue *value, 
   case PROP_LEVELS:
     g_value_set_uint(value, self->levels);
     break;
+  case PROP_LAYOUT:
+    g_value_set_enum(value, self->layout);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
@@ -404,6 +470,7 @@ static void gst_dwt_finalize(GObject *object)
   free_kernels(self);
   g_free(self->wavelet);
   g_array_free(self->scratch, TRUE);
+  g_array_free(self->unpacked, TRUE);
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
@@ -433,9 +500,16 @@ static void gst_dwt_class_init(GstDwtClass *klass)
                           DEFAULT_WAVELET, flags));
   g_object_class_install_property(
       gobject_class, PROP_LEVELS,
-      g_param_spec_uint("levels", "Levels",
-                        "Decomposition levels J (swt allows at most 12); read when caps are set", 1,
+      g_param_spec_uint("levels", "Levels", "Decomposition levels J (swt allows at most 12)", 1,
                         MAX_LEVELS, DEFAULT_LEVELS, flags));
+
+  g_object_class_install_property(
+      gobject_class, PROP_LAYOUT,
+      g_param_spec_enum("layout", "Layout",
+                        "transform=dwt output: tensors (J+1 tensors per frame) or packed (one "
+                        "tensor 2^J:C per frame, cA_J, cD_J, ..., cD_1 one after the other per "
+                        "channel, for elements that take a single tensor such as streamcnn)",
+                        GST_TYPE_DWT_LAYOUT, DEFAULT_LAYOUT, flags));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
@@ -446,6 +520,7 @@ static void gst_dwt_class_init(GstDwtClass *klass)
       "other/tensors",
       "Vigil developers");
   gst_type_mark_as_plugin_api(GST_TYPE_DWT_TRANSFORM, 0);
+  gst_type_mark_as_plugin_api(GST_TYPE_DWT_LAYOUT, 0);
   GST_DEBUG_CATEGORY_INIT(gst_dwt_debug, "dwt", 0, "Vigil streaming wavelet transform");
 }
 
@@ -462,6 +537,8 @@ static void gst_dwt_init(GstDwt *self)
   self->transform = DEFAULT_TRANSFORM;
   self->wavelet = g_strdup(DEFAULT_WAVELET);
   self->levels = DEFAULT_LEVELS;
+  self->layout = DEFAULT_LAYOUT;
   self->scratch = g_array_new(FALSE, FALSE, sizeof(gfloat));
+  self->unpacked = g_array_new(FALSE, FALSE, sizeof(gfloat));
   reset_time(self);
 }

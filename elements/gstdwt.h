@@ -21,6 +21,14 @@ typedef enum {
 #define GST_TYPE_DWT_TRANSFORM (gst_dwt_transform_get_type())
 GType gst_dwt_transform_get_type(void);
 
+typedef enum {
+  GST_DWT_LAYOUT_TENSORS, /* J + 1 tensors cA_J, cD_J, ..., cD_1 (docs/tensors.md) */
+  GST_DWT_LAYOUT_PACKED,  /* one tensor 2^J:C holding them one after the other per signal */
+} GstDwtLayout;
+
+#define GST_TYPE_DWT_LAYOUT (gst_dwt_layout_get_type())
+GType gst_dwt_layout_get_type(void);
+
 #define GST_TYPE_DWT (gst_dwt_get_type())
 G_DECLARE_FINAL_TYPE(GstDwt, gst_dwt, GST, DWT, GstElement)
 
@@ -32,14 +40,17 @@ struct _GstDwt {
   GstDwtTransform transform;
   gchar *wavelet;
   guint levels;
+  GstDwtLayout layout;
 
   /* streaming state (stream lock) */
   GstDwtTransform active; /* the transform the kernels below were built for */
   guint active_levels;
+  gboolean packed;
   VigilFrameFormat in_fmt;
   VigilTensorsInfo out_info;
   VgDwt *dwt;
   VgSwt *swt;
+  GArray *unpacked;        /* the J + 1 tensors before packing (layout=packed) */
   GArray *scratch;         /* S16 to float conversion */
   GstClockTime seg_start;  /* time of the first input frame since the last reset */
   GstClockTime block_time; /* time of the first input frame of the block being filled */

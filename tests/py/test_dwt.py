@@ -126,6 +126,25 @@ for tag, res, x, J, name, S in (("S16", r16, xi / 32768.0, 3, "sym3", 2),
 c.check('dimensions=(string)"1:4:2\\,1:4:2\\,2:4:2"' in (rten["caps"] or "") and "framerate=(fraction)25/1" in (rten["caps"] or ""),
         "tensor input caps: %s" % rten["caps"])
 
+# --- layout=packed: one tensor 2^J:C, cA_J, cD_J, ..., cD_1 one after the other per channel ----
+x = rng.standard_normal((333, 2)).astype(np.float32)
+res = dwtrun.run_jobs([{"props": "wavelet=sym4 levels=3 layout=packed",
+                        "caps": AUDIO % ("F32LE", 2), "chunks": split(x, [5, 64]),
+                        "rate": RATE}])[0]
+ok = (res["error"] is None and "dimensions=(string)8:2" in res["caps"]
+      and "num_tensors=(int)1" in res["caps"])
+if ok:
+    y = np.concatenate([m[0] for _, _, m in res["buffers"]]).reshape(-1, 2, 8)
+    for s_ in range(2):
+        ref = pywt.wavedec(x[:, s_], "sym4", mode="zero", level=3)
+        parts = [y[:, s_, 0:1], y[:, s_, 1:2], y[:, s_, 2:4], y[:, s_, 4:8]]
+        for t in range(4):
+            g = parts[t].reshape(-1)
+            ok &= bool(np.allclose(g[:len(ref[t])], ref[t], atol=1e-5) and
+                       np.all(g[len(ref[t]):] == 0))
+c.check(ok, "layout=packed differs from pywt.wavedec (caps %s, error %s)" % (res["caps"],
+                                                                          res["error"]))
+
 # --- DISCONT: each segment is transformed on its own ------------------------------------------
 x = rng.standard_normal((300, 1)).astype(np.float32)
 chunks = split(x, [50])
