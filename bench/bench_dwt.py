@@ -31,15 +31,6 @@ from gi.repository import Gst  # noqa: E402
 RATE, SECONDS, WAVELET, LEVELS = 48000, 60, "db4", 5
 
 
-def median_time(fn, repeats=REPEATS):
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return float(np.median(ts))
-
-
 def element_runner(path, props):
     desc = ("filesrc location=%s blocksize=4096 ! rawaudioparse use-sink-caps=false "
             "format=pcm pcm-format=f32le sample-rate=%d num-channels=1 ! dwt %s ! "
@@ -64,24 +55,34 @@ def main():
     os.write(fd, x.tobytes())
     os.close(fd)
     try:
-        rows = []
         props = "wavelet=%s levels=%d" % (WAVELET, LEVELS)
-        t_el = median_time(element_runner(path, props))
-        t_py32 = median_time(lambda: pywt.wavedec(x, WAVELET, mode="zero", level=LEVELS))
-        t_py64 = median_time(lambda: pywt.wavedec(x64, WAVELET, mode="zero", level=LEVELS))
-        rows.append(("dwt element (1024-sample buffers)", t_el, t_py32))
-        rows.append(("pywt.wavedec float32 (whole array)", t_py32, t_py32))
-        rows.append(("pywt.wavedec float64 (whole array)", t_py64, t_py32))
-        t_sel = median_time(element_runner(path, "transform=swt " + props))
-        t_sw32 = median_time(lambda: pywt.swt(x, WAVELET, level=LEVELS))
-        t_sw64 = median_time(lambda: pywt.swt(x64, WAVELET, level=LEVELS))
-        rows.append(("swt element (1024-sample buffers)", t_sel, t_sw32))
-        rows.append(("pywt.swt float32 (whole array)", t_sw32, t_sw32))
-        rows.append(("pywt.swt float64 (whole array)", t_sw64, t_sw32))
+        variants = [
+            ("dwt element (1024-sample buffers)", element_runner(path, props), "wavedec"),
+            ("pywt.wavedec float32 (whole array)",
+             lambda: pywt.wavedec(x, WAVELET, mode="zero", level=LEVELS), "wavedec"),
+            ("pywt.wavedec float64 (whole array)",
+             lambda: pywt.wavedec(x64, WAVELET, mode="zero", level=LEVELS), "wavedec"),
+            ("swt element (1024-sample buffers)", element_runner(path, "transform=swt " + props),
+             "swt"),
+            ("pywt.swt float32 (whole array)", lambda: pywt.swt(x, WAVELET, level=LEVELS), "swt"),
+            ("pywt.swt float64 (whole array)", lambda: pywt.swt(x64, WAVELET, level=LEVELS), "swt"),
+        ]
+        # Rounds interleave the variants so that load from other processes hits all of them
+        # alike; each ratio is the median over rounds of (pywt float32 time / this time).
+        times = {name: [] for name, _, _ in variants}
+        for _ in range(REPEATS):
+            for name, fn, _ in variants:
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+        base = {"wavedec": times[variants[1][0]], "swt": times[variants[4][0]]}
+        rows = [(name, float(np.median(times[name])),
+                 float(np.median(np.array(base[kind]) / np.array(times[name]))))
+                for name, _, kind in variants]
         print("60 s of 48 kHz mono, %s levels=%d, median of %d runs" % (WAVELET, LEVELS, REPEATS))
-        print("%-40s %10s %14s" % ("", "ms", "pywt32 / this"))
-        for name, t, base in rows:
-            print("%-40s %10.1f %14.2f" % (name, t * 1e3, base / t))
+        print("%-40s %10s %14s" % ("", "median ms", "pywt32 / this"))
+        for name, t, ratio in rows:
+            print("%-40s %10.1f %14.2f" % (name, t * 1e3, ratio))
         kernel = os.path.join(BUILD, "bench", "bench_dwt")
         if os.path.exists(kernel):
             print(subprocess.run([kernel, WAVELET, str(LEVELS), str(REPEATS)], capture_output=True,
