@@ -27,8 +27,8 @@ typedef struct {
 } VgWavelet;
 
 /* Fills w for a name such as "db4", "sym8", "coif3" or "haar". VG_ERR with a message naming the
- * valid families on an unknown name. Takes well under a millisecond except for the symlets, whose
- * root selection needs a few milliseconds for sym20. */
+ * valid families on an unknown name. Takes under a millisecond except for the symlets, whose root
+ * selection takes up to about 25 ms (sym20): call it when configuring, not per buffer. */
 int vg_wavelet_init(VgWavelet *w, const char *name, VgError *err);
 
 /* The scaling filter h (rec_lo) of dbN, 1 <= N <= 20, into h[0 .. 2N). */

@@ -119,6 +119,35 @@ GST_START_TEST(test_swt_frames)
 }
 GST_END_TEST;
 
+/* A caps change ends the segment: the old stream's tail leaves under the old caps, then the new
+ * caps follow. */
+GST_START_TEST(test_caps_change)
+{
+  GstHarness *h = new_dwt("wavelet=haar levels=1");
+  const gfloat x[5] = {1, 1, 1, 1, 1};
+  gst_harness_push(h, frames(x, 5, 0));
+  gst_buffer_unref(gst_harness_pull(h)); /* 2 frames */
+  gst_harness_set_src_caps_str(h, "audio/x-raw, format=F32LE, layout=interleaved, rate=16, "
+                                  "channels=1");
+  GstBuffer *tail = gst_harness_push_and_pull(h, frames(x, 2, 0));
+  /* haar 'zero' on 5 samples: 3 coefficients, the last (1 + 0)/sqrt2 */
+  fail_unless_equals_int(gst_buffer_get_size(tail), 2 * sizeof(gfloat));
+  fail_unless(fabsf(value(tail, 0, 0) - 1.0f / sqrtf(2)) < 1e-6f);
+  gst_buffer_unref(tail);
+  GstBuffer *next = gst_harness_pull(h);
+  fail_unless(fabsf(value(next, 0, 0) - 2.0f / sqrtf(2)) < 1e-6f);
+  gst_buffer_unref(next);
+  GstCaps *caps = gst_pad_get_current_caps(h->sinkpad);
+  const GstStructure *st = gst_caps_get_structure(caps, 0);
+  gint n, d;
+  fail_unless(gst_structure_get_fraction(st, "framerate", &n, &d));
+  fail_unless_equals_int(n, 8);
+  fail_unless_equals_int(d, 1);
+  gst_caps_unref(caps);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 static Suite *dwt_suite(void)
 {
   Suite *s = suite_create("dwt");
@@ -127,6 +156,7 @@ static Suite *dwt_suite(void)
   tcase_add_test(tc, test_haar_values_and_tail);
   tcase_add_test(tc, test_flush_restarts);
   tcase_add_test(tc, test_swt_frames);
+  tcase_add_test(tc, test_caps_change);
   return s;
 }
 
