@@ -184,16 +184,43 @@ static GstFlowReturn run_dwt(GstDwt *self, const float *in, guint n_in, size_t n
 }
 
 /* Emits the DWT tail (partial block and pywt's boundary coefficients) and resets. */
+/* The "dwt" element message that ends a segment: where its tail starts, how many input frames
+ * it had, and pywt's coefficient count per tensor (the frames after them are zero padding). */
+static GstMessage *segment_end_message(GstDwt *self, GstClockTime ts, size_t tail)
+{
+  GValue lengths = G_VALUE_INIT, v = G_VALUE_INIT;
+  GstClockTime dur =
+      vigil_frame_format_duration(&self->in_fmt, (guint64)tail << self->active_levels);
+  g_value_init(&lengths, GST_TYPE_ARRAY);
+  g_value_init(&v, G_TYPE_UINT64);
+  for (guint t = 0; t <= self->active_levels; t++) {
+    g_value_set_uint64(&v, vg_dwt_length(self->dwt, t));
+    gst_value_array_append_value(&lengths, &v);
+  }
+  GstStructure *st = gst_structure_new(
+      "dwt", "timestamp", G_TYPE_UINT64, ts, "stream-time", G_TYPE_UINT64,
+      gst_segment_to_stream_time(&self->segment, GST_FORMAT_TIME, ts), "running-time",
+      G_TYPE_UINT64, gst_segment_to_running_time(&self->segment, GST_FORMAT_TIME, ts), "duration",
+      G_TYPE_UINT64, dur, "input-frames", G_TYPE_UINT64, (guint64)self->seg_frames, "tail-frames",
+      G_TYPE_UINT, (guint)tail, NULL);
+  gst_structure_take_value(st, "lengths", &lengths);
+  g_value_unset(&v);
+  return gst_message_new_element(GST_OBJECT(self), st);
+}
+
 static GstFlowReturn drain(GstDwt *self)
 {
   GstClockTime ts = self->block_time;
   size_t n = self->dwt ? vg_dwt_flush_frames(self->dwt) : 0;
   GstFlowReturn ret = GST_FLOW_OK;
-  if (self->dwt) {
+  if (self->dwt && n > 0) {
+    GstMessage *msg = segment_end_message(self, ts, n);
     GST_DEBUG_OBJECT(self, "flushing %" G_GSIZE_FORMAT " tail frames", n);
     ret = run_dwt(self, NULL, 0, n, ts);
-    vg_dwt_reset(self->dwt);
+    gst_element_post_message(GST_ELEMENT(self), msg);
   }
+  if (self->dwt)
+    vg_dwt_reset(self->dwt);
   if (self->swt)
     vg_swt_reset(self->swt);
   reset_time(self);
@@ -373,8 +400,12 @@ static gboolean gst_dwt_sink_event(GstPad *pad, GstObject *parent, GstEvent *eve
     if (self->dwt)
       drain(self);
     break;
+  case GST_EVENT_SEGMENT:
+    gst_event_copy_segment(event, &self->segment);
+    break;
   case GST_EVENT_FLUSH_STOP:
     reset_state(self);
+    gst_segment_init(&self->segment, GST_FORMAT_TIME);
     break;
   default:
     break;
@@ -538,6 +569,7 @@ static void gst_dwt_init(GstDwt *self)
   self->wavelet = g_strdup(DEFAULT_WAVELET);
   self->levels = DEFAULT_LEVELS;
   self->layout = DEFAULT_LAYOUT;
+  gst_segment_init(&self->segment, GST_FORMAT_TIME);
   self->scratch = g_array_new(FALSE, FALSE, sizeof(gfloat));
   self->unpacked = g_array_new(FALSE, FALSE, sizeof(gfloat));
   reset_time(self);

@@ -47,6 +47,7 @@ struct _GstDwt {
   guint active_levels;
   gboolean packed;
   VigilFrameFormat in_fmt;
+  GstSegment segment;
   VigilTensorsInfo out_info;
   VgDwt *dwt;
   VgSwt *swt;

@@ -42,6 +42,8 @@ static gfloat value(GstBuffer *b, guint t, guint k)
 GST_START_TEST(test_haar_values_and_tail)
 {
   GstHarness *h = new_dwt("wavelet=haar levels=2");
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
   const gfloat x[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
   fail_unless_equals_int(gst_harness_push(h, frames(x, 10, 0)), GST_FLOW_OK);
   GstBuffer *out = gst_harness_pull(h);
@@ -61,6 +63,22 @@ GST_START_TEST(test_haar_values_and_tail)
   fail_unless(fabsf(value(out, 2, 0) - (-1.0f / sqrtf(2))) < 1e-6f); /* (9 - 10) / sqrt2 */
   fail_unless_equals_float(value(out, 2, 1), 0.0f);                  /* padding */
   gst_buffer_unref(out);
+  /* The segment-end message gives pywt's lengths: 3 (cA_2), 3 (cD_2), 5 (cD_1). */
+  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT);
+  fail_unless(msg != NULL);
+  const GstStructure *st = gst_message_get_structure(msg);
+  fail_unless(gst_structure_has_name(st, "dwt"));
+  const GValue *lengths = gst_structure_get_value(st, "lengths");
+  fail_unless_equals_int(gst_value_array_get_size(lengths), 3);
+  fail_unless_equals_uint64(g_value_get_uint64(gst_value_array_get_value(lengths, 0)), 3);
+  fail_unless_equals_uint64(g_value_get_uint64(gst_value_array_get_value(lengths, 2)), 5);
+  guint64 frames_in = 0, ts = 0;
+  fail_unless(gst_structure_get_uint64(st, "input-frames", &frames_in));
+  fail_unless_equals_uint64(frames_in, 10);
+  fail_unless(gst_structure_get_uint64(st, "timestamp", &ts));
+  fail_unless_equals_uint64(ts, GST_SECOND);
+  gst_message_unref(msg);
+  gst_object_unref(bus);
   gst_harness_teardown(h);
 }
 GST_END_TEST;
