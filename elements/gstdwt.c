@@ -305,6 +305,8 @@ static gboolean set_caps(GstDwt *self, GstCaps *caps)
     g_error_free(error);
     return FALSE;
   }
+  if ((self->dwt || self->swt) && memcmp(&fmt, &self->in_fmt, sizeof fmt) == 0)
+    return TRUE;                               /* the same caps again: the stream goes on */
   if (self->dwt && drain(self) != GST_FLOW_OK) /* the old stream's tail, under the old caps */
     return FALSE;
   self->in_fmt = fmt;

@@ -145,6 +145,27 @@ if ok:
 c.check(ok, "layout=packed differs from pywt.wavedec (caps %s, error %s)" % (res["caps"],
                                                                           res["error"]))
 
+# --- variable rate (framerate=0/1): times from the buffers, durations unset -------------------
+x = rng.standard_normal((200, 3)).astype(np.float32)
+res = dwtrun.run_jobs([{"props": "wavelet=db2 levels=2",
+                        "caps": "other/tensors,format=static,num_tensors=1,types=float32,"
+                                "dimensions=3,framerate=0/1",
+                        "chunks": split(x, [7, 30]), "rate": 100}])[0]
+ok = res["error"] is None and "framerate=(fraction)0/1" in res["caps"]
+frame = 0
+for pts, dur, mems in (res["buffers"] if ok else []):
+    ok &= abs(pts - frame * 4 * 10**7) <= 1 and dur == 2**64 - 1
+    frame += len(mems[0]) // 3
+c.check(ok, "variable rate: frame b must be at b * 4 / 100 s with no duration (%s)" % (
+    res["error"] or [(b[0], b[1]) for b in res["buffers"][:4]]))
+
+# --- chaining: the packed layout is a single tensor that another element can take --------------
+r = vigiltest.gst_launch("audiotestsrc num-buffers=4 ! audio/x-raw,format=F32LE,channels=2 ! "
+                         "dwt levels=3 layout=packed ! dwt transform=swt levels=2 ! fakesink",
+                         check=False, timeout=60)
+c.check(r.returncode == 0, "dwt layout=packed ! dwt transform=swt failed: %s" %
+        r.stderr.decode(errors="replace")[-500:])
+
 # --- DISCONT: each segment is transformed on its own ------------------------------------------
 x = rng.standard_normal((300, 1)).astype(np.float32)
 chunks = split(x, [50])
