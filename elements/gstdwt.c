@@ -264,17 +264,19 @@ static gboolean configure(GstDwt *self)
 
   free_kernels(self);
   int rc = vg_wavelet_init(&w, name, &err);
-  g_free(name);
   if (rc == VG_OK && transform == GST_DWT_TRANSFORM_DWT)
     self->dwt = vg_dwt_create(&w, levels, self->in_fmt.frame_values, &err);
   else if (rc == VG_OK)
     self->swt = vg_swt_create(&w, levels, self->in_fmt.frame_values, &err);
   if (!self->dwt && !self->swt) {
     GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("%s", err.msg),
-                      ("wavelet=%s levels=%u transform=%s", self->wavelet, levels,
-                       transform == GST_DWT_TRANSFORM_DWT ? "dwt" : "swt"));
+                      ("wavelet=%s levels=%u transform=%s, %u signals per frame", name, levels,
+                       transform == GST_DWT_TRANSFORM_DWT ? "dwt" : "swt",
+                       self->in_fmt.frame_values));
+    g_free(name);
     return FALSE;
   }
+  g_free(name);
   self->active = transform;
   self->active_levels = levels;
   self->packed = packed && transform == GST_DWT_TRANSFORM_DWT;
@@ -376,6 +378,8 @@ static GstFlowReturn gst_dwt_chain(GstPad *pad, GstObject *parent, GstBuffer *in
     GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("%s", error->message), (NULL));
     g_error_free(error);
     ret = GST_FLOW_ERROR;
+  } else if (ret == GST_FLOW_OK && frames.n_frames == 0) {
+    vigil_frames_unmap(&frames); /* an empty buffer carries no frame */
   } else if (ret == GST_FLOW_OK) {
     if (self->dwt)
       ret = chain_dwt(self, in, &frames);

@@ -126,6 +126,8 @@ GST_START_TEST(test_swt_frames)
 {
   GstHarness *h = new_dwt("transform=swt wavelet=haar levels=2");
   const gfloat x[3] = {2, 2, 2};
+  fail_unless_equals_int(gst_harness_push(h, gst_buffer_new()), GST_FLOW_OK); /* no frame */
+  fail_unless_equals_int(gst_harness_buffers_in_queue(h), 0);
   gst_harness_push(h, frames(x, 3, 0));
   GstBuffer *out = gst_harness_pull(h);
   fail_unless_equals_int(gst_buffer_get_size(out), 3 * 3 * sizeof(gfloat)); /* 3 bands x 3 */
