@@ -20,8 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_N     20
-#define PHASE_PTS 1025 /* grid over [0, pi] of the symlet phase criterion */
+#define MAX_N 20
+/* Grid over [0, pi] of the symlet phase criterion. Do not change it lightly: for sym19 the
+ * runner-up selection scores only 0.02% worse (docs/elements/dwt.md). */
+#define PHASE_PTS 1025
 
 typedef long double complex cld;
 
