@@ -309,10 +309,8 @@ static gboolean gst_csv_parse_sink_event(GstPad *pad, GstObject *parent, GstEven
     gst_event_unref(event);
     return TRUE;
   case GST_EVENT_EOS:
-    if (!finish_stream(self)) {
-      gst_event_unref(event);
-      return FALSE;
-    }
+    /* After an error EOS still goes on, so that sinks and applications waiting for it finish. */
+    finish_stream(self);
     break;
   case GST_EVENT_FLUSH_STOP:
     flush_stream(self);
