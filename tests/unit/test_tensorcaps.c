@@ -95,8 +95,9 @@ GST_START_TEST(test_refusals)
   expect_refused(
       "other/tensors, num_tensors=1, types=float32, dimensions=(string)3:x, framerate=0/1",
       "not a positive integer");
-  expect_refused("other/tensors, num_tensors=1, types=float32, dimensions=(string)\"3:-2\", framerate=0/1",
-                 "not a positive integer");
+  expect_refused(
+      "other/tensors, num_tensors=1, types=float32, dimensions=(string)\"3:-2\", framerate=0/1",
+      "not a positive integer");
   expect_refused("other/tensors, num_tensors=1, types=float32, dimensions=(string)65536:65536, "
                  "framerate=0/1",
                  "values per frame");
