@@ -160,7 +160,10 @@ static int store_names(VgCsvReader *r, VgError *err)
 
 int vg_csv_header_parse(VgCsvReader *r, const char *line, size_t len, VgError *err)
 {
-  r->delimiter = r->cfg_delimiter ? r->cfg_delimiter : vg_csv_detect_delimiter(line, len);
+  if (r->cfg_delimiter)
+    r->delimiter = r->cfg_delimiter;
+  else if (!r->delimiter) /* not named by a "sep=" line */
+    r->delimiter = vg_csv_detect_delimiter(line, len);
   long n = vg_csv_split(line, len, r->delimiter, NULL, 0);
   if (n < 0)
     return vg_error_set(err, "the header row has a quoted name without its closing quote");

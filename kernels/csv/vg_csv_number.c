@@ -145,7 +145,7 @@ static int days_in_month(int y, int m)
 int vg_csv_looks_like_date(const char *p, size_t len)
 {
   return len >= 5 && is_digit(p[0]) && is_digit(p[1]) && is_digit(p[2]) && is_digit(p[3]) &&
-         p[4] == '-';
+         (p[4] == '-' || p[4] == '/');
 }
 
 /* Z, or +hh, +hh:mm, +hhmm (or -) at p[*pos]; *offset in seconds east of UTC. */
@@ -203,8 +203,9 @@ int vg_csv_parse_iso8601(const char *p, size_t len, VgCsvTime *out)
   int y, m, d;
   int64_t secs = 0, offset = 0;
   int32_t ns = 0;
-  if (fixed_digits(p, len, &pos, 4, &y) != 0 || pos >= len || p[pos++] != '-' ||
-      fixed_digits(p, len, &pos, 2, &m) != 0 || pos >= len || p[pos++] != '-' ||
+  char sep = len > 4 ? p[4] : '-'; /* YYYY-MM-DD, or YYYY/MM/DD as many loggers write it */
+  if ((sep != '-' && sep != '/') || fixed_digits(p, len, &pos, 4, &y) != 0 || pos >= len ||
+      p[pos++] != sep || fixed_digits(p, len, &pos, 2, &m) != 0 || pos >= len || p[pos++] != sep ||
       fixed_digits(p, len, &pos, 2, &d) != 0)
     return -1;
   if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))

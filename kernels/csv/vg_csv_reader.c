@@ -168,8 +168,40 @@ static int data_row(VgCsvReader *r, uint64_t line_no, VgCsvRow *row, VgError *er
   return VG_CSV_ROW;
 }
 
+/* Lines before the header that are not the header: a '#' comment preamble, and the "sep=;" line
+ * that spreadsheet programs write to name the delimiter. Returns 1 if the line was one. */
+static int preamble_line(VgCsvReader *r, const char *line, size_t len)
+{
+  size_t i = 0;
+  while (i < len && (line[i] == ' ' || line[i] == '\t'))
+    i++;
+  if (i < len && line[i] == '#')
+    return 1;
+  if (len == 5 && memcmp(line, "sep=", 4) == 0 &&
+      (line[4] == ',' || line[4] == ';' || line[4] == '\t')) {
+    r->delimiter = line[4]; /* used unless the delimiter is configured */
+    return 1;
+  }
+  return 0;
+}
+
+/* UTF-16 and UTF-32 text shows as NUL bytes in the first line. */
+static int looks_like_utf16(const char *line, size_t len)
+{
+  return (len >= 2 && ((unsigned char)line[0] == 0xFF || (unsigned char)line[0] == 0xFE) &&
+          ((unsigned char)line[1] == 0xFE || (unsigned char)line[1] == 0xFF)) ||
+         memchr(line, '\0', len) != NULL;
+}
+
 static int header_line(VgCsvReader *r, const char *line, size_t len, VgError *err)
 {
+  if (preamble_line(r, line, len))
+    return VG_CSV_NEED_DATA;
+  if (looks_like_utf16(line, len)) {
+    r->state = STATE_FAILED;
+    return vg_error_set(err, "the header row holds NUL bytes: the input looks like UTF-16 or "
+                             "binary; convert it to UTF-8 text (e.g. iconv -f UTF-16 -t UTF-8)");
+  }
   if (vg_csv_header_parse(r, line, len, err) != VG_OK) {
     r->state = STATE_FAILED;
     return VG_ERR;

@@ -4,6 +4,9 @@
  * one at a time as float32 values of the selected columns, with their time.
  *
  *  - Blank lines (only spaces or tabs) are skipped anywhere; they are neither rows nor dropped.
+ *  - Before the header, lines starting with '#' (a comment preamble) and a spreadsheet's "sep=;"
+ *    line (which names the delimiter unless it is configured) are skipped. A first line with NUL
+ *    bytes (UTF-16, binary) is refused.
  *  - Delimiter: ',', ';' or tab; 0 in the config detects it from the header (vg_csv_detect_...).
  *  - The header must not look like data: a first row whose every cell is a number is refused.
  *  - Timestamp column: by name or 0-based index; by default the first column named datetime,

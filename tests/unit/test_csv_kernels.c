@@ -164,10 +164,11 @@ static void test_times(void)
   CHECK(iso("1970-01-01", &t) == 0 && t.sec == 0, "epoch");
   CHECK(iso("2000-02-29", &t) == 0 && t.sec == 11016LL * 86400, "leap day 2000");
   CHECK(iso("1969-12-31 23:59:59", &t) == 0 && t.sec == -1, "before the epoch");
+  CHECK(iso("2020/02/08 13:30:47", &t) == 0 && t.sec == 1581168647, "slashes");
   const char *bad[] = {"2020-02-30",           "2020-13-01",       "1900-02-29",
                        "2020-02-08 24:00:00",  "2020-02-08 13:60", "2020-02-08 13:30:47+25:00",
                        "2020-02-08X13:30",     "2020-2-8",         "2020-02-08 13:30:47.",
-                       "2020-02-08 13:30:47 ", "20200208"};
+                       "2020-02-08 13:30:47 ", "20200208",         "2020/02-08"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
     CHECK(iso(bad[i], &t) == -1, "'%s' accepted", bad[i]);
 
@@ -264,8 +265,15 @@ static void test_reader(void)
   cfg.timestamp_column = "1";
   expect_log(&cfg, "a\tt\n1\t2\n3\t4\n", "C1 R0:1 R2000:3 ");
   cfg.timestamp_column = NULL;
+  /* a comment preamble and a spreadsheet's sep= line; slashed dates */
+  expect_log(&cfg,
+             "# rig 4\n  # units: bar\nsep=;\ntime;a;b\n2020/01/01 00:00:00;1;5\n2020/01/01 "
+             "00:00:01;2;6\n",
+             "C2 R0:1,5 R1000:2,6 ");
   cfg.delimiter = ';';
   expect_log(&cfg, "a,b;c\n1,2;3\n", "C1 R-:3 ");
+  cfg.delimiter = ',';
+  expect_log(&cfg, "sep=;\nx,y\n1,2\n", "C2 R-:1,2 "); /* configured beats sep= */
 }
 
 static void expect_error(const VgCsvConfig *cfg, const char *text, const char *needle)
@@ -291,6 +299,7 @@ static void test_reader_errors(void)
   cfg.max_line = 4;
   expect_error(&cfg, "abcdef\n1\n", "header row is longer");
   cfg.max_line = 0;
+  expect_error(&cfg, "\xFF\xFEt\0i\0m\0e\0", "looks like UTF-16");
   cfg.delimiter = 'x';
   CHECK(vg_csv_reader_create(&cfg, NULL) == NULL, "delimiter x accepted");
 }
