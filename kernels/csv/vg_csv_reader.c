@@ -89,7 +89,7 @@ void vg_csv_reader_finish(VgCsvReader *r)
   vg_csv_lines_finish(r->lines);
 }
 
-/* Parses the time cell; on success *ns is relative to the first kept row (not yet committed). */
+/* Parses the time cell; on success *ns is relative to the time origin (0 before there is one). */
 static int row_time(VgCsvReader *r, uint64_t line_no, int64_t *ns, VgCsvTime *t, VgError *err)
 {
   const VgCsvCell *cell = &r->cells[r->time_index];
@@ -147,13 +147,12 @@ static int split_row(VgCsvReader *r, const char *line, size_t len, uint64_t line
   return VG_OK;
 }
 
-/* A data row whose cells are split: VG_CSV_ROW or VG_CSV_DROPPED. */
+/* A data row whose cells are split: VG_CSV_ROW or VG_CSV_DROPPED. The first time that parses is
+ * the origin even if its row is dropped for a value, so that times stay those of the file. */
 static int data_row(VgCsvReader *r, uint64_t line_no, VgCsvRow *row, VgError *err)
 {
   int64_t ns = -1;
   VgCsvTime t;
-  if (row_values(r, line_no, err) != VG_OK)
-    return VG_CSV_DROPPED;
   if (r->time_index >= 0) {
     if (row_time(r, line_no, &ns, &t, err) != VG_OK)
       return VG_CSV_DROPPED;
@@ -161,8 +160,11 @@ static int data_row(VgCsvReader *r, uint64_t line_no, VgCsvRow *row, VgError *er
       r->t0 = t;
       r->have_t0 = 1;
     }
-    r->last_ns = ns;
   }
+  if (row_values(r, line_no, err) != VG_OK)
+    return VG_CSV_DROPPED;
+  if (r->time_index >= 0)
+    r->last_ns = ns;
   row->values = r->values;
   row->time_ns = ns;
   return VG_CSV_ROW;

@@ -12,7 +12,7 @@
  *  - Timestamp column: by name or 0-based index; by default the first column named datetime,
  *    timestamp or time (any case); "none" for none. Its cells are ISO 8601 date-times or plain
  *    seconds (vg_csv_number.h); the kind is fixed by the first row that parses. Times are
- *    reported in nanoseconds relative to the first row that is kept.
+ *    reported in nanoseconds relative to the first row whose time parses (kept or not).
  *  - Columns: a comma-separated list of names or 0-based indices (a list item equal to a header
  *    name is that name, otherwise digits are an index). By default every column but the timestamp
  *    column whose cell in the first complete data row is a number (an empty or nan cell counts as
@@ -59,7 +59,7 @@ typedef struct {
 
 typedef struct {
   const float *values; /* one per selected column; valid until the next call */
-  int64_t time_ns;     /* relative to the first kept row; -1 without a timestamp column */
+  int64_t time_ns;     /* relative to the first row's time; -1 without a timestamp column */
   uint64_t index;      /* 0-based data row index, counting dropped rows */
   uint64_t line;       /* 1-based line number in the input */
 } VgCsvRow;

@@ -80,6 +80,12 @@ for bs in (1, 2, 7, None):
     expect("bom-crlf blocksize=%s" % bs, run(text, blocksize=bs), ["time", "a", "b"],
            [("0", ["1.5", "2"]), ("0.25", ["3", "4"]), ("1.000000001", ["5", "6"])])
 
+# A spreadsheet export: BOM, a comment preamble, a sep= line, quoted names, slashed dates, CRLF.
+text = ("\ufeff# exported by a logger\r\nsep=;\r\n\"Date Time\";\"T, in C\";\"P\"\r\n"
+        "2024/01/02 03:04:05;\"20,5\";1\r\n2024/01/02 03:04:06;21.5;2\r\n")
+expect("spreadsheet export", run(text, "timestamp-column=0 columns=1,2", blocksize=4),
+       ["time", "T, in C", "P"], [("1", ["21.5", "2"])])
+
 # The three delimiters, detected, and forced.
 for delim, prop in ((",", "comma"), (";", "semicolon"), ("\t", "tab")):
     t = delim.join(["timestamp", "x", "y"]) + "\n" + delim.join(["10", "1", "-2"]) + "\n" + \

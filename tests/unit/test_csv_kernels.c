@@ -258,7 +258,7 @@ static void test_reader(void)
              "C1 R0:1 R1000:3 "); /* x empty in the first row: not numeric, skipped */
   cfg.columns = "y, 1";
   expect_log(&cfg, "datetime,x,y\n2020-01-01 00:00:01,,1\n2020-01-01 00:00:02,2,3\n",
-             "C2 D0 R0:3,2 ");
+             "C2 D0 R1000:3,2 "); /* the dropped row's time is still the origin */
   cfg.columns = NULL;
   cfg.timestamp_column = "none";
   expect_log(&cfg, "time\tv\n1\t2\n3\t4\n", "C2 R-:1,2 R-:3,4 ");
