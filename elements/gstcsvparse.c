@@ -331,9 +331,12 @@ static char delimiter_char(GstCsvParseDelimiter d)
                                                   : 0;
 }
 
+static void stop(GstCsvParse *self);
+
 static gboolean start(GstCsvParse *self)
 {
   VgError err;
+  stop(self); /* in case an earlier start was not followed by a stop */
   GST_OBJECT_LOCK(self);
   VgCsvConfig cfg = {delimiter_char(self->delimiter), self->columns, self->timestamp_column,
                      self->allow_nan, 0};
