@@ -231,6 +231,8 @@ static GstFlowReturn drain(GstCsvParse *self)
       return GST_FLOW_NOT_NEGOTIATED;
     if (st == VG_CSV_DROPPED)
       count_dropped(self, &err);
+    if (st == VG_CSV_SKIPPED)
+      GST_WARNING_OBJECT(self, "%s", err.msg);
     if (st != VG_CSV_ROW)
       continue;
     guint64 tick = self->timed ? (guint64)row.time_ns : row.index;

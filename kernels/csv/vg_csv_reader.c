@@ -70,12 +70,15 @@ void vg_csv_reader_reset(VgCsvReader *r)
   r->have_t0 = 0;
   r->last_ns = 0;
   r->data_rows = 0;
+  r->header_extra = 0;
+  r->finished = 0;
   r->has_pending = 0;
 }
 
 void vg_csv_reader_discard_input(VgCsvReader *r)
 {
   vg_csv_lines_drop_partial(r->lines);
+  r->finished = 0;
   r->has_pending = 0;
 }
 
@@ -86,6 +89,7 @@ void vg_csv_reader_feed(VgCsvReader *r, const char *data, size_t len)
 
 void vg_csv_reader_finish(VgCsvReader *r)
 {
+  r->finished = 1;
   vg_csv_lines_finish(r->lines);
 }
 
@@ -212,6 +216,49 @@ static int header_line(VgCsvReader *r, const char *line, size_t len, VgError *er
   return r->state == STATE_ROWS ? VG_CSV_COLUMNS : VG_CSV_NEED_DATA;
 }
 
+/* 1 if every cell but the timestamp is empty. */
+static int values_empty(const VgCsvReader *r)
+{
+  for (size_t i = 0; i < r->n_header; i++)
+    if ((long)i != r->time_index && r->cells[i].len > 0)
+      return 0;
+  return 1;
+}
+
+/* A data row with only empty cells before the columns are chosen: dropped (allow_nan is off), but
+ * its time still sets the origin, as for any dropped row. */
+static int empty_row(VgCsvReader *r, uint64_t line_no, VgError *err)
+{
+  int64_t ns;
+  VgCsvTime t;
+  if (r->time_index >= 0 && !r->have_t0 && row_time(r, line_no, &ns, &t, err) == VG_OK) {
+    r->t0 = t;
+    r->have_t0 = 1;
+  }
+  vg_error_set(err, "line %llu: no values (allow-nan admits empty cells)",
+               (unsigned long long)line_no);
+  return VG_CSV_DROPPED;
+}
+
+/* A row without numbers before the columns are chosen (a units row, a second header line): part
+ * of the header, not a data row; after VG_CSV_HEADER_EXTRA_MAX of them the input has no numbers. */
+static int header_extra(VgCsvReader *r, uint64_t line_no, VgError *err)
+{
+  r->data_rows--;
+  if (++r->header_extra > VG_CSV_HEADER_EXTRA_MAX) {
+    r->state = STATE_FAILED;
+    return vg_error_set(err,
+                        "no numeric column: none of the first %d data rows has a number besides "
+                        "the timestamp column; check the delimiter or set columns",
+                        VG_CSV_HEADER_EXTRA_MAX + 1);
+  }
+  vg_error_set(err,
+               "line %llu: no cell besides the timestamp is a number: skipped as part of the "
+               "header (a units row?)",
+               (unsigned long long)line_no);
+  return VG_CSV_SKIPPED;
+}
+
 /* One line after the header. */
 static int body_line(VgCsvReader *r, const char *line, size_t len, VgCsvRow *row, VgError *err)
 {
@@ -221,10 +268,14 @@ static int body_line(VgCsvReader *r, const char *line, size_t len, VgCsvRow *row
   if (split_row(r, line, len, line_no, err) != VG_OK)
     return VG_CSV_DROPPED;
   if (r->state == STATE_INFER) {
-    if (vg_csv_header_infer(r, line_no, err) != VG_OK) {
+    if (vg_csv_header_infer(r, err) != VG_OK) {
       r->state = STATE_FAILED;
       return VG_ERR;
     }
+    if (r->n_columns == 0 && values_empty(r))
+      return empty_row(r, line_no, err);
+    if (r->n_columns == 0)
+      return header_extra(r, line_no, err);
     r->state = STATE_ROWS;
     r->has_pending = 1; /* the row is returned by the next call; its cells stay split */
     r->pending_line = line_no;
@@ -248,6 +299,11 @@ int vg_csv_reader_next(VgCsvReader *r, VgCsvRow *row, VgError *err)
   }
   for (;;) {
     int st = vg_csv_lines_next(r->lines, &line, &len, err);
+    if (st == VG_CSV_NEED_DATA && r->finished && r->state == STATE_INFER && r->header_extra > 0) {
+      r->state = STATE_FAILED;
+      return vg_error_set(err, "no numeric column: no data row has a number besides the timestamp "
+                               "column; check the delimiter or set columns");
+    }
     if (st == VG_CSV_NEED_DATA || st == VG_ERR)
       return st;
     if (st == VG_CSV_LINE_TOO_LONG) {

@@ -16,7 +16,10 @@
  *  - Columns: a comma-separated list of names or 0-based indices (a list item equal to a header
  *    name is that name, otherwise digits are an index). By default every column but the timestamp
  *    column whose cell in the first complete data row is a number (an empty or nan cell counts as
- *    a number only when allow_nan is set).
+ *    a number only when allow_nan is set). Rows before it in which no cell but the timestamp is
+ *    a number (a units row, a second header line) are skipped as part of the header, not counted
+ *    as data rows (VG_CSV_SKIPPED); more than VG_CSV_HEADER_EXTRA_MAX of them, or only such rows
+ *    before the end of input, mean there is no numeric column.
  *  - A data row is dropped, never shifted, when it has a different number of cells than the
  *    header, a selected cell is not a number, its time does not parse, does not fit, or is earlier
  *    than the previous kept row's, or it is longer than max_line. Dropped rows still count in the
@@ -42,6 +45,10 @@
 #define VG_CSV_ROW     1 /* *row holds a kept row */
 #define VG_CSV_DROPPED 2 /* a row was dropped; err says why, row->line / row->index say which */
 #define VG_CSV_COLUMNS 3 /* the selected columns are now known (before the first row) */
+#define VG_CSV_SKIPPED 4 /* a row without numbers was taken as part of the header; err says so */
+
+/* Rows without numbers (units rows) accepted after the header when choosing columns. */
+#define VG_CSV_HEADER_EXTRA_MAX 8
 
 typedef enum {
   VG_CSV_TIME_NONE = 0, /* no timestamp column, or no time parsed yet */

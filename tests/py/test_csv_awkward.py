@@ -86,6 +86,11 @@ text = ("\ufeff# exported by a logger\r\nsep=;\r\n\"Date Time\";\"T, in C\";\"P\
 expect("spreadsheet export", run(text, "timestamp-column=0 columns=1,2", blocksize=4),
        ["time", "T, in C", "P"], [("1", ["21.5", "2"])])
 
+# A units row under the header is part of the header, not a row: rate times start after it.
+text = "T;P\ndegC;bar\n1;2\n3;4\n"
+expect("units row", run(text, "rate=2/1"), ["time", "T", "P"],
+       [("0", ["1", "2"]), ("0.5", ["3", "4"])])
+
 # The three delimiters, detected, and forced.
 for delim, prop in ((",", "comma"), (";", "semicolon"), ("\t", "tab")):
     t = delim.join(["timestamp", "x", "y"]) + "\n" + delim.join(["10", "1", "-2"]) + "\n" + \

@@ -217,6 +217,8 @@ static int read_all(const VgCsvConfig *cfg, const char *text, size_t piece, char
         break;
       } else if (st == VG_CSV_COLUMNS) {
         used += snprintf(log + used, size - used, "C%zu ", vg_csv_reader_n_columns(r));
+      } else if (st == VG_CSV_SKIPPED) {
+        used += snprintf(log + used, size - used, "S ");
       } else if (st == VG_CSV_DROPPED) {
         used += snprintf(log + used, size - used, "D%llu ", (unsigned long long)row.index);
       } else {
@@ -270,6 +272,9 @@ static void test_reader(void)
              "# rig 4\n  # units: bar\nsep=;\ntime;a;b\n2020/01/01 00:00:00;1;5\n2020/01/01 "
              "00:00:01;2;6\n",
              "C2 R0:1,5 R1000:2,6 ");
+  /* a units row after the header is part of the header: not a row, not dropped */
+  expect_log(&cfg, "a;b\n-;bar\n1;2\n3;4\n", "S C2 R-:1,2 R-:3,4 ");
+  expect_log(&cfg, "time;a;b\ns;V;bar\n1;;\n2;3;4\n", "S D0 C2 R1000:3,4 ");
   cfg.delimiter = ';';
   expect_log(&cfg, "a,b;c\n1,2;3\n", "C1 R-:3 ");
   cfg.delimiter = ',';
@@ -288,6 +293,8 @@ static void test_reader_errors(void)
   VgCsvConfig cfg = {0};
   expect_error(&cfg, "1,2,3\n4,5,6\n", "needs a header row");
   expect_error(&cfg, "time,name\n1,abc\n", "no numeric column");
+  expect_error(&cfg, "time,name\n1,abc\n2,abc\n3,x\n4,x\n5,x\n6,x\n7,x\n8,x\n9,x\n",
+               "none of the first 9 data rows");
   cfg.columns = "a,zz";
   expect_error(&cfg, "a,b\n1,2\n", "columns: 'zz' is neither a header name nor an index below 2");
   cfg.columns = "2";
