@@ -69,6 +69,10 @@ static int decimal_syntax(const char *p, size_t len)
 
 int vg_csv_parse_float(const char *p, size_t len, int allow_nan, locale_t c_locale, float *out)
 {
+  while (len > 0 && *p == ' ') /* spaces inside quotes: " 1.5 " */
+    p++, len--;
+  while (len > 0 && p[len - 1] == ' ')
+    len--;
   size_t s = skip_sign(p, len);
   float sign = s && p[0] == '-' ? -1.0f : 1.0f;
   if (vg_csv_is_nan_cell(p, len)) {

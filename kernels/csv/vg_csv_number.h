@@ -1,11 +1,11 @@
 /* Vigil kernels: numbers and times in CSV cells, independent of the process locale.
  *
  * Numbers: [+-] digits [. digits] [e [+-] digits] (at least one digit before or after the point),
- * or inf / infinity (any case, with a sign). Hexadecimal floats, thousands separators and a
- * decimal comma are refused. Values are rounded once, to the nearest float32 (strtof_l in the "C"
- * locale); values beyond the float32 range become +-inf. When allow_nan is set, an empty cell and
- * nan (any case, with a sign) give NaN; otherwise they are refused. At most VG_CSV_NUMBER_MAX
- * bytes.
+ * or inf / infinity (any case, with a sign), with spaces around it ignored. Hexadecimal floats,
+ * thousands separators and a decimal comma are refused. Values are rounded once, to the nearest
+ * float32 (strtof_l in the "C" locale); values beyond the float32 range become +-inf. When
+ * allow_nan is set, an empty cell and nan (any case, with a sign) give NaN; otherwise they are
+ * refused. At most VG_CSV_NUMBER_MAX bytes.
  *
  * Times are kept as whole seconds plus nanoseconds so that any date of years 0000-9999 is exact:
  *  - ISO 8601: YYYY-MM-DD (or YYYY/MM/DD), optionally followed by 'T', 't' or a space and

@@ -125,6 +125,7 @@ static void test_numbers(void)
   CHECK(num("1.5", 0, &v) == 0 && v == 1.5f, "1.5 -> %g", v);
   CHECK(num("-2e3", 0, &v) == 0 && v == -2000.0f, "-2e3 -> %g", v);
   CHECK(num("+.5", 0, &v) == 0 && v == 0.5f, "+.5 -> %g", v);
+  CHECK(num(" 2.5 ", 0, &v) == 0 && v == 2.5f, "' 2.5 ' -> %g", v);
   CHECK(num("5.", 0, &v) == 0 && v == 5.0f, "5. -> %g", v);
   CHECK(num("0.1", 0, &v) == 0 && v == 0.1f, "0.1 rounds once to float");
   CHECK(num("16777217", 0, &v) == 0 && v == 16777216.0f, "ties to even: %.1f", v);
