@@ -116,12 +116,19 @@ static void log_columns(GstCsvParse *self)
                   vg_csv_reader_delimiter(r), vg_csv_reader_n_header(r),
                   time_col >= 0 ? vg_csv_reader_header_name(r, time_col) : "(none)",
                   vg_csv_reader_n_columns(r));
+  /* Which header columns are left out: quadratic, so only when someone reads it, on narrow files.
+   */
+  if (gst_debug_category_get_threshold(csv_parse_debug) < GST_LEVEL_INFO ||
+      vg_csv_reader_n_header(r) > 256)
+    return;
   for (gsize i = 0; i < vg_csv_reader_n_header(r); i++) {
     gboolean used = (long)i == time_col;
     for (gsize k = 0; k < vg_csv_reader_n_columns(r) && !used; k++)
       used = vg_csv_reader_column_index(r, k) == i;
     if (!used)
-      GST_INFO_OBJECT(self, "column '%s' is not numeric in the first row: not emitted",
+      GST_INFO_OBJECT(self,
+                      "column '%s' is not emitted (not selected, or not numeric in the "
+                      "first data row)",
                       vg_csv_reader_header_name(r, i));
   }
 }
