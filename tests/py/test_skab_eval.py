@@ -77,6 +77,14 @@ def main():
     c.check((m["tp"], m["fp"], m["tn"], m["fn"]) == (2, 1, 2, 1), "confusion %s" % m)
     c.check(abs(m["f1"] - 2 / 3) < 1e-12 and abs(m["far"] - 100 / 3) < 1e-12
             and abs(m["mar"] - 100 / 3) < 1e-12, "rates %s" % m)
+    # SKAB's notebook rule, window 3, 10 rows -> 8 windows (window i starts at row i); rows r in
+    # [2, 6) are flagged when windows r-2 and r-1 both exceed: above = F T T T T F F F -> rows 3..5
+    got = skab.window_flags([0, 2, 2, 2, 2, 0, 0, 0], 1.0, 10, window=3)
+    c.check(list(np.flatnonzero(got)) == [3, 4, 5], "skab rule: %s" % list(np.flatnonzero(got)))
+    # the causal rule on the same scores: window k ends at row k + 2; rows whose 3 windows ending
+    # at r-2..r all exceed: windows 1..4 end at rows 3..6 -> rows 5 and 6
+    got = skab.window_flags([0, 2, 2, 2, 2, 0, 0, 0], 1.0, 10, window=3, rule="causal")
+    c.check(list(np.flatnonzero(got)) == [5, 6], "causal rule: %s" % list(np.flatnonzero(got)))
     m = skab.metrics([0, 0], [0, 0])
     c.check(np.isnan(m["f1"]) and m["far"] == 0.0 and np.isnan(m["mar"]), "no positives %s" % m)
     # evaluate skips the first rows of each file and concatenates: file a rows 2.., file b rows 2..

@@ -26,6 +26,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import skab  # noqa: E402
 import model as skab_model  # noqa: E402
+import reference  # noqa: E402
 import train_demo  # noqa: E402
 
 os.environ.setdefault("GST_PLUGIN_PATH", os.path.join(skab.SOURCE, "build", "plugins"))
@@ -126,9 +127,10 @@ def evaluate_file(path, methods, epochs, workdir, report):
             report["torch_call_s"] = report.get("torch_call_s", 0.0) + per_call
             report["torch_batch_s"] = report.get("torch_batch_s", 0.0) + batched
             report["windows"] = report.get("windows", 0) + len(ref)
-        flags = skab.window_flags(got[:, 1], threshold, len(xs))
-        report.setdefault(method, []).append((labels, flags))
-        m = skab.evaluate([(labels, flags)])
+        for rule in ("skab", "causal"):
+            flags = skab.window_flags(got[:, 1], threshold, len(xs), rule=rule)
+            report.setdefault(method, {}).setdefault(rule, []).append((labels, flags))
+        m = skab.evaluate(report[method]["skab"][-1:], skip=0)
         print("%-14s %-10s F1 %.3f FAR %5.1f %% MAR %5.1f %%" % (
             name, method, m["f1"], m["far"], m["mar"]), flush=True)
 
@@ -150,8 +152,7 @@ def main():
             evaluate_file(path, methods, args.epochs, workdir, report)
     print("\nover %d files (%d windows):" % (len(files), report.get("windows", 0)))
     for method in methods:
-        m = skab.evaluate(report[method])
-        print("  %-10s F1 %.3f  FAR %6.2f %%  MAR %6.2f %%" % (method, m["f1"], m["far"], m["mar"]))
+        reference.print_summary(report[method], len(files), "anomalyscore method=" + method)
     if "worst_rel_err" in report:
         print("pipeline scores vs PyTorch: max |error| / max |score| = %.2e" % report["worst_rel_err"])
         print("throughput: pipeline %.0f windows/s; PyTorch one window per call %.0f windows/s "

@@ -34,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from skab import (TRAIN_ROWS, SkabFile, evaluate, exceedances, flag_rows, load_skab,  # noqa: E402,F401
-                  metrics, skab_files)
+                  metrics, skab_files, window_flags)
 
 
 
