@@ -50,7 +50,7 @@ METHODS = {
 def pipeline_text(csv_path, onnx_path, out_csv, method):
     return ("filesrc location=\"%s\" ! csvparse columns=\"%s\" ! "
             "streamcnn model=\"%s\" window=%d hop=1 output=reconstruction-error ! "
-            "anomalyscore %s warmup=%d pass-through=true ! csvenc ! filesink location=\"%s\"" % (
+            "anomalyscore %s warmup=%d score-tensor=0 pass-input=true ! csvenc ! filesink location=\"%s\"" % (
                 csv_path, ",".join(skab.FEATURES), onnx_path, skab.WINDOW, METHODS[method],
                 N_TRAIN_WINDOWS, out_csv))
 
