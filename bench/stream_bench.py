@@ -64,6 +64,28 @@ def pipeline(path, shape, window, hop, mode, hops=1000):
     return diffs[1] / hops * 1e6
 
 
+def signal_nrmse(path, shape, hop, windows=40):
+    """NRMSE = RMSE / (max - min) of signal mode's outputs against exact mode's (= windowed
+    inference) over `windows` windows of a smooth random stream (pink-ish: cumulative sums of
+    noise, high-passed), the paper's deviation measure."""
+    import numpy as np
+    w = shape[-1]
+    total = w + hop * (windows - 1)
+    rng = np.random.default_rng(0)
+    x = np.cumsum(rng.standard_normal((total, shape[1])), axis=0)
+    x -= np.convolve(np.ones(64) / 64, x[:, 0], "same")[:, None]
+    xf = path + ".in.f32"
+    x.astype(np.float32).tofile(xf)
+    outs = {}
+    for mode in ("exact", "signal"):
+        subprocess.run([os.path.join(BUILD, "tests", "stream_check"), path, xf, xf + "." + mode,
+                        "--window", str(w), "--hop", str(hop), "--mode", mode,
+                        "--chunk", str(hop)], check=True, capture_output=True)
+        outs[mode] = np.fromfile(xf + "." + mode, np.float32)
+    ref, y = outs["exact"], outs["signal"]
+    return float(np.sqrt(np.mean((y - ref) ** 2)) / (ref.max() - ref.min()))
+
+
 def main():
     d = tempfile.mkdtemp(prefix="vigil-bench-")
     print("| model | W | H | W/H | plan FLOP ratio | full us | exact us | signal us | "
@@ -97,6 +119,10 @@ def main():
     for name, (path, shape, hop) in paths.items():
         us = [pipeline(path, shape, shape[-1], hop, mode) for mode in ("exact", "signal", "full")]
         print("| %s | %d | %d | %.0f | %.0f | %.0f |" % ((name, shape[-1], hop) + tuple(us)))
+    print()
+    for name, (path, shape, hop) in paths.items():
+        print("signal NRMSE %s W=%d H=%d: %.2f %%" % (name, shape[-1], hop,
+                                                     100 * signal_nrmse(path, shape, hop)))
     print()
     path, shape, hop = paths["ppg"]
     rate = 64  # PPG at 64 Hz: one minute = 60 hops of 64 frames, one hour = 3600
