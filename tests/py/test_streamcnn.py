@@ -10,8 +10,8 @@
   adds nothing (GstHarness); EOS through gst-launch gives floor((N - W) / H) + 1 outputs;
 - errors: missing and unreadable models, no model, channel mismatch, impossible window and hop, a
   model that is no autoencoder for reconstruction-error, each with the message the docs promise;
-- a whole `audiotestsrc ! tee ! streamcnn ! filesink` pipeline equals PyTorch on the recorded
-  samples.
+- whole pipelines equal PyTorch: `audiotestsrc ! tee ! streamcnn ! filesink` on the recorded
+  samples, and `filesrc ! csvparse rate=100/1 ! streamcnn ! csvenc ! filesink` on a CSV file.
 
 PyTorch runs in this process; GStreamer runs in a worker process (this script with --worker) that
 gets the sanitizer runtime preloaded in the sanitized build (libtorch does not run under it).
@@ -312,4 +312,19 @@ x = np.fromfile(inp, np.float32).reshape(-1, 2)
 ref = torch_windows(models["ae"][0], x.T, 60, 7)
 y = np.fromfile(out, np.float32).reshape(-1, 120)
 check_outputs("audiotestsrc pipeline", [(0, 0, 0, row, []) for row in y], ref)
+
+# filesrc ! csvparse rate=100/1 ! streamcnn ! csvenc ! filesink: rows in, one row per hop out
+csv_in, csv_out = os.path.join(D, "in.csv"), os.path.join(D, "out.csv")
+x = np.random.default_rng(9).uniform(-2, 2, (90, 2)).astype(np.float32)
+with open(csv_in, "w") as f:
+    f.write("a,b\n" + "".join("%.9g,%.9g\n" % tuple(r) for r in x))
+gst_launch("filesrc location=%s ! csvparse rate=100/1 ! streamcnn model=%s hop=6 ! csvenc ! "
+           "filesink location=%s" % (csv_in, paths["padded"], csv_out))
+rows = [line.split(",") for line in open(csv_out).read().splitlines()[1:]]
+ref = torch_windows(models["padded"][0], x.T, 32, 6)
+check_outputs("csvparse ! streamcnn ! csvenc", [
+    (0, 0, 0, np.array([float(v) for v in r[1:]], np.float32), []) for r in rows], ref)
+c.check(len(rows) > 0 and abs(float(rows[0][0]) - 0.32) < 1e-9,
+        "csv: first output time %s, expected 0.32 (end of the first window)" % (
+            rows[0][0] if rows else None))
 c.done()
