@@ -83,7 +83,8 @@ def signal_nrmse(path, shape, hop, windows=40):
                         "--chunk", str(hop)], check=True, capture_output=True)
         outs[mode] = np.fromfile(xf + "." + mode, np.float32)
     ref, y = outs["exact"], outs["signal"]
-    return float(np.sqrt(np.mean((y - ref) ** 2)) / (ref.max() - ref.min()))
+    rmse = float(np.sqrt(np.mean((y - ref) ** 2)))
+    return rmse / float(ref.max() - ref.min()), rmse / float(np.sqrt(np.mean(ref ** 2)))
 
 
 def main():
@@ -121,8 +122,9 @@ def main():
         print("| %s | %d | %d | %.0f | %.0f | %.0f |" % ((name, shape[-1], hop) + tuple(us)))
     print()
     for name, (path, shape, hop) in paths.items():
-        print("signal NRMSE %s W=%d H=%d: %.2f %%" % (name, shape[-1], hop,
-                                                     100 * signal_nrmse(path, shape, hop)))
+        nrmse, rel = signal_nrmse(path, shape, hop)
+        print("signal vs exact %s W=%d H=%d: NRMSE %.2f %% (RMSE / RMS of the output %.2f %%)"
+              % (name, shape[-1], hop, 100 * nrmse, 100 * rel))
     print()
     path, shape, hop = paths["ppg"]
     rate = 64  # PPG at 64 Hz: one minute = 60 hops of 64 frames, one hour = 3600
