@@ -64,6 +64,7 @@ void gst_stream_cnn_unload(GstStreamCnn *self)
   g_free(self->per_channel);
   self->per_channel = NULL;
   gst_caps_replace(&self->failed_caps, NULL);
+  self->channel_error_posted = FALSE;
 }
 
 /* Input channels C and bins F (1 for 1-D models) the model takes. */

@@ -214,6 +214,43 @@ static gboolean gst_stream_cnn_sink_event(GstPad *pad, GstObject *parent, GstEve
   return gst_pad_event_default(pad, parent, event);
 }
 
+/* CAPS on the sink pad: once the model is loaded, audio must have its channel count, so that a
+ * source offering other counts fails negotiation before it sends caps (and is told why). */
+static gboolean gst_stream_cnn_sink_query(GstPad *pad, GstObject *parent, GstQuery *query)
+{
+  GstStreamCnn *self = GST_STREAM_CNN(parent);
+  if (GST_QUERY_TYPE(query) != GST_QUERY_CAPS || !self->model)
+    return gst_pad_query_default(pad, parent, query);
+  GstCaps *filter, *caps = gst_pad_get_pad_template_caps(pad);
+  gst_query_parse_caps(query, &filter);
+  caps = gst_caps_make_writable(caps);
+  const VgShape *in = &self->model->values[self->model->input].shape;
+  for (guint i = 0; i < gst_caps_get_size(caps); i++) {
+    GstStructure *s = gst_caps_get_structure(caps, i);
+    if (gst_structure_has_name(s, "audio/x-raw"))
+      gst_structure_set(s, "channels", G_TYPE_INT, (gint)in->dims[1], NULL);
+  }
+  if (filter) {
+    GstCaps *r = gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref(caps);
+    caps = r;
+    gint n;
+    GstStructure *f = gst_caps_get_size(filter) ? gst_caps_get_structure(filter, 0) : NULL;
+    if (gst_caps_is_empty(caps) && f && gst_structure_has_name(f, "audio/x-raw") &&
+        gst_structure_get_int(f, "channels", &n) && n != (gint)in->dims[1] &&
+        !self->channel_error_posted) {
+      self->channel_error_posted = TRUE;
+      GST_ELEMENT_ERROR(self, STREAM, FORMAT,
+                        ("Channel mismatch: the model takes %d channels, the stream has %d.",
+                         (gint)in->dims[1], n),
+                        ("insert audioconvert or choose the tensor columns to match"));
+    }
+  }
+  gst_query_set_caps_result(query, caps);
+  gst_caps_unref(caps);
+  return TRUE;
+}
+
 static gboolean gst_stream_cnn_src_query(GstPad *pad, GstObject *parent, GstQuery *query)
 {
   GstStreamCnn *self = GST_STREAM_CNN(parent);
@@ -329,6 +366,7 @@ static void gst_stream_cnn_init(GstStreamCnn *self)
   self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
   gst_pad_set_chain_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_stream_cnn_chain));
   gst_pad_set_event_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_stream_cnn_sink_event));
+  gst_pad_set_query_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_stream_cnn_sink_query));
   gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
   self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
   gst_pad_set_query_function(self->srcpad, GST_DEBUG_FUNCPTR(gst_stream_cnn_src_query));

@@ -41,6 +41,7 @@ struct _GstStreamCnn {
   guint64 compute_ns;
 
   /* streaming state: built at READY->PAUSED (model) and on caps (stream) */
+  gboolean channel_error_posted; /* the sink CAPS query reported a channel mismatch */
   GstCaps *failed_caps; /* caps refused (error already posted): sticky re-sends stay quiet */
   VgModel *model;
   VgStream *stream;
