@@ -5,7 +5,8 @@ stream of many windows goes through tests/stream_check in each mode:
 - exact and full must equal PyTorch on every window: max |error| <= 1e-4 * max |reference| + 1e-5;
 - signal must equal them too when the plan says no trunk layer sees padding (and the plan must say
   so exactly for the models built without padding); otherwise its NRMSE is printed;
-- a reset in the middle of a stream must restart it cleanly (outputs equal a fresh run).
+- a reset in the middle of a stream must restart it cleanly (outputs equal a fresh run);
+- `vigil-model plan` prints the plan and refuses impossible windows and hops with the choices.
 """
 import os
 import subprocess
@@ -39,6 +40,34 @@ def run(model, xfile, window, hop, mode, extra=()):
     if xfile == "-":
         return np.zeros(0, dtype=np.float32), info
     return np.fromfile(out, dtype=np.float32), info
+
+
+def plan_checks(c, d):
+    """`vigil-model plan`: the SKAB autoencoder's alignment and phases, per-layer lines and the
+    FLOP ratio; refusals of an impossible window and hop with the valid choices."""
+    paths = {}
+    for name, module, shape, _ in streamzoo.models():
+        if name in ("skab_ae", "valid_chain"):
+            paths[name] = os.path.join(d, name + ".plan.onnx")
+            streamzoo.export(module, shape, paths[name])
+    vm = tool("vigil-model")
+    r = subprocess.run([vm, "plan", paths["skab_ae"], "--window", "60", "--hop", "1"],
+                       capture_output=True, text=True)
+    c.check(r.returncode == 0 and "alignment 4" in r.stdout and "phases 4" in r.stdout and
+            "ratio full/hop" in r.stdout and "ConvTranspose" in r.stdout,
+            "vigil-model plan skab_ae:\n" + r.stdout + r.stderr)
+    r = subprocess.run([vm, "plan", paths["valid_chain"], "--window", "5", "--hop", "1"],
+                       capture_output=True, text=True)
+    c.check(r.returncode == 1 and "valid windows: 11 or more" in r.stderr,
+            "vigil-model plan window 5: %d %s" % (r.returncode, r.stderr))
+    r = subprocess.run([vm, "plan", paths["valid_chain"], "--window", "40", "--hop", "41",
+                        "--mode", "signal"], capture_output=True, text=True)
+    c.check(r.returncode == 1 and "choose a hop from 1 to 40" in r.stderr,
+            "vigil-model plan hop 41: %d %s" % (r.returncode, r.stderr))
+    r = subprocess.run([vm, "plan", paths["valid_chain"], "--window", "40", "--hop", "4",
+                        "--mode", "signal"], capture_output=True, text=True)
+    c.check(r.returncode == 0 and "signal mode is exact" in r.stdout,
+            "vigil-model plan signal:\n" + r.stdout + r.stderr)
 
 
 def close(a, ref):
@@ -99,6 +128,7 @@ def main():
                 c.check(y is not None and np.array_equal(y.reshape(ref.shape), outs["exact"]),
                         "%s: a reset does not restart the stream cleanly (%s)" % (name, msg))
         print("%s: window %d, align %d, phases %d, hops %s" % (name, window, align, phases, hops))
+    plan_checks(c, d)
     print("worst relative error (exact, full, unpadded signal): %.3g" % worst)
     for name, v in nrmse.items():
         print("signal NRMSE %s: %s" % (name, " ".join("%.4f" % e for e in v)))
