@@ -49,6 +49,23 @@ static int node_in_trunk(const VgModel *m, const VgNode *node, const VgPlanValue
   return any;
 }
 
+/* A node that reads both a trunk value and a head value (a time value gated by a per-window one):
+ * neither incremental nor a whole-value head op. */
+static int mixes_trunk_and_head(const VgModel *m, const VgNode *node, const VgPlanValue *pv)
+{
+  int trunk = 0, head = 0;
+  for (int i = 0; i < node->n_inputs; i++) {
+    int u = node->inputs[i];
+    if (u < 0 || m->values[u].kind == VG_VALUE_CONST)
+      continue;
+    if (pv[u].trunk)
+      trunk = 1;
+    else
+      head = 1;
+  }
+  return trunk && head;
+}
+
 /* First time input of a node (its scale is the node's input scale). */
 int vg_plan_first_time_input(const VgModel *m, const VgNode *node, const VgPlanValue *pv)
 {
@@ -318,8 +335,16 @@ VgPlan *vg_plan_from_shapes(const VgModel *m, const VgShape *shapes, int64_t win
     goto fail;
   for (int n = 0; n < m->n_nodes; n++) {
     const VgNode *node = &m->nodes[n];
-    if (!node_in_trunk(m, node, p->values))
+    if (!node_in_trunk(m, node, p->values)) {
+      if (mixes_trunk_and_head(m, node, p->values)) {
+        vg_error_set(err,
+                     "node '%s' (%s) combines a time value with a per-window value (e.g. "
+                     "squeeze-and-excitation gating): the streaming engine cannot run it",
+                     node->name, vg_op_name(node->op));
+        goto fail;
+      }
       continue;
+    }
     p->values[node->output].trunk = 1;
     if (plan_value_geometry(m, p, node->output, n, err) != VG_OK)
       goto fail;

@@ -66,14 +66,17 @@ VgPlan *vg_plan_create(const VgModel *m, int64_t window, int64_t hop, VgStreamMo
     vg_error_set(err, "out of memory planning the stream");
     return NULL;
   }
-  VgError why;
+  VgError why = {{0}};
   VgPlan *p = NULL;
+  int window_fault = 1; /* the window is to blame (list the valid ones), not the hop or model */
   if (window >= 1 && window <= VG_MAX_DIM &&
-      vg_model_infer_shapes(m, window, shapes, &why) == VG_OK)
+      vg_model_infer_shapes(m, window, shapes, &why) == VG_OK) {
     p = vg_plan_from_shapes(m, shapes, window, hop, mode, &why);
-  else if (window < 1 || window > VG_MAX_DIM)
+    window_fault = strncmp(why.msg, "window ", 7) == 0;
+  } else if (window < 1 || window > VG_MAX_DIM) {
     snprintf(why.msg, sizeof(why.msg), "out of range");
-  if (!p && strncmp(why.msg, "hop ", 4) == 0) {
+  }
+  if (!p && !window_fault) {
     vg_error_set(err, "%s", why.msg);
   } else if (!p) {
     char valid[256];

@@ -88,6 +88,19 @@ class FlatHead(nn.Module):
         return torch.softmax(self.fc(torch.flatten(self.trunk(x), 1)), 1)
 
 
+class SEGate(nn.Module):
+    """Squeeze-and-excitation: a time value gated by a per-window value (refused by the engine)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv1d(2, 4, 3, padding=1)
+        self.o = nn.Conv1d(4, 2, 3)
+
+    def forward(self, x):
+        y = torch.relu(self.c(x))
+        return self.o(y * torch.sigmoid(F.adaptive_avg_pool1d(y, 1)))
+
+
 def skab_autoencoder(c=8):
     """The SKAB autoencoder shape: two stride-2 convs, two stride-2 transposed convs (W = 60)."""
     return Seq(nn.Conv1d(c, 16, 3, stride=2, padding=1), nn.ReLU(),

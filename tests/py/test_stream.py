@@ -64,6 +64,11 @@ def plan_checks(c, d):
                         "--mode", "signal"], capture_output=True, text=True)
     c.check(r.returncode == 1 and "choose a hop from 1 to 40" in r.stderr,
             "vigil-model plan hop 41: %d %s" % (r.returncode, r.stderr))
+    se = os.path.join(d, "se.onnx")
+    streamzoo.export(streamzoo.SEGate(), (1, 2, 32), se)
+    r = subprocess.run([vm, "plan", se, "--hop", "4"], capture_output=True, text=True)
+    c.check(r.returncode == 1 and "squeeze-and-excitation" in r.stderr and "/Mul" in r.stderr,
+            "vigil-model plan of a gated model: %d %s" % (r.returncode, r.stderr))
     r = subprocess.run([vm, "plan", paths["valid_chain"], "--window", "40", "--hop", "4",
                         "--mode", "signal"], capture_output=True, text=True)
     c.check(r.returncode == 0 and "signal mode is exact" in r.stdout,
