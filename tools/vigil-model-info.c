@@ -121,10 +121,10 @@ static void print_nodes(const VgModel *m, const VgShape *shapes, double *flops)
   }
 }
 
-static void print_time(const VgModel *m)
+static void print_time(const VgModel *m, const VgShape *shapes)
 {
   int end = trunk_end(m);
-  const VgShape *in = &m->values[m->input].shape, *es = &m->values[end].shape;
+  const VgShape *in = &shapes[m->input], *es = &shapes[end];
   int64_t rf = 0, first = 0, last = 0;
   int ok = 1;
   /* the field can depend on the column's phase (strides, transposed strides): take the widest */
@@ -167,7 +167,7 @@ static int print_model(const VgModel *m, const char *path, int64_t t, VgError *e
       params += vg_shape_count(&m->values[i].shape);
   printf("parameters: %" PRId64 "\n", params);
   printf("FLOPs per window: %.0f (multiply-adds count 2)\n", flops);
-  print_time(m);
+  print_time(m, shapes);
   free(shapes);
   return VG_OK;
 }

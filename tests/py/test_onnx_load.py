@@ -114,6 +114,38 @@ class Plain(nn.Module):
         return self.fc(F.adaptive_avg_pool1d(y, 1).flatten(1))
 
 
+class Field(nn.Module):
+    """A trunk whose receptive field autograd can measure: dilated conv, strided average pool,
+    transposed conv, residual branch; smooth activations so no gradient vanishes exactly."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv1d(2, 4, 5, dilation=2, padding=4)
+        self.c2 = nn.Conv1d(4, 4, 3, padding=1)
+        self.ct = nn.ConvTranspose1d(4, 3, 4, stride=2, padding=1)
+        self.c3 = nn.Conv1d(3, 2, 3)
+
+    def forward(self, x):
+        y = torch.tanh(self.c1(x))
+        y = F.avg_pool1d(y + self.c2(y), 3, stride=2)
+        return self.c3(torch.tanh(self.ct(y)))
+
+
+def torch_field(model, shape):
+    """Widest span of input columns with a non-zero gradient for one output column (middle)."""
+    x = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
+    model = model.double()
+    out = model(x)
+    n = out.shape[-1]
+    widest = 0
+    for j in range(n // 2 - 8, n // 2 + 8):
+        g, = torch.autograd.grad(out[..., j].sum(), x, retain_graph=True)
+        cols = g.abs().sum(dim=tuple(range(g.dim() - 1))).nonzero().flatten()
+        widest = max(widest, int(cols[-1] - cols[0] + 1))
+    model.float()
+    return widest
+
+
 def randomize_bn(m):
     for mod in m.modules():
         if isinstance(mod, (nn.BatchNorm1d, nn.BatchNorm2d)):
@@ -130,6 +162,7 @@ MODELS = [  # name, module, input shape, opsets, other lengths to check, exact p
     ("strided", Strided(), (1, 3, 50), (11, 13), (23, 50, 64), True),
     ("bnkept", BnKept(), (1, 2, 20), (14,), (20, 33), False),
     ("plain", Plain(), (1, 5, 30), (14,), (30, 17), True),
+    ("field", Field(), (1, 2, 96), (14,), (96, 50), True),
 ]
 
 
@@ -169,6 +202,11 @@ def main():
             if exact:
                 c.check(params and int(params.group(1)) == n_params, "%s: %s parameters, "
                         "PyTorch %d" % (name, params and params.group(1), n_params))
+            if name == "field":
+                rf = re.search(r"^receptive field along time: (\d+) input columns", r.stdout, re.M)
+                want = torch_field(model, shape)
+                c.check(rf and int(rf.group(1)) == want, "field: receptive field %s, autograd %d"
+                        % (rf and rf.group(1), want))
             if name == "bnkept":
                 # bn2 follows a conv used by nothing else: folded; bn follows an Add: kept
                 kept = re.findall(r"^ +\d+ . BatchNormalization ", r.stdout, re.M)
