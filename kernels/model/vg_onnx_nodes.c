@@ -196,6 +196,9 @@ int vg_onnx_add_node(VgBuild *b, const Onnx__NodeProto *np, int index, VgError *
     return add_constant(b, np, err);
   if (strcmp(op, "Identity") == 0 || strcmp(op, "Dropout") == 0)
     return add_bypass(b, np, err);
+  int folded = vg_onnx_const_op(b, np, err);
+  if (folded != 0)
+    return folded < 0 ? VG_ERR : VG_OK;
   const VgOpSpec *spec = find_spec(op);
   if (!spec)
     return vg_error_set(err, "unsupported op '%s' (node '%s', opset %lld)", op, b->node_name,

@@ -35,12 +35,13 @@ int vg_model_is_time_value(const VgModel *model, int value)
   return value >= 0 && value < model->n_values && model->values[value].is_time;
 }
 
-/* Every dim in [1, VG_MAX_DIM] and the count within VG_MAX_ACT (products stay below 2^54). */
-static int check_act(const VgShape *s, VgError *err)
+/* Every dim in [min_dim, VG_MAX_DIM] and the count within VG_MAX_ACT (products stay below 2^54).
+ * Activations are never empty; constant computations (folded at load) may be. */
+static int check_act(const VgShape *s, int min_dim, VgError *err)
 {
   int64_t n = 1;
   for (int i = 0; i < s->rank; i++) {
-    if (s->dims[i] < 1 || s->dims[i] > VG_MAX_DIM)
+    if (s->dims[i] < min_dim || s->dims[i] > VG_MAX_DIM)
       return vg_error_set(err, "output axis %d would have size %lld", i, (long long)s->dims[i]);
     n *= s->dims[i];
     if (n > VG_MAX_ACT)
@@ -367,8 +368,12 @@ static int node_shape(const VgModel *m, const VgNode *node, const VgShape *sh, V
 int vg_shape_node(const VgModel *m, const VgNode *node, VgShape *shapes, VgError *err)
 {
   VgShape out;
+  int all_const = 1;
   memset(&out, 0, sizeof out);
-  if (node_shape(m, node, shapes, &out, err) != VG_OK || check_act(&out, err) != VG_OK)
+  for (int k = 0; k < node->n_inputs; k++)
+    all_const &= m->values[node->inputs[k]].kind == VG_VALUE_CONST;
+  if (node_shape(m, node, shapes, &out, err) != VG_OK ||
+      check_act(&out, all_const ? 0 : 1, err) != VG_OK)
     return vg_error_prefix(err, "node '%s' (%s)", node->name, vg_op_name(node->op));
   shapes[node->output] = out;
   return VG_OK;

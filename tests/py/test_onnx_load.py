@@ -131,6 +131,26 @@ class Field(nn.Module):
         return self.c3(torch.tanh(self.ct(y)))
 
 
+class Pads(nn.Module):
+    """F.pad, nn.ZeroPad2d and nn.ConstantPad1d: PyTorch writes their pads as a subgraph of
+    constant ops (ConstantOfShape, Concat, Reshape, Slice, Transpose, Cast) that the loader
+    evaluates; causal padding of a 1-D conv; a reshape from 2-D to 1-D written with -1."""
+
+    def __init__(self):
+        super().__init__()
+        self.c2 = nn.Conv2d(2, 3, (2, 3))
+        self.c1 = nn.Conv1d(12, 4, 5)
+
+    def forward(self, x):
+        y = self.c2(nn.ZeroPad2d((1, 2, 0, 1))(x))
+        y = y.reshape(1, 12, -1)
+        y = self.c1(F.pad(y, (4, 0)))
+        return nn.ConstantPad1d((0, 1), 0.5)(y)
+
+
+PADS = ["[freq: pad 0+1; time: pad 1+2]", "[time: pad 4+0]", "[time: pad 0+1; value 0.5]"]
+
+
 def torch_field(model, shape):
     """Widest span of input columns with a non-zero gradient for one output column (middle)."""
     x = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
@@ -163,6 +183,7 @@ MODELS = [  # name, module, input shape, opsets, other lengths to check, exact p
     ("bnkept", BnKept(), (1, 2, 20), (14,), (20, 33), False),
     ("plain", Plain(), (1, 5, 30), (14,), (30, 17), True),
     ("field", Field(), (1, 2, 96), (14,), (96, 50), True),
+    ("pads", Pads(), (1, 2, 4, 20), (11, 14), (20, 7, 41), True),
 ]
 
 
@@ -207,6 +228,10 @@ def main():
                 want = torch_field(model, shape)
                 c.check(rf and int(rf.group(1)) == want, "field: receptive field %s, autograd %d"
                         % (rf and rf.group(1), want))
+            if name == "pads":
+                for p in PADS:
+                    c.check(p in r.stdout, "pads opset %d: no node with %s:\n%s" % (
+                        opset, p, r.stdout))
             if name == "bnkept":
                 # bn2 follows a conv used by nothing else: folded; bn follows an Add: kept
                 kept = re.findall(r"^ +\d+ . BatchNormalization ", r.stdout, re.M)

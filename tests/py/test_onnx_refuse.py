@@ -102,6 +102,9 @@ def unsupported_ops():
     refused(same, "same_stride", "auto_pad", "cs")
     selfw = model([h.make_node("Conv", ["x", "x"], ["y"], name="cx")])
     refused(selfw, "conv_weights_from_input", "non-constant weights", "cx")
+    sl = model([h.make_node("Slice", ["x", "s", "e"], ["y"], name="sl")],
+               [i64("s", [0]), i64("e", [8])])
+    refused(sl, "slice_of_input", "'Slice'", "sl", "constants only")
     resh = model([h.make_node("Relu", ["x"], ["r"]),
                   h.make_node("Reshape", ["x", "r"], ["y"], name="rs")])
     refused(resh, "reshape_runtime_shape", "rs")
