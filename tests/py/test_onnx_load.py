@@ -2,12 +2,18 @@
 """The ONNX loader against PyTorch: models exported by torch.onnx (Debian's python3-torch 1.13)
 load, and `vigil-model info --length T` reports the output shape PyTorch computes for inputs of
 length T (the exported length and others), the parameter count PyTorch reports, and folds
-BatchNormalization into the conv before it."""
+BatchNormalization into the conv before it.
+
+Where `vigil-model run` is built (the window executor), each model also runs at each length and
+must match PyTorch within max |error| <= 1e-4 x max |reference|: this checks what the loader hands
+the executor (folded BatchNormalization with shared weights, pads from constant subgraphs,
+reshapes re-applied at other lengths, opset-dependent attributes)."""
 import os
 import re
 import subprocess
 import warnings
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -187,6 +193,27 @@ MODELS = [  # name, module, input shape, opsets, other lengths to check, exact p
 ]
 
 
+def has_run():
+    r = subprocess.run([VM], capture_output=True, text=True)
+    return "vigil-model run" in r.stderr
+
+
+def run_error(path, model, shape, t, d):
+    """Relative max error of `vigil-model run` against PyTorch on a random input of length t."""
+    x = torch.randn(*shape[:-1], t)
+    with torch.no_grad():
+        ref = model(x).numpy().ravel()
+    fin, fout = os.path.join(d, "in.f32"), os.path.join(d, "out.f32")
+    x[0].numpy().astype("<f4").tofile(fin)
+    r = subprocess.run([VM, "run", path, fin, fout], capture_output=True, text=True)
+    if r.returncode != 0:
+        return None, r.stderr.strip()
+    out = np.fromfile(fout, "<f4")
+    if out.size != ref.size:
+        return None, "%d values, PyTorch %d" % (out.size, ref.size)
+    return float(np.abs(out - ref).max() / max(np.abs(ref).max(), 1e-30)), ""
+
+
 def info(path, length=None):
     args = [VM, "info", path] + (["--length", str(length)] if length else [])
     return subprocess.run(args, capture_output=True, text=True)
@@ -200,6 +227,8 @@ def out_shape(text):
 def main():
     c = Checks("onnx_load")
     d = tmpdir()
+    run = has_run()
+    worst = 0.0
     for name, model, shape, opsets, lengths, exact in MODELS:
         model.eval()
         randomize_bn(model)
@@ -218,6 +247,11 @@ def main():
                 got = out_shape(r.stdout)
                 c.check(got == want, "%s opset %d T=%d: output shape %s, PyTorch %s" % (
                     name, opset, t, got, want))
+                if run:
+                    e, msg = run_error(path, model, shape, t, d)
+                    if c.check(e is not None and e <= 1e-4, "%s opset %d T=%d: run: %s" % (
+                            name, opset, t, msg or "relative error %.3g" % e)):
+                        worst = max(worst, e)
             r = info(path)
             params = re.search(r"^parameters: (\d+)", r.stdout, re.M)
             if exact:
@@ -242,6 +276,10 @@ def main():
                     c.check(re.search(r"\b%s\b" % op, r.stdout) is not None,
                             "gelu1d opset %d: no %s node listed" % (opset, op))
             print("%s opset %d: %s" % (name, opset, (r.stdout.splitlines() or [r.stderr])[-1]))
+    if run:
+        print("worst relative error of vigil-model run against PyTorch: %.3g" % worst)
+    else:
+        print("vigil-model run is not built: outputs not compared")
     c.done()
 
 
