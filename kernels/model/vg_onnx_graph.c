@@ -70,6 +70,14 @@ int vg_name_map_put(VgNameMap *map, const char *name, int val)
   return 1;
 }
 
+void vg_name_map_set(VgNameMap *map, const char *name, int val)
+{
+  size_t i = slot_of(map, name);
+  if (!map->keys[i])
+    map->keys[i] = name;
+  map->vals[i] = val;
+}
+
 /* ---- values ---- */
 
 int vg_build_add_value(VgBuild *b, const char *name, VgValueKind kind, VgError *err)

@@ -36,6 +36,7 @@ int vg_parse_reshape(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgErro
 int vg_parse_squeeze(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
 int vg_parse_unsqueeze(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
 int vg_parse_gemm(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
+int vg_parse_reduce(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
 int vg_parse_concat(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
 
 /* Ops evaluated on constants only (Shape, ConstantOfShape, Gather, Slice, Cast, Transpose; see

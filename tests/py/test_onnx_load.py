@@ -154,6 +154,23 @@ class Pads(nn.Module):
         return nn.ConstantPad1d((0, 1), 0.5)(y)
 
 
+class Reduce(nn.Module):
+    """x.mean(-1) and x.amax(-1): ReduceMean/ReduceMax over time, loaded as global pools followed
+    by a squeeze; x.mean((2, 3), keepdim=True) over [1, C, F, T]."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(2, 3, (2, 3))
+        self.c1 = nn.Conv1d(6, 4, 3)
+        self.fc = nn.Linear(7, 2)
+
+    def forward(self, x):
+        y = self.c(x)
+        g = y.mean((2, 3), keepdim=True).flatten(1)  # [1, 3]
+        z = self.c1(y.reshape(1, 6, -1))
+        return self.fc(torch.cat([z.mean(-1) + z.amax(-1), g], 1))
+
+
 PADS = ["[freq: pad 0+1; time: pad 1+2]", "[time: pad 4+0]", "[time: pad 0+1; value 0.5]"]
 
 
@@ -190,6 +207,7 @@ MODELS = [  # name, module, input shape, opsets, other lengths to check, exact p
     ("plain", Plain(), (1, 5, 30), (14,), (30, 17), True),
     ("field", Field(), (1, 2, 96), (14,), (96, 50), True),
     ("pads", Pads(), (1, 2, 4, 20), (11, 14), (20, 7, 41), True),
+    ("reduce", Reduce(), (1, 2, 3, 16), (11, 14), (16, 9, 33), True),
 ]
 
 
