@@ -77,6 +77,7 @@ typedef struct {
                     (vg_model_infer_shapes gives them for any other length). */
   float *data;   /* constants only: row-major ONNX order, owned by the model */
   int producer;  /* node index for VG_VALUE_NODE, -1 otherwise */
+  int is_time;   /* a time value (vg_model_is_time_value), decided by the loader */
 } VgValue;
 
 /* Sliding-window attributes of Conv, ConvTranspose, MaxPool, AveragePool (and the pads of Pad).
@@ -94,11 +95,24 @@ typedef struct {
   int count_include_pad; /* AveragePool */
 } VgWindow;
 
+/* How a VG_OP_RESHAPE node computes its output shape from its input shape. The rule is kept (not
+ * just the shape at the model's length) so that vg_model_infer_shapes can re-apply it for every
+ * input length. A reshape that keeps the time axis last (e.g. [1, C, F, T] -> [1, C*F, T]) is
+ * stored by the loader as VG_RESHAPE_TARGET with literal dims and -1 last. */
+typedef enum {
+  VG_RESHAPE_TARGET,    /* ONNX Reshape: axes[0 .. n_axes) is the target; 0 copies, -1 infers */
+  VG_RESHAPE_FLATTEN,   /* ONNX Flatten at `axis`: [prod(dims[0 .. axis)), prod(dims[axis ..))] */
+  VG_RESHAPE_SQUEEZE,   /* removes axes[0 .. n_axes) (normalised, ascending; each of size 1) */
+  VG_RESHAPE_UNSQUEEZE, /* inserts size-1 axes at output positions axes[0 .. n_axes) (ascending) */
+} VgReshapeKind;
+
 typedef struct {
   VgOpType op;
   char *name; /* the ONNX node name (or "<op>#<index>" when it had none) */
   int n_inputs;
-  int *inputs; /* value indices, in ONNX order (Conv: X, W[, B]; Gemm: A, B[, C]; ...) */
+  int *inputs; /* value indices, in ONNX order (Conv: X, W[, B]; Gemm: A, B[, C]; ...). Inputs
+                  the loader reads as attributes are dropped: Pad, Clip and the Reshape family
+                  keep only their data input (n_inputs 1). Conv and Gemm without bias have 2. */
   int output;  /* value index */
   VgWindow win;
   float alpha;                 /* LeakyRelu, Elu alpha; Gemm alpha */
@@ -108,6 +122,10 @@ typedef struct {
   float pad_value;             /* Pad */
   int axis;                    /* Softmax, Concat: normalised to [0, rank) */
   float epsilon;               /* BatchNormalization */
+  VgReshapeKind reshape_kind;  /* Reshape family (see VgReshapeKind) */
+  int n_axes;                  /* Reshape family: entries used in axes[] */
+  int64_t axes[VG_MAX_RANK];   /* Reshape family: target dims or axes */
+  int allowzero;               /* Reshape: 0 in the target is a literal 0 (never accepted) */
   void *packed;                /* owned by kernels/ops: GEMM-ready weights, prepared once */
   void (*packed_free)(void *); /* how to free `packed` */
 } VgNode;

@@ -1,0 +1,235 @@
+/* Load-time folding: nodes computed from constants only, and BatchNormalization into the conv
+ * before it.
+ *
+ * BatchNormalization y = scale * (x - mean) / sqrt(var + eps) + B is, per output channel c, an
+ * affine map y = s[c] * x + (B[c] - mean[c] * s[c]) with s[c] = scale[c] / sqrt(var[c] + eps).
+ * After a convolution x = W * u + b it becomes a convolution with W'[c] = s[c] * W[c] and
+ * b'[c] = s[c] * b[c] + B[c] - mean[c] * s[c]. The folded weights are new constants (copy on
+ * fold): the old ones may be shared with another conv, and stay as they were for it.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vg_onnx_priv.h"
+
+/* ---- constant folding ---- */
+
+static float unary(const VgNode *n, float x)
+{
+  switch (n->op) {
+  case VG_OP_RELU:
+    return x > 0 ? x : 0;
+  case VG_OP_LEAKY_RELU:
+    return x >= 0 ? x : n->alpha * x;
+  case VG_OP_SIGMOID:
+    return 1.0f / (1.0f + expf(-x));
+  case VG_OP_TANH:
+    return tanhf(x);
+  case VG_OP_CLIP:
+    return x < n->clip_min ? n->clip_min : (x > n->clip_max ? n->clip_max : x);
+  case VG_OP_ELU:
+    return x >= 0 ? x : n->alpha * (expf(x) - 1.0f);
+  default: /* VG_OP_ERF */
+    return erff(x);
+  }
+}
+
+static float binary(VgOpType op, float a, float b)
+{
+  switch (op) {
+  case VG_OP_ADD:
+    return a + b;
+  case VG_OP_SUB:
+    return a - b;
+  case VG_OP_MUL:
+    return a * b;
+  default:
+    return a / b;
+  }
+}
+
+/* Offset in a broadcast operand of shape s for the output multi-index idx (of rank r). */
+static int64_t bcast_offset(const VgShape *s, const int64_t *idx, int r)
+{
+  int64_t off = 0;
+  for (int i = 0; i < s->rank; i++) {
+    int64_t d = s->dims[i];
+    off = off * d + (d == 1 ? 0 : idx[r - s->rank + i]);
+  }
+  return off;
+}
+
+static void eval_binary(const VgModel *m, const VgNode *n, const VgShape *out, float *d)
+{
+  const VgValue *a = &m->values[n->inputs[0]], *b = &m->values[n->inputs[1]];
+  int64_t idx[VG_MAX_RANK] = {0}, count = vg_shape_count(out);
+  for (int64_t i = 0; i < count; i++) {
+    d[i] = binary(n->op, a->data[bcast_offset(&a->shape, idx, out->rank)],
+                  b->data[bcast_offset(&b->shape, idx, out->rank)]);
+    for (int k = out->rank - 1; k >= 0 && ++idx[k] == out->dims[k]; k--)
+      idx[k] = 0;
+  }
+}
+
+/* Concat: for each of the `outer` blocks before the axis, each input's inner run in turn. */
+static void eval_concat(const VgModel *m, const VgNode *n, const VgShape *out, float *d)
+{
+  int64_t outer = 1;
+  for (int i = 0; i < n->axis; i++)
+    outer *= out->dims[i];
+  for (int64_t o = 0; o < outer; o++)
+    for (int k = 0; k < n->n_inputs; k++) {
+      const VgValue *v = &m->values[n->inputs[k]];
+      int64_t inner = vg_shape_count(&v->shape) / (outer ? outer : 1);
+      memcpy(d, v->data + o * inner, (size_t)inner * sizeof *d);
+      d += inner;
+    }
+}
+
+static int foldable(VgOpType op)
+{
+  switch (op) {
+  case VG_OP_RESHAPE:
+  case VG_OP_RELU:
+  case VG_OP_LEAKY_RELU:
+  case VG_OP_SIGMOID:
+  case VG_OP_TANH:
+  case VG_OP_CLIP:
+  case VG_OP_ELU:
+  case VG_OP_ERF:
+  case VG_OP_ADD:
+  case VG_OP_SUB:
+  case VG_OP_MUL:
+  case VG_OP_DIV:
+  case VG_OP_CONCAT:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+int vg_fold_constant_node(VgBuild *b, int ni, VgError *err)
+{
+  VgModel *m = b->m;
+  VgNode *n = &m->nodes[ni];
+  for (int k = 0; k < n->n_inputs; k++)
+    if (m->values[n->inputs[k]].kind != VG_VALUE_CONST)
+      return 0;
+  if (!foldable(n->op))
+    return 0;
+  VgValue *out = &m->values[n->output];
+  int64_t count = vg_shape_count(&out->shape);
+  if (count > VG_MAX_CONST_VALUES - b->const_floats)
+    return vg_error_set(err, "constants exceed %ld floats in all", (long)VG_MAX_CONST_VALUES);
+  float *d = malloc((size_t)(count ? count : 1) * sizeof *d);
+  if (!d)
+    return vg_error_set(err, "out of memory");
+  const float *x = m->values[n->inputs[0]].data;
+  if (n->op == VG_OP_RESHAPE)
+    memcpy(d, x, (size_t)count * sizeof *d);
+  else if (n->op == VG_OP_CONCAT)
+    eval_concat(m, n, &out->shape, d);
+  else if (n->n_inputs == 2)
+    eval_binary(m, n, &out->shape, d);
+  else
+    for (int64_t i = 0; i < count; i++)
+      d[i] = unary(n, x[i]);
+  b->const_floats += count;
+  out->kind = VG_VALUE_CONST;
+  out->data = d;
+  out->producer = -1;
+  out->is_time = 0;
+  n->op = VG_OP_DEAD;
+  return 1;
+}
+
+/* ---- BatchNormalization into the preceding conv ---- */
+
+static int uses_of(const VgModel *m, int v)
+{
+  int uses = v == m->output;
+  for (int i = 0; i < m->n_nodes; i++) {
+    const VgNode *n = &m->nodes[i];
+    for (int k = 0; n->op != VG_OP_DEAD && k < n->n_inputs; k++)
+      uses += n->inputs[k] == v;
+  }
+  return uses;
+}
+
+/* Output channel of weight row (i0, i1): Conv W is [M, C/g, ...] (channel i0); ConvTranspose W
+ * is [C, M/g, ...] and row (i0, i1) feeds channel (i0 / (C/g)) * (M/g) + i1. */
+static int64_t out_channel(const VgNode *conv, const VgShape *w, int64_t i0, int64_t i1)
+{
+  if (conv->op == VG_OP_CONV)
+    return i0;
+  int64_t c_per_g = w->dims[0] / conv->win.group;
+  return (i0 / c_per_g) * w->dims[1] + i1;
+}
+
+static int fold_one(VgBuild *b, VgNode *conv, VgNode *bn, VgError *err)
+{
+  VgModel *m = b->m;
+  const VgValue *w = &m->values[conv->inputs[1]];
+  const float *bias = conv->n_inputs > 2 ? m->values[conv->inputs[2]].data : NULL;
+  const float *scale = m->values[bn->inputs[1]].data, *beta = m->values[bn->inputs[2]].data;
+  const float *mean = m->values[bn->inputs[3]].data, *var = m->values[bn->inputs[4]].data;
+  int64_t n_out = m->values[bn->inputs[1]].shape.dims[0], count = vg_shape_count(&w->shape);
+  int64_t inner = count / (w->shape.dims[0] * w->shape.dims[1]);
+  float *w2 = malloc((size_t)count * sizeof *w2), *b2 = malloc((size_t)n_out * sizeof *b2);
+  int *inputs = realloc(conv->inputs, 3 * sizeof *inputs);
+  if (inputs)
+    conv->inputs = inputs;
+  if (!w2 || !b2 || !inputs) {
+    free(w2);
+    free(b2);
+    return vg_error_set(err, "out of memory");
+  }
+  for (int64_t c = 0; c < n_out; c++) {
+    float s = scale[c] / sqrtf(var[c] + bn->epsilon);
+    b2[c] = (bias ? bias[c] : 0.0f) * s + beta[c] - mean[c] * s;
+  }
+  for (int64_t i = 0; i < count; i++) {
+    int64_t row = i / inner,
+            c = out_channel(conv, &w->shape, row / w->shape.dims[1], row % w->shape.dims[1]);
+    w2[i] = w->data[i] * (scale[c] / sqrtf(var[c] + bn->epsilon));
+  }
+  VgShape bshape = {.rank = 1, .dims = {n_out}};
+  VgShape wshape = w->shape;
+  int vw = vg_build_add_const(b, "bn_folded_weight", &wshape, w2, err);
+  int vb = vw < 0 ? VG_ERR : vg_build_add_const(b, "bn_folded_bias", &bshape, b2, err);
+  if (vw < 0 || vb < 0) {
+    if (vw < 0)
+      free(b2);
+    return VG_ERR;
+  }
+  conv->inputs[1] = vw;
+  conv->inputs[2] = vb;
+  conv->n_inputs = 3;
+  return VG_OK;
+}
+
+int vg_fold_batch_norms(VgBuild *b, VgError *err)
+{
+  VgModel *m = b->m;
+  for (int i = 0; i < m->n_nodes; i++) {
+    VgNode *bn = &m->nodes[i];
+    if (bn->op != VG_OP_BATCH_NORM)
+      continue;
+    int x = bn->inputs[0], p = m->values[x].producer;
+    if (p < 0 || (m->nodes[p].op != VG_OP_CONV && m->nodes[p].op != VG_OP_CONV_TRANSPOSE) ||
+        uses_of(m, x) != 1)
+      continue;
+    VgNode *conv = &m->nodes[p];
+    if (fold_one(b, conv, bn, err) != VG_OK)
+      return vg_error_prefix(err, "folding '%s' into '%s'", bn->name, conv->name);
+    /* the conv now computes the BN's output value */
+    conv->output = bn->output;
+    m->values[bn->output].producer = p;
+    m->values[x].producer = -1;
+    bn->op = VG_OP_DEAD;
+  }
+  return VG_OK;
+}

@@ -1,0 +1,258 @@
+/* One ONNX node to VgNodes: the op table, inputs, outputs, and the generic steps every op shares.
+ * The attributes of each op are read in vg_onnx_ops.c.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vg_onnx_ops.h"
+
+static const VgOpSpec specs[] = {
+    {"Conv", VG_OP_CONV, 2, 3, vg_parse_conv},
+    {"ConvTranspose", VG_OP_CONV_TRANSPOSE, 2, 3, vg_parse_conv},
+    {"BatchNormalization", VG_OP_BATCH_NORM, 5, 5, vg_parse_batch_norm},
+    {"Relu", VG_OP_RELU, 1, 1, NULL},
+    {"LeakyRelu", VG_OP_LEAKY_RELU, 1, 1, vg_parse_alpha},
+    {"Sigmoid", VG_OP_SIGMOID, 1, 1, NULL},
+    {"Tanh", VG_OP_TANH, 1, 1, NULL},
+    {"Clip", VG_OP_CLIP, 1, 3, vg_parse_clip},
+    {"Elu", VG_OP_ELU, 1, 1, vg_parse_alpha},
+    {"Erf", VG_OP_ERF, 1, 1, NULL},
+    {"Softmax", VG_OP_SOFTMAX, 1, 1, vg_parse_softmax},
+    {"MaxPool", VG_OP_MAX_POOL, 1, 1, vg_parse_pool},
+    {"AveragePool", VG_OP_AVG_POOL, 1, 1, vg_parse_pool},
+    {"GlobalAveragePool", VG_OP_GLOBAL_AVG_POOL, 1, 1, NULL},
+    {"GlobalMaxPool", VG_OP_GLOBAL_MAX_POOL, 1, 1, NULL},
+    {"ReduceMean", VG_OP_GLOBAL_AVG_POOL, 1, 2, vg_parse_reduce},
+    {"ReduceMax", VG_OP_GLOBAL_MAX_POOL, 1, 2, vg_parse_reduce},
+    {"Pad", VG_OP_PAD, 1, 4, vg_parse_pad},
+    {"Flatten", VG_OP_RESHAPE, 1, 1, vg_parse_flatten},
+    {"Reshape", VG_OP_RESHAPE, 2, 2, vg_parse_reshape},
+    {"Squeeze", VG_OP_RESHAPE, 1, 2, vg_parse_squeeze},
+    {"Unsqueeze", VG_OP_RESHAPE, 1, 2, vg_parse_unsqueeze},
+    {"Gemm", VG_OP_GEMM, 2, 3, vg_parse_gemm},
+    {"MatMul", VG_OP_MATMUL, 2, 2, NULL},
+    {"Add", VG_OP_ADD, 2, 2, NULL},
+    {"Sub", VG_OP_SUB, 2, 2, NULL},
+    {"Mul", VG_OP_MUL, 2, 2, NULL},
+    {"Div", VG_OP_DIV, 2, 2, NULL},
+    {"Concat", VG_OP_CONCAT, 1, 64, vg_parse_concat},
+};
+
+static const VgOpSpec *find_spec(const char *op_type)
+{
+  for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
+    if (strcmp(specs[i].name, op_type) == 0)
+      return &specs[i];
+  return NULL;
+}
+
+int vg_unsupported(VgBuild *b, VgError *err, const char *what)
+{
+  return vg_error_set(err, "unsupported %s in op '%s' (node '%s', opset %lld)", what, b->op_type,
+                      b->node_name, (long long)b->m->opset);
+}
+
+/* The value an input name refers to; -1 for an absent optional input (""). */
+static int resolve(VgBuild *b, const char *name, int *v, VgError *err)
+{
+  *v = -1;
+  if (!name[0])
+    return VG_OK;
+  *v = vg_name_map_get(&b->names, name);
+  if (*v < 0)
+    return vg_error_set(err,
+                        "node '%s' (%s) reads '%s', an output Vigil does not compute "
+                        "(it reads the first output of each node only)",
+                        b->node_name, b->op_type, name);
+  return VG_OK;
+}
+
+/* Constant: a `value` tensor, or value_float(s) / value_int(s). */
+static int add_constant(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
+{
+  const Onnx__AttributeProto *a;
+  VgShape shape = {0};
+  float *data = NULL;
+  if ((a = vg_attr_find(np, "value")) && a->t) {
+    if (vg_onnx_tensor_read(a->t, &shape, &data, err) != VG_OK)
+      return VG_ERR;
+  } else if ((a = vg_attr_find(np, "value_float")) || (a = vg_attr_find(np, "value_int"))) {
+    data = malloc(sizeof *data);
+    if (!data)
+      return vg_error_set(err, "out of memory");
+    data[0] = a->has_f ? a->f : (float)a->i;
+  } else if ((a = vg_attr_find(np, "value_floats")) || (a = vg_attr_find(np, "value_ints"))) {
+    size_t n = a->n_floats ? a->n_floats : a->n_ints;
+    if (n > VG_MAX_DIM)
+      return vg_error_set(err, "Constant '%s' is too large", b->node_name);
+    data = malloc((n ? n : 1) * sizeof *data);
+    if (!data)
+      return vg_error_set(err, "out of memory");
+    for (size_t i = 0; i < n; i++)
+      data[i] = a->n_floats ? a->floats[i] : (float)a->ints[i];
+    shape.rank = 1;
+    shape.dims[0] = (int64_t)n;
+  } else {
+    return vg_unsupported(b, err, "value kind");
+  }
+  int v = vg_build_add_const(b, np->output[0], &shape, data, err);
+  if (v < 0)
+    return VG_ERR;
+  vg_name_map_put(&b->names, np->output[0], v);
+  return VG_OK;
+}
+
+/* Identity and Dropout: the output name becomes another name of the input value. */
+static int add_bypass(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
+{
+  int v = -1;
+  if (np->n_input > 0 && resolve(b, np->input[0], &v, err) != VG_OK)
+    return VG_ERR;
+  if (v < 0)
+    return vg_error_set(err, "node '%s' (%s) has no input", b->node_name, b->op_type);
+  vg_name_map_put(&b->names, np->output[0], v);
+  return VG_OK;
+}
+
+static int node_init(VgBuild *b, const Onnx__NodeProto *np, const VgOpSpec *spec, VgNode *node,
+                     VgError *err)
+{
+  memset(node, 0, sizeof *node);
+  node->op = spec->op;
+  node->alpha = 1.0f;
+  node->beta = 1.0f;
+  node->name = strdup(b->node_name);
+  node->inputs = malloc(np->n_input * sizeof *node->inputs);
+  if (!node->name || !node->inputs)
+    return vg_error_set(err, "out of memory");
+  node->n_inputs = (int)np->n_input;
+  for (size_t k = 0; k < np->n_input; k++)
+    if (resolve(b, np->input[k], &node->inputs[k], err) != VG_OK)
+      return VG_ERR;
+  if (node->inputs[0] < 0)
+    return vg_error_set(err, "node '%s' (%s) has no first input", b->node_name, b->op_type);
+  return VG_OK;
+}
+
+/* After parsing: every input the node kept must be present. */
+static int check_inputs(VgBuild *b, const VgNode *node, VgError *err)
+{
+  for (int k = 0; k < node->n_inputs; k++)
+    if (node->inputs[k] < 0)
+      return vg_error_set(err, "node '%s' (%s) lacks input %d", b->node_name, b->op_type, k);
+  return VG_OK;
+}
+
+static int add_op(VgBuild *b, const Onnx__NodeProto *np, const VgOpSpec *spec, VgError *err)
+{
+  VgModel *m = b->m;
+  if (np->n_input < (size_t)spec->min_in || np->n_input > (size_t)spec->max_in)
+    return vg_error_set(err, "node '%s' (%s) has %zu inputs (expected %d to %d)", b->node_name,
+                        b->op_type, np->n_input, spec->min_in, spec->max_in);
+  for (size_t o = 1; o < np->n_output; o++)
+    if (np->output[o][0])
+      return vg_unsupported(b, err, "second output");
+  if (m->n_nodes >= b->cap_nodes)
+    return vg_error_set(err, "too many nodes");
+  VgNode *node = &m->nodes[m->n_nodes++]; /* counted now so that vg_model_free frees it */
+  if (node_init(b, np, spec, node, err) != VG_OK)
+    return VG_ERR;
+  if (spec->parse && spec->parse(b, np, node, err) != VG_OK)
+    return VG_ERR;
+  if (check_inputs(b, node, err) != VG_OK)
+    return VG_ERR;
+  int out = vg_build_add_value(b, np->output[0], VG_VALUE_NODE, err);
+  if (out < 0)
+    return VG_ERR;
+  node->output = out;
+  m->values[out].producer = m->n_nodes - 1;
+  VgShape *shapes = b->shapes;
+  shapes[out] = m->values[out].shape;
+  if (vg_shape_node(m, node, shapes, err) != VG_OK)
+    return VG_ERR;
+  m->values[out].shape = shapes[out];
+  if (spec->parse && vg_parse_after_shape(b, node, err) != VG_OK)
+    return VG_ERR;
+  m->values[out].is_time = vg_shape_output_is_time(m, node);
+  vg_name_map_put(&b->names, np->output[0], out);
+  return vg_fold_constant_node(b, m->n_nodes - 1, err) < 0 ? VG_ERR : VG_OK;
+}
+
+/* ReduceMean/ReduceMax over every axis after the channels became a global pool; without keepdims
+ * a Squeeze of those axes follows, and takes over the ONNX output name. */
+static int add_reduce_squeeze(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
+{
+  VgModel *m = b->m;
+  int64_t keepdims;
+  if (vg_attr_int(np, "keepdims", 1, &keepdims, err) != VG_OK)
+    return vg_error_prefix(err, "node '%s' (%s)", b->node_name, b->op_type);
+  int pooled = vg_name_map_get(&b->names, np->output[0]);
+  if (keepdims || pooled < 0 || m->values[pooled].kind != VG_VALUE_NODE)
+    return VG_OK;
+  if (m->n_nodes >= b->cap_nodes)
+    return vg_error_set(err, "too many nodes");
+  VgNode *sq = &m->nodes[m->n_nodes++];
+  memset(sq, 0, sizeof *sq);
+  size_t len = strlen(b->node_name) + 16;
+  char *pooled_name = malloc(strlen(np->output[0]) + 16);
+  sq->name = malloc(len);
+  sq->inputs = malloc(sizeof *sq->inputs);
+  if (!pooled_name || !sq->name || !sq->inputs) {
+    free(pooled_name);
+    return vg_error_set(err, "out of memory");
+  }
+  sprintf(pooled_name, "%s:pooled", np->output[0]);
+  free(m->values[pooled].name);
+  m->values[pooled].name = pooled_name;
+  snprintf(sq->name, len, "%s:squeeze", b->node_name);
+  sq->op = VG_OP_RESHAPE;
+  sq->n_inputs = 1;
+  sq->inputs[0] = pooled;
+  sq->reshape_kind = VG_RESHAPE_SQUEEZE;
+  sq->n_axes = m->values[pooled].shape.rank - 2;
+  for (int i = 0; i < sq->n_axes; i++)
+    sq->axes[i] = 2 + i;
+  int out = vg_build_add_value(b, np->output[0], VG_VALUE_NODE, err);
+  if (out < 0)
+    return VG_ERR;
+  sq->output = out;
+  m->values[out].producer = m->n_nodes - 1;
+  if (vg_shape_node(m, sq, b->shapes, err) != VG_OK)
+    return VG_ERR;
+  m->values[out].shape = b->shapes[out];
+  m->values[out].is_time = vg_shape_output_is_time(m, sq);
+  vg_name_map_set(&b->names, np->output[0], out);
+  return VG_OK;
+}
+
+int vg_onnx_add_node(VgBuild *b, const Onnx__NodeProto *np, int index, VgError *err)
+{
+  const char *op = np->op_type ? np->op_type : "";
+  snprintf(b->label, sizeof b->label, "%.64s#%d", op[0] ? op : "node", index);
+  b->op_type = op;
+  b->node_name = np->name && np->name[0] ? np->name : b->label;
+  if (np->domain && np->domain[0] && strcmp(np->domain, "ai.onnx") != 0)
+    return vg_error_set(err, "unsupported op '%s' from domain '%s' (node '%s', opset %lld)", op,
+                        np->domain, b->node_name, (long long)b->m->opset);
+  if (np->n_output < 1 || !np->output[0][0])
+    return vg_error_set(err, "node '%s' (%s) has no output", b->node_name, op);
+  if (vg_name_map_get(&b->names, np->output[0]) >= 0)
+    return vg_error_set(err, "value '%s' is defined twice", np->output[0]);
+  if (strcmp(op, "Constant") == 0)
+    return add_constant(b, np, err);
+  if (strcmp(op, "Identity") == 0 || strcmp(op, "Dropout") == 0)
+    return add_bypass(b, np, err);
+  int folded = vg_onnx_const_op(b, np, err);
+  if (folded != 0)
+    return folded < 0 ? VG_ERR : VG_OK;
+  const VgOpSpec *spec = find_spec(op);
+  if (!spec)
+    return vg_error_set(err, "unsupported op '%s' (node '%s', opset %lld)", op, b->node_name,
+                        (long long)b->m->opset);
+  if (add_op(b, np, spec, err) != VG_OK)
+    return VG_ERR;
+  return spec->parse == vg_parse_reduce ? add_reduce_squeeze(b, np, err) : VG_OK;
+}

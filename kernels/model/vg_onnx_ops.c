@@ -1,0 +1,274 @@
+/* Attributes of the pointwise, dense, concat and reshape ops, with ONNX's defaults and the
+ * opset-dependent forms (Clip bounds and Squeeze/Unsqueeze axes moved from attributes to inputs in
+ * opsets 11 and 13; Softmax changed meaning in opset 13).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <math.h>
+#include <string.h>
+
+#include "vg_onnx_ops.h"
+
+static int attr_fail(VgBuild *b, VgError *err)
+{
+  return vg_error_prefix(err, "node '%s' (%s)", b->node_name, b->op_type);
+}
+
+/* Normalises an axis in [-r, r + extra) to [0, r + extra). */
+static int norm_axis(VgBuild *b, int64_t axis, int r, int extra, int *out, VgError *err)
+{
+  if (axis < -r || axis >= r + extra)
+    return vg_error_set(err, "node '%s' (%s): axis %lld out of range for rank %d", b->node_name,
+                        b->op_type, (long long)axis, r);
+  *out = (int)(axis < 0 ? axis + r : axis);
+  return VG_OK;
+}
+
+int vg_parse_alpha(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
+{
+  float def = node->op == VG_OP_LEAKY_RELU ? 0.01f : 1.0f;
+  return vg_attr_float(np, "alpha", def, &node->alpha, err) == VG_OK ? VG_OK : attr_fail(b, err);
+}
+
+static int const_scalar(VgBuild *b, int v, float *out, VgError *err)
+{
+  const VgValue *val = &b->m->values[v];
+  if (val->kind != VG_VALUE_CONST || vg_shape_count(&val->shape) != 1)
+    return vg_unsupported(b, err, "bound that is not a constant scalar");
+  *out = val->data[0];
+  return VG_OK;
+}
+
+/* Clip: bounds are attributes before opset 11, optional constant inputs from 11. */
+int vg_parse_clip(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
+{
+  node->clip_min = -INFINITY;
+  node->clip_max = INFINITY;
+  if (b->m->opset < 11) {
+    if (vg_attr_float(np, "min", -INFINITY, &node->clip_min, err) != VG_OK ||
+        vg_attr_float(np, "max", INFINITY, &node->clip_max, err) != VG_OK)
+      return attr_fail(b, err);
+  } else {
+    if (node->n_inputs > 1 && node->inputs[1] >= 0 &&
+        const_scalar(b, node->inputs[1], &node->clip_min, err) != VG_OK)
+      return VG_ERR;
+    if (node->n_inputs > 2 && node->inputs[2] >= 0 &&
+        const_scalar(b, node->inputs[2], &node->clip_max, err) != VG_OK)
+      return VG_ERR;
+  }
+  node->n_inputs = 1;
+  return VG_OK;
+}
+
+/* Softmax: opset >= 13 normalises along `axis` (default -1). Before 13 it flattened the input to
+ * [prod(dims[0 .. axis)), prod(dims[axis ..))] (default axis 1): the same thing only when every
+ * axis after `axis` has size 1, which is the only case accepted. */
+int vg_parse_softmax(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
+{
+  const VgShape *x = &b->shapes[node->inputs[0]];
+  int64_t axis;
+  int old = b->m->opset < 13;
+  if (vg_attr_int(np, "axis", old ? 1 : -1, &axis, err) != VG_OK)
+    return attr_fail(b, err);
+  if (norm_axis(b, axis, x->rank, 0, &node->axis, err) != VG_OK)
+    return VG_ERR;
+  for (int i = node->axis + 1; old && i < x->rank; i++)
+    if (x->dims[i] != 1)
+      return vg_unsupported(b, err,
+                            "opset < 13 Softmax over several axes (export with opset 13 "
+                            "or later)");
+  return VG_OK;
+}
+
+int vg_parse_gemm(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
+{
+  int64_t ta, tb;
+  if (vg_attr_float(np, "alpha", 1.0f, &node->alpha, err) != VG_OK ||
+      vg_attr_float(np, "beta", 1.0f, &node->beta, err) != VG_OK ||
+      vg_attr_int(np, "transA", 0, &ta, err) != VG_OK ||
+      vg_attr_int(np, "transB", 0, &tb, err) != VG_OK)
+    return attr_fail(b, err);
+  node->trans_a = ta != 0;
+  node->trans_b = tb != 0;
+  if (node->n_inputs > 2 && node->inputs[2] < 0)
+    node->n_inputs = 2;
+  return VG_OK;
+}
+
+int vg_parse_concat(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
+{
+  int64_t axis;
+  if (!vg_attr_find(np, "axis"))
+    return vg_error_set(err, "node '%s' (Concat) has no axis", b->node_name);
+  if (vg_attr_int(np, "axis", 0, &axis, err) != VG_OK)
+    return attr_fail(b, err);
+  for (int k = 0; k < node->n_inputs; k++)
+    if (node->inputs[k] < 0)
+      return vg_error_set(err, "node '%s' (Concat) has an empty input", b->node_name);
+  return norm_axis(b, axis, b->shapes[node->inputs[0]].rank, 0, &node->axis, err);
+}
+
+/* ReduceMean / ReduceMax: only over every axis after the channels, i.e. a global pool (the
+ * `x.mean(-1)` of 1-D models). Axes are an attribute before opset 18, an input from 18. */
+int vg_parse_reduce(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
+{
+  int r = b->shapes[node->inputs[0]].rank, n = -1;
+  int64_t axes[VG_MAX_RANK];
+  if (b->m->opset < 18) {
+    if (vg_attr_ints(np, "axes", axes, VG_MAX_RANK, &n, err) != VG_OK)
+      return attr_fail(b, err);
+  } else if (node->n_inputs > 1 && node->inputs[1] >= 0) {
+    if (vg_const_ints(b, node->inputs[1], axes, VG_MAX_RANK, &n, err) != VG_OK)
+      return VG_ERR;
+  }
+  node->n_inputs = 1;
+  int seen = 0;
+  for (int i = 0; i < n; i++) {
+    int a = 0;
+    if (norm_axis(b, axes[i], r, 0, &a, err) != VG_OK)
+      return VG_ERR;
+    seen |= 1 << a;
+  }
+  int want = ((1 << r) - 1) & ~3; /* axes 2 .. r-1 */
+  if ((r != 3 && r != 4) || n < 0 || seen != want)
+    return vg_unsupported(b, err,
+                          "axes (Vigil reduces over every axis after the channels of "
+                          "[1, C, T] or [1, C, F, T]: a global pool)");
+  return VG_OK;
+}
+
+/* ---- the reshape family ---- */
+
+int vg_parse_flatten(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
+{
+  int64_t axis;
+  if (vg_attr_int(np, "axis", 1, &axis, err) != VG_OK)
+    return attr_fail(b, err);
+  node->reshape_kind = VG_RESHAPE_FLATTEN;
+  return norm_axis(b, axis, b->shapes[node->inputs[0]].rank, 1, &node->axis, err);
+}
+
+int vg_parse_reshape(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
+{
+  int64_t allowzero;
+  int n, n_infer = 0;
+  if (node->inputs[1] < 0)
+    return vg_error_set(err, "node '%s' (Reshape) has no shape", b->node_name);
+  if (vg_attr_int(np, "allowzero", 0, &allowzero, err) != VG_OK)
+    return attr_fail(b, err);
+  if (vg_const_ints(b, node->inputs[1], node->axes, VG_MAX_RANK, &n, err) != VG_OK)
+    return VG_ERR;
+  for (int i = 0; i < n; i++) {
+    n_infer += node->axes[i] == -1;
+    if (node->axes[i] < -1 || (allowzero && node->axes[i] == 0))
+      return vg_error_set(err, "node '%s' (Reshape): target entry %lld", b->node_name,
+                          (long long)node->axes[i]);
+  }
+  if (n_infer > 1)
+    return vg_error_set(err, "node '%s' (Reshape): more than one -1 in the target", b->node_name);
+  node->reshape_kind = VG_RESHAPE_TARGET;
+  node->n_axes = n;
+  node->allowzero = (int)allowzero;
+  node->n_inputs = 1;
+  return VG_OK;
+}
+
+/* Sorts axes ascending (insertion sort: at most VG_MAX_RANK) and refuses duplicates. */
+static int sort_axes(VgBuild *b, int64_t *axes, int n, VgError *err)
+{
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && axes[j - 1] > axes[j]; j--) {
+      int64_t t = axes[j];
+      axes[j] = axes[j - 1];
+      axes[j - 1] = t;
+    }
+  for (int i = 1; i < n; i++)
+    if (axes[i] == axes[i - 1])
+      return vg_error_set(err, "node '%s' (%s): axis %lld repeated", b->node_name, b->op_type,
+                          (long long)axes[i]);
+  return VG_OK;
+}
+
+/* Axes from the `axes` attribute (opset < 13) or the optional second input; *n = -1 if absent. */
+static int read_axes(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, int64_t *axes, int *n,
+                     VgError *err)
+{
+  *n = -1;
+  if (b->m->opset < 13) {
+    if (vg_attr_ints(np, "axes", axes, VG_MAX_RANK, n, err) != VG_OK)
+      return attr_fail(b, err);
+  } else if (node->n_inputs > 1 && node->inputs[1] >= 0) {
+    if (vg_const_ints(b, node->inputs[1], axes, VG_MAX_RANK, n, err) != VG_OK)
+      return VG_ERR;
+  }
+  node->n_inputs = 1;
+  return VG_OK;
+}
+
+/* Normalises axes for an output (Unsqueeze) or input (Squeeze) of rank r, and sorts them. */
+static int axes_to_node(VgBuild *b, VgNode *node, const int64_t *axes, int n, int r, VgError *err)
+{
+  for (int i = 0; i < n; i++) {
+    int a = 0;
+    if (norm_axis(b, axes[i], r, 0, &a, err) != VG_OK)
+      return VG_ERR;
+    node->axes[i] = a;
+  }
+  node->n_axes = n;
+  return sort_axes(b, node->axes, n, err);
+}
+
+int vg_parse_squeeze(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
+{
+  const VgShape *x = &b->shapes[node->inputs[0]];
+  int64_t axes[VG_MAX_RANK];
+  int n;
+  if (read_axes(b, np, node, axes, &n, err) != VG_OK)
+    return VG_ERR;
+  node->reshape_kind = VG_RESHAPE_SQUEEZE;
+  if (n < 0) { /* every axis of size 1, at the model's own length */
+    n = 0;
+    for (int i = 0; i < x->rank; i++)
+      if (x->dims[i] == 1)
+        axes[n++] = i;
+  }
+  return axes_to_node(b, node, axes, n, x->rank, err);
+}
+
+int vg_parse_unsqueeze(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
+{
+  int64_t axes[VG_MAX_RANK];
+  int n, r = b->shapes[node->inputs[0]].rank;
+  if (read_axes(b, np, node, axes, &n, err) != VG_OK)
+    return VG_ERR;
+  if (n < 0)
+    return vg_error_set(err, "node '%s' (Unsqueeze) has no axes", b->node_name);
+  if (r + n > VG_MAX_RANK)
+    return vg_error_set(err, "node '%s' (Unsqueeze): rank %d (at most %d)", b->node_name, r + n,
+                        VG_MAX_RANK);
+  node->reshape_kind = VG_RESHAPE_UNSQUEEZE;
+  return axes_to_node(b, node, axes, n, r + n, err);
+}
+
+/* A Reshape whose result keeps the time axis last with the same values per column (e.g.
+ * [1, C, F, T] -> [1, C*F, T]) is rewritten as literal dims with -1 last, so that it keeps doing
+ * so at every length. That is what a target with 0 or -1 there means; a literal T is how a
+ * fixed-shape export writes the same thing. */
+int vg_parse_after_shape(VgBuild *b, VgNode *node, VgError *err)
+{
+  if (node->op != VG_OP_RESHAPE || node->reshape_kind != VG_RESHAPE_TARGET)
+    return VG_OK;
+  const VgShape *in = &b->shapes[node->inputs[0]], *out = &b->shapes[node->output];
+  int n = node->n_axes;
+  int64_t last = node->axes[n - 1 < 0 ? 0 : n - 1], t = in->dims[in->rank - 1];
+  if (!b->m->values[node->inputs[0]].is_time || n < 3 || out->dims[0] != 1 ||
+      out->dims[n - 1] != t || vg_shape_width(out) != vg_shape_width(in))
+    return VG_OK;
+  if (!((last == 0 && n == in->rank) || last == -1 || last == t))
+    return VG_OK;
+  for (int i = 0; i < n - 1; i++)
+    node->axes[i] = out->dims[i];
+  node->axes[n - 1] = -1;
+  (void)err;
+  return VG_OK;
+}

@@ -1,0 +1,49 @@
+/* Vigil kernels: the per-op attribute readers of the ONNX loader (not a public header).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef VG_ONNX_OPS_H
+#define VG_ONNX_OPS_H
+
+#include "vg_onnx_priv.h"
+
+/* Reads an op's attributes (and constant inputs that act as attributes, which it then drops
+ * from node->inputs) into the node. Inputs are resolved; their shapes are in b->shapes. */
+typedef int (*VgParseFn)(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
+
+typedef struct {
+  const char *name; /* ONNX op_type */
+  VgOpType op;
+  int min_in, max_in;
+  VgParseFn parse;
+} VgOpSpec;
+
+/* "unsupported WHAT in op 'X' (node 'n', opset N)" */
+int vg_unsupported(VgBuild *b, VgError *err, const char *what);
+
+/* Integer values of a constant input (Reshape's shape, Pad's pads, axes): at most max of them. */
+int vg_const_ints(VgBuild *b, int v, int64_t *out, int max, int *n, VgError *err);
+
+int vg_parse_conv(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
+int vg_parse_batch_norm(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
+int vg_parse_alpha(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
+int vg_parse_clip(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
+int vg_parse_softmax(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
+int vg_parse_pool(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
+int vg_parse_pad(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
+int vg_parse_flatten(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
+int vg_parse_reshape(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
+int vg_parse_squeeze(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
+int vg_parse_unsqueeze(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
+int vg_parse_gemm(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
+int vg_parse_reduce(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
+int vg_parse_concat(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
+
+/* Ops evaluated on constants only (Shape, ConstantOfShape, Gather, Slice, Cast, Transpose; see
+ * vg_const_ops.c): 1 if np was one (its output is now a constant), 0 if not, VG_ERR. */
+int vg_onnx_const_op(VgBuild *b, const Onnx__NodeProto *np, VgError *err);
+
+/* Adjustments that need the node's output shape (a Reshape that keeps the time axis). */
+int vg_parse_after_shape(VgBuild *b, VgNode *node, VgError *err);
+
+#endif

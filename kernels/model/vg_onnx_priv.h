@@ -1,0 +1,117 @@
+/* Vigil kernels: what the ONNX loader's files share (not a public header).
+ *
+ * Loading goes: wire check (vg_onnx_wire.c) -> protobuf-c unpack with a memory budget
+ * (vg_onnx.c) -> graph checks and topological order (vg_onnx_graph.c) -> one VgNode per ONNX node
+ * with its attributes (vg_onnx_nodes.c, vg_onnx_attrs.c, tensors from vg_onnx_tensor.c), shapes at
+ * the model's own length as nodes are added (vg_shape.c) -> folding (vg_fold.c) -> compaction.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef VG_ONNX_PRIV_H
+#define VG_ONNX_PRIV_H
+
+#include "onnx.pb-c.h"
+#include "vg_model.h"
+
+/* Deepest nesting of messages accepted: ONNX needs 7 (model, graph, value info, type, tensor
+ * type, shape, dimension); protobuf-c recurses once per level, so a hostile file could otherwise
+ * overflow the stack. */
+#define VG_ONNX_MAX_DEPTH 24
+
+/* ---- vg_onnx_wire.c ---- */
+
+/* Walks the protobuf wire format of `desc` without unpacking: fails on truncation, bad wire types
+ * or nesting deeper than VG_ONNX_MAX_DEPTH. */
+int vg_onnx_wire_check(const uint8_t *data, size_t size, const ProtobufCMessageDescriptor *desc,
+                       VgError *err);
+
+/* ---- name map (vg_onnx_graph.c): ONNX names (borrowed strings) to ints ---- */
+
+typedef struct {
+  const char **keys;
+  int *vals;
+  size_t cap; /* power of two */
+} VgNameMap;
+
+int vg_name_map_init(VgNameMap *map, size_t n_max);
+void vg_name_map_clear(VgNameMap *map);
+/* Returns the value for name, or -1. */
+int vg_name_map_get(const VgNameMap *map, const char *name);
+/* Adds name -> val; returns 0 if the name is already present (nothing changed). */
+int vg_name_map_put(VgNameMap *map, const char *name, int val);
+/* Adds or replaces name -> val. */
+void vg_name_map_set(VgNameMap *map, const char *name, int val);
+
+/* ---- the model under construction ---- */
+
+typedef struct {
+  const Onnx__GraphProto *graph;
+  VgModel *m;
+  int cap_values, cap_nodes;
+  VgNameMap names;       /* ONNX value name -> value index (aliases for bypassed nodes too) */
+  int64_t const_floats;  /* floats in constants so far (<= VG_MAX_CONST_VALUES) */
+  VgShape *shapes;       /* shapes of the values at the model's own input length */
+  const char *node_name; /* the node being converted, for messages */
+  const char *op_type;
+  char label[96]; /* node_name of an unnamed node: "<op>#<index>" */
+} VgBuild;
+
+/* Appends a value (name copied) and returns its index, or -1 with err set. */
+int vg_build_add_value(VgBuild *b, const char *name, VgValueKind kind, VgError *err);
+/* Appends a constant value of the given shape with `data` (taken over, freed on failure). */
+int vg_build_add_const(VgBuild *b, const char *name, const VgShape *shape, float *data,
+                       VgError *err);
+
+/* ---- vg_onnx_tensor.c ---- */
+
+/* A TensorProto as floats (float, double, int32, int64 data: integer tensors are read exactly and
+ * converted, which is exact for the small integers they hold here: shapes, pads, axes). */
+int vg_onnx_tensor_read(const Onnx__TensorProto *t, VgShape *shape, float **data, VgError *err);
+
+/* ---- vg_onnx_attrs.c ---- */
+
+const Onnx__AttributeProto *vg_attr_find(const Onnx__NodeProto *np, const char *name);
+int vg_attr_int(const Onnx__NodeProto *np, const char *name, int64_t def, int64_t *out,
+                VgError *err);
+int vg_attr_float(const Onnx__NodeProto *np, const char *name, float def, float *out, VgError *err);
+/* An INTS attribute: *n = -1 when absent. At most `max` entries. */
+int vg_attr_ints(const Onnx__NodeProto *np, const char *name, int64_t *out, int max, int *n,
+                 VgError *err);
+/* A STRING attribute compared with `def` when absent: copies at most cap-1 bytes. */
+int vg_attr_string(const Onnx__NodeProto *np, const char *name, const char *def, char *out,
+                   size_t cap, VgError *err);
+
+/* ---- vg_onnx_nodes.c ---- */
+
+/* Converts one ONNX node (inputs already defined) into values and nodes of b->m. */
+int vg_onnx_add_node(VgBuild *b, const Onnx__NodeProto *np, int index, VgError *err);
+
+/* ---- vg_onnx_graph.c ---- */
+
+/* Checks graph-level structure and returns the ONNX node indices in topological order (Kahn):
+ * dangling names, duplicate definitions and cycles are errors. *order is malloc'ed. */
+int vg_onnx_topo_order(const Onnx__GraphProto *g, int **order, VgError *err);
+/* Defines the graph input and the initializers as values. */
+int vg_onnx_add_inputs(VgBuild *b, VgError *err);
+/* After every node: removes dead nodes and unused values, renumbering indices. */
+int vg_model_compact(VgModel *m, VgError *err);
+
+/* ---- vg_shape.c ---- */
+
+/* Shape of one node's output from its inputs' shapes in shapes[] (at any length). */
+int vg_shape_node(const VgModel *m, const VgNode *node, VgShape *shapes, VgError *err);
+/* Whether the node's output is a time value, from its inputs' flags and its rule (loader). */
+int vg_shape_output_is_time(const VgModel *m, const VgNode *node);
+
+/* ---- vg_fold.c ---- */
+
+/* Folds a node whose inputs are all constants into a constant, when the op is cheap to evaluate
+ * here (reshapes, pointwise and binary ops, concat). Returns 1 if folded, 0 if not, VG_ERR. */
+int vg_fold_constant_node(VgBuild *b, int node, VgError *err);
+/* Folds every BatchNormalization that follows a Conv/ConvTranspose used by nothing else. */
+int vg_fold_batch_norms(VgBuild *b, VgError *err);
+
+/* Marks a node removed (compaction drops it). */
+#define VG_OP_DEAD VG_OP_COUNT
+
+#endif

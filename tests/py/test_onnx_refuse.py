@@ -1,0 +1,278 @@
+#!/usr/bin/python3
+"""The ONNX loader on hand-written graphs (onnx.helper): what it must refuse, with a message naming
+the op, node and opset or what is malformed; truncated and corrupted files (refused, never a crash
+or a sanitizer report); and a few valid graphs PyTorch does not export, whose output shapes must
+match ONNX's own shape inference."""
+import random
+import subprocess
+
+import numpy as np
+import onnx
+from onnx import TensorProto as TP
+from onnx import helper as h
+from onnx import numpy_helper
+
+from vigiltest import Checks, tool, tmpdir
+
+VM = tool("vigil-model")
+D = tmpdir()
+c = Checks("onnx_refuse")
+
+
+def model(nodes, inits=(), inputs=None, outputs=None, opset=14):
+    inputs = inputs if inputs is not None else [h.make_tensor_value_info("x", TP.FLOAT,
+                                                                         [1, 4, 16])]
+    outputs = outputs if outputs is not None else [h.make_tensor_value_info("y", TP.FLOAT, None)]
+    g = h.make_graph(nodes, "g", inputs, outputs, initializer=list(inits))
+    return h.make_model(g, opset_imports=[h.make_opsetid("", opset)])
+
+
+def f32(name, shape, seed=0):
+    return numpy_helper.from_array(
+        np.random.default_rng(seed).standard_normal(shape).astype(np.float32), name)
+
+
+def raw_tensor(name, dims, dtype=TP.FLOAT, floats=()):
+    """A TensorProto written field by field, sizes unchecked (onnx.helper would refuse)."""
+    t = TP()
+    t.name = name
+    t.data_type = dtype
+    t.dims.extend(dims)
+    t.float_data.extend(floats)
+    return t
+
+
+def i64(name, values):
+    return numpy_helper.from_array(np.array(values, np.int64), name)
+
+
+def run(data, name):
+    path = "%s/%s.onnx" % (D, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return subprocess.run([VM, "info", path], capture_output=True, text=True,
+                          errors="replace", timeout=60)
+
+
+def clean(r, what):
+    """No crash, no sanitizer report; a refusal says why on one line."""
+    ok = r.returncode in (0, 1) and "Sanitizer" not in r.stderr and "runtime error" not in r.stderr
+    c.check(ok, "%s: exit %d, stderr:\n%s" % (what, r.returncode, r.stderr[-3000:]))
+    if r.returncode == 1:
+        c.check(r.stderr.startswith("vigil-model: ") and len(r.stderr.strip()) > 20,
+                "%s: refusal without a message: %r" % (what, r.stderr))
+    return ok
+
+
+def refused(m, name, *words):
+    data = m if isinstance(m, bytes) else m.SerializeToString()
+    r = run(data, name)
+    if clean(r, name) and c.check(r.returncode == 1, "%s: not refused:\n%s" % (name, r.stdout)):
+        for w in words:
+            c.check(w in r.stderr, "%s: message lacks %r: %s" % (name, w, r.stderr.strip()))
+
+
+W = f32("W", [8, 4, 3])
+conv = h.make_node("Conv", ["x", "W"], ["a"], name="conv")
+relu = h.make_node("Relu", ["a"], ["y"], name="relu")
+good = model([conv, relu], [W])
+
+
+def unsupported_ops():
+    lstm = model([h.make_node("LSTM", ["x", "W", "W"], ["y"], name="lstm_1", hidden_size=8)],
+                 [W])
+    refused(lstm, "lstm", "unsupported op 'LSTM'", "node 'lstm_1'", "opset 14")
+    refused(model([h.make_node("Transpose", ["x"], ["y"], name="t")], opset=13), "transpose",
+            "unsupported op 'Transpose'", "node 't'", "opset 13")
+    shape = model([h.make_node("Shape", ["x"], ["s"], name="shp"),
+                   h.make_node("Reshape", ["x", "s"], ["y"], name="r")])
+    refused(shape, "shape", "'Shape'", "shp")
+    custom = model([h.make_node("Relu", ["x"], ["y"], name="cr", domain="com.example")])
+    refused(custom, "domain", "'Relu'", "com.example", "cr")
+    pad = model([h.make_node("Pad", ["x", "p"], ["y"], name="pr", mode="reflect")],
+                [i64("p", [0, 0, 1, 0, 0, 1])])
+    refused(pad, "pad_reflect", "mode", "'Pad'", "pr")
+    mp = model([h.make_node("MaxPool", ["x"], ["y", "idx"], name="mpi", kernel_shape=[2])],
+               outputs=[h.make_tensor_value_info("y", TP.FLOAT, None)])
+    refused(mp, "maxpool_indices", "second output", "mpi")
+    sm = model([h.make_node("Softmax", ["x"], ["y"], name="sm", axis=1)], opset=11)
+    refused(sm, "softmax_opset11", "Softmax", "sm", "opset 11")
+    same = model([h.make_node("Conv", ["x", "W"], ["y"], name="cs", auto_pad="SAME_UPPER",
+                              strides=[2])], [W])
+    refused(same, "same_stride", "auto_pad", "cs")
+    selfw = model([h.make_node("Conv", ["x", "x"], ["y"], name="cx")])
+    refused(selfw, "conv_weights_from_input", "non-constant weights", "cx")
+    sl = model([h.make_node("Slice", ["x", "s", "e"], ["y"], name="sl")],
+               [i64("s", [0]), i64("e", [8])])
+    refused(sl, "slice_of_input", "'Slice'", "sl", "constants only")
+    rm = model([h.make_node("ReduceMean", ["x"], ["y"], name="rm", axes=[1])])
+    refused(rm, "reducemean_channels", "'ReduceMean'", "rm", "axes")
+    resh = model([h.make_node("Relu", ["x"], ["r"]),
+                  h.make_node("Reshape", ["x", "r"], ["y"], name="rs")])
+    refused(resh, "reshape_runtime_shape", "rs")
+
+
+def malformed_graphs():
+    cyc = model([conv, h.make_node("Relu", ["y"], ["b"], name="r1"),
+                 h.make_node("Add", ["a", "b"], ["y"], name="add")], [W])
+    refused(cyc, "cycle", "cycle")
+    refused(model([h.make_node("Relu", ["nowhere"], ["y"], name="dr")]), "dangling",
+            "nowhere", "dr")
+    refused(model([conv, relu]), "missing_initializer", "'W'", "conv")
+    twice = model([conv, h.make_node("Relu", ["x"], ["a"], name="r2"), relu], [W])
+    refused(twice, "defined_twice", "'a'", "twice")
+    bad = f32("W", [8, 4, 3])
+    bad.raw_data = bad.raw_data[:-4]
+    refused(model([conv, relu], [bad]), "raw_size", "W", "bytes")
+    bad = raw_tensor("W", [8, 4, 3], floats=[1.0] * 95)
+    refused(model([conv, relu], [bad]), "float_data_size", "W", "95")
+    huge = raw_tensor("W", [1 << 20, 1 << 20, 3])
+    refused(model([conv, relu], [huge]), "absurd_initializer", "W")
+    neg = raw_tensor("W", [8, -4, 3])
+    refused(model([conv, relu], [neg]), "negative_dim", "W")
+    ext = f32("W", [8, 4, 3])
+    ext.data_location = TP.EXTERNAL
+    refused(model([conv, relu], [ext]), "external_data", "external")
+    strs = raw_tensor("W", [1], TP.STRING)
+    refused(model([conv, relu], [strs]), "string_tensor", "data type")
+    inputs = [h.make_tensor_value_info("x", TP.FLOAT, [1, 4, 16]),
+              h.make_tensor_value_info("x2", TP.FLOAT, [1, 4, 16])]
+    refused(model([h.make_node("Add", ["x", "x2"], ["y"])], inputs=inputs), "two_inputs",
+            "more than one input")
+    for name, elem, dims, word in (("int_input", TP.INT64, [1, 4, 16], "float32"),
+                                   ("rank2_input", TP.FLOAT, [4, 16], "[1, C, T]"),
+                                   ("rank5_input", TP.FLOAT, [1, 2, 3, 4, 5], "[1, C, T]"),
+                                   ("batch2_input", TP.FLOAT, [2, 4, 16], "batch"),
+                                   ("symbolic_time", TP.FLOAT, [1, 4, "T"], "fixed"),
+                                   ("huge_time", TP.FLOAT, [1, 4, 1 << 40], "size")):
+        inp = [h.make_tensor_value_info("x", elem, dims)]
+        refused(model([h.make_node("Relu", ["x"], ["y"])], inputs=inp), name, word)
+    long_k = model([conv, relu], [f32("W", [8, 4, 17])])
+    refused(long_k, "kernel_longer_than_input", "does not fit", "conv")
+    refused(model([conv, relu], [f32("W", [8, 3, 3])]), "channel_mismatch", "channels")
+    refused(model([h.make_node("Relu", ["x"], ["a"])]), "output_undefined", "'y'")
+    refused(model([h.make_node("Identity", ["x"], ["y"])]), "output_is_input", "input itself")
+    two_out = model([conv, relu], [W], outputs=[h.make_tensor_value_info("y", TP.FLOAT, None),
+                                                h.make_tensor_value_info("a", TP.FLOAT, None)])
+    refused(two_out, "two_outputs", "outputs")
+    no_opset = good.SerializeToString()
+    m = onnx.ModelProto()
+    m.ParseFromString(no_opset)
+    del m.opset_import[:]
+    refused(m, "no_opset", "opset")
+    refused(b"", "empty", "empty")
+    refused(b"\x08\x07\x12", "three_bytes", "not a valid ONNX")
+    refused(bytes(range(256)) * 4, "garbage", "ONNX")
+    # an attribute holding a graph holding a node holding an attribute ... 5000 levels deep
+    nested = b""
+    for _ in range(5000):  # AttributeProto.g (field 6) <- NodeProto.attribute (5) <- GraphProto.node (1)
+        node = b"\x2a" + varint(len(nested)) + nested
+        graph = b"\x0a" + varint(len(node)) + node
+        nested = b"\x32" + varint(len(graph)) + graph
+    deep = b"\x3a" + varint(len(graph)) + graph  # ModelProto.graph
+    refused(deep, "deep_nesting", "nested")
+
+
+def varint(n):
+    out = b""
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out += bytes([byte | 0x80])
+        else:
+            return out + bytes([byte])
+
+
+def truncated_and_corrupted():
+    data = good.SerializeToString()
+    r = run(data, "good")
+    c.check(r.returncode == 0, "the uncorrupted model loads: " + r.stderr)
+    cuts = sorted(set(list(range(0, len(data), max(1, len(data) // 60))) + [len(data) - 1]))
+    for cut in cuts:
+        r = run(data[:cut], "cut")
+        if clean(r, "cut at %d of %d" % (cut, len(data))):
+            c.check(r.returncode == 1, "cut at %d of %d: loads" % (cut, len(data)))
+    rng = random.Random(3)
+    for i in range(60):
+        b = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            b[rng.randrange(len(b))] = rng.randrange(256)
+        clean(run(bytes(b), "corrupt"), "corruption %d" % i)
+
+
+def shape_of(r):
+    import re
+    m = re.search(r"^output: '[^']*' \[([0-9, ]*)\]", r.stdout, re.M)
+    return [int(v) for v in m.group(1).split(",")] if m else None
+
+
+def valid_graphs():
+    """Ops and opset forms torch does not produce; ONNX's shape inference is the reference."""
+    x = [h.make_tensor_value_info("x", TP.FLOAT, [1, 4, 16])]
+    x2 = [h.make_tensor_value_info("x", TP.FLOAT, [1, 4, 6, 16])]
+    cases = [
+        ("globalmaxpool", model([h.make_node("GlobalMaxPool", ["x"], ["y"])]), None),
+        ("reducemax_keepdims0", model([h.make_node("ReduceMax", ["x"], ["y"], axes=[-1],
+                                                   keepdims=0)]), None),
+        ("reducemean_2d", model([h.make_node("ReduceMean", ["x"], ["y"], axes=[3, 2])],
+                                inputs=x2), None),
+        ("clip_attrs", model([h.make_node("Clip", ["x"], ["y"], min=-1.0, max=1.0)], opset=6),
+         None),
+        ("pad_attrs", model([h.make_node("Pad", ["x"], ["y"], pads=[0, 0, 2, 0, 0, 3],
+                                         value=1.5)], opset=2), None),
+        ("squeeze_all", model([h.make_node("GlobalAveragePool", ["x"], ["g"]),
+                               h.make_node("Squeeze", ["g"], ["y"])], opset=11), [4]),
+        ("unsqueeze_attr", model([h.make_node("Unsqueeze", ["x"], ["y"], axes=[0, -1])],
+                                 opset=11), None),
+        ("unsqueeze_input", model([h.make_node("Unsqueeze", ["x", "ax"], ["y"])],
+                                  [i64("ax", [2])], opset=13), None),
+        ("flatten_gemm_transb", model([h.make_node("Flatten", ["x"], ["f"], axis=1),
+                                       h.make_node("Gemm", ["f", "G"], ["y"], transB=1,
+                                                   alpha=0.5)], [f32("G", [3, 64])]), None),
+        ("matmul_const", model([h.make_node("MatMul", ["M", "x"], ["y"])], [f32("M", [5, 4])]),
+         None),
+        ("matmul_time", model([h.make_node("MatMul", ["x", "M"], ["y"])], [f32("M", [16, 3])]),
+         None),
+        ("broadcast_const", model([h.make_node("Mul", ["x", "s"], ["y"])],
+                                  [f32("s", [4, 1])]), None),
+        ("constant_node", model([h.make_node("Constant", [], ["k"], value_floats=[1, 2, 3, 4]),
+                                 h.make_node("Unsqueeze", ["k", "ax"], ["k2"]),
+                                 h.make_node("Sub", ["x", "k2"], ["y"])],
+                                [i64("ax", [1])]), [1, 4, 16]),
+        ("identity_dropout", model([h.make_node("Identity", ["x"], ["i"]),
+                                    h.make_node("Relu", ["i"], ["r"]),
+                                    h.make_node("Dropout", ["r"], ["y"])]), None),
+        ("reshape_rules", model([h.make_node("Reshape", ["x", "s"], ["y"])],
+                                [i64("s", [0, 2, -1, 16])]), None),
+        ("softmax13", model([h.make_node("Softmax", ["x"], ["y"], axis=1)], opset=13), None),
+        ("conv2d_same_lower", model([h.make_node("Conv", ["x", "K"], ["y"], auto_pad="SAME_LOWER",
+                                                 strides=[2, 1])], [f32("K", [3, 4, 2, 4])],
+                                    inputs=x2), None),
+        ("convtranspose_2d", model([h.make_node("ConvTranspose", ["x", "K", "B"], ["y"],
+                                                strides=[1, 3], pads=[1, 0, 1, 2], group=2,
+                                                output_padding=[0, 1])],
+                                   [f32("K", [4, 3, 3, 4]), f32("B", [6])], inputs=x2), None),
+        ("avgpool_2d_ceil", model([h.make_node("AveragePool", ["x"], ["y"], kernel_shape=[3, 3],
+                                               strides=[2, 2], ceil_mode=1, pads=[1, 0, 1, 0])],
+                                  inputs=x2), None),
+        ("concat_neg_axis", model([h.make_node("Concat", ["x", "x"], ["y"], axis=-2)]), None),
+        ("batchnorm_unfolded", model([h.make_node("BatchNormalization",
+                                                  ["x", "s", "b", "m", "v"], ["y"])],
+                                     [f32("s", [4]), f32("b", [4], 1), f32("m", [4], 2),
+                                      numpy_helper.from_array(np.ones(4, np.float32), "v")]),
+         None),
+    ]
+    for name, m, by_hand in cases:  # by hand where ONNX's inference gives no shape
+        want = by_hand or [d.dim_value for d in onnx.shape_inference.infer_shapes(m).graph
+                           .output[0].type.tensor_type.shape.dim]
+        r = run(m.SerializeToString(), name)
+        if clean(r, name) and c.check(r.returncode == 0, "%s: refused: %s" % (name, r.stderr)):
+            c.check(shape_of(r) == want, "%s: shape %s, ONNX %s" % (name, shape_of(r), want))
+
+
+unsupported_ops()
+malformed_graphs()
+truncated_and_corrupted()
+valid_graphs()
+c.done()
