@@ -167,6 +167,20 @@ static void print_time(const VgModel *m, const VgShape *shapes)
          rf, m->values[end].name, es->dims[es->rank - 1], in->dims[in->rank - 1]);
 }
 
+/* The input standardisation the file's metadata carries (vg_metadata.h), if any. */
+static void print_standardisation(const VgModel *m)
+{
+  if (m->n_standardised == 0)
+    return;
+  printf("input standardisation (metadata): (x - mean) / std per channel\n  mean:");
+  for (int c = 0; c < m->n_standardised; c++)
+    printf(" %g", m->input_mean[c]);
+  printf("\n  std: ");
+  for (int c = 0; c < m->n_standardised; c++)
+    printf(" %g", m->input_std[c]);
+  printf("\n");
+}
+
 static int print_model(const VgModel *m, const char *path, int64_t t, VgError *err)
 {
   VgShape *shapes = calloc((size_t)m->n_values, sizeof *shapes);
@@ -184,6 +198,7 @@ static int print_model(const VgModel *m, const char *path, int64_t t, VgError *e
          in->shape.dims[in->shape.rank - 1], out->name);
   print_shape(&shapes[m->output]);
   printf(" (%s)\n", out->is_time ? "a time value" : "one value per window");
+  print_standardisation(m);
   double flops = 0;
   int64_t params = 0;
   print_nodes(m, shapes, &flops);

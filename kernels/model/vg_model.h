@@ -138,6 +138,12 @@ typedef struct {
   int input;     /* value index of the graph input */
   int output;    /* value index of the graph output */
   int64_t opset; /* default-domain opset version */
+  /* Input standardisation from the file's metadata (vg_metadata.h): each input frame's channel c
+   * becomes (x - input_mean[c]) / input_std[c] before the network. n_standardised is 0 (and the
+   * arrays NULL) when the file has none. Applied by the caller (streamcnn), not the executor. */
+  int n_standardised;
+  float *input_mean;
+  float *input_std;
 } VgModel;
 
 /* ---- loading (kernels/model/vg_onnx.c) ---- */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vg_metadata.h"
 #include "vg_onnx_priv.h"
 
 /* protobuf-c's allocations may use this much beyond the file's own size (x4 for its structs). */
@@ -111,6 +112,15 @@ static int build_nodes(VgBuild *b, VgError *err)
   return ret;
 }
 
+/* The value of metadata `key`, or NULL. */
+static const char *metadata(const Onnx__ModelProto *mp, const char *key)
+{
+  for (size_t i = 0; i < mp->n_metadata_props; i++)
+    if (mp->metadata_props[i]->key && strcmp(mp->metadata_props[i]->key, key) == 0)
+      return mp->metadata_props[i]->value;
+  return NULL;
+}
+
 static VgModel *build_model(const Onnx__ModelProto *mp, VgError *err)
 {
   VgBuild b;
@@ -143,6 +153,9 @@ static VgModel *build_model(const Onnx__ModelProto *mp, VgError *err)
   else if (build_nodes(&b, err) == VG_OK && set_output(&b, err) == VG_OK &&
            vg_fold_batch_norms(&b, err) == VG_OK)
     ret = vg_model_compact(m, err);
+  if (ret == VG_OK)
+    ret = vg_model_read_standardisation(m, metadata(mp, VG_META_INPUT_MEAN),
+                                        metadata(mp, VG_META_INPUT_STD), err);
   vg_name_map_clear(&b.names);
   free(b.shapes);
   if (ret != VG_OK) {
