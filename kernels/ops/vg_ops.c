@@ -74,6 +74,14 @@ int vg_ops_prepare(VgModel *model, VgError *err)
   return VG_OK;
 }
 
+/* Head ops that read their inputs in ONNX order (all but the global pools and reshapes, which
+ * read time-major columns themselves). */
+static int reads_onnx_order(VgOpType op)
+{
+  return op != VG_OP_GLOBAL_AVG_POOL && op != VG_OP_GLOBAL_MAX_POOL && op != VG_OP_RESHAPE &&
+         op != VG_OP_IDENTITY;
+}
+
 size_t vg_ops_scratch_floats(const VgModel *model, const VgNode *node, const VgShape *shapes,
                              int64_t max_cols)
 {
@@ -85,8 +93,15 @@ size_t vg_ops_scratch_floats(const VgModel *model, const VgNode *node, const VgS
   case VG_OP_CONV_TRANSPOSE:
     return convt_scratch(model, node, shapes, max_cols);
   default:
-    return 0;
+    break;
   }
+  /* A head node other than the global pools and reshapes gets its time inputs in ONNX order. */
+  size_t n = 0;
+  if (reads_onnx_order(node->op) && !vg_node_is_time_local(model, node))
+    for (int i = 0; i < node->n_inputs; i++)
+      if (node->inputs[i] >= 0 && vg_model_is_time_value(model, node->inputs[i]))
+        n += (size_t)ops_count(&shapes[node->inputs[i]]);
+  return n;
 }
 
 /* Channels-by-F columns: floats per channel, for BatchNorm (F for [1, C, F, T], 1 for [1, C, T]).
@@ -193,6 +208,18 @@ int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape
     return VG_ERR;
   const VgShape *is = ops_in_shape(shapes, node, 0), *os = ops_out_shape(shapes, node);
   int time_in = vg_model_is_time_value(model, node->inputs[0]);
+  if (reads_onnx_order(node->op)) {
+    /* time inputs (e.g. MatMul or Softmax along time) to ONNX order, in scratch */
+    for (int i = 0; i < node->n_inputs; i++) {
+      if (node->inputs[i] < 0 || !vg_model_is_time_value(model, node->inputs[i]))
+        continue;
+      const VgShape *s = &shapes[node->inputs[i]];
+      columns_to_onnx(src[i], scratch, s->dims[s->rank - 1], ops_width(s));
+      src[i] = scratch;
+      scratch += ops_count(s);
+    }
+    time_in = 0;
+  }
   switch (node->op) {
   case VG_OP_GLOBAL_AVG_POOL:
   case VG_OP_GLOBAL_MAX_POOL:
@@ -210,8 +237,7 @@ int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape
   case VG_OP_SUB:
   case VG_OP_MUL:
   case VG_OP_DIV:
-    if (time_in || (node->inputs[1] >= 0 && vg_model_is_time_value(model, node->inputs[1])) ||
-        !src[1])
+    if (!src[1])
       return VG_ERR;
     return binary_forward_plain(model, node, shapes, src[0], src[1], out);
   case VG_OP_CONCAT:
@@ -221,9 +247,9 @@ int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape
   case VG_OP_MATMUL:
     return matmul_forward(model, node, shapes, src, out);
   case VG_OP_SOFTMAX:
-    return time_in ? VG_ERR : softmax_plain(model, node, is, src[0], out);
+    return softmax_plain(model, node, is, src[0], out);
   default:
-    if (time_in || !is_pointwise(node->op))
+    if (!is_pointwise(node->op))
       return VG_ERR;
     return pointwise_apply(node, src[0], out, 1, ops_count(os),
                            os->rank >= 2 ? ops_prod(os, 2, os->rank) : 1);

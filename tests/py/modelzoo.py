@@ -293,6 +293,10 @@ def zoo():
                                   nn.BatchNorm1d(64), nn.ReLU(), nn.MaxPool1d(2),
                                   nn.Conv1d(64, 64, 3, padding=2, dilation=2), nn.ReLU(),
                                   Head(64, 32, 5, softmax=True)), (1, 5, 200))
+    # ---- heads that act along time ----
+    add("softmax_over_time", Seq(nn.Conv1d(3, 4, 3, padding=1), nn.Softmax(dim=2)), (1, 3, 24))
+    add("linear_over_time", Seq(nn.Conv1d(2, 4, 5), nn.ReLU(), nn.Linear(28, 6), nn.Tanh(),
+                                nn.Flatten(), nn.Linear(24, 3)), (1, 2, 32))
     return m
 
 
