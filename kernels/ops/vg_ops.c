@@ -111,8 +111,8 @@ static int64_t per_channel(const VgShape *s)
   return s->rank >= 3 ? ops_prod(s, 2, s->rank - 1) : 1;
 }
 
-static int softmax_time(const VgNode *node, const VgShape *os, const VgSeq *in, VgSeq *out,
-                        int64_t j0, int64_t j1)
+static int softmax_time(const VgModel *model, const VgNode *node, const VgShape *os,
+                        const VgSeq *in, VgSeq *out, int64_t j0, int64_t j1)
 {
   int a = node->axis;
   if (a == 0) { /* over the batch axis of size 1: every value is 1 */
@@ -121,8 +121,8 @@ static int softmax_time(const VgNode *node, const VgShape *os, const VgSeq *in, 
         seq_col_mut(out, j)[i] = 1.0f;
     return VG_OK;
   }
-  if (a > os->rank - 2)
-    return VG_ERR; /* softmax along time is not column-local */
+  if (a > os->rank - 2 || model->opset < 13)
+    return VG_ERR; /* along time (or, before opset 13, over axes a .. time) is not column-local */
   int64_t outer = ops_prod(os, 1, a), n = os->dims[a], inner = ops_prod(os, a + 1, os->rank - 1);
   for (int64_t j = j0; j < j1; j++)
     softmax_apply(seq_col(in, j), seq_col_mut(out, j), outer, n, inner);
@@ -156,7 +156,7 @@ int vg_ops_forward_time(const VgModel *model, const VgNode *node, const VgShape 
   case VG_OP_CONCAT:
     return concat_forward_time(node, shapes, in, out, j0, j1);
   case VG_OP_SOFTMAX:
-    return x ? softmax_time(node, ops_out_shape(shapes, node), x, out, j0, j1) : VG_ERR;
+    return x ? softmax_time(model, node, ops_out_shape(shapes, node), x, out, j0, j1) : VG_ERR;
   case VG_OP_RESHAPE:
   case VG_OP_IDENTITY:
     /* a column-local reshape keeps every column's floats in the same order */

@@ -190,6 +190,18 @@ class FreqMix(nn.Module):
         return torch.softmax(y, dim=2) * self.scale
 
 
+class Unsqueezed(nn.Module):
+    """[1, C, T] -> [1, C, 1, T] -> Conv2d along time -> [1, C', T'] (Unsqueeze and Squeeze)."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, 4, (1, 3), padding=(0, 2), dilation=(1, 2))
+        self.out = nn.Conv1d(4, 2, 1)
+
+    def forward(self, x):
+        return self.out(torch.squeeze(self.conv(torch.unsqueeze(x, 2)), 2))
+
+
 def zoo():
     """The models, deterministic: (name, module in eval mode, input shape)."""
     torch.manual_seed(1234)
@@ -297,6 +309,9 @@ def zoo():
     add("softmax_over_time", Seq(nn.Conv1d(3, 4, 3, padding=1), nn.Softmax(dim=2)), (1, 3, 24))
     add("linear_over_time", Seq(nn.Conv1d(2, 4, 5), nn.ReLU(), nn.Linear(28, 6), nn.Tanh(),
                                 nn.Flatten(), nn.Linear(24, 3)), (1, 2, 32))
+    add("unsqueeze_conv2d_squeeze", Seq(nn.Conv1d(3, 6, 3), Unsqueezed(6)), (1, 3, 40))
+    add("conv2d_bn_unfolded", Seq(nn.Conv2d(2, 4, 3, padding=(0, 1)), nn.ReLU(), nn.BatchNorm2d(4),
+                                  nn.Conv2d(4, 2, 1)), (1, 2, 7, 16))
     return m
 
 
