@@ -110,7 +110,9 @@ typedef struct {
   VgOpType op;
   char *name; /* the ONNX node name (or "<op>#<index>" when it had none) */
   int n_inputs;
-  int *inputs; /* value indices, in ONNX order (Conv: X, W[, B]; Gemm: A, B[, C]; ...) */
+  int *inputs; /* value indices, in ONNX order (Conv: X, W[, B]; Gemm: A, B[, C]; ...). Inputs
+                  the loader reads as attributes are dropped: Pad, Clip and the Reshape family
+                  keep only their data input (n_inputs 1). Conv and Gemm without bias have 2. */
   int output;  /* value index */
   VgWindow win;
   float alpha;                 /* LeakyRelu, Elu alpha; Gemm alpha */

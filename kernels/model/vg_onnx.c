@@ -67,7 +67,8 @@ static int count_values(const Onnx__GraphProto *g, int *cap_values, VgError *err
     n += g->node[i]->n_output;
   if (n > VG_MAX_VALUES)
     return vg_error_set(err, "more than %d values", VG_MAX_VALUES);
-  *cap_values = (int)(n + 2 * g->n_node + 1); /* + folded weights and biases */
+  /* + folded weights and biases (2 per BatchNormalization), or a Reduce*'s pooled value (1) */
+  *cap_values = (int)(n + 2 * g->n_node + 1);
   return VG_OK;
 }
 
@@ -132,7 +133,7 @@ static VgModel *build_model(const Onnx__ModelProto *mp, VgError *err)
     return NULL;
   }
   b.m = m;
-  b.cap_nodes = (int)b.graph->n_node;
+  b.cap_nodes = 2 * (int)b.graph->n_node; /* a Reduce* without keepdims adds a Squeeze */
   m->values = calloc((size_t)b.cap_values, sizeof *m->values);
   m->nodes = calloc((size_t)b.cap_nodes + 1, sizeof *m->nodes);
   b.shapes = calloc((size_t)b.cap_values, sizeof *b.shapes);
