@@ -202,6 +202,17 @@ class Unsqueezed(nn.Module):
         return self.out(torch.squeeze(self.conv(torch.unsqueeze(x, 2)), 2))
 
 
+class ReduceHead(nn.Module):
+    """x.mean(-1) and x.amax(-1) (ReduceMean / ReduceMax over time) into a dense layer."""
+
+    def __init__(self, c, out):
+        super().__init__()
+        self.fc = nn.Linear(2 * c, out)
+
+    def forward(self, x):
+        return self.fc(torch.cat([x.mean(-1), x.amax(-1)], dim=1))
+
+
 def zoo():
     """The models, deterministic: (name, module in eval mode, input shape)."""
     torch.manual_seed(1234)
@@ -312,6 +323,7 @@ def zoo():
     add("unsqueeze_conv2d_squeeze", Seq(nn.Conv1d(3, 6, 3), Unsqueezed(6)), (1, 3, 40))
     add("conv2d_bn_unfolded", Seq(nn.Conv2d(2, 4, 3, padding=(0, 1)), nn.ReLU(), nn.BatchNorm2d(4),
                                   nn.Conv2d(4, 2, 1)), (1, 2, 7, 16))
+    add("head_reduce_mean_max", Seq(nn.Conv1d(3, 8, 3), nn.ReLU(), ReduceHead(8, 3)), (1, 3, 30))
     return m
 
 
