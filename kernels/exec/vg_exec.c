@@ -1,10 +1,11 @@
 /* The window executor (see vg_exec.h).
  *
- * Plan: every activation (the graph input and each node output) gets its own slice of one arena,
- * 64-byte aligned, sized for the window; time values are stored as time-major columns, plain
- * values in ONNX order. Each time value also gets a VgSeq covering its whole window
- * (first = lo = 0, count = hi = length), and each node a row of input pointers, so running a
- * window only walks those tables.
+ * Plan: every activation (the graph input and each node output) gets a slice of one arena, 64-byte
+ * aligned, sized for the window, except that an element-wise op or reshape writes over an input
+ * nothing else reads (can_alias); time values are stored as time-major columns, plain values in
+ * ONNX order. Each time value also gets a VgSeq covering its whole window (first = lo = 0,
+ * count = hi = length), and each node a row of input pointers, so running a window only walks
+ * those tables. The kernels' scratch follows the activations.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

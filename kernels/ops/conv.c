@@ -285,7 +285,7 @@ int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, co
   ConvGeom g;
   conv_geom(m, node, ops_in_shape(shapes, node, 0), ops_out_shape(shapes, node), &g);
   if (in->width != g.ci * g.fi || out->width != g.co * g.fo)
-    return vg_error_set(NULL, "conv width mismatch");
+    return VG_ERR; /* the caller passed views of other widths than the shapes say */
   if (p->strategy == CONV_2D)
     conv2_gemm(&g, p, in, out, j0, j1, scratch);
   else if (p->strategy == CONV_DIRECT)
