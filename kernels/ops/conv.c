@@ -28,6 +28,9 @@ enum { CONV_DIRECT, CONV_TAPS, CONV_IM2COL, CONV_2D };
 
 /* Per-tap GEMMs pay off once each tap's inner dimension is this wide. */
 #define TAPS_MIN_CIN 32
+/* Below this many output columns one GEMM over all taps beats K thin ones (e.g. a last layer
+ * whose kernel spans the whole input: one column, a matrix-vector product). */
+#define TAPS_MIN_ROWS 8
 /* Floats of im2col scratch a chunk aims for (128 KiB: stays in L2). */
 #define CHUNK_FLOATS 32768
 
@@ -209,7 +212,7 @@ static void conv1_gemm(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
                        int64_t j0, int64_t j1, float *scratch)
 {
   fill_bias(out, j0, j1, p->bias, g->co);
-  if (p->strategy == CONV_IM2COL) {
+  if (p->strategy == CONV_IM2COL || j1 - j0 < TAPS_MIN_ROWS) {
     conv1_im2col(g, p, in, out, j0, j1, scratch);
     return;
   }
