@@ -213,6 +213,30 @@ class ReduceHead(nn.Module):
         return self.fc(torch.cat([x.mean(-1), x.amax(-1)], dim=1))
 
 
+class SqueezeExcite(nn.Module):
+    """x * sigmoid(dense(mean over time)): a binary op between a time value and a plain one."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.fc1 = nn.Linear(c, c // 2)
+        self.fc2 = nn.Linear(c // 2, c)
+
+    def forward(self, x):
+        w = torch.sigmoid(self.fc2(torch.relu(self.fc1(x.mean(-1)))))
+        return x * w.unsqueeze(-1)
+
+
+class TimeScale(nn.Module):
+    """A constant that varies along time (a fixed window weighting): not time-local."""
+
+    def __init__(self, c, t):
+        super().__init__()
+        self.w = nn.Parameter(torch.rand(c, t) + 0.5)
+
+    def forward(self, x):
+        return x * self.w
+
+
 def zoo():
     """The models, deterministic: (name, module in eval mode, input shape)."""
     torch.manual_seed(1234)
@@ -324,6 +348,10 @@ def zoo():
     add("conv2d_bn_unfolded", Seq(nn.Conv2d(2, 4, 3, padding=(0, 1)), nn.ReLU(), nn.BatchNorm2d(4),
                                   nn.Conv2d(4, 2, 1)), (1, 2, 7, 16))
     add("head_reduce_mean_max", Seq(nn.Conv1d(3, 8, 3), nn.ReLU(), ReduceHead(8, 3)), (1, 3, 30))
+    add("squeeze_excitation", Seq(nn.Conv1d(3, 8, 3, padding=1), nn.ReLU(), SqueezeExcite(8),
+                                  nn.Conv1d(8, 2, 3)), (1, 3, 40))
+    add("time_varying_constant", Seq(nn.Conv1d(2, 4, 3), TimeScale(4, 30), nn.Conv1d(4, 2, 1)),
+        (1, 2, 32))
     return m
 
 
