@@ -42,8 +42,14 @@ void ops_packed_attach(VgNode *node, VgPacked *p)
   node->packed_free = free;
 }
 
+/* Whether vg_ops_set_threads was called; if not, the first vg_ops_prepare applies the default of
+ * one thread (OpenBLAS itself would start one per core). */
+static int threads_chosen;
+
 int vg_ops_prepare(VgModel *model, VgError *err)
 {
+  if (!threads_chosen)
+    vg_ops_set_threads(1);
   for (int i = 0; i < model->n_nodes; i++) {
     VgNode *node = &model->nodes[i];
     int rc = VG_OK;
@@ -258,5 +264,6 @@ int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape
 
 void vg_ops_set_threads(int threads)
 {
+  threads_chosen = 1;
   openblas_set_num_threads(threads > 0 ? threads : 1);
 }

@@ -52,7 +52,8 @@ int vg_ops_forward_time(const VgModel *model, const VgNode *node, const VgShape 
 int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape *shapes,
                          const float *const *in, float *out, float *scratch);
 
-/* OpenBLAS threads for every GEMM in the process. Set once, before running (default 1). */
+/* OpenBLAS threads for every GEMM in the process. Set once, before running. Default 1: if it was
+ * never called, the first vg_ops_prepare sets 1 (OpenBLAS alone would use one per core). */
 void vg_ops_set_threads(int threads);
 
 #endif
