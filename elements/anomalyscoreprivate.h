@@ -21,6 +21,7 @@ struct _GstAnomalyscore {
   /* properties, under the object lock */
   VgAnomalyConfig cfg; /* channels unused here */
   gboolean pass_input, post_events, post_messages;
+  gint score_tensor; /* -1: all tensors are channels; k: tensor k only (set in NULL/READY) */
   GstClockTime interval;
   GstAnomalyscoreDiscont discont;
   gboolean rebuild;                        /* a property that shapes the statistics changed */
@@ -32,7 +33,10 @@ struct _GstAnomalyscore {
   VigilTensorsInfo in_info, out_info;
   gboolean out_pass_input; /* pass_input when out_info was made */
   gsize channels;
-  GArray *gather; /* one frame of K values gathered from several tensors */
+  gint scored_tensor; /* score_tensor as the current caps were set with */
+  GArray *gather;     /* one frame of K values gathered from several tensors */
+  GPtrArray
+      *msgs; /* messages a buffer caused, posted after it (reused: no allocation per buffer) */
   VgAnomaly *scorer;
   GstSegment segment;
   gboolean pending_discont;

@@ -76,7 +76,19 @@ static gboolean set_caps(GstAnomalyscore *self, GstCaps *caps)
     g_error_free(error);
     return FALSE;
   }
-  gsize channels = vigil_tensors_info_frame_values(&info);
+  GST_OBJECT_LOCK(self);
+  gint scored = self->score_tensor;
+  GST_OBJECT_UNLOCK(self);
+  if (scored >= (gint)info.num_tensors) {
+    GST_ELEMENT_ERROR(
+        self, STREAM, FORMAT,
+        ("score-tensor=%d but the input frames carry %u tensor(s)", scored, info.num_tensors),
+        ("set score-tensor to -1 (all) or 0 to %u", info.num_tensors - 1));
+    return FALSE;
+  }
+  gsize channels = scored < 0 ? vigil_tensors_info_frame_values(&info)
+                              : vigil_tensor_shape_values(&info.shapes[scored]);
+  self->scored_tensor = scored;
   self->in_info = info;
   if (channels != self->channels || !self->scorer) {
     self->channels = channels;
@@ -207,9 +219,12 @@ static GstClockTime time_after(GstClockTime t, GstClockTime d)
   return GST_CLOCK_TIME_IS_VALID(t) && GST_CLOCK_TIME_IS_VALID(d) ? t + d : GST_CLOCK_TIME_NONE;
 }
 
-/* Frame k's K values: in place with one tensor, gathered tensor by tensor otherwise. */
+/* Frame k's K values: in place with one tensor or a scored tensor, gathered tensor by tensor
+ * otherwise. */
 static const gfloat *frame_values(GstAnomalyscore *self, const VigilTensorsMap *in, guint k)
 {
+  if (self->scored_tensor >= 0)
+    return in->data[self->scored_tensor] + (gsize)k * self->channels;
   if (in->n_tensors == 1)
     return in->data[0] + (gsize)k * self->channels;
   gfloat *dst = (gfloat *)self->gather->data;
@@ -371,7 +386,7 @@ GstFlowReturn gst_anomalyscore_chain(GstPad *pad, GstObject *parent, GstBuffer *
   }
 
   FrameClock fc;
-  GPtrArray *msgs = g_ptr_array_new();
+  GPtrArray *msgs = self->msgs;
   frame_clock_init(self, buf, in.n_frames, &fc);
   if (in.n_frames > 0)
     score_frames(self, &in, (gfloat *)score_map.data, &fc, &tally, msgs);
@@ -387,6 +402,6 @@ GstFlowReturn gst_anomalyscore_chain(GstPad *pad, GstObject *parent, GstBuffer *
   GST_OBJECT_UNLOCK(self);
   for (guint i = 0; i < msgs->len; i++) /* no lock held while posting */
     post(self, g_ptr_array_index(msgs, i));
-  g_ptr_array_free(msgs, TRUE);
+  g_ptr_array_set_size(msgs, 0);
   return gst_pad_push(self->srcpad, out);
 }

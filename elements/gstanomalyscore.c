@@ -34,6 +34,7 @@ GST_DEBUG_CATEGORY(gst_anomalyscore_debug);
 #define DEFAULT_HYSTERESIS    0.0
 #define DEFAULT_MIN_DURATION  1
 #define DEFAULT_PASS_INPUT    FALSE
+#define DEFAULT_SCORE_TENSOR  -1
 #define DEFAULT_POST_EVENTS   TRUE
 #define DEFAULT_POST_MESSAGES FALSE
 #define DEFAULT_INTERVAL      GST_SECOND
@@ -55,6 +56,7 @@ enum {
   PROP_HYSTERESIS,
   PROP_MIN_DURATION,
   PROP_PASS_INPUT,
+  PROP_SCORE_TENSOR,
   PROP_POST_EVENTS,
   PROP_POST_MESSAGES,
   PROP_INTERVAL,
@@ -129,6 +131,9 @@ static void gst_anomalyscore_set_property(GObject *object, guint prop_id, const 
   case PROP_PASS_INPUT:
     self->pass_input = g_value_get_boolean(value);
     break;
+  case PROP_SCORE_TENSOR:
+    self->score_tensor = g_value_get_int(value);
+    break;
   case PROP_POST_EVENTS:
     self->post_events = g_value_get_boolean(value);
     break;
@@ -190,6 +195,9 @@ static void gst_anomalyscore_get_property(GObject *object, guint prop_id, GValue
   case PROP_PASS_INPUT:
     g_value_set_boolean(value, self->pass_input);
     break;
+  case PROP_SCORE_TENSOR:
+    g_value_set_int(value, self->score_tensor);
+    break;
   case PROP_POST_EVENTS:
     g_value_set_boolean(value, self->post_events);
     break;
@@ -245,6 +253,7 @@ static void gst_anomalyscore_finalize(GObject *object)
   GstAnomalyscore *self = GST_ANOMALYSCORE(object);
   gst_anomalyscore_clear_stream(self);
   g_array_free(self->gather, TRUE);
+  g_ptr_array_free(self->msgs, TRUE);
   G_OBJECT_CLASS(gst_anomalyscore_parent_class)->finalize(object);
 }
 
@@ -321,6 +330,14 @@ static void install_properties(GObjectClass *oc)
                            "Output the input tensors after the score tensor, in each frame",
                            DEFAULT_PASS_INPUT, RW));
   g_object_class_install_property(
+      oc, PROP_SCORE_TENSOR,
+      g_param_spec_int("score-tensor", "Scored tensor",
+                       "Which input tensor's values are the channels scored: -1 for all tensors of "
+                       "the frame in order, k for tensor k only (e.g. 0 for streamcnn's "
+                       "reconstruction-error sum); pass-input still passes every tensor",
+                       -1, VIGIL_TENSORS_MAX - 1, DEFAULT_SCORE_TENSOR,
+                       RW | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property(
       oc, PROP_POST_EVENTS,
       g_param_spec_boolean("post-events", "Post events",
                            "Post an 'anomaly' element message when an event starts and ends",
@@ -396,11 +413,13 @@ static void gst_anomalyscore_init(GstAnomalyscore *self)
 
   vg_anomaly_config_default(&self->cfg, 1);
   self->pass_input = DEFAULT_PASS_INPUT;
+  self->score_tensor = DEFAULT_SCORE_TENSOR;
   self->post_events = DEFAULT_POST_EVENTS;
   self->post_messages = DEFAULT_POST_MESSAGES;
   self->interval = DEFAULT_INTERVAL;
   self->discont = DEFAULT_DISCONT;
   self->current_threshold = NAN;
   self->gather = g_array_new(FALSE, TRUE, sizeof(gfloat));
+  self->msgs = g_ptr_array_new();
   gst_segment_init(&self->segment, GST_FORMAT_TIME);
 }

@@ -116,12 +116,19 @@ static void log_columns(GstCsvParse *self)
                   vg_csv_reader_delimiter(r), vg_csv_reader_n_header(r),
                   time_col >= 0 ? vg_csv_reader_header_name(r, time_col) : "(none)",
                   vg_csv_reader_n_columns(r));
+  /* Which header columns are left out: quadratic, so only when someone reads it, on narrow files.
+   */
+  if (gst_debug_category_get_threshold(csv_parse_debug) < GST_LEVEL_INFO ||
+      vg_csv_reader_n_header(r) > 256)
+    return;
   for (gsize i = 0; i < vg_csv_reader_n_header(r); i++) {
     gboolean used = (long)i == time_col;
     for (gsize k = 0; k < vg_csv_reader_n_columns(r) && !used; k++)
       used = vg_csv_reader_column_index(r, k) == i;
     if (!used)
-      GST_INFO_OBJECT(self, "column '%s' is not numeric in the first row: not emitted",
+      GST_INFO_OBJECT(self,
+                      "column '%s' is not emitted (not selected, or not numeric in the "
+                      "first data row)",
                       vg_csv_reader_header_name(r, i));
   }
 }
@@ -231,6 +238,8 @@ static GstFlowReturn drain(GstCsvParse *self)
       return GST_FLOW_NOT_NEGOTIATED;
     if (st == VG_CSV_DROPPED)
       count_dropped(self, &err);
+    if (st == VG_CSV_SKIPPED)
+      GST_WARNING_OBJECT(self, "%s", err.msg);
     if (st != VG_CSV_ROW)
       continue;
     guint64 tick = self->timed ? (guint64)row.time_ns : row.index;
@@ -309,10 +318,8 @@ static gboolean gst_csv_parse_sink_event(GstPad *pad, GstObject *parent, GstEven
     gst_event_unref(event);
     return TRUE;
   case GST_EVENT_EOS:
-    if (!finish_stream(self)) {
-      gst_event_unref(event);
-      return FALSE;
-    }
+    /* After an error EOS still goes on, so that sinks and applications waiting for it finish. */
+    finish_stream(self);
     break;
   case GST_EVENT_FLUSH_STOP:
     flush_stream(self);
@@ -333,9 +340,12 @@ static char delimiter_char(GstCsvParseDelimiter d)
                                                   : 0;
 }
 
+static void stop(GstCsvParse *self);
+
 static gboolean start(GstCsvParse *self)
 {
   VgError err;
+  stop(self); /* in case an earlier start was not followed by a stop */
   GST_OBJECT_LOCK(self);
   VgCsvConfig cfg = {delimiter_char(self->delimiter), self->columns, self->timestamp_column,
                      self->allow_nan, 0};

@@ -19,9 +19,9 @@ G_BEGIN_DECLS
  * allocate. */
 #define VIGIL_FRAME_VALUES_MAX (1u << 26)
 
-/* For pad templates: any static float32 tensors stream. */
-#define VIGIL_TENSORS_CAPS_TEMPLATE                                                                \
-  "other/tensors, format = (string) static, framerate = (fraction) [ 0/1, 2147483647/1 ]"
+/* For pad templates: any tensors stream. `format` is left out so that caps without it (static by
+ * default) negotiate; a non-static format is refused when the caps are parsed, with a message. */
+#define VIGIL_TENSORS_CAPS_TEMPLATE "other/tensors, framerate = (fraction) [ 0/1, 2147483647/1 ]"
 
 #define VIGIL_TENSORS_ERROR (vigil_tensors_error_quark())
 GQuark vigil_tensors_error_quark(void);

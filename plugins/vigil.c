@@ -15,6 +15,7 @@ static gboolean plugin_init(GstPlugin *plugin)
   ok |= GST_ELEMENT_REGISTER(csvenc, plugin);
   ok |= GST_ELEMENT_REGISTER(anomalyscore, plugin);
   ok |= GST_ELEMENT_REGISTER(stft, plugin);
+  ok |= GST_ELEMENT_REGISTER(dwt, plugin);
   return ok;
 }
 

@@ -160,7 +160,10 @@ static int store_names(VgCsvReader *r, VgError *err)
 
 int vg_csv_header_parse(VgCsvReader *r, const char *line, size_t len, VgError *err)
 {
-  r->delimiter = r->cfg_delimiter ? r->cfg_delimiter : vg_csv_detect_delimiter(line, len);
+  if (r->cfg_delimiter)
+    r->delimiter = r->cfg_delimiter;
+  else if (!r->delimiter) /* not named by a "sep=" line */
+    r->delimiter = vg_csv_detect_delimiter(line, len);
   long n = vg_csv_split(line, len, r->delimiter, NULL, 0);
   if (n < 0)
     return vg_error_set(err, "the header row has a quoted name without its closing quote");
@@ -182,19 +185,15 @@ int vg_csv_header_parse(VgCsvReader *r, const char *line, size_t len, VgError *e
   return VG_OK;
 }
 
-int vg_csv_header_infer(VgCsvReader *r, uint64_t line_no, VgError *err)
+int vg_csv_header_infer(VgCsvReader *r, VgError *err)
 {
   float v;
-  if (alloc_columns(r, r->n_header, err) != VG_OK)
+  if (!r->column_index && alloc_columns(r, r->n_header, err) != VG_OK)
     return VG_ERR;
+  r->n_columns = 0;
   for (size_t i = 0; i < r->n_header; i++)
     if ((long)i != r->time_index &&
         vg_csv_parse_float(r->cells[i].p, r->cells[i].len, r->allow_nan, r->c_locale, &v) == 0)
       r->column_index[r->n_columns++] = i;
-  if (r->n_columns == 0)
-    return vg_error_set(err,
-                        "no numeric column: no cell of the first data row (line %llu) besides the "
-                        "timestamp column is a number; check the delimiter or set columns",
-                        (unsigned long long)line_no);
   return VG_OK;
 }

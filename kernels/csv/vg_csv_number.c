@@ -69,6 +69,10 @@ static int decimal_syntax(const char *p, size_t len)
 
 int vg_csv_parse_float(const char *p, size_t len, int allow_nan, locale_t c_locale, float *out)
 {
+  while (len > 0 && *p == ' ') /* spaces inside quotes: " 1.5 " */
+    p++, len--;
+  while (len > 0 && p[len - 1] == ' ')
+    len--;
   size_t s = skip_sign(p, len);
   float sign = s && p[0] == '-' ? -1.0f : 1.0f;
   if (vg_csv_is_nan_cell(p, len)) {
@@ -145,7 +149,7 @@ static int days_in_month(int y, int m)
 int vg_csv_looks_like_date(const char *p, size_t len)
 {
   return len >= 5 && is_digit(p[0]) && is_digit(p[1]) && is_digit(p[2]) && is_digit(p[3]) &&
-         p[4] == '-';
+         (p[4] == '-' || p[4] == '/');
 }
 
 /* Z, or +hh, +hh:mm, +hhmm (or -) at p[*pos]; *offset in seconds east of UTC. */
@@ -203,8 +207,9 @@ int vg_csv_parse_iso8601(const char *p, size_t len, VgCsvTime *out)
   int y, m, d;
   int64_t secs = 0, offset = 0;
   int32_t ns = 0;
-  if (fixed_digits(p, len, &pos, 4, &y) != 0 || pos >= len || p[pos++] != '-' ||
-      fixed_digits(p, len, &pos, 2, &m) != 0 || pos >= len || p[pos++] != '-' ||
+  char sep = len > 4 ? p[4] : '-'; /* YYYY-MM-DD, or YYYY/MM/DD as many loggers write it */
+  if ((sep != '-' && sep != '/') || fixed_digits(p, len, &pos, 4, &y) != 0 || pos >= len ||
+      p[pos++] != sep || fixed_digits(p, len, &pos, 2, &m) != 0 || pos >= len || p[pos++] != sep ||
       fixed_digits(p, len, &pos, 2, &d) != 0)
     return -1;
   if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))

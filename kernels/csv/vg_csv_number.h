@@ -1,17 +1,17 @@
 /* Vigil kernels: numbers and times in CSV cells, independent of the process locale.
  *
  * Numbers: [+-] digits [. digits] [e [+-] digits] (at least one digit before or after the point),
- * or inf / infinity (any case, with a sign). Hexadecimal floats, thousands separators and a
- * decimal comma are refused. Values are rounded once, to the nearest float32 (strtof_l in the "C"
- * locale); values beyond the float32 range become +-inf. When allow_nan is set, an empty cell and
- * nan (any case, with a sign) give NaN; otherwise they are refused. At most VG_CSV_NUMBER_MAX
- * bytes.
+ * or inf / infinity (any case, with a sign), with spaces around it ignored. Hexadecimal floats,
+ * thousands separators and a decimal comma are refused. Values are rounded once, to the nearest
+ * float32 (strtof_l in the "C" locale); values beyond the float32 range become +-inf. When
+ * allow_nan is set, an empty cell and nan (any case, with a sign) give NaN; otherwise they are
+ * refused. At most VG_CSV_NUMBER_MAX bytes.
  *
  * Times are kept as whole seconds plus nanoseconds so that any date of years 0000-9999 is exact:
- *  - ISO 8601: YYYY-MM-DD, optionally followed by 'T', 't' or a space and hh:mm[:ss[.fraction]],
- *    optionally followed by Z or an offset +hh, +hh:mm or +hhmm (or -). Without an offset the time
- *    is taken as is (only differences between rows matter). A fraction (. or ,) keeps 9 digits;
- *    further digits are truncated. Second 60 (a leap second) is accepted.
+ *  - ISO 8601: YYYY-MM-DD (or YYYY/MM/DD), optionally followed by 'T', 't' or a space and
+ * hh:mm[:ss[.fraction]], optionally followed by Z or an offset +hh, +hh:mm or +hhmm (or -). Without
+ * an offset the time is taken as is (only differences between rows matter). A fraction (. or ,)
+ * keeps 9 digits; further digits are truncated. Second 60 (a leap second) is accepted.
  *  - plain seconds: [+-] digits [. digits] exactly to the nanosecond (further digits truncated), or
  *    any number above with an exponent (rounded to the nanosecond), within +-9.2e9 s.
  *
@@ -44,7 +44,7 @@ int vg_csv_is_nan_cell(const char *p, size_t len);
 int vg_csv_parse_iso8601(const char *p, size_t len, VgCsvTime *out);
 int vg_csv_parse_seconds(const char *p, size_t len, locale_t c_locale, VgCsvTime *out);
 
-/* 1 if the cell starts like an ISO 8601 date (four digits and '-'). */
+/* 1 if the cell starts like an ISO 8601 date (four digits and '-' or '/'). */
 int vg_csv_looks_like_date(const char *p, size_t len);
 
 /* b - a in nanoseconds. 0 on success, -1 if it does not fit in int64. */

@@ -70,12 +70,15 @@ void vg_csv_reader_reset(VgCsvReader *r)
   r->have_t0 = 0;
   r->last_ns = 0;
   r->data_rows = 0;
+  r->header_extra = 0;
+  r->finished = 0;
   r->has_pending = 0;
 }
 
 void vg_csv_reader_discard_input(VgCsvReader *r)
 {
   vg_csv_lines_drop_partial(r->lines);
+  r->finished = 0;
   r->has_pending = 0;
 }
 
@@ -86,10 +89,11 @@ void vg_csv_reader_feed(VgCsvReader *r, const char *data, size_t len)
 
 void vg_csv_reader_finish(VgCsvReader *r)
 {
+  r->finished = 1;
   vg_csv_lines_finish(r->lines);
 }
 
-/* Parses the time cell; on success *ns is relative to the first kept row (not yet committed). */
+/* Parses the time cell; on success *ns is relative to the time origin (0 before there is one). */
 static int row_time(VgCsvReader *r, uint64_t line_no, int64_t *ns, VgCsvTime *t, VgError *err)
 {
   const VgCsvCell *cell = &r->cells[r->time_index];
@@ -147,13 +151,12 @@ static int split_row(VgCsvReader *r, const char *line, size_t len, uint64_t line
   return VG_OK;
 }
 
-/* A data row whose cells are split: VG_CSV_ROW or VG_CSV_DROPPED. */
+/* A data row whose cells are split: VG_CSV_ROW or VG_CSV_DROPPED. The first time that parses is
+ * the origin even if its row is dropped for a value, so that times stay those of the file. */
 static int data_row(VgCsvReader *r, uint64_t line_no, VgCsvRow *row, VgError *err)
 {
   int64_t ns = -1;
   VgCsvTime t;
-  if (row_values(r, line_no, err) != VG_OK)
-    return VG_CSV_DROPPED;
   if (r->time_index >= 0) {
     if (row_time(r, line_no, &ns, &t, err) != VG_OK)
       return VG_CSV_DROPPED;
@@ -161,21 +164,99 @@ static int data_row(VgCsvReader *r, uint64_t line_no, VgCsvRow *row, VgError *er
       r->t0 = t;
       r->have_t0 = 1;
     }
-    r->last_ns = ns;
   }
+  if (row_values(r, line_no, err) != VG_OK)
+    return VG_CSV_DROPPED;
+  if (r->time_index >= 0)
+    r->last_ns = ns;
   row->values = r->values;
   row->time_ns = ns;
   return VG_CSV_ROW;
 }
 
+/* Lines before the header that are not the header: a '#' comment preamble, and the "sep=;" line
+ * that spreadsheet programs write to name the delimiter. Returns 1 if the line was one. */
+static int preamble_line(VgCsvReader *r, const char *line, size_t len)
+{
+  size_t i = 0;
+  while (i < len && (line[i] == ' ' || line[i] == '\t'))
+    i++;
+  if (i < len && line[i] == '#')
+    return 1;
+  if (len == 5 && memcmp(line, "sep=", 4) == 0 &&
+      (line[4] == ',' || line[4] == ';' || line[4] == '\t')) {
+    r->delimiter = line[4]; /* used unless the delimiter is configured */
+    return 1;
+  }
+  return 0;
+}
+
+/* UTF-16 and UTF-32 text shows as NUL bytes in the first line. */
+static int looks_like_utf16(const char *line, size_t len)
+{
+  return (len >= 2 && ((unsigned char)line[0] == 0xFF || (unsigned char)line[0] == 0xFE) &&
+          ((unsigned char)line[1] == 0xFE || (unsigned char)line[1] == 0xFF)) ||
+         memchr(line, '\0', len) != NULL;
+}
+
 static int header_line(VgCsvReader *r, const char *line, size_t len, VgError *err)
 {
+  if (preamble_line(r, line, len))
+    return VG_CSV_NEED_DATA;
+  if (looks_like_utf16(line, len)) {
+    r->state = STATE_FAILED;
+    return vg_error_set(err, "the header row holds NUL bytes: the input looks like UTF-16 or "
+                             "binary; convert it to UTF-8 text (e.g. iconv -f UTF-16 -t UTF-8)");
+  }
   if (vg_csv_header_parse(r, line, len, err) != VG_OK) {
     r->state = STATE_FAILED;
     return VG_ERR;
   }
   r->state = r->n_columns > 0 ? STATE_ROWS : STATE_INFER;
   return r->state == STATE_ROWS ? VG_CSV_COLUMNS : VG_CSV_NEED_DATA;
+}
+
+/* 1 if every cell but the timestamp is empty. */
+static int values_empty(const VgCsvReader *r)
+{
+  for (size_t i = 0; i < r->n_header; i++)
+    if ((long)i != r->time_index && r->cells[i].len > 0)
+      return 0;
+  return 1;
+}
+
+/* A data row with only empty cells before the columns are chosen: dropped (allow_nan is off), but
+ * its time still sets the origin, as for any dropped row. */
+static int empty_row(VgCsvReader *r, uint64_t line_no, VgError *err)
+{
+  int64_t ns;
+  VgCsvTime t;
+  if (r->time_index >= 0 && !r->have_t0 && row_time(r, line_no, &ns, &t, err) == VG_OK) {
+    r->t0 = t;
+    r->have_t0 = 1;
+  }
+  vg_error_set(err, "line %llu: no values (allow-nan admits empty cells)",
+               (unsigned long long)line_no);
+  return VG_CSV_DROPPED;
+}
+
+/* A row without numbers before the columns are chosen (a units row, a second header line): part
+ * of the header, not a data row; after VG_CSV_HEADER_EXTRA_MAX of them the input has no numbers. */
+static int header_extra(VgCsvReader *r, uint64_t line_no, VgError *err)
+{
+  r->data_rows--;
+  if (++r->header_extra > VG_CSV_HEADER_EXTRA_MAX) {
+    r->state = STATE_FAILED;
+    return vg_error_set(err,
+                        "no numeric column: none of the first %d data rows has a number besides "
+                        "the timestamp column; check the delimiter or set columns",
+                        VG_CSV_HEADER_EXTRA_MAX + 1);
+  }
+  vg_error_set(err,
+               "line %llu: no cell besides the timestamp is a number: skipped as part of the "
+               "header (a units row?)",
+               (unsigned long long)line_no);
+  return VG_CSV_SKIPPED;
 }
 
 /* One line after the header. */
@@ -187,10 +268,14 @@ static int body_line(VgCsvReader *r, const char *line, size_t len, VgCsvRow *row
   if (split_row(r, line, len, line_no, err) != VG_OK)
     return VG_CSV_DROPPED;
   if (r->state == STATE_INFER) {
-    if (vg_csv_header_infer(r, line_no, err) != VG_OK) {
+    if (vg_csv_header_infer(r, err) != VG_OK) {
       r->state = STATE_FAILED;
       return VG_ERR;
     }
+    if (r->n_columns == 0 && values_empty(r))
+      return empty_row(r, line_no, err);
+    if (r->n_columns == 0)
+      return header_extra(r, line_no, err);
     r->state = STATE_ROWS;
     r->has_pending = 1; /* the row is returned by the next call; its cells stay split */
     r->pending_line = line_no;
@@ -214,6 +299,11 @@ int vg_csv_reader_next(VgCsvReader *r, VgCsvRow *row, VgError *err)
   }
   for (;;) {
     int st = vg_csv_lines_next(r->lines, &line, &len, err);
+    if (st == VG_CSV_NEED_DATA && r->finished && r->state == STATE_INFER && r->header_extra > 0) {
+      r->state = STATE_FAILED;
+      return vg_error_set(err, "no numeric column: no data row has a number besides the timestamp "
+                               "column; check the delimiter or set columns");
+    }
     if (st == VG_CSV_NEED_DATA || st == VG_ERR)
       return st;
     if (st == VG_CSV_LINE_TOO_LONG) {

@@ -4,16 +4,22 @@
  * one at a time as float32 values of the selected columns, with their time.
  *
  *  - Blank lines (only spaces or tabs) are skipped anywhere; they are neither rows nor dropped.
+ *  - Before the header, lines starting with '#' (a comment preamble) and a spreadsheet's "sep=;"
+ *    line (which names the delimiter unless it is configured) are skipped. A first line with NUL
+ *    bytes (UTF-16, binary) is refused.
  *  - Delimiter: ',', ';' or tab; 0 in the config detects it from the header (vg_csv_detect_...).
  *  - The header must not look like data: a first row whose every cell is a number is refused.
  *  - Timestamp column: by name or 0-based index; by default the first column named datetime,
  *    timestamp or time (any case); "none" for none. Its cells are ISO 8601 date-times or plain
  *    seconds (vg_csv_number.h); the kind is fixed by the first row that parses. Times are
- *    reported in nanoseconds relative to the first row that is kept.
+ *    reported in nanoseconds relative to the first row whose time parses (kept or not).
  *  - Columns: a comma-separated list of names or 0-based indices (a list item equal to a header
  *    name is that name, otherwise digits are an index). By default every column but the timestamp
  *    column whose cell in the first complete data row is a number (an empty or nan cell counts as
- *    a number only when allow_nan is set).
+ *    a number only when allow_nan is set). Rows before it in which no cell but the timestamp is
+ *    a number (a units row, a second header line) are skipped as part of the header, not counted
+ *    as data rows (VG_CSV_SKIPPED); more than VG_CSV_HEADER_EXTRA_MAX of them, or only such rows
+ *    before the end of input, mean there is no numeric column.
  *  - A data row is dropped, never shifted, when it has a different number of cells than the
  *    header, a selected cell is not a number, its time does not parse, does not fit, or is earlier
  *    than the previous kept row's, or it is longer than max_line. Dropped rows still count in the
@@ -39,6 +45,10 @@
 #define VG_CSV_ROW     1 /* *row holds a kept row */
 #define VG_CSV_DROPPED 2 /* a row was dropped; err says why, row->line / row->index say which */
 #define VG_CSV_COLUMNS 3 /* the selected columns are now known (before the first row) */
+#define VG_CSV_SKIPPED 4 /* a row without numbers was taken as part of the header; err says so */
+
+/* Rows without numbers (units rows) accepted after the header when choosing columns. */
+#define VG_CSV_HEADER_EXTRA_MAX 8
 
 typedef enum {
   VG_CSV_TIME_NONE = 0, /* no timestamp column, or no time parsed yet */
@@ -56,7 +66,7 @@ typedef struct {
 
 typedef struct {
   const float *values; /* one per selected column; valid until the next call */
-  int64_t time_ns;     /* relative to the first kept row; -1 without a timestamp column */
+  int64_t time_ns;     /* relative to the first row's time; -1 without a timestamp column */
   uint64_t index;      /* 0-based data row index, counting dropped rows */
   uint64_t line;       /* 1-based line number in the input */
 } VgCsvRow;

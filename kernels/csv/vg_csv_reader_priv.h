@@ -41,6 +41,8 @@ struct VgCsvReader {
   float *values;        /* n_columns values of the current row */
 
   uint64_t data_rows;
+  unsigned header_extra; /* rows without numbers skipped before the columns were chosen */
+  int finished;
   int has_pending; /* the row that chose the columns is returned after VG_CSV_COLUMNS */
   uint64_t pending_line, pending_index;
 };
@@ -49,8 +51,9 @@ struct VgCsvReader {
  * column selection. VG_OK or VG_ERR with a message. */
 int vg_csv_header_parse(VgCsvReader *r, const char *line, size_t len, VgError *err);
 
-/* Chooses the default columns from the first complete data row (cells already split). */
-int vg_csv_header_infer(VgCsvReader *r, uint64_t line_no, VgError *err);
+/* Chooses the default columns from a complete data row (cells already split): n_columns is 0 if
+ * no cell but the timestamp is a number. VG_ERR only if memory runs out. */
+int vg_csv_header_infer(VgCsvReader *r, VgError *err);
 
 /* Frees what the header allocated. */
 void vg_csv_header_clear(VgCsvReader *r);

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""tools/skab_eval.py: SKAB's flagging rule and metrics on hand-computed cases, the file loader,
+"""tools/skab/training_free.py and tools/skab/skab.py: SKAB's flagging rule and metrics on hand-computed cases, the file loader,
 and the decoding of anomalyscore's events into row flags (through a real pipeline)."""
 import importlib.util
 import os
@@ -11,7 +11,7 @@ import numpy as np
 import vigiltest
 
 spec = importlib.util.spec_from_file_location(
-    "skab_eval", os.path.join(vigiltest.SOURCE, "tools", "skab_eval.py"))
+    "training_free", os.path.join(vigiltest.SOURCE, "tools", "skab", "training_free.py"))
 skab = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(skab)
 
@@ -31,6 +31,33 @@ def pipeline_child():
         np.flatnonzero(by_events), np.flatnonzero(by_scores)))
     c.check(by_events[100:130].all() and by_events[200:203].all() and by_events.sum() == 33,
             "flags %s" % np.flatnonzero(by_events))
+
+    # gst-launch -m output parsed back into the same events (raw floats from filesrc, no times)
+    raw = os.path.join(vigiltest.tmpdir(), "v.f32")
+    v.tofile(raw)
+    r = subprocess.run(["gst-launch-1.0", "-m", "filesrc", "location=" + raw, "blocksize=8", "!",
+                        "other/tensors,format=static,num_tensors=1,types=float32,dimensions=2,"
+                        "framerate=0/1", "!", "anomalyscore", "method=threshold", "threshold=1.5",
+                        "warmup=0", "!", "fakesink"], capture_output=True, text=True, timeout=60)
+    parsed = skab.parse_launch_messages(r.stdout)
+    c.check(r.returncode == 0 and [e["event"] for e in parsed] == [e["event"] for e in events]
+            and [e.get("frames") for e in parsed] == [e.get("frames") for e in events],
+            "gst-launch -m events %s vs %s" % (parsed, events))
+
+    # the user's pipeline (csvparse ! anomalyscore ! csvenc) equals the appsrc run
+    path = os.path.join(vigiltest.DATASETS, "skab", "valve1", "0.csv")
+    if c.check(os.path.exists(path), "SKAB data missing at " + path):
+        props = "method=likelihood warmup=400 adapt=false"
+        f = skab.load_skab(path)
+        want, want_events, _ = skab.run_anomalyscore(f.values, props)
+        times, got, got_events = skab.run_csv_pipeline(
+            path, props, os.path.join(vigiltest.tmpdir(), "scores.csv"), env=os.environ)
+        c.check(np.array_equal(got, want), "csv pipeline scores differ from the appsrc run")
+        c.check([e["event"] for e in got_events] == [e["event"] for e in want_events],
+                "csv pipeline events differ")
+        c.check(np.array_equal(skab.events_to_rows_by_time(got_events, times),
+                               skab.events_to_rows(want_events, len(want))),
+                "csv pipeline event rows differ")
     c.done()
 
 
@@ -50,6 +77,14 @@ def main():
     c.check((m["tp"], m["fp"], m["tn"], m["fn"]) == (2, 1, 2, 1), "confusion %s" % m)
     c.check(abs(m["f1"] - 2 / 3) < 1e-12 and abs(m["far"] - 100 / 3) < 1e-12
             and abs(m["mar"] - 100 / 3) < 1e-12, "rates %s" % m)
+    # SKAB's notebook rule, window 3, 10 rows -> 8 windows (window i starts at row i); rows r in
+    # [2, 6) are flagged when windows r-2 and r-1 both exceed: above = F T T T T F F F -> rows 3..5
+    got = skab.window_flags([0, 2, 2, 2, 2, 0, 0, 0], 1.0, 10, window=3)
+    c.check(list(np.flatnonzero(got)) == [3, 4, 5], "skab rule: %s" % list(np.flatnonzero(got)))
+    # the causal rule on the same scores: window k ends at row k + 2; rows whose 3 windows ending
+    # at r-2..r all exceed: windows 1..4 end at rows 3..6 -> rows 5 and 6
+    got = skab.window_flags([0, 2, 2, 2, 2, 0, 0, 0], 1.0, 10, window=3, rule="causal")
+    c.check(list(np.flatnonzero(got)) == [5, 6], "causal rule: %s" % list(np.flatnonzero(got)))
     m = skab.metrics([0, 0], [0, 0])
     c.check(np.isnan(m["f1"]) and m["far"] == 0.0 and np.isnan(m["mar"]), "no positives %s" % m)
     # evaluate skips the first rows of each file and concatenates: file a rows 2.., file b rows 2..
@@ -59,6 +94,11 @@ def main():
                                                         "frames": 3},
           {"event": "start", "timestamp": 8 * 10**9}]
     c.check(list(np.flatnonzero(skab.events_to_rows(ev, 10))) == [2, 3, 4, 8, 9], "events_to_rows")
+    times = np.array([0, 1, 2, 4, 5, 6, 7, 8, 9, 10]) * 10**9  # row 3 is at 4 s
+    ev2 = [{"event": "start", "timestamp": 4 * 10**9},
+           {"event": "end", "timestamp": 4 * 10**9, "frames": 2}]
+    c.check(list(np.flatnonzero(skab.events_to_rows_by_time(ev2, times))) == [3, 4],
+            "events_to_rows_by_time")
 
     tmp = os.path.join(vigiltest.tmpdir(), "t.csv")
     with open(tmp, "w") as f:

@@ -1,7 +1,8 @@
 /* Bounded-time fuzzing of csvparse: random and mutated CSV inputs, cut into random pieces, through
  * the reader and framer kernels (with random configurations) and through the element in a
- * GstHarness. Passes if nothing crashes (ASan/UBSan in the sanitizer build) and the invariants
- * hold: rows have the selected number of values, times never go back, batches are not overfull.
+ * GstHarness (half the time followed by csvenc). Passes if nothing crashes (ASan/UBSan in the
+ * sanitizer build) and the invariants hold: rows have the selected number of values, times never go
+ * back, batches are not overfull.
  *
  * Deterministic for a seed (VIGIL_FUZZ_SEED, default 1); each phase stops after its iteration
  * count or its time budget, whichever comes first, so the test stays fast under sanitizers.
@@ -164,6 +165,8 @@ static void fuzz_element_once(const gchar *input, gsize len)
     g_object_set(e, "columns", rnd() % 2 ? "a" : "1,0", NULL);
   GstHarness *h = gst_harness_new_with_element(e, "sink", "src");
   gst_object_unref(e);
+  if (rnd() % 2) /* half the runs also format what comes out */
+    gst_harness_add_sink_parse(h, "csvenc ! fakesink");
   gst_harness_set_src_caps_str(h, "text/csv");
   GstFlowReturn ret = GST_FLOW_OK;
   for (gsize pos = 0; pos < len && ret == GST_FLOW_OK;) {

@@ -125,6 +125,7 @@ static void test_numbers(void)
   CHECK(num("1.5", 0, &v) == 0 && v == 1.5f, "1.5 -> %g", v);
   CHECK(num("-2e3", 0, &v) == 0 && v == -2000.0f, "-2e3 -> %g", v);
   CHECK(num("+.5", 0, &v) == 0 && v == 0.5f, "+.5 -> %g", v);
+  CHECK(num(" 2.5 ", 0, &v) == 0 && v == 2.5f, "' 2.5 ' -> %g", v);
   CHECK(num("5.", 0, &v) == 0 && v == 5.0f, "5. -> %g", v);
   CHECK(num("0.1", 0, &v) == 0 && v == 0.1f, "0.1 rounds once to float");
   CHECK(num("16777217", 0, &v) == 0 && v == 16777216.0f, "ties to even: %.1f", v);
@@ -164,10 +165,11 @@ static void test_times(void)
   CHECK(iso("1970-01-01", &t) == 0 && t.sec == 0, "epoch");
   CHECK(iso("2000-02-29", &t) == 0 && t.sec == 11016LL * 86400, "leap day 2000");
   CHECK(iso("1969-12-31 23:59:59", &t) == 0 && t.sec == -1, "before the epoch");
+  CHECK(iso("2020/02/08 13:30:47", &t) == 0 && t.sec == 1581168647, "slashes");
   const char *bad[] = {"2020-02-30",           "2020-13-01",       "1900-02-29",
                        "2020-02-08 24:00:00",  "2020-02-08 13:60", "2020-02-08 13:30:47+25:00",
                        "2020-02-08X13:30",     "2020-2-8",         "2020-02-08 13:30:47.",
-                       "2020-02-08 13:30:47 ", "20200208"};
+                       "2020-02-08 13:30:47 ", "20200208",         "2020/02-08"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
     CHECK(iso(bad[i], &t) == -1, "'%s' accepted", bad[i]);
 
@@ -216,6 +218,8 @@ static int read_all(const VgCsvConfig *cfg, const char *text, size_t piece, char
         break;
       } else if (st == VG_CSV_COLUMNS) {
         used += snprintf(log + used, size - used, "C%zu ", vg_csv_reader_n_columns(r));
+      } else if (st == VG_CSV_SKIPPED) {
+        used += snprintf(log + used, size - used, "S ");
       } else if (st == VG_CSV_DROPPED) {
         used += snprintf(log + used, size - used, "D%llu ", (unsigned long long)row.index);
       } else {
@@ -257,15 +261,25 @@ static void test_reader(void)
              "C1 R0:1 R1000:3 "); /* x empty in the first row: not numeric, skipped */
   cfg.columns = "y, 1";
   expect_log(&cfg, "datetime,x,y\n2020-01-01 00:00:01,,1\n2020-01-01 00:00:02,2,3\n",
-             "C2 D0 R0:3,2 ");
+             "C2 D0 R1000:3,2 "); /* the dropped row's time is still the origin */
   cfg.columns = NULL;
   cfg.timestamp_column = "none";
   expect_log(&cfg, "time\tv\n1\t2\n3\t4\n", "C2 R-:1,2 R-:3,4 ");
   cfg.timestamp_column = "1";
   expect_log(&cfg, "a\tt\n1\t2\n3\t4\n", "C1 R0:1 R2000:3 ");
   cfg.timestamp_column = NULL;
+  /* a comment preamble and a spreadsheet's sep= line; slashed dates */
+  expect_log(&cfg,
+             "# rig 4\n  # units: bar\nsep=;\ntime;a;b\n2020/01/01 00:00:00;1;5\n2020/01/01 "
+             "00:00:01;2;6\n",
+             "C2 R0:1,5 R1000:2,6 ");
+  /* a units row after the header is part of the header: not a row, not dropped */
+  expect_log(&cfg, "a;b\n-;bar\n1;2\n3;4\n", "S C2 R-:1,2 R-:3,4 ");
+  expect_log(&cfg, "time;a;b\ns;V;bar\n1;;\n2;3;4\n", "S D0 C2 R1000:3,4 ");
   cfg.delimiter = ';';
   expect_log(&cfg, "a,b;c\n1,2;3\n", "C1 R-:3 ");
+  cfg.delimiter = ',';
+  expect_log(&cfg, "sep=;\nx,y\n1,2\n", "C2 R-:1,2 "); /* configured beats sep= */
 }
 
 static void expect_error(const VgCsvConfig *cfg, const char *text, const char *needle)
@@ -280,6 +294,8 @@ static void test_reader_errors(void)
   VgCsvConfig cfg = {0};
   expect_error(&cfg, "1,2,3\n4,5,6\n", "needs a header row");
   expect_error(&cfg, "time,name\n1,abc\n", "no numeric column");
+  expect_error(&cfg, "time,name\n1,abc\n2,abc\n3,x\n4,x\n5,x\n6,x\n7,x\n8,x\n9,x\n",
+               "none of the first 9 data rows");
   cfg.columns = "a,zz";
   expect_error(&cfg, "a,b\n1,2\n", "columns: 'zz' is neither a header name nor an index below 2");
   cfg.columns = "2";
@@ -291,6 +307,7 @@ static void test_reader_errors(void)
   cfg.max_line = 4;
   expect_error(&cfg, "abcdef\n1\n", "header row is longer");
   cfg.max_line = 0;
+  expect_error(&cfg, "\xFF\xFEt\0i\0m\0e\0", "looks like UTF-16");
   cfg.delimiter = 'x';
   CHECK(vg_csv_reader_create(&cfg, NULL) == NULL, "delimiter x accepted");
 }

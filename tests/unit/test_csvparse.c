@@ -255,6 +255,65 @@ GST_START_TEST(test_csvenc_names_quoted)
 }
 GST_END_TEST;
 
+static gchar *pull_text(GstHarness *h)
+{
+  GstBuffer *out = gst_harness_pull(h);
+  GstMapInfo map;
+  fail_unless(gst_buffer_map(out, &map, GST_MAP_READ));
+  gchar *text = g_strndup((const gchar *)map.data, map.size);
+  gst_buffer_unmap(out, &map);
+  gst_buffer_unref(out);
+  return text;
+}
+
+static GstBuffer *frame_buffer(const gfloat *v, gsize n, GstClockTime pts)
+{
+  GstBuffer *buf = gst_buffer_new_memdup(v, n * sizeof(gfloat));
+  GST_BUFFER_PTS(buf) = pts;
+  return buf;
+}
+
+GST_START_TEST(test_csvenc_caps_change_and_refusal)
+{
+  GstHarness *h = gst_harness_new("csvenc");
+  gfloat v[] = {1, 2, 3};
+  gst_harness_set_src_caps_str(h, "other/tensors, format=static, num_tensors=1, types=float32, "
+                                  "dimensions=2, framerate=0/1, column-names=(string)<x, y>");
+  gst_harness_push(h, frame_buffer(v, 2, 0));
+  gchar *text = pull_text(h);
+  fail_unless_equals_string(text, "time,x,y\n0,1,2\n");
+  g_free(text);
+  /* names that do not match the frame are ignored: c0, c1, c2 */
+  gst_harness_set_src_caps_str(h, "other/tensors, format=static, num_tensors=1, types=float32, "
+                                  "dimensions=3, framerate=0/1, column-names=(string)<x, y>");
+  gst_harness_push(h, frame_buffer(v, 3, GST_SECOND / 4));
+  text = pull_text(h);
+  fail_unless_equals_string(text, "time,c0,c1,c2\n0.25,1,2,3\n");
+  g_free(text);
+  gst_harness_push(h, frame_buffer(v, 3, GST_CLOCK_TIME_NONE)); /* same header; no time */
+  text = pull_text(h);
+  fail_unless_equals_string(text, ",1,2,3\n");
+  g_free(text);
+  gst_harness_teardown(h);
+
+  h = gst_harness_new("csvenc");
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  gst_harness_set_src_caps_str(h, "other/tensors, format=static, num_tensors=1, types=int32, "
+                                  "dimensions=2, framerate=0/1");
+  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  fail_unless(msg != NULL);
+  GError *error = NULL;
+  gst_message_parse_error(msg, &error, NULL);
+  fail_unless(strstr(error->message, "int32") != NULL, "%s", error->message);
+  g_error_free(error);
+  gst_message_unref(msg);
+  gst_element_set_bus(h->element, NULL);
+  gst_object_unref(bus);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 static Suite *csvparse_suite(void)
 {
   Suite *s = suite_create("csvparse");
@@ -269,6 +328,7 @@ static Suite *csvparse_suite(void)
   tcase_add_test(tc, test_errors);
   tcase_add_test(tc, test_csvenc_multi_tensor);
   tcase_add_test(tc, test_csvenc_names_quoted);
+  tcase_add_test(tc, test_csvenc_caps_change_and_refusal);
   return s;
 }
 

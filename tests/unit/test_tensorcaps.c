@@ -75,6 +75,28 @@ GST_START_TEST(test_integer_dimensions)
 }
 GST_END_TEST;
 
+GST_START_TEST(test_template_accepts_caps_without_format)
+{
+  GstCaps *templ = gst_caps_from_string(VIGIL_TENSORS_CAPS_TEMPLATE);
+  GstCaps *bare = caps_from("other/tensors, num_tensors=1, types=float32, dimensions=8, "
+                            "framerate=10/1");
+  GstCaps *flexible = caps_from("other/tensors, format=flexible, framerate=10/1");
+  VigilTensorsInfo info;
+  GError *error = NULL;
+  /* Absent format means static: such caps must negotiate with Vigil's sink templates... */
+  fail_unless(gst_caps_can_intersect(templ, bare));
+  fail_unless(vigil_tensors_info_from_caps(bare, &info, NULL));
+  /* ...and a non-static format reaches the parser, which refuses it with a message. */
+  fail_unless(gst_caps_can_intersect(templ, flexible));
+  fail_if(vigil_tensors_info_from_caps(flexible, &info, &error));
+  fail_unless(strstr(error->message, "flexible") != NULL);
+  g_error_free(error);
+  gst_caps_unref(templ);
+  gst_caps_unref(bare);
+  gst_caps_unref(flexible);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_refusals)
 {
   expect_refused("audio/x-raw, rate=8000", "not other/tensors");
@@ -161,6 +183,7 @@ static Suite *tensorcaps_suite(void)
   tcase_add_test(tc, test_parse_good);
   tcase_add_test(tc, test_round_trip);
   tcase_add_test(tc, test_integer_dimensions);
+  tcase_add_test(tc, test_template_accepts_caps_without_format);
   tcase_add_test(tc, test_refusals);
   tcase_add_test(tc, test_map_buffers);
   return s;

@@ -26,6 +26,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import skab  # noqa: E402
 import model as skab_model  # noqa: E402
+import reference  # noqa: E402
 import train_demo  # noqa: E402
 
 os.environ.setdefault("GST_PLUGIN_PATH", os.path.join(skab.SOURCE, "build", "plugins"))
@@ -49,7 +50,7 @@ METHODS = {
 def pipeline_text(csv_path, onnx_path, out_csv, method):
     return ("filesrc location=\"%s\" ! csvparse columns=\"%s\" ! "
             "streamcnn model=\"%s\" window=%d hop=1 output=reconstruction-error ! "
-            "anomalyscore %s warmup=%d pass-through=true ! csvenc ! filesink location=\"%s\"" % (
+            "anomalyscore %s warmup=%d score-tensor=0 pass-input=true ! csvenc ! filesink location=\"%s\"" % (
                 csv_path, ",".join(skab.FEATURES), onnx_path, skab.WINDOW, METHODS[method],
                 N_TRAIN_WINDOWS, out_csv))
 
@@ -102,7 +103,8 @@ def torch_window_time(ae, windows, repeats=3):
 
 
 def evaluate_file(path, methods, epochs, workdir, report):
-    _, x, labels = skab.load(path)
+    f = skab.load_skab(path)
+    x, labels = f.values, f.anomaly
     mean, std = skab.scaler(x)
     xs = (x - mean) / std
     ae = skab_model.train(skab.windows(xs[:skab.TRAIN_ROWS]), epochs=epochs)
@@ -125,12 +127,12 @@ def evaluate_file(path, methods, epochs, workdir, report):
             report["torch_call_s"] = report.get("torch_call_s", 0.0) + per_call
             report["torch_batch_s"] = report.get("torch_batch_s", 0.0) + batched
             report["windows"] = report.get("windows", 0) + len(ref)
-        flags = skab.flag_rows(got[:, 1], threshold, len(xs))
-        c = np.array(skab.confusion(flags[skab.TRAIN_ROWS:], labels[skab.TRAIN_ROWS:]))
-        report.setdefault(method, np.zeros(4, dtype=int))
-        report[method] += c
-        print("%-14s %-10s F1 %.3f FAR %5.1f %% MAR %5.1f %%" % ((name, method) + tuple(
-            v * (100 if i else 1) for i, v in enumerate(skab.metrics(*c)))), flush=True)
+        for rule in ("skab", "causal"):
+            flags = skab.window_flags(got[:, 1], threshold, len(xs), rule=rule)
+            report.setdefault(method, {}).setdefault(rule, []).append((labels, flags))
+        m = skab.evaluate(report[method]["skab"][-1:], skip=0)
+        print("%-14s %-10s F1 %.3f FAR %5.1f %% MAR %5.1f %%" % (
+            name, method, m["f1"], m["far"], m["mar"]), flush=True)
 
 
 def main():
@@ -143,15 +145,14 @@ def main():
     torch.set_num_threads(1)
     methods = args.methods.split(",")
     files = ([os.path.join(skab.DATASET, f) for f in args.files] if args.files
-             else skab.experiment_files())
+             else skab.skab_files())
     report = {}
     with tempfile.TemporaryDirectory(prefix="vigil-skab-") as workdir:
         for path in files:
             evaluate_file(path, methods, args.epochs, workdir, report)
     print("\nover %d files (%d windows):" % (len(files), report.get("windows", 0)))
     for method in methods:
-        f1, far, mar = skab.metrics(*report[method])
-        print("  %-10s F1 %.3f  FAR %6.2f %%  MAR %6.2f %%" % (method, f1, 100 * far, 100 * mar))
+        reference.print_summary(report[method], len(files), "anomalyscore method=" + method)
     if "worst_rel_err" in report:
         print("pipeline scores vs PyTorch: max |error| / max |score| = %.2e" % report["worst_rel_err"])
         print("throughput: pipeline %.0f windows/s; PyTorch one window per call %.0f windows/s "

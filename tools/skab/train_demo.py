@@ -39,7 +39,7 @@ def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(skab.SOURCE, "models",
                                                              "skab-conv-ae.onnx")
     torch.set_num_threads(1)
-    _, x, _ = skab.load(DATA)
+    x = skab.load_skab(DATA).values
     mean, std = skab.scaler(x)
     ae = skab_model.train(skab.windows((x[:skab.TRAIN_ROWS] - mean) / std), seed=0)
     skab_model.export(ae, x.shape[1], out)

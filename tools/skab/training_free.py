@@ -22,88 +22,20 @@ run_anomalyscore once csvparse exists; run_anomalyscore feeds the same frames th
 row per frame, frame k at k seconds (SKAB rows are 1 s apart).
 
 Command line (training-free run over valve1 and valve2):
-  tools/skab_eval.py [--build BUILD] [--flag score|events] [anomalyscore properties...]
-  e.g. tools/skab_eval.py method=mad window=400 warmup=400 adapt=false
+  tools/skab/training_free.py [--build BUILD] [--flag score|events] [--csv] [anomalyscore properties...]
+  (--csv: run filesrc ! csvparse ! anomalyscore ! csvenc with gst-launch-1.0, flag by events)
+  e.g. tools/skab/training_free.py method=mad window=400 warmup=400 adapt=false
 """
 import csv
-import glob
 import os
 import sys
-from collections import namedtuple
 
 import numpy as np
 
-TRAIN_ROWS = 400
-SkabFile = namedtuple("SkabFile", "path columns values anomaly changepoint")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from skab import (TRAIN_ROWS, SkabFile, evaluate, exceedances, flag_rows, load_skab,  # noqa: E402,F401
+                  metrics, skab_files, window_flags)
 
-
-def load_skab(path):
-    """Reads a SKAB experiment file (';'-separated, header, datetime first, then 8 sensor columns,
-    then anomaly and changepoint)."""
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f, delimiter=";"))
-    header, body = rows[0], [r for r in rows[1:] if r]
-    idx = {name: i for i, name in enumerate(header)}
-    sensors = [h for h in header if h not in ("datetime", "anomaly", "changepoint")]
-    values = np.array([[float(r[idx[c]]) for c in sensors] for r in body], dtype=np.float32)
-    anomaly = np.array([int(float(r[idx["anomaly"]])) for r in body], dtype=np.int8)
-    change = np.array([int(float(r[idx["changepoint"]])) for r in body], dtype=np.int8)
-    return SkabFile(path, sensors, values, anomaly, change)
-
-
-def skab_files(root=None):
-    """valve1 and valve2 experiment files, in a stable order."""
-    if root is None:
-        root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..",
-                            "shared", "datasets", "skab")
-    key = lambda p: (os.path.basename(os.path.dirname(p)), int(os.path.basename(p)[:-4]))
-    return sorted(glob.glob(os.path.join(root, "valve1", "*.csv")) +
-                  glob.glob(os.path.join(root, "valve2", "*.csv")), key=key)
-
-
-def flag_rows(exceed, n_steps=60):
-    """SKAB's rule: exceed[r] says whether the window ENDING at row r exceeds the threshold (False
-    for rows without a complete window, NaN scores count as False). Row r is flagged when exceed is
-    True at r and at the n_steps - 1 rows before it; rows r < n_steps - 1 are never flagged."""
-    e = np.asarray(exceed, dtype=bool)
-    if n_steps <= 1:
-        return e.copy()
-    # run length of consecutive True ending at each row
-    run = np.zeros(len(e), dtype=np.int64)
-    count = 0
-    for r, v in enumerate(e):
-        count = count + 1 if v else 0
-        run[r] = count
-    return run >= n_steps
-
-
-def exceedances(scores, threshold):
-    """scores > threshold, with NaN (not scored) as False."""
-    s = np.asarray(scores, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        return np.where(np.isnan(s), False, s > threshold)
-
-
-def metrics(true, pred):
-    """SKAB's binary per-row metrics; rates in percent (NaN when undefined)."""
-    t = np.asarray(true).astype(bool)
-    p = np.asarray(pred).astype(bool)
-    tp = int(np.sum(t & p))
-    fp = int(np.sum(~t & p))
-    tn = int(np.sum(~t & ~p))
-    fn = int(np.sum(t & ~p))
-    f1 = 2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else float("nan")
-    far = 100.0 * fp / (fp + tn) if (fp + tn) else float("nan")
-    mar = 100.0 * fn / (fn + tp) if (fn + tp) else float("nan")
-    return {"f1": f1, "far": far, "mar": mar, "tp": tp, "fp": fp, "tn": tn, "fn": fn}
-
-
-def evaluate(pairs, skip=TRAIN_ROWS):
-    """pairs: (true labels, predicted flags) per file, full length; the test rows (from `skip`) of
-    all files are concatenated, as SKAB's evaluation does."""
-    t = np.concatenate([np.asarray(a)[skip:] for a, _ in pairs])
-    p = np.concatenate([np.asarray(b)[skip:] for _, b in pairs])
-    return metrics(t, p)
 
 
 def events_to_rows(events, n_rows, period_ns=10**9):
@@ -113,6 +45,23 @@ def events_to_rows(events, n_rows, period_ns=10**9):
     open_start = None
     for ev in events:
         first = int(round(ev["timestamp"] / period_ns))
+        if ev["event"] == "start":
+            open_start = first
+        else:
+            flags[first:first + int(ev["frames"])] = True
+            open_start = None
+    if open_start is not None:
+        flags[open_start:] = True
+    return flags
+
+
+def events_to_rows_by_time(events, times):
+    """Like events_to_rows, for rows whose times (ns, ascending) are given: an event's first row is
+    the row whose time equals its timestamp."""
+    flags = np.zeros(len(times), dtype=bool)
+    open_start = None
+    for ev in events:
+        first = int(np.searchsorted(times, ev["timestamp"]))
         if ev["event"] == "start":
             open_start = first
         else:
@@ -173,18 +122,61 @@ def run_anomalyscore(values, props, build=None):
     return np.concatenate(scores), events, threshold
 
 
-def training_free(props, flag="score", files=None, build=None, verbose=True):
+SENSOR_COLUMNS = "1,2,3,4,5,6,7,8"  # csvparse's 0-based indices of SKAB's 8 sensors (0: datetime)
+
+
+def parse_launch_messages(text):
+    """`anomaly` messages from gst-launch-1.0 -m output, as dicts like run_anomalyscore's."""
+    import re
+    events = []
+    for line in text.splitlines():
+        if "anomaly, " not in line or "(element)" not in line:
+            continue
+        ev = {"event": re.search(r"event=\(string\)(\w+)", line).group(1),
+              "timestamp": int(re.search(r"timestamp=\(guint64\)(\d+)", line).group(1))}
+        if ev["event"] == "end":
+            ev["frames"] = int(re.search(r"frames=\(guint64\)(\d+)", line).group(1))
+        events.append(ev)
+    return events
+
+
+def run_csv_pipeline(path, props, out_csv, env=None):
+    """The pipeline a user runs: filesrc ! csvparse ! anomalyscore PROPS ! csvenc ! filesink.
+    Returns (times in ns, scores, events). Needs csvparse and csvenc (issue 6's SKAB section)."""
+    import subprocess
+    args = ["gst-launch-1.0", "-m", "filesrc", "location=" + path, "!", "csvparse",
+            "columns=" + SENSOR_COLUMNS, "!", "anomalyscore"] + props.split() + [
+            "!", "csvenc", "!", "filesink", "location=" + out_csv]
+    r = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600)
+    if r.returncode != 0:
+        raise RuntimeError("%s failed:\n%s" % (" ".join(args), r.stderr[-2000:]))
+    with open(out_csv, newline="") as f:
+        rows = list(csv.reader(f))[1:]
+    times = np.array([round(float(row[0]) * 1e9) for row in rows], dtype=np.int64)
+    scores = np.array([float(row[1]) for row in rows], dtype=np.float32)
+    return times, scores, parse_launch_messages(r.stdout)
+
+
+def training_free(props, flag="score", files=None, build=None, verbose=True, source="appsrc"):
     """Runs every file's raw sensor channels through anomalyscore and scores the test rows.
     flag=score: a row is flagged when its score exceeds the threshold (n_steps = 1);
-    flag=events: rows inside anomalyscore's events (min-duration, hysteresis apply)."""
+    flag=events: rows inside anomalyscore's events (min-duration, hysteresis apply).
+    source=appsrc feeds the parsed rows from Python; source=csv runs the user's pipeline
+    (filesrc ! csvparse ! anomalyscore ! csvenc, gst-launch-1.0 -m), flagging by events only."""
+    import tempfile
     pairs = []
+    out_csv = os.path.join(tempfile.mkdtemp(prefix="skab-eval-"), "scores.csv")
     for path in files or skab_files():
         f = load_skab(path)
-        scores, events, thr = run_anomalyscore(f.values, props, build)
-        if flag == "events":
-            pred = events_to_rows(events, len(scores))
+        if source == "csv":
+            times, _, events = run_csv_pipeline(path, props, out_csv)
+            pred = events_to_rows_by_time(events, times)
         else:
-            pred = flag_rows(exceedances(scores, thr), 1)
+            scores, events, thr = run_anomalyscore(f.values, props, build)
+            if flag == "events":
+                pred = events_to_rows(events, len(scores))
+            else:
+                pred = flag_rows(exceedances(scores, thr), 1)
         pairs.append((f.anomaly, pred))
         if verbose:
             m = metrics(f.anomaly[TRAIN_ROWS:], pred[TRAIN_ROWS:])
@@ -195,18 +187,22 @@ def training_free(props, flag="score", files=None, build=None, verbose=True):
 
 
 def main(argv):
-    build, flag, props = None, "score", []
+    build, flag, source, props = None, "score", "appsrc", []
     it = iter(argv)
     for a in it:
         if a == "--build":
             build = next(it)
         elif a == "--flag":
             flag = next(it)
+        elif a == "--csv":
+            source, flag = "csv", "events"
         else:
             props.append(a)
     if build is None:
         build = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build")
-    m = training_free(" ".join(props), flag, build=build)
+    if source == "csv":
+        os.environ.setdefault("GST_PLUGIN_PATH", os.path.join(build, "plugins"))
+    m = training_free(" ".join(props), flag, build=build, source=source)
     print("all (%s, flag=%s): F1 %.3f  FAR %.2f %%  MAR %.2f %%  (tp %d fp %d tn %d fn %d)" % (
         " ".join(props), flag, m["f1"], m["far"], m["mar"], m["tp"], m["fp"], m["tn"], m["fn"]))
 

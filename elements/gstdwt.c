@@ -1,0 +1,582 @@
+/* Vigil: the dwt element (docs/elements/dwt.md).
+ *
+ * transform=dwt: one output frame per 2^J input frames, J + 1 tensors cA_J, cD_J, ..., cD_1 of
+ * 1, 1, 2, ..., 2^(J-1) values per signal; at EOS, DISCONT and caps changes the tail is flushed
+ * so that each segment equals pywt.wavedec(x, wavelet, mode='zero', level=J).
+ * transform=swt: one output frame of J + 1 bands per input frame (causal a-trous transform).
+ * The numerics live in kernels/dwt; this file maps buffers, keeps time and handles events.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstdwt.h"
+#include "vigilelements.h"
+
+#include <string.h>
+
+GST_DEBUG_CATEGORY_STATIC(gst_dwt_debug);
+#define GST_CAT_DEFAULT gst_dwt_debug
+
+#define DEFAULT_TRANSFORM GST_DWT_TRANSFORM_DWT
+#define DEFAULT_WAVELET   "db4"
+#define DEFAULT_LEVELS    3
+#define DEFAULT_LAYOUT    GST_DWT_LAYOUT_TENSORS
+#define MAX_LEVELS        (VIGIL_TENSORS_MAX - 1) /* J + 1 tensors per frame */
+
+enum { PROP_0, PROP_TRANSFORM, PROP_WAVELET, PROP_LEVELS, PROP_LAYOUT };
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(VIGIL_FRAMES_SINK_CAPS));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(VIGIL_TENSORS_CAPS_TEMPLATE));
+
+GType gst_dwt_transform_get_type(void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {GST_DWT_TRANSFORM_DWT, "Decimated multilevel DWT: one frame per 2^levels input frames",
+       "dwt"},
+      {GST_DWT_TRANSFORM_SWT,
+       "Stationary (undecimated) wavelet transform: one frame per input frame", "swt"},
+      {0, NULL, NULL}};
+  if (g_once_init_enter(&type)) {
+    GType t = g_enum_register_static("GstDwtTransform", values);
+    g_once_init_leave(&type, t);
+  }
+  return type;
+}
+
+GType gst_dwt_layout_get_type(void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {GST_DWT_LAYOUT_TENSORS, "J+1 tensors per frame: cA_J, cD_J, ..., cD_1", "tensors"},
+      {GST_DWT_LAYOUT_PACKED,
+       "One tensor 2^J:C per frame: cA_J, cD_J, ..., cD_1 one after the other per channel",
+       "packed"},
+      {0, NULL, NULL}};
+  if (g_once_init_enter(&type)) {
+    GType t = g_enum_register_static("GstDwtLayout", values);
+    g_once_init_leave(&type, t);
+  }
+  return type;
+}
+
+#define gst_dwt_parent_class parent_class
+G_DEFINE_TYPE(GstDwt, gst_dwt, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE(dwt, "dwt", GST_RANK_NONE, GST_TYPE_DWT,
+                                      vigil_element_init(plugin));
+
+static void free_kernels(GstDwt *self)
+{
+  g_clear_pointer(&self->dwt, vg_dwt_destroy);
+  g_clear_pointer(&self->swt, vg_swt_destroy);
+}
+
+static void reset_time(GstDwt *self)
+{
+  self->block_time = GST_CLOCK_TIME_NONE;
+  self->seg_start = GST_CLOCK_TIME_NONE;
+  self->seg_frames = 0;
+}
+
+/* Time of frame k of buf: PTS + k * duration / n, or from the rate when the buffer has no
+ * duration (docs/tensors.md). */
+static GstClockTime frame_time(GstDwt *self, GstBuffer *buf, guint n, guint64 k)
+{
+  GstClockTime pts = GST_BUFFER_PTS(buf), dur = GST_BUFFER_DURATION(buf);
+  if (!GST_CLOCK_TIME_IS_VALID(pts))
+    return GST_CLOCK_TIME_NONE;
+  if (GST_CLOCK_TIME_IS_VALID(dur) && n > 0)
+    return pts + gst_util_uint64_scale(k, dur, n);
+  GstClockTime d = vigil_frame_format_duration(&self->in_fmt, k);
+  return GST_CLOCK_TIME_IS_VALID(d) ? pts + d : pts;
+}
+
+/* Time of frame k of the segment, which lies in buf (k - before frames into it) or, for
+ * k < before, at the buffer's start. With a fixed rate, time counts frames from the segment's
+ * first timestamp, so rounding never accumulates. */
+static GstClockTime segment_time(GstDwt *self, GstBuffer *buf, guint n, guint64 before, guint64 k)
+{
+  GstClockTime d = vigil_frame_format_duration(&self->in_fmt, k);
+  if (GST_CLOCK_TIME_IS_VALID(self->seg_start) && GST_CLOCK_TIME_IS_VALID(d))
+    return self->seg_start + d;
+  return frame_time(self, buf, n, k > before ? k - before : 0);
+}
+
+/* Sends n frames of out_info starting at time ts. */
+static GstFlowReturn push_frames(GstDwt *self, GstBuffer *out, guint n, GstClockTime ts)
+{
+  guint64 in_frames = self->active == GST_DWT_TRANSFORM_DWT ? (guint64)n << self->active_levels : n;
+  GST_BUFFER_PTS(out) = ts;
+  GST_BUFFER_DURATION(out) = vigil_frame_format_duration(&self->in_fmt, in_frames);
+  return gst_pad_push(self->srcpad, out);
+}
+
+/* Allocates and maps a buffer of n output frames. */
+static GstBuffer *new_output(GstDwt *self, guint n, VigilTensorsMap *map)
+{
+  GError *error = NULL;
+  GstBuffer *out = vigil_tensors_buffer_new(&self->out_info, n);
+  if (out && vigil_tensors_map(out, &self->out_info, GST_MAP_WRITE, map, &error))
+    return out;
+  GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("could not allocate %u output frames", n),
+                    ("%s", error ? error->message : "allocation failed"));
+  g_clear_error(&error);
+  if (out)
+    gst_buffer_unref(out);
+  return NULL;
+}
+
+/* Frame k, signal s of the tensors in t_ptr into one packed frame: cA_J, cD_J, ..., cD_1 one
+ * after the other, 2^J values per signal (tensor t >= 1 of width w starts at offset w). */
+static void repack(GstDwt *self, float *const *t_ptr, size_t n, float *dst)
+{
+  guint J = self->active_levels, S = self->in_fmt.frame_values, block = 1u << J;
+  for (size_t k = 0; k < n; k++) {
+    for (guint s = 0; s < S; s++) {
+      float *o = dst + (k * S + s) * block;
+      for (guint t = 0; t <= J; t++) {
+        guint w = vg_dwt_tensor_width(self->dwt, t);
+        memcpy(o + (t ? w : 0), t_ptr[t] + (k * S + s) * w, w * sizeof(float));
+      }
+    }
+  }
+}
+
+/* Runs the DWT kernel on n_in frames (push) or, with in == NULL, flushes it; sends the n_out
+ * frames it completes as one buffer at time ts. */
+static GstFlowReturn run_dwt(GstDwt *self, const float *in, guint n_in, size_t n_out,
+                             GstClockTime ts)
+{
+  VigilTensorsMap map;
+  float *t_ptr[VG_DWT_MAX_LEVELS + 1] = {NULL};
+  size_t written = 0;
+  guint J = self->active_levels;
+  GstBuffer *out = n_out > 0 ? new_output(self, (guint)n_out, &map) : NULL;
+  if (n_out > 0 && !out)
+    return GST_FLOW_ERROR;
+  if (out && self->packed) {
+    gsize need = n_out * ((gsize)self->in_fmt.frame_values << J), off = 0;
+    if (self->unpacked->len < need)
+      g_array_set_size(self->unpacked, need);
+    for (guint t = 0; t <= J; t++) {
+      t_ptr[t] = (float *)self->unpacked->data + off;
+      off += n_out * vg_dwt_tensor_width(self->dwt, t) * self->in_fmt.frame_values;
+    }
+  } else if (out) {
+    for (guint t = 0; t <= J; t++)
+      t_ptr[t] = map.data[t];
+  }
+  if (in)
+    vg_dwt_push(self->dwt, in, n_in, t_ptr, &written);
+  else
+    vg_dwt_flush(self->dwt, t_ptr, &written);
+  if (!out)
+    return GST_FLOW_OK;
+  if (self->packed)
+    repack(self, t_ptr, written, map.data[0]);
+  vigil_tensors_unmap(&map);
+  return push_frames(self, out, (guint)written, ts);
+}
+
+/* Emits the DWT tail (partial block and pywt's boundary coefficients) and resets. */
+/* The "dwt" element message that ends a segment: where its tail starts, how many input frames
+ * it had, and pywt's coefficient count per tensor (the frames after them are zero padding). */
+static GstMessage *segment_end_message(GstDwt *self, GstClockTime ts, size_t tail)
+{
+  GValue lengths = G_VALUE_INIT, v = G_VALUE_INIT;
+  GstClockTime dur =
+      vigil_frame_format_duration(&self->in_fmt, (guint64)tail << self->active_levels);
+  g_value_init(&lengths, GST_TYPE_ARRAY);
+  g_value_init(&v, G_TYPE_UINT64);
+  for (guint t = 0; t <= self->active_levels; t++) {
+    g_value_set_uint64(&v, vg_dwt_length(self->dwt, t));
+    gst_value_array_append_value(&lengths, &v);
+  }
+  GstStructure *st = gst_structure_new(
+      "dwt", "timestamp", G_TYPE_UINT64, ts, "stream-time", G_TYPE_UINT64,
+      gst_segment_to_stream_time(&self->segment, GST_FORMAT_TIME, ts), "running-time",
+      G_TYPE_UINT64, gst_segment_to_running_time(&self->segment, GST_FORMAT_TIME, ts), "duration",
+      G_TYPE_UINT64, dur, "input-frames", G_TYPE_UINT64, (guint64)self->seg_frames, "tail-frames",
+      G_TYPE_UINT, (guint)tail, NULL);
+  gst_structure_take_value(st, "lengths", &lengths);
+  g_value_unset(&v);
+  return gst_message_new_element(GST_OBJECT(self), st);
+}
+
+static GstFlowReturn drain(GstDwt *self)
+{
+  GstClockTime ts = self->block_time;
+  size_t n = self->dwt ? vg_dwt_flush_frames(self->dwt) : 0;
+  GstFlowReturn ret = GST_FLOW_OK;
+  if (self->dwt && n > 0) {
+    GstMessage *msg = segment_end_message(self, ts, n);
+    GST_DEBUG_OBJECT(self, "flushing %" G_GSIZE_FORMAT " tail frames", n);
+    ret = run_dwt(self, NULL, 0, n, ts);
+    gst_element_post_message(GST_ELEMENT(self), msg);
+  }
+  if (self->dwt)
+    vg_dwt_reset(self->dwt);
+  if (self->swt)
+    vg_swt_reset(self->swt);
+  reset_time(self);
+  return ret;
+}
+
+static void reset_state(GstDwt *self)
+{
+  if (self->dwt)
+    vg_dwt_reset(self->dwt);
+  if (self->swt)
+    vg_swt_reset(self->swt);
+  reset_time(self);
+}
+
+/* One tensor shape per band: width values per signal, then the input's own axes (C or F:C). */
+static void append_shape(GstDwt *self, VigilTensorsInfo *info, guint width)
+{
+  guint dims[3] = {width, self->in_fmt.inner, self->in_fmt.channels};
+  if (self->in_fmt.inner > 1) {
+    vigil_tensors_info_append(info, 3, dims);
+  } else {
+    dims[1] = self->in_fmt.channels;
+    vigil_tensors_info_append(info, 2, dims);
+  }
+}
+
+/* Builds the kernels and the output caps for the input format just read. */
+static gboolean configure(GstDwt *self)
+{
+  VgWavelet w;
+  VgError err = {{0}};
+  gint rn = self->in_fmt.rate_n, rd = self->in_fmt.rate_d;
+
+  GST_OBJECT_LOCK(self);
+  GstDwtTransform transform = self->transform;
+  guint levels = self->levels;
+  gboolean packed = self->layout == GST_DWT_LAYOUT_PACKED;
+  gchar *name = g_strdup(self->wavelet);
+  GST_OBJECT_UNLOCK(self);
+
+  free_kernels(self);
+  int rc = vg_wavelet_init(&w, name, &err);
+  if (rc == VG_OK && transform == GST_DWT_TRANSFORM_DWT)
+    self->dwt = vg_dwt_create(&w, levels, self->in_fmt.frame_values, &err);
+  else if (rc == VG_OK)
+    self->swt = vg_swt_create(&w, levels, self->in_fmt.frame_values, &err);
+  if (!self->dwt && !self->swt) {
+    GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("%s", err.msg),
+                      ("wavelet=%s levels=%u transform=%s, %u signals per frame", name, levels,
+                       transform == GST_DWT_TRANSFORM_DWT ? "dwt" : "swt",
+                       self->in_fmt.frame_values));
+    g_free(name);
+    return FALSE;
+  }
+  g_free(name);
+  self->active = transform;
+  self->active_levels = levels;
+  self->packed = packed && transform == GST_DWT_TRANSFORM_DWT;
+
+  if (transform == GST_DWT_TRANSFORM_DWT) {
+    if (rn > 0)
+      gst_util_fraction_multiply(rn, rd, 1, 1 << levels, &rn, &rd);
+    vigil_tensors_info_init(&self->out_info, rn, rd);
+    if (self->packed)
+      append_shape(self, &self->out_info, 1u << levels);
+    for (guint t = 0; t <= levels && !self->packed; t++)
+      append_shape(self, &self->out_info, vg_dwt_tensor_width(self->dwt, t));
+  } else {
+    vigil_tensors_info_init(&self->out_info, rn, rd);
+    append_shape(self, &self->out_info, levels + 1);
+  }
+  reset_time(self);
+  return TRUE;
+}
+
+static gboolean set_caps(GstDwt *self, GstCaps *caps)
+{
+  GError *error = NULL;
+  VigilFrameFormat fmt;
+  if (!vigil_frame_format_from_caps(caps, &fmt, &error)) {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("dwt cannot take this input: %s", error->message),
+                      ("caps %" GST_PTR_FORMAT, caps));
+    g_error_free(error);
+    return FALSE;
+  }
+  if ((self->dwt || self->swt) && memcmp(&fmt, &self->in_fmt, sizeof fmt) == 0)
+    return TRUE;                               /* the same caps again: the stream goes on */
+  if (self->dwt && drain(self) != GST_FLOW_OK) /* the old stream's tail, under the old caps */
+    return FALSE;
+  self->in_fmt = fmt;
+  if (!configure(self))
+    return FALSE;
+  GstCaps *out = vigil_tensors_info_to_caps(&self->out_info);
+  GST_DEBUG_OBJECT(self, "output caps %" GST_PTR_FORMAT, out);
+  gboolean ok = gst_pad_push_event(self->srcpad, gst_event_new_caps(out));
+  gst_caps_unref(out);
+  return ok;
+}
+
+static GstFlowReturn chain_swt(GstDwt *self, GstBuffer *in, const VigilFrames *frames)
+{
+  VigilTensorsMap map;
+  GstBuffer *out = new_output(self, frames->n_frames, &map);
+  if (!out)
+    return GST_FLOW_ERROR;
+  vg_swt_push(self->swt, frames->data, frames->n_frames, map.data[0]);
+  vigil_tensors_unmap(&map);
+  gst_buffer_copy_into(out, in, GST_BUFFER_COPY_TIMESTAMPS | GST_BUFFER_COPY_FLAGS, 0, -1);
+  return gst_pad_push(self->srcpad, out);
+}
+
+static GstFlowReturn chain_dwt(GstDwt *self, GstBuffer *in, const VigilFrames *frames)
+{
+  guint n = frames->n_frames, J = self->active_levels;
+  guint64 before = self->seg_frames, after = before + n;
+  size_t n_out = vg_dwt_push_frames(self->dwt, n);
+  if (before == 0)
+    self->seg_start = GST_BUFFER_PTS(in);
+  /* The first block completed here may have started in an earlier buffer (block_time). */
+  guint64 first_block_start = (before >> J) << J;
+  GstClockTime ts = self->block_time;
+  if (first_block_start >= before || !GST_CLOCK_TIME_IS_VALID(ts))
+    ts = segment_time(self, in, n, before, first_block_start);
+  GstFlowReturn ret = run_dwt(self, frames->data, n, n_out, ts);
+
+  /* First frame of the block still open (at `after` itself when this buffer ended a block: its
+   * time is then extrapolated, which is where the tail flushed at EOS starts). */
+  guint64 open_block = (after >> J) << J;
+  if (open_block >= before)
+    self->block_time = segment_time(self, in, n, before, open_block);
+  self->seg_frames = after;
+  return ret;
+}
+
+static GstFlowReturn gst_dwt_chain(GstPad *pad, GstObject *parent, GstBuffer *in)
+{
+  GstDwt *self = GST_DWT(parent);
+  GError *error = NULL;
+  VigilFrames frames;
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  if (!self->dwt && !self->swt) {
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("dwt received data before caps"), (NULL));
+    gst_buffer_unref(in);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  if (GST_BUFFER_IS_DISCONT(in) && self->seg_frames > 0) {
+    GST_DEBUG_OBJECT(self, "discont: flushing the segment and restarting");
+    if (self->dwt)
+      ret = drain(self);
+    reset_state(self);
+  }
+  if (ret == GST_FLOW_OK && !vigil_frames_map(in, &self->in_fmt, self->scratch, &frames, &error)) {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("%s", error->message), (NULL));
+    g_error_free(error);
+    ret = GST_FLOW_ERROR;
+  } else if (ret == GST_FLOW_OK && frames.n_frames == 0) {
+    vigil_frames_unmap(&frames); /* an empty buffer carries no frame */
+  } else if (ret == GST_FLOW_OK) {
+    if (self->dwt)
+      ret = chain_dwt(self, in, &frames);
+    else
+      ret = chain_swt(self, in, &frames);
+    vigil_frames_unmap(&frames);
+  }
+  gst_buffer_unref(in);
+  return ret;
+}
+
+static gboolean gst_dwt_sink_event(GstPad *pad, GstObject *parent, GstEvent *event)
+{
+  GstDwt *self = GST_DWT(parent);
+  switch (GST_EVENT_TYPE(event)) {
+  case GST_EVENT_CAPS: {
+    GstCaps *caps;
+    gst_event_parse_caps(event, &caps);
+    gboolean ok = set_caps(self, caps);
+    gst_event_unref(event);
+    return ok;
+  }
+  case GST_EVENT_EOS:
+    if (self->dwt)
+      drain(self);
+    break;
+  case GST_EVENT_SEGMENT:
+    gst_event_copy_segment(event, &self->segment);
+    break;
+  case GST_EVENT_FLUSH_STOP:
+    reset_state(self);
+    gst_segment_init(&self->segment, GST_FORMAT_TIME);
+    break;
+  default:
+    break;
+  }
+  return gst_pad_event_default(pad, parent, event);
+}
+
+static GstStateChangeReturn gst_dwt_change_state(GstElement *element, GstStateChange transition)
+{
+  GstDwt *self = GST_DWT(element);
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    /* Refuse bad settings before any data flows. */
+    VgWavelet w;
+    VgError err = {{0}};
+    GST_OBJECT_LOCK(self);
+    gboolean ok = vg_wavelet_init(&w, self->wavelet, &err) == VG_OK;
+    guint levels = self->levels;
+    gboolean swt = self->transform == GST_DWT_TRANSFORM_SWT;
+    GST_OBJECT_UNLOCK(self);
+    if (ok && swt && levels > VG_SWT_MAX_LEVELS) {
+      ok = FALSE;
+      g_snprintf(err.msg, sizeof err.msg,
+                 "levels=%u is too many for transform=swt: at most %d (the filters would span "
+                 "over %u frames)",
+                 levels, VG_SWT_MAX_LEVELS, 1u << levels);
+    }
+    if (!ok) {
+      GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("%s", err.msg), (NULL));
+      return GST_STATE_CHANGE_FAILURE;
+    }
+  }
+  GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    free_kernels(self);
+    reset_time(self);
+  }
+  return ret;
+}
+
+static void gst_dwt_set_property(GObject *object, guint prop_id, const GValue *value,
+                                 GParamSpec *pspec)
+{
+  GstDwt *self = GST_DWT(object);
+  GST_OBJECT_LOCK(self);
+  switch (prop_id) {
+  case PROP_TRANSFORM:
+    self->transform = g_value_get_enum(value);
+    break;
+  case PROP_WAVELET:
+    g_free(self->wavelet);
+    self->wavelet = g_value_dup_string(value);
+    break;
+  case PROP_LEVELS:
+    self->levels = g_value_get_uint(value);
+    break;
+  case PROP_LAYOUT:
+    self->layout = g_value_get_enum(value);
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static void gst_dwt_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  GstDwt *self = GST_DWT(object);
+  GST_OBJECT_LOCK(self);
+  switch (prop_id) {
+  case PROP_TRANSFORM:
+    g_value_set_enum(value, self->transform);
+    break;
+  case PROP_WAVELET:
+    g_value_set_string(value, self->wavelet);
+    break;
+  case PROP_LEVELS:
+    g_value_set_uint(value, self->levels);
+    break;
+  case PROP_LAYOUT:
+    g_value_set_enum(value, self->layout);
+    break;
+  default:
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static void gst_dwt_finalize(GObject *object)
+{
+  GstDwt *self = GST_DWT(object);
+  free_kernels(self);
+  g_free(self->wavelet);
+  g_array_free(self->scratch, TRUE);
+  g_array_free(self->unpacked, TRUE);
+  G_OBJECT_CLASS(parent_class)->finalize(object);
+}
+
+static void gst_dwt_class_init(GstDwtClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY;
+
+  gobject_class->set_property = gst_dwt_set_property;
+  gobject_class->get_property = gst_dwt_get_property;
+  gobject_class->finalize = gst_dwt_finalize;
+  element_class->change_state = gst_dwt_change_state;
+
+  g_object_class_install_property(
+      gobject_class, PROP_TRANSFORM,
+      g_param_spec_enum("transform", "Transform",
+                        "dwt: decimated multilevel transform, one frame of J+1 tensors (cA_J, "
+                        "cD_J, ..., cD_1) per 2^J input frames; swt: stationary transform, one "
+                        "frame of J+1 bands per input frame",
+                        GST_TYPE_DWT_TRANSFORM, DEFAULT_TRANSFORM, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_WAVELET,
+      g_param_spec_string("wavelet", "Wavelet",
+                          "Orthogonal wavelet: haar, db1-db20 (Daubechies), sym2-sym20 (symlets) "
+                          "or coif1-coif5 (coiflets), with PyWavelets' filters",
+                          DEFAULT_WAVELET, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_LEVELS,
+      g_param_spec_uint("levels", "Levels", "Decomposition levels J (swt allows at most 12)", 1,
+                        MAX_LEVELS, DEFAULT_LEVELS, flags));
+
+  g_object_class_install_property(
+      gobject_class, PROP_LAYOUT,
+      g_param_spec_enum("layout", "Layout",
+                        "transform=dwt output: tensors (J+1 tensors per frame) or packed (one "
+                        "tensor 2^J:C per frame, cA_J, cD_J, ..., cD_1 one after the other per "
+                        "channel, for elements that take a single tensor such as streamcnn)",
+                        GST_TYPE_DWT_LAYOUT, DEFAULT_LAYOUT, flags));
+
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+  gst_element_class_set_static_metadata(
+      element_class, "Streaming wavelet transform", "Filter/Analyzer/Audio",
+      "Streaming multilevel discrete wavelet transform (decimated, equal to "
+      "pywt.wavedec mode=zero) or stationary wavelet transform of audio or tensor frames, as "
+      "other/tensors",
+      "Vigil developers");
+  gst_type_mark_as_plugin_api(GST_TYPE_DWT_TRANSFORM, 0);
+  gst_type_mark_as_plugin_api(GST_TYPE_DWT_LAYOUT, 0);
+  GST_DEBUG_CATEGORY_INIT(gst_dwt_debug, "dwt", 0, "Vigil streaming wavelet transform");
+}
+
+static void gst_dwt_init(GstDwt *self)
+{
+  self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
+  gst_pad_set_chain_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_dwt_chain));
+  gst_pad_set_event_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_dwt_sink_event));
+  gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
+  self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
+  gst_pad_use_fixed_caps(self->srcpad);
+  gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
+
+  self->transform = DEFAULT_TRANSFORM;
+  self->wavelet = g_strdup(DEFAULT_WAVELET);
+  self->levels = DEFAULT_LEVELS;
+  self->layout = DEFAULT_LAYOUT;
+  gst_segment_init(&self->segment, GST_FORMAT_TIME);
+  self->scratch = g_array_new(FALSE, FALSE, sizeof(gfloat));
+  self->unpacked = g_array_new(FALSE, FALSE, sizeof(gfloat));
+  reset_time(self);
+}
