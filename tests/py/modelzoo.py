@@ -82,9 +82,9 @@ class Gated(nn.Module):
 
 
 class _ConstPadFn(torch.autograd.Function):
-    """F.pad exported as one ONNX Pad with constant pads. (PyTorch 1.13 exports F.pad as a
-    ConstantOfShape/Concat/Slice/... subgraph computing the pads, which constant folding leaves
-    in place.)"""
+    """F.pad exported as one ONNX Pad with constant pads, to test Pad on its own. (PyTorch 1.13
+    writes F.pad's pads as a ConstantOfShape/Concat/Slice/... subgraph that its constant folding
+    leaves in place and Vigil's loader folds: TorchPad covers that form.)"""
 
     @staticmethod
     def forward(ctx, x, pads, value):
@@ -98,6 +98,17 @@ class _ConstPadFn(torch.autograd.Function):
             begin[rank - 1 - i], end[rank - 1 - i] = pads[2 * i], pads[2 * i + 1]
         return g.op("Pad", x, g.op("Constant", value_t=torch.tensor(begin + end)),
                     g.op("Constant", value_t=torch.tensor(float(value))), mode_s="constant")
+
+
+class TorchPad(nn.Module):
+    """F.pad as PyTorch exports it (pads computed by a constant subgraph the loader folds)."""
+
+    def __init__(self, pads, value):
+        super().__init__()
+        self.pads, self.value = tuple(pads), value
+
+    def forward(self, x):
+        return F.pad(x, self.pads, value=self.value)
 
 
 class ConstPad(nn.Module):
@@ -352,6 +363,9 @@ def zoo():
                                   nn.Conv1d(8, 2, 3)), (1, 3, 40))
     add("time_varying_constant", Seq(nn.Conv1d(2, 4, 3), TimeScale(4, 30), nn.Conv1d(4, 2, 1)),
         (1, 2, 32))
+    add("fpad_as_exported", Seq(TorchPad((1, 4), -0.3), nn.Conv1d(3, 4, 3, stride=2)), (1, 3, 27))
+    add("zeropad2d_as_exported", Seq(nn.ZeroPad2d((2, 1, 1, 0)), nn.Conv2d(2, 3, 3), nn.ReLU()),
+        (1, 2, 6, 15))
     return m
 
 
