@@ -4,6 +4,9 @@
  *                                  inputs, outputs, ops with shapes, parameters, FLOPs, receptive
  *                                  field; exits 1 with the refusal message for a model Vigil
  *                                  cannot run.
+ *   vigil-model run MODEL.onnx IN.f32 OUT.f32
+ *                                  one window through the executor (raw float32, batch axis
+ *                                  dropped, time last); T comes from IN's size.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -18,6 +21,7 @@ static const struct {
   const char *usage;
 } commands[] = {
     {"info", vm_info, "info MODEL.onnx [--length T]"},
+    {"run", vm_run, "run MODEL.onnx IN.f32 OUT.f32"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -8,5 +8,6 @@
 #define VIGIL_MODEL_H
 
 int vm_info(int argc, char **argv);
+int vm_run(int argc, char **argv);
 
 #endif

@@ -1,0 +1,197 @@
+#!/usr/bin/python3
+"""Window executor benchmark: the three StreamiNNC-like models, C executor vs PyTorch.
+
+Usage: /usr/bin/python3 bench/exec_bench.py [BUILD_DIR] [REPEATS] [ROUNDS]
+(BUILD_DIR defaults to build/; run `tools/build normal` first. Defaults: 50 repeats, 5 rounds.)
+
+Per model: median time per window of PyTorch (1 thread, torch.no_grad(), eval mode) and of
+bench/bench_exec (OpenBLAS on 1 thread) in the same run, their ratio, the conv layers' GFLOP/s
+(all of them, and those with >= 32 input and output channels) beside cblas_sgemm's GFLOP/s on a
+1024^3 product (and the best of 256^3, 512^3, 1024^3) measured in the bench_exec process. Rounds
+alternate PyTorch and the executor; figures are medians over rounds of per-round medians. Times
+are CPU time of the computing thread (PyTorch and OpenBLAS both on 1 thread, so all the work runs
+there): the benchmark machine is shared, and wall time swings with other processes' load. The executor's output is checked against
+PyTorch's first (max|err| <= 1e-4 max|ref|).
+"""
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def eeg_like():
+    """18 channels, window 1024: 3 x [Conv1d 128 k3 pad 1, BN, ReLU, MaxPool 4], Conv1d 128 k16,
+    ReLU, Conv1d 2 k1."""
+    layers, c = [], 18
+    for _ in range(3):
+        layers += [nn.Conv1d(c, 128, 3, padding=1), nn.BatchNorm1d(128), nn.ReLU(), nn.MaxPool1d(4)]
+        c = 128
+    layers += [nn.Conv1d(128, 128, 16), nn.ReLU(), nn.Conv1d(128, 2, 1)]
+    return nn.Sequential(*layers), (1, 18, 1024)
+
+
+class AccHead(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool1d(1)
+        dims = [256, 128, 64, 32, 2]
+        mods = []
+        for i in range(4):
+            mods.append(nn.Linear(dims[i], dims[i + 1]))
+            if i < 3:
+                mods.append(nn.ReLU())
+        self.dense = nn.Sequential(*mods)
+
+    def forward(self, x):
+        return self.dense(torch.flatten(self.pool(x), 1))
+
+
+def accel_like():
+    """4 channels, window 960: 6 x [Conv1d k3 pad 1 (8..256 filters), BN, ReLU], global average
+    pool, dense 256-128-64-32-2 with ReLU between."""
+    layers, c = [], 4
+    for o in (8, 16, 32, 64, 128, 256):
+        layers += [nn.Conv1d(c, o, 3, padding=1), nn.BatchNorm1d(o), nn.ReLU()]
+        c = o
+    return nn.Sequential(*layers, AccHead()), (1, 4, 960)
+
+
+class PpgHead(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(64, 1)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool1d(x, 1), 1))
+
+
+def ppg_like():
+    """1 channel, window 256: 3 blocks of 3 x [Conv1d k5 dilation 2 pad 4, ReLU] with 32, 48, 64
+    filters, blocks ending in AvgPool 4, 2, 2; global average pool; dense 64-1."""
+    layers, c = [], 1
+    for o, pool in ((32, 4), (48, 2), (64, 2)):
+        for _ in range(3):
+            layers += [nn.Conv1d(c, o, 5, dilation=2, padding=4), nn.ReLU()]
+            c = o
+        layers.append(nn.AvgPool1d(pool))
+    return nn.Sequential(*layers, PpgHead()), (1, 1, 256)
+
+
+def prepare(module, seed):
+    g = torch.Generator().manual_seed(seed)
+    for m in module.modules():
+        if isinstance(m, nn.BatchNorm1d):
+            n = m.num_features
+            m.running_mean.copy_(torch.randn(n, generator=g) * 0.1)
+            m.running_var.copy_(torch.rand(n, generator=g) + 0.5)
+    return module.eval()
+
+
+def torch_ms(module, x, repeats):
+    times = []
+    with torch.no_grad():
+        for _ in range(5):
+            module(x)
+        for _ in range(repeats):
+            t0 = time.thread_time()
+            module(x)
+            times.append(time.thread_time() - t0)
+    return 1e3 * float(np.median(times))
+
+
+def openblas_corename():
+    import ctypes
+    try:
+        lib = ctypes.CDLL("libopenblas.so.0")
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        return lib.openblas_get_corename().decode()
+    except OSError:
+        return "?"
+
+
+def run_bench(bench, path, repeats, kernels):
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    if kernels:
+        env["OPENBLAS_CORETYPE"] = kernels
+    out = subprocess.run([bench, path, str(repeats)], check=True, capture_output=True, text=True,
+                         env=env).stdout
+    kv, lines = {}, []
+    for line in out.splitlines():
+        parts = line.split()
+        if parts[0] in ("conv", "node"):
+            lines.append(" ".join(parts[1:]))
+        else:
+            kv[parts[0]] = float(parts[1])
+    return kv, lines
+
+
+def main():
+    build = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(HERE), "build")
+    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 50
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    bench = os.path.join(build, "bench", "bench_exec")
+    vm = os.path.join(build, "tools", "vigil-model")
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    work = os.path.join(build, "bench", "exec-models")
+    os.makedirs(work, exist_ok=True)
+    # Debian 12's OpenBLAS 0.3.21 picks its kernels by CPU model; on CPUs it does not know (recent
+    # AMD EPYC) it falls back to Haswell (AVX2) kernels even when AVX-512 is there. Measure both.
+    corename = openblas_corename()
+    variants = [""]
+    if "avx512f" in open("/proc/cpuinfo").read().split() and corename != "SkylakeX":
+        variants.append("SkylakeX")
+    print("torch %s, %d thread; OpenBLAS %s, 1 thread; %d rounds of %d repeats: medians" % (
+        torch.__version__, torch.get_num_threads(), corename, rounds, repeats))
+    rows = []
+    for name, make in (("EEG-like", eeg_like), ("accelerometer-like", accel_like),
+                       ("PPG-like", ppg_like)):
+        module, shape = make()
+        module = prepare(module, 1)
+        path = os.path.join(work, name + ".onnx")
+        x = torch.randn(*shape)
+        with torch.no_grad():
+            torch.onnx.export(module, x, path, opset_version=13, do_constant_folding=True)
+            ref = module(x).numpy()
+        fin, fout = path + ".in", path + ".out"
+        x[0].numpy().astype("<f4").tofile(fin)
+        subprocess.run([vm, "run", path, fin, fout], check=True)
+        got = np.fromfile(fout, dtype="<f4")
+        err = float(np.max(np.abs(got - ref.ravel())))
+        ok = err <= 1e-4 * float(np.max(np.abs(ref)))
+        # Rounds alternate PyTorch and the executor so that load from other processes hits both.
+        pts, kvs, lines = [], {k: [] for k in variants}, {}
+        for _ in range(rounds):
+            pts.append(torch_ms(module, x, repeats))
+            for kernels in variants:
+                kv, lines[kernels] = run_bench(bench, path, repeats, kernels)
+                kvs[kernels].append(kv)
+        pt = float(np.median(pts))
+        for kernels in variants:
+            for line in lines[kernels]:
+                print("  %s [%s] %s" % (name, kernels or corename, line))
+            kv = {k: float(np.median([r[k] for r in kvs[kernels]])) for k in kvs[kernels][0]}
+            rows.append((name, kernels or "%s (default)" % corename, pt, kv, err, ok))
+    print()
+    print("| model | OpenBLAS kernels | PyTorch ms | Vigil ms | speed-up | conv GFLOP/s | "
+          "conv >= 32 ch GFLOP/s | sgemm 1024^3 | sgemm best (256-1024) | >= 32 ch / 1024^3 | "
+          ">= 32 ch / best | max abs err |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, kernels, pt, kv, err, ok in rows:
+        sg, best = kv["sgemm1024_gflops"], kv["sgemm_best_gflops"]
+        print("| %s | %s | %.3f | %.3f | %.2fx | %.1f | %.1f | %.1f | %.1f | %.0f %% | %.0f %% | "
+              "%.2g%s |" % (
+                  name, kernels, pt, kv["window_ms"], pt / kv["window_ms"], kv["conv_gflops"],
+                  kv["conv32_gflops"], sg, best, 100 * kv["conv32_gflops"] / sg,
+                  100 * kv["conv32_gflops"] / best, err, "" if ok else " (MISMATCH)"))
+    return 0 if all(r[5] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

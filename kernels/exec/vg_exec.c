@@ -1,0 +1,341 @@
+/* The window executor (see vg_exec.h).
+ *
+ * Plan: every activation (the graph input and each node output) gets a slice of one arena, 64-byte
+ * aligned, sized for the window, except that an element-wise op or reshape writes over an input
+ * nothing else reads (can_alias); time values are stored as time-major columns, plain values in
+ * ONNX order. Each time value also gets a VgSeq covering its whole window (first = lo = 0,
+ * count = hi = length), and each node a row of input pointers, so running a window only walks
+ * those tables. The kernels' scratch follows the activations.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vg_exec.h"
+#include "vg_ops.h"
+
+#define ALIGN_FLOATS 16 /* 64 bytes */
+
+struct VgExec {
+  VgModel *model;
+  VgShape *shapes;       /* per value */
+  int *is_time;          /* per value */
+  float **buf;           /* per value: its arena slice (constants: the model's data) */
+  VgSeq *seq;            /* per value: whole-window view of time values */
+  const VgSeq **seq_in;  /* per node input, flattened: time views (NULL for other inputs) */
+  const float **data_in; /* per node input, flattened: data pointers for head nodes */
+  int *in_off;           /* per node: offset of its inputs in the two arrays above */
+  int *time_local;       /* per node */
+  float *arena;
+  size_t arena_bytes;
+  float *scratch;
+  size_t head_tmp_off; /* scratch + head_tmp_off: a head node's time-valued output, ONNX order */
+};
+
+static void *xcalloc(size_t n, size_t size, VgError *err)
+{
+  size_t bytes;
+  if (!vg_size_mul(n ? n : 1, size, &bytes)) {
+    vg_error_set(err, "executor tables too large");
+    return NULL;
+  }
+  void *p = calloc(1, bytes);
+  if (!p)
+    vg_error_set(err, "out of memory for %zu bytes of executor tables", bytes);
+  return p;
+}
+
+static int64_t round_up(int64_t n)
+{
+  return (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+}
+
+static int alloc_tables(VgExec *x, VgError *err)
+{
+  const VgModel *m = x->model;
+  int total_inputs = 0;
+  for (int i = 0; i < m->n_nodes; i++)
+    total_inputs += m->nodes[i].n_inputs;
+  x->shapes = xcalloc((size_t)m->n_values, sizeof(VgShape), err);
+  x->is_time = x->shapes ? xcalloc((size_t)m->n_values, sizeof(int), err) : NULL;
+  x->buf = x->is_time ? xcalloc((size_t)m->n_values, sizeof(float *), err) : NULL;
+  x->seq = x->buf ? xcalloc((size_t)m->n_values, sizeof(VgSeq), err) : NULL;
+  x->seq_in = x->seq ? xcalloc((size_t)total_inputs, sizeof(VgSeq *), err) : NULL;
+  x->data_in = x->seq_in ? xcalloc((size_t)total_inputs, sizeof(float *), err) : NULL;
+  x->in_off = x->data_in ? xcalloc((size_t)m->n_nodes + 1, sizeof(int), err) : NULL;
+  x->time_local = x->in_off ? xcalloc((size_t)m->n_nodes + 1, sizeof(int), err) : NULL;
+  return x->time_local ? VG_OK : VG_ERR;
+}
+
+/* Whether node i may write its output over its first input: an element-wise op or a reshape
+ * (same count, same layout) whose input nothing else reads and which is neither the graph's input
+ * nor its output. Saves memory and keeps the data in cache between a conv and its activation. */
+static int can_alias(const VgExec *x, const int *uses, const VgNode *node)
+{
+  const VgModel *m = x->model;
+  int v = node->n_inputs > 0 ? node->inputs[0] : -1, o = node->output;
+  if (v < 0 || m->values[v].kind != VG_VALUE_NODE || v == m->output || uses[v] != 1 ||
+      x->is_time[v] != x->is_time[o] ||
+      vg_shape_count(&x->shapes[v]) != vg_shape_count(&x->shapes[o]))
+    return 0;
+  switch (node->op) {
+  case VG_OP_RELU:
+  case VG_OP_LEAKY_RELU:
+  case VG_OP_SIGMOID:
+  case VG_OP_TANH:
+  case VG_OP_CLIP:
+  case VG_OP_ELU:
+  case VG_OP_ERF:
+  case VG_OP_BATCH_NORM:
+  case VG_OP_ADD:
+  case VG_OP_SUB:
+  case VG_OP_MUL:
+  case VG_OP_DIV:
+  case VG_OP_RESHAPE:
+  case VG_OP_IDENTITY:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+/* Scratch for the kernels, then room for a head node's time-valued output (written in ONNX order
+ * by vg_ops_forward_plain and transposed into columns by run_node). */
+static int scratch_floats(VgExec *x, size_t *scratch, VgError *err)
+{
+  const VgModel *m = x->model;
+  size_t head = 0;
+  *scratch = 0;
+  for (int i = 0; i < m->n_nodes; i++) {
+    int o = m->nodes[i].output;
+    const VgShape *os = &x->shapes[o];
+    size_t s = vg_ops_scratch_floats(m, &m->nodes[i], x->shapes, os->dims[os->rank - 1]);
+    *scratch = s > *scratch ? s : *scratch;
+    if (x->is_time[o] && !vg_node_is_time_local(m, &m->nodes[i]))
+      head = (size_t)vg_shape_count(os) > head ? (size_t)vg_shape_count(os) : head;
+  }
+  if (*scratch > (size_t)VG_MAX_CONST_VALUES || head > (size_t)VG_MAX_CONST_VALUES)
+    return vg_error_set(err, "scratch too large");
+  x->head_tmp_off = (size_t)round_up((int64_t)*scratch);
+  *scratch = x->head_tmp_off + head;
+  return VG_OK;
+}
+
+/* Lays out the activations in one arena: the input, then each node's output in node order, either
+ * over its input (can_alias) or in a slice of its own; the scratch follows them. */
+static int plan_arena(VgExec *x, VgError *err)
+{
+  const VgModel *m = x->model;
+  int *uses = xcalloc((size_t)m->n_values, sizeof(int), err);
+  size_t *off = uses ? xcalloc((size_t)m->n_values, sizeof(size_t), err) : NULL;
+  if (!off) {
+    free(uses);
+    return VG_ERR;
+  }
+  for (int i = 0; i < m->n_nodes; i++)
+    for (int k = 0; k < m->nodes[i].n_inputs; k++)
+      if (m->nodes[i].inputs[k] >= 0)
+        uses[m->nodes[i].inputs[k]]++;
+  size_t total = 0, scratch = 0;
+  int rc = VG_OK;
+  for (int i = -1; rc == VG_OK && i < m->n_nodes; i++) {
+    int v = i < 0 ? m->input : m->nodes[i].output;
+    int64_t n = vg_shape_count(&x->shapes[v]);
+    if (i >= 0 && can_alias(x, uses, &m->nodes[i])) {
+      off[v] = off[m->nodes[i].inputs[0]];
+      continue;
+    }
+    off[v] = total;
+    if (n < 0 || n > VG_MAX_CONST_VALUES || !vg_size_add(total, (size_t)round_up(n), &total))
+      rc = vg_error_set(err, "value '%s' is too large", m->values[v].name);
+  }
+  size_t floats, bytes;
+  if (rc == VG_OK && (scratch_floats(x, &scratch, err) != VG_OK ||
+                      !vg_size_add(total, (size_t)round_up((int64_t)scratch), &floats) ||
+                      !vg_size_mul(floats, sizeof(float), &bytes)))
+    rc = vg_error_prefix(err, "activations too large");
+  if (rc == VG_OK && posix_memalign((void **)&x->arena, 64, bytes ? bytes : 64) != 0) {
+    x->arena = NULL;
+    rc = vg_error_set(err, "out of memory for %zu bytes of activations", bytes);
+  }
+  if (rc == VG_OK) {
+    memset(x->arena, 0, bytes);
+    x->arena_bytes = bytes;
+    for (int v = 0; v < m->n_values; v++)
+      x->buf[v] = m->values[v].kind == VG_VALUE_CONST ? m->values[v].data : x->arena + off[v];
+    x->scratch = x->arena + total;
+  }
+  free(uses);
+  free(off);
+  return rc;
+}
+
+static void plan_views(VgExec *x)
+{
+  const VgModel *m = x->model;
+  for (int v = 0; v < m->n_values; v++) {
+    if (!x->is_time[v])
+      continue;
+    const VgShape *s = &x->shapes[v];
+    int64_t len = s->dims[s->rank - 1];
+    x->seq[v] = (VgSeq){.data = x->buf[v],
+                        .first = 0,
+                        .count = len,
+                        .lo = 0,
+                        .hi = len,
+                        .width = vg_shape_width(s)};
+  }
+  int off = 0;
+  for (int i = 0; i < m->n_nodes; i++) {
+    const VgNode *node = &m->nodes[i];
+    x->in_off[i] = off;
+    x->time_local[i] = vg_node_is_time_local(m, node);
+    for (int k = 0; k < node->n_inputs; k++, off++) {
+      int v = node->inputs[k];
+      x->seq_in[off] = (v >= 0 && x->is_time[v]) ? &x->seq[v] : NULL;
+      x->data_in[off] = v >= 0 ? x->buf[v] : NULL;
+    }
+  }
+  x->in_off[m->n_nodes] = off;
+}
+
+VgExec *vg_exec_create(VgModel *model, int64_t t_in, VgError *err)
+{
+  if (vg_ops_prepare(model, err) != VG_OK)
+    return NULL;
+  VgExec *x = xcalloc(1, sizeof(VgExec), err);
+  if (!x)
+    return NULL;
+  x->model = model;
+  if (alloc_tables(x, err) != VG_OK ||
+      vg_model_infer_shapes(model, t_in, x->shapes, err) != VG_OK) {
+    vg_exec_destroy(x);
+    return NULL;
+  }
+  for (int v = 0; v < model->n_values; v++)
+    x->is_time[v] = vg_model_is_time_value(model, v);
+  if (plan_arena(x, err) != VG_OK) {
+    vg_exec_destroy(x);
+    return NULL;
+  }
+  if (!vg_model_is_time_value(model, model->input)) {
+    vg_error_set(err, "the graph input has no time axis");
+    vg_exec_destroy(x);
+    return NULL;
+  }
+  plan_views(x);
+  return x;
+}
+
+static double now_seconds(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* [w][t] (ONNX order) <-> [t][w] (columns). */
+static void transpose(const float *in, float *out, int64_t rows, int64_t cols)
+{
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t c = 0; c < cols; c++)
+      out[c * rows + r] = in[r * cols + c];
+}
+
+static int run_node(VgExec *x, int i)
+{
+  const VgModel *m = x->model;
+  const VgNode *node = &m->nodes[i];
+  int o = node->output;
+  if (x->time_local[i]) {
+    if (!x->is_time[o])
+      return VG_ERR;
+    VgSeq *out = &x->seq[o];
+    return vg_ops_forward_time(m, node, x->shapes, x->seq_in + x->in_off[i], out, 0, out->count,
+                               x->scratch);
+  }
+  if (!x->is_time[o])
+    return vg_ops_forward_plain(m, node, x->shapes, x->data_in + x->in_off[i], x->buf[o],
+                                x->scratch);
+  /* a head node with a time-valued output (e.g. Softmax along time): ONNX order, then columns */
+  float *tmp = x->scratch + x->head_tmp_off;
+  if (vg_ops_forward_plain(m, node, x->shapes, x->data_in + x->in_off[i], tmp, x->scratch) != VG_OK)
+    return VG_ERR;
+  transpose(tmp, x->buf[o], x->seq[o].width, x->seq[o].count);
+  return VG_OK;
+}
+
+int vg_exec_run_timed(VgExec *x, const float *input, float *output, double *node_seconds,
+                      VgError *err)
+{
+  const VgModel *m = x->model;
+  const VgSeq *in = &x->seq[m->input];
+  transpose(input, x->buf[m->input], in->width, in->count);
+  for (int i = 0; i < m->n_nodes; i++) {
+    double t0 = node_seconds ? now_seconds() : 0.0;
+    if (run_node(x, i) != VG_OK)
+      return vg_error_set(err, "node '%s' (%s): the kernel refused its shapes or layout",
+                          m->nodes[i].name, vg_op_name(m->nodes[i].op));
+    if (node_seconds)
+      node_seconds[i] += now_seconds() - t0;
+  }
+  int o = m->output;
+  if (x->is_time[o])
+    transpose(x->buf[o], output, x->seq[o].count, x->seq[o].width);
+  else
+    memcpy(output, x->buf[o], (size_t)vg_shape_count(&x->shapes[o]) * sizeof(float));
+  return VG_OK;
+}
+
+int vg_exec_run(VgExec *x, const float *input, float *output, VgError *err)
+{
+  return vg_exec_run_timed(x, input, output, NULL, err);
+}
+
+const VgShape *vg_exec_input_shape(const VgExec *x)
+{
+  return &x->shapes[x->model->input];
+}
+
+const VgShape *vg_exec_output_shape(const VgExec *x)
+{
+  return &x->shapes[x->model->output];
+}
+
+const VgShape *vg_exec_shapes(const VgExec *x)
+{
+  return x->shapes;
+}
+
+size_t vg_exec_arena_bytes(const VgExec *x)
+{
+  return x->arena_bytes;
+}
+
+int64_t vg_exec_input_floats(const VgExec *x)
+{
+  return vg_shape_count(vg_exec_input_shape(x));
+}
+
+int64_t vg_exec_output_floats(const VgExec *x)
+{
+  return vg_shape_count(vg_exec_output_shape(x));
+}
+
+void vg_exec_destroy(VgExec *x)
+{
+  if (!x)
+    return;
+  free(x->shapes);
+  free(x->is_time);
+  free(x->buf);
+  free(x->seq);
+  free(x->seq_in);
+  free(x->data_in);
+  free(x->in_off);
+  free(x->time_local);
+  free(x->arena);
+  free(x);
+}

@@ -1,0 +1,299 @@
+/* Conv 1-D and 2-D on time-major columns.
+ *
+ * 1-D (input columns of C_in floats, output columns of C_out floats), output column j reads input
+ * columns j*s - p + k*d for k in [0, K):
+ *   out[j][co] = b[co] + sum_k sum_ci W[co][ci][k] * in[j*s - p + k*d][ci]
+ * With B_k[ci][co] = W[co][ci][k] this is a sum over taps of GEMMs whose A matrix, row j, is input
+ * column j*s - p + k*d: rows s*C_in floats apart. Those A matrices are *shifted views* of the
+ * input buffer, read in place (lda = s*C_in), so interior columns need no copy at all.
+ * (A single GEMM over all taps at once would need lda = s*C_in < K*C_in, overlapping rows, which
+ * BLAS interfaces reject: lda must be at least the row length.)
+ * Columns whose receptive field leaves the signal extent [lo, hi) or the stored range, and convs
+ * with few input channels per group (where per-tap GEMMs are too thin), use im2col: rows of K*C_in
+ * floats built in scratch (zeros for padding) in chunks that stay in cache, then one GEMM.
+ * One input channel per group (depthwise, or a single-channel input): direct loops.
+ *
+ * 2-D (columns [c][f], kernel kF x kT): im2col of a chunk of output columns into
+ * A[(ci,kf,kt)][(r,fo)], one GEMM W[co][(ci,kf,kt)] x A per group, then a copy to [co][fo] columns.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <string.h>
+
+#include <cblas.h>
+
+#include "ops_priv.h"
+
+enum { CONV_DIRECT, CONV_TAPS, CONV_IM2COL, CONV_2D };
+
+/* Per-tap GEMMs pay off once each tap's inner dimension is this wide. */
+#define TAPS_MIN_CIN 32
+/* Below this many output columns one GEMM over all taps beats K thin ones (e.g. a last layer
+ * whose kernel spans the whole input: one column, a matrix-vector product). */
+#define TAPS_MIN_ROWS 8
+/* Floats of im2col scratch a chunk aims for (128 KiB: stays in L2). */
+#define CHUNK_FLOATS 32768
+
+typedef struct {
+  int64_t ci, co, g, cig, cog; /* channels, groups, channels per group */
+  int64_t kt, st, dt, pt;      /* time axis: kernel, stride, dilation, leading pad */
+  int64_t kf, sf, df, pf;      /* frequency axis (2-D; kf = 1 for 1-D) */
+  int64_t fi, fo;              /* input and output F (1 for 1-D) */
+} ConvGeom;
+
+static void conv_geom(const VgModel *m, const VgNode *node, const VgShape *in_s,
+                      const VgShape *out_s, ConvGeom *g)
+{
+  const VgShape *w = &ops_value(m, node, 1)->shape;
+  const VgWindow *win = &node->win;
+  int two_d = w->rank == 4;
+  int t = two_d ? 1 : 0;
+  g->co = w->dims[0];
+  g->cig = w->dims[1];
+  g->g = win->group > 0 ? win->group : 1;
+  g->ci = g->cig * g->g;
+  g->cog = g->co / g->g;
+  g->kt = w->dims[w->rank - 1];
+  g->st = win->stride[t] > 0 ? win->stride[t] : 1;
+  g->dt = win->dilation[t] > 0 ? win->dilation[t] : 1;
+  g->pt = win->pad_begin[t];
+  g->kf = two_d ? w->dims[2] : 1;
+  g->sf = two_d && win->stride[0] > 0 ? win->stride[0] : 1;
+  g->df = two_d && win->dilation[0] > 0 ? win->dilation[0] : 1;
+  g->pf = two_d ? win->pad_begin[0] : 0;
+  g->fi = (two_d && in_s) ? in_s->dims[2] : 1;
+  g->fo = (two_d && out_s) ? out_s->dims[2] : 1;
+}
+
+int conv_prepare(VgModel *m, VgNode *node, VgError *err)
+{
+  if (node->n_inputs < 2 || !ops_is_const(m, node, 1))
+    return vg_error_set(err, "Conv '%s': the weights must be a constant", node->name);
+  const VgValue *wv = ops_value(m, node, 1);
+  if (wv->shape.rank != 3 && wv->shape.rank != 4)
+    return vg_error_set(err, "Conv '%s': weights of rank %d (1-D and 2-D convs only)", node->name,
+                        wv->shape.rank);
+  ConvGeom g;
+  conv_geom(m, node, NULL, NULL, &g);
+  if (g.co % g.g != 0)
+    return vg_error_set(err, "Conv '%s': %lld output channels in %lld groups", node->name,
+                        (long long)g.co, (long long)g.g);
+  int has_bias = node->n_inputs > 2 && node->inputs[2] >= 0;
+  if (has_bias && (!ops_is_const(m, node, 2) || ops_count(&ops_value(m, node, 2)->shape) != g.co))
+    return vg_error_set(err, "Conv '%s': the bias must be a constant of %lld values", node->name,
+                        (long long)g.co);
+  int64_t per_co = g.cig * g.kf * g.kt;
+  VgPacked *p = ops_packed_new(g.co * per_co, g.co, 0, err);
+  if (!p)
+    return vg_error_prefix(err, "Conv '%s'", node->name);
+  const float *w = wv->data;
+  if (wv->shape.rank == 4) {
+    p->strategy = CONV_2D; /* W[co][ci][kf][kt] is already the GEMM's A: [co][(ci,kf,kt)] */
+    memcpy(p->w, w, (size_t)(g.co * per_co) * sizeof(float));
+  } else if (g.cig == 1) {
+    p->strategy = CONV_DIRECT; /* w[k][co]: the inner loop runs over contiguous channels */
+    for (int64_t co = 0; co < g.co; co++)
+      for (int64_t k = 0; k < g.kt; k++)
+        p->w[k * g.co + co] = w[co * g.kt + k];
+  } else {
+    p->strategy = g.cig >= TAPS_MIN_CIN ? CONV_TAPS : CONV_IM2COL;
+    /* Group gi's B matrix: [(k, ci)][co] = W[gi*cog + co][ci][k], row-major. */
+    for (int64_t gi = 0; gi < g.g; gi++) {
+      float *b = p->w + gi * g.kt * g.cig * g.cog;
+      for (int64_t co = 0; co < g.cog; co++)
+        for (int64_t ci = 0; ci < g.cig; ci++)
+          for (int64_t k = 0; k < g.kt; k++)
+            b[(k * g.cig + ci) * g.cog + co] = w[((gi * g.cog + co) * g.cig + ci) * g.kt + k];
+    }
+  }
+  if (has_bias)
+    memcpy(p->bias, ops_value(m, node, 2)->data, (size_t)g.co * sizeof(float));
+  ops_packed_attach(node, p);
+  return VG_OK;
+}
+
+/* Output columns per im2col chunk: about CHUNK_FLOATS of scratch, at least 1, at most `cols`. */
+static int64_t chunk_cols(int64_t floats_per_col, int64_t cols)
+{
+  int64_t r = CHUNK_FLOATS / (floats_per_col > 0 ? floats_per_col : 1);
+  r = ops_max(ops_min(r, 512), 8);
+  return ops_max(ops_min(r, cols), 1);
+}
+
+size_t conv_scratch(const VgModel *m, const VgNode *node, const VgShape *shapes, int64_t cols)
+{
+  ConvGeom g;
+  conv_geom(m, node, ops_in_shape(shapes, node, 0), ops_out_shape(shapes, node), &g);
+  if (ops_value(m, node, 1)->shape.rank == 4) {
+    int64_t per_col = g.fo * (g.cig * g.kf * g.kt + g.cog);
+    return (size_t)(chunk_cols(per_col, cols) * per_col);
+  }
+  if (g.cig == 1)
+    return 0;
+  return (size_t)(chunk_cols(g.kt * g.cig, cols) * g.kt * g.cig);
+}
+
+static void fill_bias(VgSeq *out, int64_t j0, int64_t j1, const float *bias, int64_t co)
+{
+  for (int64_t j = j0; j < j1; j++)
+    memcpy(seq_col_mut(out, j), bias, (size_t)co * sizeof(float));
+}
+
+/* 1-D, one input channel per group: out[j][co] += w[k][co] * in[j*s - p + k*d][co / cog]. */
+static void conv1_direct(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
+                         int64_t j0, int64_t j1)
+{
+  for (int64_t j = j0; j < j1; j++) {
+    float *o = seq_col_mut(out, j);
+    memcpy(o, p->bias, (size_t)g->co * sizeof(float));
+    for (int64_t k = 0; k < g->kt; k++) {
+      int64_t c = j * g->st - g->pt + k * g->dt;
+      if (!seq_has(in, c))
+        continue; /* zero padding */
+      const float *x = seq_col(in, c);
+      const float *w = p->w + k * g->co;
+      if (g->cog == 1) {
+        for (int64_t co = 0; co < g->co; co++)
+          o[co] += w[co] * x[co];
+      } else {
+        for (int64_t ci = 0; ci < g->ci; ci++) {
+          float xv = x[ci];
+          for (int64_t o2 = ci * g->cog; o2 < (ci + 1) * g->cog; o2++)
+            o[o2] += w[o2] * xv;
+        }
+      }
+    }
+  }
+}
+
+/* 1-D, im2col over output columns [j0, j1) in chunks; out holds the bias already. */
+static void conv1_im2col(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
+                         int64_t j0, int64_t j1, float *scratch)
+{
+  int64_t row = g->kt * g->cig;
+  int64_t rows_max = chunk_cols(row, j1 - j0);
+  for (int64_t ja = j0; ja < j1; ja += rows_max) {
+    int64_t rows = ops_min(rows_max, j1 - ja);
+    for (int64_t gi = 0; gi < g->g; gi++) {
+      for (int64_t r = 0; r < rows; r++) {
+        int64_t j = ja + r;
+        for (int64_t k = 0; k < g->kt; k++) {
+          int64_t c = j * g->st - g->pt + k * g->dt;
+          float *dst = scratch + r * row + k * g->cig;
+          if (seq_has(in, c))
+            memcpy(dst, seq_col(in, c) + gi * g->cig, (size_t)g->cig * sizeof(float));
+          else
+            memset(dst, 0, (size_t)g->cig * sizeof(float));
+        }
+      }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)g->cog, (int)row, 1.0f,
+                  scratch, (int)row, p->w + gi * row * g->cog, (int)g->cog, 1.0f,
+                  seq_col_mut(out, ja) + gi * g->cog, (int)g->co);
+    }
+  }
+}
+
+/* 1-D, interior columns [ja, jb) as per-tap GEMMs on shifted views of the input, in place. */
+static void conv1_taps(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
+                       int64_t ja, int64_t jb)
+{
+  for (int64_t gi = 0; gi < g->g; gi++) {
+    const float *b = p->w + gi * g->kt * g->cig * g->cog;
+    for (int64_t k = 0; k < g->kt; k++) {
+      const float *a = seq_col(in, ja * g->st - g->pt + k * g->dt) + gi * g->cig;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(jb - ja), (int)g->cog,
+                  (int)g->cig, 1.0f, a, (int)(g->st * g->ci), b + k * g->cig * g->cog, (int)g->cog,
+                  1.0f, seq_col_mut(out, ja) + gi * g->cog, (int)g->co);
+    }
+  }
+}
+
+static void conv1_gemm(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
+                       int64_t j0, int64_t j1, float *scratch)
+{
+  fill_bias(out, j0, j1, p->bias, g->co);
+  if (p->strategy == CONV_IM2COL || j1 - j0 < TAPS_MIN_ROWS) {
+    conv1_im2col(g, p, in, out, j0, j1, scratch);
+    return;
+  }
+  /* Interior: every tap inside the signal extent and the stored range. */
+  int64_t lower = ops_max(in->lo, in->first);
+  int64_t upper = ops_min(in->hi, in->first + in->count);
+  int64_t span = (g->kt - 1) * g->dt;
+  int64_t ja = ops_min(ops_max(ops_ceil_div(lower + g->pt, g->st), j0), j1);
+  int64_t jb = ops_min(ops_max(ops_floor_div(upper - 1 - span + g->pt, g->st) + 1, ja), j1);
+  if (ja > j0)
+    conv1_im2col(g, p, in, out, j0, ja, scratch);
+  if (jb > ja)
+    conv1_taps(g, p, in, out, ja, jb);
+  if (j1 > jb)
+    conv1_im2col(g, p, in, out, jb, j1, scratch);
+}
+
+/* 2-D: chunks of output columns, A[(ci,kf,kt)][(r,fo)] in scratch, C[co][(r,fo)] after it. */
+static void conv2_im2col(const ConvGeom *g, const VgSeq *in, int64_t gi, int64_t ja, int64_t rows,
+                         float *a)
+{
+  int64_t n = rows * g->fo;
+  for (int64_t ci = 0; ci < g->cig; ci++)
+    for (int64_t kf = 0; kf < g->kf; kf++)
+      for (int64_t kt = 0; kt < g->kt; kt++) {
+        float *arow = a + ((ci * g->kf + kf) * g->kt + kt) * n;
+        for (int64_t r = 0; r < rows; r++) {
+          int64_t c = (ja + r) * g->st - g->pt + kt * g->dt;
+          float *dst = arow + r * g->fo;
+          if (!seq_has(in, c)) {
+            memset(dst, 0, (size_t)g->fo * sizeof(float));
+            continue;
+          }
+          const float *x = seq_col(in, c) + (gi * g->cig + ci) * g->fi;
+          for (int64_t fo = 0; fo < g->fo; fo++) {
+            int64_t f = fo * g->sf - g->pf + kf * g->df;
+            dst[fo] = (f >= 0 && f < g->fi) ? x[f] : 0.0f;
+          }
+        }
+      }
+}
+
+static void conv2_gemm(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
+                       int64_t j0, int64_t j1, float *scratch)
+{
+  int64_t kk = g->cig * g->kf * g->kt;
+  int64_t rows_max = chunk_cols(g->fo * (kk + g->cog), j1 - j0);
+  for (int64_t ja = j0; ja < j1; ja += rows_max) {
+    int64_t rows = ops_min(rows_max, j1 - ja);
+    int64_t n = rows * g->fo;
+    float *a = scratch, *c = scratch + kk * n;
+    for (int64_t gi = 0; gi < g->g; gi++) {
+      conv2_im2col(g, in, gi, ja, rows, a);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g->cog, (int)n, (int)kk, 1.0f,
+                  p->w + gi * g->cog * kk, (int)kk, a, (int)n, 0.0f, c, (int)n);
+      for (int64_t r = 0; r < rows; r++) {
+        float *o = seq_col_mut(out, ja + r);
+        for (int64_t co = 0; co < g->cog; co++) {
+          int64_t oc = gi * g->cog + co;
+          const float *src = c + co * n + r * g->fo;
+          for (int64_t fo = 0; fo < g->fo; fo++)
+            o[oc * g->fo + fo] = src[fo] + p->bias[oc];
+        }
+      }
+    }
+  }
+}
+
+int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
+                 VgSeq *out, int64_t j0, int64_t j1, float *scratch)
+{
+  const VgPacked *p = node->packed;
+  ConvGeom g;
+  conv_geom(m, node, ops_in_shape(shapes, node, 0), ops_out_shape(shapes, node), &g);
+  if (in->width != g.ci * g.fi || out->width != g.co * g.fo)
+    return VG_ERR; /* the caller passed views of other widths than the shapes say */
+  if (p->strategy == CONV_2D)
+    conv2_gemm(&g, p, in, out, j0, j1, scratch);
+  else if (p->strategy == CONV_DIRECT)
+    conv1_direct(&g, p, in, out, j0, j1);
+  else
+    conv1_gemm(&g, p, in, out, j0, j1, scratch);
+  return VG_OK;
+}

@@ -1,0 +1,172 @@
+/* Vigil kernels: helpers shared by the op kernel families (internal to kernels/ops).
+ *
+ * Every family file (conv.c, conv_transpose.c, pool.c, pointwise.c, binary.c, dense.c) exposes
+ * a prepare, a scratch-size and a forward function; vg_ops.c dispatches on the op type.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef VG_OPS_PRIV_H
+#define VG_OPS_PRIV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vg_ops.h"
+
+/* Memory-bound element-wise loops (activations, pools, BatchNorm) compiled for AVX-512 and AVX2
+ * beside the baseline; the loader picks one per CPU at start-up (GCC function multi-versioning).
+ * The GEMMs come from OpenBLAS, which does its own dispatch. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define VG_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define VG_SIMD_CLONES
+#endif
+
+/* Weights and constants prepared once per node (node->packed). One malloc holds the header and
+ * every array, so free() releases it. */
+typedef struct {
+  float *w;    /* GEMM-ready weights (layout per op family) */
+  float *bias; /* per output channel (zeros when the node has none) */
+  float *aux;  /* a second array (BatchNorm shift, expanded binary constant, ...) */
+  int64_t n_w, n_bias, n_aux;
+  int strategy; /* op-specific choice made at prepare time */
+} VgPacked;
+
+/* Allocates a VgPacked with room for the three arrays; NULL with a message on failure. */
+VgPacked *ops_packed_new(int64_t n_w, int64_t n_bias, int64_t n_aux, VgError *err);
+/* Stores p in node->packed (releasing an older one). */
+void ops_packed_attach(VgNode *node, VgPacked *p);
+
+static inline int64_t ops_count(const VgShape *s)
+{
+  int64_t n = 1;
+  for (int i = 0; i < s->rank; i++)
+    n *= s->dims[i];
+  return n;
+}
+
+/* Floats per time column: prod dims[1 .. rank-2]. */
+static inline int64_t ops_width(const VgShape *s)
+{
+  int64_t n = 1;
+  for (int i = 1; i < s->rank - 1; i++)
+    n *= s->dims[i];
+  return n;
+}
+
+/* Product of dims[a .. b) of a shape. */
+static inline int64_t ops_prod(const VgShape *s, int a, int b)
+{
+  int64_t n = 1;
+  for (int i = a; i < b; i++)
+    n *= s->dims[i];
+  return n;
+}
+
+static inline const VgShape *ops_in_shape(const VgShape *shapes, const VgNode *node, int i)
+{
+  return &shapes[node->inputs[i]];
+}
+
+static inline const VgShape *ops_out_shape(const VgShape *shapes, const VgNode *node)
+{
+  return &shapes[node->output];
+}
+
+static inline int ops_is_const(const VgModel *m, const VgNode *node, int i)
+{
+  return i < node->n_inputs && node->inputs[i] >= 0 &&
+         m->values[node->inputs[i]].kind == VG_VALUE_CONST;
+}
+
+static inline const VgValue *ops_value(const VgModel *m, const VgNode *node, int i)
+{
+  return &m->values[node->inputs[i]];
+}
+
+/* Column j of a run (the caller guarantees it is stored). */
+static inline const float *seq_col(const VgSeq *s, int64_t j)
+{
+  return s->data + (j - s->first) * s->width;
+}
+
+static inline float *seq_col_mut(VgSeq *s, int64_t j)
+{
+  return s->data + (j - s->first) * s->width;
+}
+
+static inline int seq_has(const VgSeq *s, int64_t j)
+{
+  return j >= s->lo && j < s->hi;
+}
+
+static inline int64_t ops_floor_div(int64_t a, int64_t b)
+{
+  int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+static inline int64_t ops_ceil_div(int64_t a, int64_t b)
+{
+  return -ops_floor_div(-a, b);
+}
+
+static inline int64_t ops_min(int64_t a, int64_t b)
+{
+  return a < b ? a : b;
+}
+
+static inline int64_t ops_max(int64_t a, int64_t b)
+{
+  return a > b ? a : b;
+}
+
+/* Strides that read a broadcast source (numpy rules, aligned right) while walking the
+ * destination shape in row-major order: 0 along axes where the source has size 1 or no axis.
+ * Fails when the shapes do not broadcast. */
+int ops_broadcast_strides(const VgShape *src, const VgShape *dst, int64_t *strides);
+
+/* ---- families ---- */
+int conv_prepare(VgModel *m, VgNode *node, VgError *err);
+size_t conv_scratch(const VgModel *m, const VgNode *node, const VgShape *shapes, int64_t cols);
+int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
+                 VgSeq *out, int64_t j0, int64_t j1, float *scratch);
+
+int convt_prepare(VgModel *m, VgNode *node, VgError *err);
+size_t convt_scratch(const VgModel *m, const VgNode *node, const VgShape *shapes, int64_t cols);
+int convt_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
+                  VgSeq *out, int64_t j0, int64_t j1, float *scratch);
+
+int pool_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
+                 VgSeq *out, int64_t j0, int64_t j1);
+int pad_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
+                VgSeq *out, int64_t j0, int64_t j1);
+int global_pool_forward(const VgNode *node, const VgShape *in_shape, int in_is_time,
+                        const float *in, float *out);
+
+int pointwise_prepare(VgModel *m, VgNode *node, VgError *err);
+/* Applies a one-input element-wise op (activations, BatchNorm) to n values of `width`-wide
+ * rows, where row r's channel layout repeats every `width` floats ([c][f] per column, or one
+ * plain row). */
+int pointwise_apply(const VgNode *node, const float *in, float *out, int64_t rows, int64_t width,
+                    int64_t per_channel);
+int is_pointwise(VgOpType op);
+
+int binary_prepare(VgModel *m, VgNode *node, VgError *err);
+int binary_forward_time(const VgModel *m, const VgNode *node, const VgShape *shapes,
+                        const VgSeq *const *in, VgSeq *out, int64_t j0, int64_t j1);
+int binary_forward_plain(const VgModel *m, const VgNode *node, const VgShape *shapes,
+                         const float *a, const float *b, float *out);
+int concat_forward_time(const VgNode *node, const VgShape *shapes, const VgSeq *const *in,
+                        VgSeq *out, int64_t j0, int64_t j1);
+int concat_forward_plain(const VgNode *node, const VgShape *shapes, const float *const *in,
+                         float *out);
+
+int gemm_forward(const VgModel *m, const VgNode *node, const VgShape *shapes,
+                 const float *const *in, float *out);
+int matmul_forward(const VgModel *m, const VgNode *node, const VgShape *shapes,
+                   const float *const *in, float *out);
+/* Softmax over `n` entries spaced `inner` apart, for `outer` blocks of n*inner floats. */
+void softmax_apply(const float *in, float *out, int64_t outer, int64_t n, int64_t inner);
+
+#endif

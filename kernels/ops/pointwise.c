@@ -1,0 +1,129 @@
+/* One-input element-wise ops: Relu, LeakyRelu, Sigmoid, Tanh, Clip, Elu, Erf, and BatchNorm left
+ * unfused (y = a[c] * x + b[c] with a = scale / sqrt(var + eps), b = B - mean * a, folded once at
+ * prepare time). They act the same on time columns and on plain values.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <math.h>
+
+#include "ops_priv.h"
+
+int is_pointwise(VgOpType op)
+{
+  switch (op) {
+  case VG_OP_RELU:
+  case VG_OP_LEAKY_RELU:
+  case VG_OP_SIGMOID:
+  case VG_OP_TANH:
+  case VG_OP_CLIP:
+  case VG_OP_ELU:
+  case VG_OP_ERF:
+  case VG_OP_BATCH_NORM:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+int pointwise_prepare(VgModel *m, VgNode *node, VgError *err)
+{
+  if (node->op != VG_OP_BATCH_NORM)
+    return VG_OK;
+  if (node->n_inputs < 5)
+    return vg_error_set(err, "BatchNormalization '%s': 5 inputs expected", node->name);
+  int64_t c = -1;
+  for (int i = 1; i < 5; i++) {
+    if (!ops_is_const(m, node, i))
+      return vg_error_set(err, "BatchNormalization '%s': input %d must be a constant", node->name,
+                          i);
+    int64_t n = ops_count(&ops_value(m, node, i)->shape);
+    if (c >= 0 && n != c)
+      return vg_error_set(err, "BatchNormalization '%s': parameters of different lengths",
+                          node->name);
+    c = n;
+  }
+  VgPacked *p = ops_packed_new(c, c, 0, err);
+  if (!p)
+    return vg_error_prefix(err, "BatchNormalization '%s'", node->name);
+  const float *scale = ops_value(m, node, 1)->data, *shift = ops_value(m, node, 2)->data;
+  const float *mean = ops_value(m, node, 3)->data, *var = ops_value(m, node, 4)->data;
+  for (int64_t i = 0; i < c; i++) {
+    double a = scale[i] / sqrt((double)var[i] + node->epsilon);
+    p->w[i] = (float)a;
+    p->bias[i] = (float)(shift[i] - mean[i] * a);
+  }
+  ops_packed_attach(node, p);
+  return VG_OK;
+}
+
+static float elu(float x, float alpha)
+{
+  return x > 0.0f ? x : alpha * expm1f(x);
+}
+
+static float sigmoid(float x)
+{
+  /* 1 / (1 + e^-x) without overflow for large negative x */
+  if (x >= 0.0f)
+    return 1.0f / (1.0f + expf(-x));
+  float e = expf(x);
+  return e / (1.0f + e);
+}
+
+VG_SIMD_CLONES static void batch_norm(const VgPacked *p, const float *in, float *out, int64_t rows,
+                                      int64_t width, int64_t per_channel)
+{
+  int64_t channels = width / per_channel;
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t c = 0; c < channels; c++) {
+      const float *x = in + r * width + c * per_channel;
+      float *y = out + r * width + c * per_channel;
+      for (int64_t i = 0; i < per_channel; i++)
+        y[i] = p->w[c] * x[i] + p->bias[c];
+    }
+}
+
+VG_SIMD_CLONES int pointwise_apply(const VgNode *node, const float *in, float *out, int64_t rows,
+                                   int64_t width, int64_t per_channel)
+{
+  int64_t n = rows * width;
+  float a = node->alpha;
+  switch (node->op) {
+  case VG_OP_RELU:
+    for (int64_t i = 0; i < n; i++)
+      out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+    return VG_OK;
+  case VG_OP_LEAKY_RELU:
+    for (int64_t i = 0; i < n; i++)
+      out[i] = in[i] >= 0.0f ? in[i] : a * in[i];
+    return VG_OK;
+  case VG_OP_SIGMOID:
+    for (int64_t i = 0; i < n; i++)
+      out[i] = sigmoid(in[i]);
+    return VG_OK;
+  case VG_OP_TANH:
+    for (int64_t i = 0; i < n; i++)
+      out[i] = tanhf(in[i]);
+    return VG_OK;
+  case VG_OP_CLIP:
+    for (int64_t i = 0; i < n; i++)
+      out[i] = fminf(fmaxf(in[i], node->clip_min), node->clip_max);
+    return VG_OK;
+  case VG_OP_ELU:
+    for (int64_t i = 0; i < n; i++)
+      out[i] = elu(in[i], a);
+    return VG_OK;
+  case VG_OP_ERF:
+    for (int64_t i = 0; i < n; i++)
+      out[i] = erff(in[i]);
+    return VG_OK;
+  case VG_OP_BATCH_NORM:
+    if (!node->packed || per_channel <= 0 || width % per_channel != 0 ||
+        width / per_channel != ((const VgPacked *)node->packed)->n_w)
+      return VG_ERR;
+    batch_norm(node->packed, in, out, rows, width, per_channel);
+    return VG_OK;
+  default:
+    return VG_ERR;
+  }
+}

@@ -1,0 +1,214 @@
+/* MaxPool, AveragePool, Pad (constant) and the global pools.
+ *
+ * Window positions follow vg_time.c: output column j reads input columns j*s - p + k*d. A tap
+ * outside the signal extent [lo, hi) (or outside [0, F) along frequency) is padding: MaxPool
+ * ignores it; AveragePool divides by the taps inside the input (count_include_pad = 0) or by the
+ * taps inside the input *and its explicit pads* (count_include_pad = 1). The latter is PyTorch's
+ * rule: in ceil_mode a last window running past the end pad counts only up to that pad, i.e. the
+ * divisor is min(start + k, n + pad_end) - start.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <math.h>
+#include <string.h>
+
+#include "ops_priv.h"
+
+typedef struct {
+  int64_t c, fi, fo;
+  int64_t kt, st, dt, pt, et; /* et: trailing pad along time */
+  int64_t kf, sf, df, pf, ef;
+  int is_max, include_pad;
+} PoolGeom;
+
+static void pool_geom(const VgNode *node, const VgShape *in_s, const VgShape *out_s, PoolGeom *g)
+{
+  const VgWindow *w = &node->win;
+  int two_d = in_s->rank == 4;
+  int t = w->n_spatial > 1 ? 1 : 0;
+  g->c = in_s->dims[1];
+  g->fi = two_d ? in_s->dims[2] : 1;
+  g->fo = two_d ? out_s->dims[2] : 1;
+  g->kt = w->kernel[t] > 0 ? w->kernel[t] : 1;
+  g->st = w->stride[t] > 0 ? w->stride[t] : 1;
+  g->dt = w->dilation[t] > 0 ? w->dilation[t] : 1;
+  g->pt = w->pad_begin[t];
+  g->et = w->pad_end[t];
+  g->kf = two_d ? w->kernel[0] : 1;
+  g->sf = two_d && w->stride[0] > 0 ? w->stride[0] : 1;
+  g->df = two_d && w->dilation[0] > 0 ? w->dilation[0] : 1;
+  g->pf = two_d ? w->pad_begin[0] : 0;
+  g->ef = two_d ? w->pad_end[0] : 0;
+  g->is_max = node->op == VG_OP_MAX_POOL;
+  g->include_pad = w->count_include_pad;
+}
+
+/* 1-D: whole columns combine element-wise, so the inner loop runs over contiguous channels. */
+VG_SIMD_CLONES static void pool1(const PoolGeom *g, const VgSeq *in, VgSeq *out, int64_t j0,
+                                 int64_t j1)
+{
+  for (int64_t j = j0; j < j1; j++) {
+    float *o = seq_col_mut(out, j);
+    for (int64_t c = 0; c < g->c; c++)
+      o[c] = g->is_max ? -INFINITY : 0.0f;
+    int64_t n_valid = 0, n_incl = 0;
+    for (int64_t k = 0; k < g->kt; k++) {
+      int64_t t = j * g->st - g->pt + k * g->dt;
+      n_incl += t >= in->lo - g->pt && t < in->hi + g->et;
+      if (!seq_has(in, t))
+        continue;
+      n_valid++;
+      const float *x = seq_col(in, t);
+      if (g->is_max) {
+        for (int64_t c = 0; c < g->c; c++)
+          o[c] = x[c] > o[c] ? x[c] : o[c];
+      } else {
+        for (int64_t c = 0; c < g->c; c++)
+          o[c] += x[c];
+      }
+    }
+    if (!g->is_max) {
+      int64_t div = g->include_pad ? n_incl : n_valid;
+      float scale = div > 0 ? 1.0f / (float)div : 0.0f;
+      for (int64_t c = 0; c < g->c; c++)
+        o[c] *= scale;
+    }
+  }
+}
+
+/* One output value of a 2-D pool: channel c, frequency fo, column j. */
+static float pool2_value(const PoolGeom *g, const VgSeq *in, int64_t j, int64_t c, int64_t fo)
+{
+  float acc = g->is_max ? -INFINITY : 0.0f;
+  int64_t n_valid = 0, n_incl_t = 0, n_incl_f = 0;
+  for (int64_t kf = 0; kf < g->kf; kf++) {
+    int64_t f = fo * g->sf - g->pf + kf * g->df;
+    n_incl_f += f >= -g->pf && f < g->fi + g->ef;
+  }
+  for (int64_t kt = 0; kt < g->kt; kt++) {
+    int64_t t = j * g->st - g->pt + kt * g->dt;
+    n_incl_t += t >= in->lo - g->pt && t < in->hi + g->et;
+    if (!seq_has(in, t))
+      continue;
+    const float *x = seq_col(in, t) + c * g->fi;
+    for (int64_t kf = 0; kf < g->kf; kf++) {
+      int64_t f = fo * g->sf - g->pf + kf * g->df;
+      if (f < 0 || f >= g->fi)
+        continue;
+      n_valid++;
+      if (g->is_max)
+        acc = x[f] > acc ? x[f] : acc;
+      else
+        acc += x[f];
+    }
+  }
+  if (g->is_max)
+    return acc;
+  int64_t div = g->include_pad ? n_incl_t * n_incl_f : n_valid;
+  return div > 0 ? acc / (float)div : 0.0f;
+}
+
+int pool_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
+                 VgSeq *out, int64_t j0, int64_t j1)
+{
+  PoolGeom g;
+  pool_geom(node, ops_in_shape(shapes, node, 0), ops_out_shape(shapes, node), &g);
+  if (in->width != g.c * g.fi || out->width != g.c * g.fo)
+    return VG_ERR;
+  if (g.fi == 1 && g.fo == 1 && g.kf == 1) {
+    pool1(&g, in, out, j0, j1);
+    return VG_OK;
+  }
+  for (int64_t j = j0; j < j1; j++) {
+    float *o = seq_col_mut(out, j);
+    for (int64_t c = 0; c < g.c; c++)
+      for (int64_t fo = 0; fo < g.fo; fo++)
+        o[c * g.fo + fo] = pool2_value(&g, in, j, c, fo);
+  }
+  return VG_OK;
+}
+
+/* Pad: output column j is input column j - p_t; along frequency f' reads f' - p_f. */
+int pad_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
+                VgSeq *out, int64_t j0, int64_t j1)
+{
+  const VgWindow *w = &node->win;
+  const VgShape *is = ops_in_shape(shapes, node, 0), *os = ops_out_shape(shapes, node);
+  int t = w->n_spatial > 1 ? 1 : 0;
+  int64_t pt = w->pad_begin[t];
+  int64_t c = is->dims[1];
+  int64_t fi = is->rank == 4 ? is->dims[2] : 1, fo = os->rank == 4 ? os->dims[2] : 1;
+  int64_t pf = is->rank == 4 && w->n_spatial > 1 ? w->pad_begin[0] : 0;
+  if (os->dims[1] != c || in->width != c * fi || out->width != c * fo)
+    return VG_ERR; /* padding along channels is not a time-local op */
+  for (int64_t j = j0; j < j1; j++) {
+    float *o = seq_col_mut(out, j);
+    int64_t src = j - pt;
+    if (!seq_has(in, src)) {
+      for (int64_t i = 0; i < out->width; i++)
+        o[i] = node->pad_value;
+      continue;
+    }
+    const float *x = seq_col(in, src);
+    if (fi == fo) {
+      memcpy(o, x, (size_t)out->width * sizeof(float));
+      continue;
+    }
+    for (int64_t ch = 0; ch < c; ch++)
+      for (int64_t f = 0; f < fo; f++) {
+        int64_t sf = f - pf;
+        o[ch * fo + f] = (sf >= 0 && sf < fi) ? x[ch * fi + sf] : node->pad_value;
+      }
+  }
+  return VG_OK;
+}
+
+/* Sum (or max) over t of rows of n floats spaced `stride` apart, into acc[0 .. n). */
+VG_SIMD_CLONES static void reduce_rows(const float *in, int64_t rows, int64_t stride, int64_t n,
+                                       int is_max, float *acc)
+{
+  for (int64_t r = 0; r < rows; r++) {
+    const float *x = in + r * stride;
+    if (is_max) {
+      for (int64_t i = 0; i < n; i++)
+        acc[i] = x[i] > acc[i] ? x[i] : acc[i];
+    } else {
+      for (int64_t i = 0; i < n; i++)
+        acc[i] += x[i];
+    }
+  }
+}
+
+/* GlobalAveragePool / GlobalMaxPool to [1, C, 1(, 1)]. A time input arrives as its full window
+ * of columns [t][c][f]; a plain input in ONNX order [c][spatial]. */
+int global_pool_forward(const VgNode *node, const VgShape *in_shape, int in_is_time,
+                        const float *in, float *out)
+{
+  int is_max = node->op == VG_OP_GLOBAL_MAX_POOL;
+  int64_t c = in_shape->dims[1];
+  int64_t inner = ops_prod(in_shape, 2, in_shape->rank); /* F*T values per channel */
+  if (c <= 0 || inner <= 0)
+    return VG_ERR;
+  for (int64_t ch = 0; ch < c; ch++)
+    out[ch] = is_max ? -INFINITY : 0.0f;
+  if (in_is_time) {
+    int64_t t_len = in_shape->dims[in_shape->rank - 1], f = inner / t_len;
+    if (f == 1) { /* columns of C floats: whole columns combine element-wise */
+      reduce_rows(in, t_len, c, c, is_max, out);
+    } else {
+      for (int64_t t = 0; t < t_len; t++)
+        for (int64_t ch = 0; ch < c; ch++) {
+          float acc = out[ch];
+          reduce_rows(in + (t * c + ch) * f, f, 1, 1, is_max, &acc);
+          out[ch] = acc;
+        }
+    }
+  } else {
+    for (int64_t ch = 0; ch < c; ch++)
+      reduce_rows(in + ch * inner, inner, 1, 1, is_max, out + ch);
+  }
+  if (!is_max)
+    for (int64_t ch = 0; ch < c; ch++)
+      out[ch] /= (float)inner;
+  return VG_OK;
+}

@@ -1,0 +1,269 @@
+/* The op kernel interface (vg_ops.h): weight preparation, scratch sizes, and the dispatch of
+ * time-local and head nodes to the op families.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "ops_priv.h"
+
+VgPacked *ops_packed_new(int64_t n_w, int64_t n_bias, int64_t n_aux, VgError *err)
+{
+  size_t floats, bytes;
+  if (n_w < 0 || n_bias < 0 || n_aux < 0 || !vg_size_add((size_t)n_w, (size_t)n_bias, &floats) ||
+      !vg_size_add(floats, (size_t)n_aux, &floats) || !vg_size_mul(floats, sizeof(float), &bytes) ||
+      !vg_size_add(bytes, sizeof(VgPacked), &bytes)) {
+    vg_error_set(err, "packed weights too large");
+    return NULL;
+  }
+  VgPacked *p = calloc(1, bytes);
+  if (!p) {
+    vg_error_set(err, "out of memory for %zu bytes of packed weights", bytes);
+    return NULL;
+  }
+  float *f = (float *)(p + 1);
+  p->w = f;
+  p->bias = f + n_w;
+  p->aux = f + n_w + n_bias;
+  p->n_w = n_w;
+  p->n_bias = n_bias;
+  p->n_aux = n_aux;
+  return p;
+}
+
+void ops_packed_attach(VgNode *node, VgPacked *p)
+{
+  if (node->packed && node->packed_free)
+    node->packed_free(node->packed);
+  node->packed = p;
+  node->packed_free = free;
+}
+
+/* Whether vg_ops_set_threads was called; if not, the first vg_ops_prepare applies the default of
+ * one thread (OpenBLAS itself would start one per core). */
+static int threads_chosen;
+
+int vg_ops_prepare(VgModel *model, VgError *err)
+{
+  if (!threads_chosen)
+    vg_ops_set_threads(1);
+  for (int i = 0; i < model->n_nodes; i++) {
+    VgNode *node = &model->nodes[i];
+    int rc = VG_OK;
+    if (node->packed)
+      continue; /* prepared already */
+    switch (node->op) {
+    case VG_OP_CONV:
+      rc = conv_prepare(model, node, err);
+      break;
+    case VG_OP_CONV_TRANSPOSE:
+      rc = convt_prepare(model, node, err);
+      break;
+    case VG_OP_BATCH_NORM:
+      rc = pointwise_prepare(model, node, err);
+      break;
+    case VG_OP_ADD:
+    case VG_OP_SUB:
+    case VG_OP_MUL:
+    case VG_OP_DIV:
+      rc = binary_prepare(model, node, err);
+      break;
+    default:
+      break;
+    }
+    if (rc != VG_OK)
+      return rc;
+  }
+  return VG_OK;
+}
+
+/* Head ops that read their inputs in ONNX order (all but the global pools and reshapes, which
+ * read time-major columns themselves). */
+static int reads_onnx_order(VgOpType op)
+{
+  return op != VG_OP_GLOBAL_AVG_POOL && op != VG_OP_GLOBAL_MAX_POOL && op != VG_OP_RESHAPE &&
+         op != VG_OP_IDENTITY;
+}
+
+size_t vg_ops_scratch_floats(const VgModel *model, const VgNode *node, const VgShape *shapes,
+                             int64_t max_cols)
+{
+  if (max_cols < 1)
+    max_cols = 1;
+  switch (node->op) {
+  case VG_OP_CONV:
+    return conv_scratch(model, node, shapes, max_cols);
+  case VG_OP_CONV_TRANSPOSE:
+    return convt_scratch(model, node, shapes, max_cols);
+  default:
+    break;
+  }
+  /* A head node other than the global pools and reshapes gets its time inputs in ONNX order. */
+  size_t n = 0;
+  if (reads_onnx_order(node->op) && !vg_node_is_time_local(model, node))
+    for (int i = 0; i < node->n_inputs; i++)
+      if (node->inputs[i] >= 0 && vg_model_is_time_value(model, node->inputs[i]))
+        n += (size_t)ops_count(&shapes[node->inputs[i]]);
+  return n;
+}
+
+/* Channels-by-F columns: floats per channel, for BatchNorm (F for [1, C, F, T], 1 for [1, C, T]).
+ */
+static int64_t per_channel(const VgShape *s)
+{
+  return s->rank >= 3 ? ops_prod(s, 2, s->rank - 1) : 1;
+}
+
+static int softmax_time(const VgModel *model, const VgNode *node, const VgShape *os,
+                        const VgSeq *in, VgSeq *out, int64_t j0, int64_t j1)
+{
+  int a = node->axis;
+  if (a == 0) { /* over the batch axis of size 1: every value is 1 */
+    for (int64_t j = j0; j < j1; j++)
+      for (int64_t i = 0; i < out->width; i++)
+        seq_col_mut(out, j)[i] = 1.0f;
+    return VG_OK;
+  }
+  if (a > os->rank - 2 || model->opset < 13)
+    return VG_ERR; /* along time (or, before opset 13, over axes a .. time) is not column-local */
+  int64_t outer = ops_prod(os, 1, a), n = os->dims[a], inner = ops_prod(os, a + 1, os->rank - 1);
+  for (int64_t j = j0; j < j1; j++)
+    softmax_apply(seq_col(in, j), seq_col_mut(out, j), outer, n, inner);
+  return VG_OK;
+}
+
+int vg_ops_forward_time(const VgModel *model, const VgNode *node, const VgShape *shapes,
+                        const VgSeq *const *in, VgSeq *out, int64_t j0, int64_t j1, float *scratch)
+{
+  const VgSeq *x = in[0];
+  if (j1 <= j0)
+    return VG_OK;
+  if (!node->packed &&
+      (node->op == VG_OP_CONV || node->op == VG_OP_CONV_TRANSPOSE || node->op == VG_OP_BATCH_NORM))
+    return VG_ERR; /* vg_ops_prepare was not called */
+  switch (node->op) {
+  case VG_OP_CONV:
+    return x ? conv_forward(model, node, shapes, x, out, j0, j1, scratch) : VG_ERR;
+  case VG_OP_CONV_TRANSPOSE:
+    return x ? convt_forward(model, node, shapes, x, out, j0, j1, scratch) : VG_ERR;
+  case VG_OP_MAX_POOL:
+  case VG_OP_AVG_POOL:
+    return x ? pool_forward(model, node, shapes, x, out, j0, j1) : VG_ERR;
+  case VG_OP_PAD:
+    return x ? pad_forward(model, node, shapes, x, out, j0, j1) : VG_ERR;
+  case VG_OP_ADD:
+  case VG_OP_SUB:
+  case VG_OP_MUL:
+  case VG_OP_DIV:
+    return binary_forward_time(model, node, shapes, in, out, j0, j1);
+  case VG_OP_CONCAT:
+    return concat_forward_time(node, shapes, in, out, j0, j1);
+  case VG_OP_SOFTMAX:
+    return x ? softmax_time(model, node, ops_out_shape(shapes, node), x, out, j0, j1) : VG_ERR;
+  case VG_OP_RESHAPE:
+  case VG_OP_IDENTITY:
+    /* a column-local reshape keeps every column's floats in the same order */
+    if (!x || x->width != out->width)
+      return VG_ERR;
+    if (seq_col(x, j0) == seq_col_mut(out, j0))
+      return VG_OK; /* the executor ran it in place */
+    memmove(seq_col_mut(out, j0), seq_col(x, j0), (size_t)((j1 - j0) * out->width) * sizeof(float));
+    return VG_OK;
+  default:
+    if (!x || !is_pointwise(node->op) || x->width != out->width)
+      return VG_ERR;
+    return pointwise_apply(node, seq_col(x, j0), seq_col_mut(out, j0), j1 - j0, out->width,
+                           per_channel(ops_out_shape(shapes, node)));
+  }
+}
+
+/* Time-major columns [t][w] of a time value to ONNX order [w][t]. */
+static void columns_to_onnx(const float *in, float *out, int64_t t_len, int64_t w)
+{
+  for (int64_t i = 0; i < w; i++)
+    for (int64_t t = 0; t < t_len; t++)
+      out[i * t_len + t] = in[t * w + i];
+}
+
+static int softmax_plain(const VgModel *model, const VgNode *node, const VgShape *s,
+                         const float *in, float *out)
+{
+  int a = node->axis;
+  if (a < 0 || a >= s->rank)
+    return VG_ERR;
+  if (model->opset < 13) /* opset 1-12: softmax over the flattened axes a .. rank-1 */
+    softmax_apply(in, out, ops_prod(s, 0, a), ops_prod(s, a, s->rank), 1);
+  else
+    softmax_apply(in, out, ops_prod(s, 0, a), s->dims[a], ops_prod(s, a + 1, s->rank));
+  return VG_OK;
+}
+
+int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape *shapes,
+                         const float *const *in, float *out, float *scratch)
+{
+  const float *src[64];
+  if (node->n_inputs > 64 || node->n_inputs < 1)
+    return VG_ERR;
+  for (int i = 0; i < node->n_inputs; i++)
+    src[i] =
+        (in && in[i]) ? in[i] : (node->inputs[i] >= 0 ? ops_value(model, node, i)->data : NULL);
+  if (!src[0])
+    return VG_ERR;
+  const VgShape *is = ops_in_shape(shapes, node, 0), *os = ops_out_shape(shapes, node);
+  int time_in = vg_model_is_time_value(model, node->inputs[0]);
+  if (reads_onnx_order(node->op)) {
+    /* time inputs (e.g. MatMul or Softmax along time) to ONNX order, in scratch */
+    for (int i = 0; i < node->n_inputs; i++) {
+      if (node->inputs[i] < 0 || !vg_model_is_time_value(model, node->inputs[i]))
+        continue;
+      const VgShape *s = &shapes[node->inputs[i]];
+      columns_to_onnx(src[i], scratch, s->dims[s->rank - 1], ops_width(s));
+      src[i] = scratch;
+      scratch += ops_count(s);
+    }
+    time_in = 0;
+  }
+  switch (node->op) {
+  case VG_OP_GLOBAL_AVG_POOL:
+  case VG_OP_GLOBAL_MAX_POOL:
+    return global_pool_forward(node, is, time_in, src[0], out);
+  case VG_OP_RESHAPE:
+  case VG_OP_IDENTITY:
+    if (ops_count(is) != ops_count(os))
+      return VG_ERR;
+    if (time_in)
+      columns_to_onnx(src[0], out, is->dims[is->rank - 1], ops_width(is));
+    else if (out != src[0])
+      memmove(out, src[0], (size_t)ops_count(os) * sizeof(float));
+    return VG_OK;
+  case VG_OP_ADD:
+  case VG_OP_SUB:
+  case VG_OP_MUL:
+  case VG_OP_DIV:
+    if (!src[1])
+      return VG_ERR;
+    return binary_forward_plain(model, node, shapes, src[0], src[1], out);
+  case VG_OP_CONCAT:
+    return concat_forward_plain(node, shapes, src, out);
+  case VG_OP_GEMM:
+    return gemm_forward(model, node, shapes, src, out);
+  case VG_OP_MATMUL:
+    return matmul_forward(model, node, shapes, src, out);
+  case VG_OP_SOFTMAX:
+    return softmax_plain(model, node, is, src[0], out);
+  default:
+    if (!is_pointwise(node->op))
+      return VG_ERR;
+    return pointwise_apply(node, src[0], out, 1, ops_count(os),
+                           os->rank >= 2 ? ops_prod(os, 2, os->rank) : 1);
+  }
+}
+
+void vg_ops_set_threads(int threads)
+{
+  threads_chosen = 1;
+  openblas_set_num_threads(threads > 0 ? threads : 1);
+}
