@@ -107,6 +107,29 @@ static int input_range(const VgModel *m, int v, int64_t j, int64_t *first, int64
   return ok;
 }
 
+/* Sliding-window attributes per spatial axis, e.g. "  [time: k 3, s 2, d 1, pad 1+1]". */
+static void print_window(const VgNode *n)
+{
+  const VgWindow *w = &n->win;
+  if (n->op != VG_OP_CONV && n->op != VG_OP_CONV_TRANSPOSE && n->op != VG_OP_MAX_POOL &&
+      n->op != VG_OP_AVG_POOL && n->op != VG_OP_PAD)
+    return;
+  printf("  [");
+  for (int a = 0; a < w->n_spatial; a++) {
+    printf("%s%s: ", a ? "; " : "", a == w->n_spatial - 1 ? "time" : "freq");
+    if (n->op != VG_OP_PAD)
+      printf("k %d, s %d, d %d, ", w->kernel[a], w->stride[a], w->dilation[a]);
+    printf("pad %d+%d", w->pad_begin[a], w->pad_end[a]);
+    if (n->op == VG_OP_CONV_TRANSPOSE && w->output_padding[a])
+      printf(", output_padding %d", w->output_padding[a]);
+  }
+  if (n->op == VG_OP_CONV || n->op == VG_OP_CONV_TRANSPOSE)
+    printf("; group %d", w->group);
+  if (n->op == VG_OP_PAD && n->pad_value != 0.0f)
+    printf("; value %g", (double)n->pad_value);
+  printf("]");
+}
+
 static void print_nodes(const VgModel *m, const VgShape *shapes, double *flops)
 {
   printf("nodes: %d (time-local ones marked T: the streaming trunk)\n", m->n_nodes);
@@ -117,14 +140,16 @@ static void print_nodes(const VgModel *m, const VgShape *shapes, double *flops)
     printf("  %3d %c %-18s %-24s -> ", i, vg_node_is_time_local(m, n) ? 'T' : ' ',
            vg_op_name(n->op), n->name);
     print_shape(&shapes[n->output]);
-    printf("  %.0f FLOPs\n", f);
+    printf("  %.0f FLOPs", f);
+    print_window(n);
+    printf("\n");
   }
 }
 
-static void print_time(const VgModel *m)
+static void print_time(const VgModel *m, const VgShape *shapes)
 {
   int end = trunk_end(m);
-  const VgShape *in = &m->values[m->input].shape, *es = &m->values[end].shape;
+  const VgShape *in = &shapes[m->input], *es = &shapes[end];
   int64_t rf = 0, first = 0, last = 0;
   int ok = 1;
   /* the field can depend on the column's phase (strides, transposed strides): take the widest */
@@ -140,6 +165,20 @@ static void print_time(const VgModel *m)
   printf("receptive field along time: %" PRId64 " input columns per column of '%s' (%" PRId64
          " columns from %" PRId64 " input columns)\n",
          rf, m->values[end].name, es->dims[es->rank - 1], in->dims[in->rank - 1]);
+}
+
+/* The input standardisation the file's metadata carries (vg_metadata.h), if any. */
+static void print_standardisation(const VgModel *m)
+{
+  if (m->n_standardised == 0)
+    return;
+  printf("input standardisation (metadata): (x - mean) / std per channel\n  mean:");
+  for (int c = 0; c < m->n_standardised; c++)
+    printf(" %g", m->input_mean[c]);
+  printf("\n  std: ");
+  for (int c = 0; c < m->n_standardised; c++)
+    printf(" %g", m->input_std[c]);
+  printf("\n");
 }
 
 static int print_model(const VgModel *m, const char *path, int64_t t, VgError *err)
@@ -159,6 +198,7 @@ static int print_model(const VgModel *m, const char *path, int64_t t, VgError *e
          in->shape.dims[in->shape.rank - 1], out->name);
   print_shape(&shapes[m->output]);
   printf(" (%s)\n", out->is_time ? "a time value" : "one value per window");
+  print_standardisation(m);
   double flops = 0;
   int64_t params = 0;
   print_nodes(m, shapes, &flops);
@@ -167,7 +207,7 @@ static int print_model(const VgModel *m, const char *path, int64_t t, VgError *e
       params += vg_shape_count(&m->values[i].shape);
   printf("parameters: %" PRId64 "\n", params);
   printf("FLOPs per window: %.0f (multiply-adds count 2)\n", flops);
-  print_time(m);
+  print_time(m, shapes);
   free(shapes);
   return VG_OK;
 }

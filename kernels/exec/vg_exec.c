@@ -1,10 +1,11 @@
 /* The window executor (see vg_exec.h).
  *
- * Plan: every activation (the graph input and each node output) gets its own slice of one arena,
- * 64-byte aligned, sized for the window; time values are stored as time-major columns, plain
- * values in ONNX order. Each time value also gets a VgSeq covering its whole window
- * (first = lo = 0, count = hi = length), and each node a row of input pointers, so running a
- * window only walks those tables.
+ * Plan: every activation (the graph input and each node output) gets a slice of one arena, 64-byte
+ * aligned, sized for the window, except that an element-wise op or reshape writes over an input
+ * nothing else reads (can_alias); time values are stored as time-major columns, plain values in
+ * ONNX order. Each time value also gets a VgSeq covering its whole window (first = lo = 0,
+ * count = hi = length), and each node a row of input pointers, so running a window only walks
+ * those tables. The kernels' scratch follows the activations.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -30,6 +31,7 @@ struct VgExec {
   float *arena;
   size_t arena_bytes;
   float *scratch;
+  size_t head_tmp_off; /* scratch + head_tmp_off: a head node's time-valued output, ONNX order */
 };
 
 static void *xcalloc(size_t n, size_t size, VgError *err)
@@ -99,16 +101,26 @@ static int can_alias(const VgExec *x, const int *uses, const VgNode *node)
   }
 }
 
-static int scratch_floats(const VgExec *x, size_t *scratch, VgError *err)
+/* Scratch for the kernels, then room for a head node's time-valued output (written in ONNX order
+ * by vg_ops_forward_plain and transposed into columns by run_node). */
+static int scratch_floats(VgExec *x, size_t *scratch, VgError *err)
 {
   const VgModel *m = x->model;
+  size_t head = 0;
   *scratch = 0;
   for (int i = 0; i < m->n_nodes; i++) {
-    const VgShape *os = &x->shapes[m->nodes[i].output];
+    int o = m->nodes[i].output;
+    const VgShape *os = &x->shapes[o];
     size_t s = vg_ops_scratch_floats(m, &m->nodes[i], x->shapes, os->dims[os->rank - 1]);
     *scratch = s > *scratch ? s : *scratch;
+    if (x->is_time[o] && !vg_node_is_time_local(m, &m->nodes[i]))
+      head = (size_t)vg_shape_count(os) > head ? (size_t)vg_shape_count(os) : head;
   }
-  return *scratch > (size_t)VG_MAX_CONST_VALUES ? vg_error_set(err, "scratch too large") : VG_OK;
+  if (*scratch > (size_t)VG_MAX_CONST_VALUES || head > (size_t)VG_MAX_CONST_VALUES)
+    return vg_error_set(err, "scratch too large");
+  x->head_tmp_off = (size_t)round_up((int64_t)*scratch);
+  *scratch = x->head_tmp_off + head;
+  return VG_OK;
 }
 
 /* Lays out the activations in one arena: the input, then each node's output in node order, either
@@ -224,6 +236,14 @@ static double now_seconds(void)
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* [w][t] (ONNX order) <-> [t][w] (columns). */
+static void transpose(const float *in, float *out, int64_t rows, int64_t cols)
+{
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t c = 0; c < cols; c++)
+      out[c * rows + r] = in[r * cols + c];
+}
+
 static int run_node(VgExec *x, int i)
 {
   const VgModel *m = x->model;
@@ -236,15 +256,15 @@ static int run_node(VgExec *x, int i)
     return vg_ops_forward_time(m, node, x->shapes, x->seq_in + x->in_off[i], out, 0, out->count,
                                x->scratch);
   }
-  return vg_ops_forward_plain(m, node, x->shapes, x->data_in + x->in_off[i], x->buf[o], x->scratch);
-}
-
-/* [w][t] (ONNX order) <-> [t][w] (columns). */
-static void transpose(const float *in, float *out, int64_t rows, int64_t cols)
-{
-  for (int64_t r = 0; r < rows; r++)
-    for (int64_t c = 0; c < cols; c++)
-      out[c * rows + r] = in[r * cols + c];
+  if (!x->is_time[o])
+    return vg_ops_forward_plain(m, node, x->shapes, x->data_in + x->in_off[i], x->buf[o],
+                                x->scratch);
+  /* a head node with a time-valued output (e.g. Softmax along time): ONNX order, then columns */
+  float *tmp = x->scratch + x->head_tmp_off;
+  if (vg_ops_forward_plain(m, node, x->shapes, x->data_in + x->in_off[i], tmp, x->scratch) != VG_OK)
+    return VG_ERR;
+  transpose(tmp, x->buf[o], x->seq[o].width, x->seq[o].count);
+  return VG_OK;
 }
 
 int vg_exec_run_timed(VgExec *x, const float *input, float *output, double *node_seconds,

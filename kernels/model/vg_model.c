@@ -56,5 +56,7 @@ void vg_model_free(VgModel *model)
   }
   free(model->values);
   free(model->nodes);
+  free(model->input_mean);
+  free(model->input_std);
   free(model);
 }

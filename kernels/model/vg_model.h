@@ -110,7 +110,9 @@ typedef struct {
   VgOpType op;
   char *name; /* the ONNX node name (or "<op>#<index>" when it had none) */
   int n_inputs;
-  int *inputs; /* value indices, in ONNX order (Conv: X, W[, B]; Gemm: A, B[, C]; ...) */
+  int *inputs; /* value indices, in ONNX order (Conv: X, W[, B]; Gemm: A, B[, C]; ...). Inputs
+                  the loader reads as attributes are dropped: Pad, Clip and the Reshape family
+                  keep only their data input (n_inputs 1). Conv and Gemm without bias have 2. */
   int output;  /* value index */
   VgWindow win;
   float alpha;                 /* LeakyRelu, Elu alpha; Gemm alpha */
@@ -136,6 +138,12 @@ typedef struct {
   int input;     /* value index of the graph input */
   int output;    /* value index of the graph output */
   int64_t opset; /* default-domain opset version */
+  /* Input standardisation from the file's metadata (vg_metadata.h): each input frame's channel c
+   * becomes (x - input_mean[c]) / input_std[c] before the network. n_standardised is 0 (and the
+   * arrays NULL) when the file has none. Applied by the caller (streamcnn), not the executor. */
+  int n_standardised;
+  float *input_mean;
+  float *input_std;
 } VgModel;
 
 /* ---- loading (kernels/model/vg_onnx.c) ---- */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vg_metadata.h"
 #include "vg_onnx_priv.h"
 
 /* protobuf-c's allocations may use this much beyond the file's own size (x4 for its structs). */
@@ -67,7 +68,8 @@ static int count_values(const Onnx__GraphProto *g, int *cap_values, VgError *err
     n += g->node[i]->n_output;
   if (n > VG_MAX_VALUES)
     return vg_error_set(err, "more than %d values", VG_MAX_VALUES);
-  *cap_values = (int)(n + 2 * g->n_node + 1); /* + folded weights and biases */
+  /* + folded weights and biases (2 per BatchNormalization), or a Reduce*'s pooled value (1) */
+  *cap_values = (int)(n + 2 * g->n_node + 1);
   return VG_OK;
 }
 
@@ -110,6 +112,15 @@ static int build_nodes(VgBuild *b, VgError *err)
   return ret;
 }
 
+/* The value of metadata `key`, or NULL. */
+static const char *metadata(const Onnx__ModelProto *mp, const char *key)
+{
+  for (size_t i = 0; i < mp->n_metadata_props; i++)
+    if (mp->metadata_props[i]->key && strcmp(mp->metadata_props[i]->key, key) == 0)
+      return mp->metadata_props[i]->value;
+  return NULL;
+}
+
 static VgModel *build_model(const Onnx__ModelProto *mp, VgError *err)
 {
   VgBuild b;
@@ -132,7 +143,7 @@ static VgModel *build_model(const Onnx__ModelProto *mp, VgError *err)
     return NULL;
   }
   b.m = m;
-  b.cap_nodes = (int)b.graph->n_node;
+  b.cap_nodes = 2 * (int)b.graph->n_node; /* a Reduce* without keepdims adds a Squeeze */
   m->values = calloc((size_t)b.cap_values, sizeof *m->values);
   m->nodes = calloc((size_t)b.cap_nodes + 1, sizeof *m->nodes);
   b.shapes = calloc((size_t)b.cap_values, sizeof *b.shapes);
@@ -142,6 +153,9 @@ static VgModel *build_model(const Onnx__ModelProto *mp, VgError *err)
   else if (build_nodes(&b, err) == VG_OK && set_output(&b, err) == VG_OK &&
            vg_fold_batch_norms(&b, err) == VG_OK)
     ret = vg_model_compact(m, err);
+  if (ret == VG_OK)
+    ret = vg_model_read_standardisation(m, metadata(mp, VG_META_INPUT_MEAN),
+                                        metadata(mp, VG_META_INPUT_STD), err);
   vg_name_map_clear(&b.names);
   free(b.shapes);
   if (ret != VG_OK) {

@@ -25,6 +25,8 @@ static const VgOpSpec specs[] = {
     {"AveragePool", VG_OP_AVG_POOL, 1, 1, vg_parse_pool},
     {"GlobalAveragePool", VG_OP_GLOBAL_AVG_POOL, 1, 1, NULL},
     {"GlobalMaxPool", VG_OP_GLOBAL_MAX_POOL, 1, 1, NULL},
+    {"ReduceMean", VG_OP_GLOBAL_AVG_POOL, 1, 2, vg_parse_reduce},
+    {"ReduceMax", VG_OP_GLOBAL_MAX_POOL, 1, 2, vg_parse_reduce},
     {"Pad", VG_OP_PAD, 1, 4, vg_parse_pad},
     {"Flatten", VG_OP_RESHAPE, 1, 1, vg_parse_flatten},
     {"Reshape", VG_OP_RESHAPE, 2, 2, vg_parse_reshape},
@@ -179,6 +181,53 @@ static int add_op(VgBuild *b, const Onnx__NodeProto *np, const VgOpSpec *spec, V
   return vg_fold_constant_node(b, m->n_nodes - 1, err) < 0 ? VG_ERR : VG_OK;
 }
 
+/* ReduceMean/ReduceMax over every axis after the channels became a global pool; without keepdims
+ * a Squeeze of those axes follows, and takes over the ONNX output name. */
+static int add_reduce_squeeze(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
+{
+  VgModel *m = b->m;
+  int64_t keepdims;
+  if (vg_attr_int(np, "keepdims", 1, &keepdims, err) != VG_OK)
+    return vg_error_prefix(err, "node '%s' (%s)", b->node_name, b->op_type);
+  int pooled = vg_name_map_get(&b->names, np->output[0]);
+  if (keepdims || pooled < 0 || m->values[pooled].kind != VG_VALUE_NODE)
+    return VG_OK;
+  if (m->n_nodes >= b->cap_nodes)
+    return vg_error_set(err, "too many nodes");
+  VgNode *sq = &m->nodes[m->n_nodes++];
+  memset(sq, 0, sizeof *sq);
+  size_t len = strlen(b->node_name) + 16;
+  char *pooled_name = malloc(strlen(np->output[0]) + 16);
+  sq->name = malloc(len);
+  sq->inputs = malloc(sizeof *sq->inputs);
+  if (!pooled_name || !sq->name || !sq->inputs) {
+    free(pooled_name);
+    return vg_error_set(err, "out of memory");
+  }
+  sprintf(pooled_name, "%s:pooled", np->output[0]);
+  free(m->values[pooled].name);
+  m->values[pooled].name = pooled_name;
+  snprintf(sq->name, len, "%s:squeeze", b->node_name);
+  sq->op = VG_OP_RESHAPE;
+  sq->n_inputs = 1;
+  sq->inputs[0] = pooled;
+  sq->reshape_kind = VG_RESHAPE_SQUEEZE;
+  sq->n_axes = m->values[pooled].shape.rank - 2;
+  for (int i = 0; i < sq->n_axes; i++)
+    sq->axes[i] = 2 + i;
+  int out = vg_build_add_value(b, np->output[0], VG_VALUE_NODE, err);
+  if (out < 0)
+    return VG_ERR;
+  sq->output = out;
+  m->values[out].producer = m->n_nodes - 1;
+  if (vg_shape_node(m, sq, b->shapes, err) != VG_OK)
+    return VG_ERR;
+  m->values[out].shape = b->shapes[out];
+  m->values[out].is_time = vg_shape_output_is_time(m, sq);
+  vg_name_map_set(&b->names, np->output[0], out);
+  return VG_OK;
+}
+
 int vg_onnx_add_node(VgBuild *b, const Onnx__NodeProto *np, int index, VgError *err)
 {
   const char *op = np->op_type ? np->op_type : "";
@@ -196,9 +245,14 @@ int vg_onnx_add_node(VgBuild *b, const Onnx__NodeProto *np, int index, VgError *
     return add_constant(b, np, err);
   if (strcmp(op, "Identity") == 0 || strcmp(op, "Dropout") == 0)
     return add_bypass(b, np, err);
+  int folded = vg_onnx_const_op(b, np, err);
+  if (folded != 0)
+    return folded < 0 ? VG_ERR : VG_OK;
   const VgOpSpec *spec = find_spec(op);
   if (!spec)
     return vg_error_set(err, "unsupported op '%s' (node '%s', opset %lld)", op, b->node_name,
                         (long long)b->m->opset);
-  return add_op(b, np, spec, err);
+  if (add_op(b, np, spec, err) != VG_OK)
+    return VG_ERR;
+  return spec->parse == vg_parse_reduce ? add_reduce_squeeze(b, np, err) : VG_OK;
 }

@@ -108,6 +108,35 @@ int vg_parse_concat(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError
   return norm_axis(b, axis, b->shapes[node->inputs[0]].rank, 0, &node->axis, err);
 }
 
+/* ReduceMean / ReduceMax: only over every axis after the channels, i.e. a global pool (the
+ * `x.mean(-1)` of 1-D models). Axes are an attribute before opset 18, an input from 18. */
+int vg_parse_reduce(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
+{
+  int r = b->shapes[node->inputs[0]].rank, n = -1;
+  int64_t axes[VG_MAX_RANK];
+  if (b->m->opset < 18) {
+    if (vg_attr_ints(np, "axes", axes, VG_MAX_RANK, &n, err) != VG_OK)
+      return attr_fail(b, err);
+  } else if (node->n_inputs > 1 && node->inputs[1] >= 0) {
+    if (vg_const_ints(b, node->inputs[1], axes, VG_MAX_RANK, &n, err) != VG_OK)
+      return VG_ERR;
+  }
+  node->n_inputs = 1;
+  int seen = 0;
+  for (int i = 0; i < n; i++) {
+    int a = 0;
+    if (norm_axis(b, axes[i], r, 0, &a, err) != VG_OK)
+      return VG_ERR;
+    seen |= 1 << a;
+  }
+  int want = ((1 << r) - 1) & ~3; /* axes 2 .. r-1 */
+  if ((r != 3 && r != 4) || n < 0 || seen != want)
+    return vg_unsupported(b, err,
+                          "axes (Vigil reduces over every axis after the channels of "
+                          "[1, C, T] or [1, C, F, T]: a global pool)");
+  return VG_OK;
+}
+
 /* ---- the reshape family ---- */
 
 int vg_parse_flatten(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)

@@ -36,7 +36,12 @@ int vg_parse_reshape(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgErro
 int vg_parse_squeeze(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
 int vg_parse_unsqueeze(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
 int vg_parse_gemm(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
+int vg_parse_reduce(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
 int vg_parse_concat(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
+
+/* Ops evaluated on constants only (Shape, ConstantOfShape, Gather, Slice, Cast, Transpose; see
+ * vg_const_ops.c): 1 if np was one (its output is now a constant), 0 if not, VG_ERR. */
+int vg_onnx_const_op(VgBuild *b, const Onnx__NodeProto *np, VgError *err);
 
 /* Adjustments that need the node's output shape (a Reshape that keeps the time axis). */
 int vg_parse_after_shape(VgBuild *b, VgNode *node, VgError *err);

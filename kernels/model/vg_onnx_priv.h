@@ -39,6 +39,8 @@ void vg_name_map_clear(VgNameMap *map);
 int vg_name_map_get(const VgNameMap *map, const char *name);
 /* Adds name -> val; returns 0 if the name is already present (nothing changed). */
 int vg_name_map_put(VgNameMap *map, const char *name, int val);
+/* Adds or replaces name -> val. */
+void vg_name_map_set(VgNameMap *map, const char *name, int val);
 
 /* ---- the model under construction ---- */
 

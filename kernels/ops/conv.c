@@ -28,6 +28,9 @@ enum { CONV_DIRECT, CONV_TAPS, CONV_IM2COL, CONV_2D };
 
 /* Per-tap GEMMs pay off once each tap's inner dimension is this wide. */
 #define TAPS_MIN_CIN 32
+/* Below this many output columns one GEMM over all taps beats K thin ones (e.g. a last layer
+ * whose kernel spans the whole input: one column, a matrix-vector product). */
+#define TAPS_MIN_ROWS 8
 /* Floats of im2col scratch a chunk aims for (128 KiB: stays in L2). */
 #define CHUNK_FLOATS 32768
 
@@ -209,7 +212,7 @@ static void conv1_gemm(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
                        int64_t j0, int64_t j1, float *scratch)
 {
   fill_bias(out, j0, j1, p->bias, g->co);
-  if (p->strategy == CONV_IM2COL) {
+  if (p->strategy == CONV_IM2COL || j1 - j0 < TAPS_MIN_ROWS) {
     conv1_im2col(g, p, in, out, j0, j1, scratch);
     return;
   }
@@ -285,7 +288,7 @@ int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, co
   ConvGeom g;
   conv_geom(m, node, ops_in_shape(shapes, node, 0), ops_out_shape(shapes, node), &g);
   if (in->width != g.ci * g.fi || out->width != g.co * g.fo)
-    return vg_error_set(NULL, "conv width mismatch");
+    return VG_ERR; /* the caller passed views of other widths than the shapes say */
   if (p->strategy == CONV_2D)
     conv2_gemm(&g, p, in, out, j0, j1, scratch);
   else if (p->strategy == CONV_DIRECT)

@@ -42,8 +42,14 @@ void ops_packed_attach(VgNode *node, VgPacked *p)
   node->packed_free = free;
 }
 
+/* Whether vg_ops_set_threads was called; if not, the first vg_ops_prepare applies the default of
+ * one thread (OpenBLAS itself would start one per core). */
+static int threads_chosen;
+
 int vg_ops_prepare(VgModel *model, VgError *err)
 {
+  if (!threads_chosen)
+    vg_ops_set_threads(1);
   for (int i = 0; i < model->n_nodes; i++) {
     VgNode *node = &model->nodes[i];
     int rc = VG_OK;
@@ -74,6 +80,14 @@ int vg_ops_prepare(VgModel *model, VgError *err)
   return VG_OK;
 }
 
+/* Head ops that read their inputs in ONNX order (all but the global pools and reshapes, which
+ * read time-major columns themselves). */
+static int reads_onnx_order(VgOpType op)
+{
+  return op != VG_OP_GLOBAL_AVG_POOL && op != VG_OP_GLOBAL_MAX_POOL && op != VG_OP_RESHAPE &&
+         op != VG_OP_IDENTITY;
+}
+
 size_t vg_ops_scratch_floats(const VgModel *model, const VgNode *node, const VgShape *shapes,
                              int64_t max_cols)
 {
@@ -85,8 +99,15 @@ size_t vg_ops_scratch_floats(const VgModel *model, const VgNode *node, const VgS
   case VG_OP_CONV_TRANSPOSE:
     return convt_scratch(model, node, shapes, max_cols);
   default:
-    return 0;
+    break;
   }
+  /* A head node other than the global pools and reshapes gets its time inputs in ONNX order. */
+  size_t n = 0;
+  if (reads_onnx_order(node->op) && !vg_node_is_time_local(model, node))
+    for (int i = 0; i < node->n_inputs; i++)
+      if (node->inputs[i] >= 0 && vg_model_is_time_value(model, node->inputs[i]))
+        n += (size_t)ops_count(&shapes[node->inputs[i]]);
+  return n;
 }
 
 /* Channels-by-F columns: floats per channel, for BatchNorm (F for [1, C, F, T], 1 for [1, C, T]).
@@ -96,8 +117,8 @@ static int64_t per_channel(const VgShape *s)
   return s->rank >= 3 ? ops_prod(s, 2, s->rank - 1) : 1;
 }
 
-static int softmax_time(const VgNode *node, const VgShape *os, const VgSeq *in, VgSeq *out,
-                        int64_t j0, int64_t j1)
+static int softmax_time(const VgModel *model, const VgNode *node, const VgShape *os,
+                        const VgSeq *in, VgSeq *out, int64_t j0, int64_t j1)
 {
   int a = node->axis;
   if (a == 0) { /* over the batch axis of size 1: every value is 1 */
@@ -106,8 +127,8 @@ static int softmax_time(const VgNode *node, const VgShape *os, const VgSeq *in, 
         seq_col_mut(out, j)[i] = 1.0f;
     return VG_OK;
   }
-  if (a > os->rank - 2)
-    return VG_ERR; /* softmax along time is not column-local */
+  if (a > os->rank - 2 || model->opset < 13)
+    return VG_ERR; /* along time (or, before opset 13, over axes a .. time) is not column-local */
   int64_t outer = ops_prod(os, 1, a), n = os->dims[a], inner = ops_prod(os, a + 1, os->rank - 1);
   for (int64_t j = j0; j < j1; j++)
     softmax_apply(seq_col(in, j), seq_col_mut(out, j), outer, n, inner);
@@ -141,7 +162,7 @@ int vg_ops_forward_time(const VgModel *model, const VgNode *node, const VgShape 
   case VG_OP_CONCAT:
     return concat_forward_time(node, shapes, in, out, j0, j1);
   case VG_OP_SOFTMAX:
-    return x ? softmax_time(node, ops_out_shape(shapes, node), x, out, j0, j1) : VG_ERR;
+    return x ? softmax_time(model, node, ops_out_shape(shapes, node), x, out, j0, j1) : VG_ERR;
   case VG_OP_RESHAPE:
   case VG_OP_IDENTITY:
     /* a column-local reshape keeps every column's floats in the same order */
@@ -193,6 +214,18 @@ int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape
     return VG_ERR;
   const VgShape *is = ops_in_shape(shapes, node, 0), *os = ops_out_shape(shapes, node);
   int time_in = vg_model_is_time_value(model, node->inputs[0]);
+  if (reads_onnx_order(node->op)) {
+    /* time inputs (e.g. MatMul or Softmax along time) to ONNX order, in scratch */
+    for (int i = 0; i < node->n_inputs; i++) {
+      if (node->inputs[i] < 0 || !vg_model_is_time_value(model, node->inputs[i]))
+        continue;
+      const VgShape *s = &shapes[node->inputs[i]];
+      columns_to_onnx(src[i], scratch, s->dims[s->rank - 1], ops_width(s));
+      src[i] = scratch;
+      scratch += ops_count(s);
+    }
+    time_in = 0;
+  }
   switch (node->op) {
   case VG_OP_GLOBAL_AVG_POOL:
   case VG_OP_GLOBAL_MAX_POOL:
@@ -210,8 +243,7 @@ int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape
   case VG_OP_SUB:
   case VG_OP_MUL:
   case VG_OP_DIV:
-    if (time_in || (node->inputs[1] >= 0 && vg_model_is_time_value(model, node->inputs[1])) ||
-        !src[1])
+    if (!src[1])
       return VG_ERR;
     return binary_forward_plain(model, node, shapes, src[0], src[1], out);
   case VG_OP_CONCAT:
@@ -221,9 +253,9 @@ int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape
   case VG_OP_MATMUL:
     return matmul_forward(model, node, shapes, src, out);
   case VG_OP_SOFTMAX:
-    return time_in ? VG_ERR : softmax_plain(model, node, is, src[0], out);
+    return softmax_plain(model, node, is, src[0], out);
   default:
-    if (time_in || !is_pointwise(node->op))
+    if (!is_pointwise(node->op))
       return VG_ERR;
     return pointwise_apply(node, src[0], out, 1, ops_count(os),
                            os->rank >= 2 ? ops_prod(os, 2, os->rank) : 1);
@@ -232,5 +264,6 @@ int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape
 
 void vg_ops_set_threads(int threads)
 {
+  threads_chosen = 1;
   openblas_set_num_threads(threads > 0 ? threads : 1);
 }

@@ -47,11 +47,13 @@ int vg_ops_forward_time(const VgModel *model, const VgNode *node, const VgShape 
 
 /* A head node on whole values. in[i] is the i-th input's data: a plain value in ONNX order, or for
  * a time input (global pooling, flatten) its full window of columns, time-major, as VgSeq data with
- * first = 0 and count = the value's length. */
+ * first = 0 and count = the value's length. The output is written in ONNX order, also when it is
+ * a time value (e.g. a Softmax along time): the caller converts it to columns if it needs them. */
 int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape *shapes,
                          const float *const *in, float *out, float *scratch);
 
-/* OpenBLAS threads for every GEMM in the process. Set once, before running (default 1). */
+/* OpenBLAS threads for every GEMM in the process. Set once, before running. Default 1: if it was
+ * never called, the first vg_ops_prepare sets 1 (OpenBLAS alone would use one per core). */
 void vg_ops_set_threads(int threads);
 
 #endif

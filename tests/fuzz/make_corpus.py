@@ -103,6 +103,28 @@ def main():
           n("MatMul", ["s", "M"], ["mm"], name="matmul"),
           n("Identity", ["mm"], ["y"], name="id")],
          [ints("ax", [1]), weights("M", [8, 2], 11)], [1, 4, 8])
+    # const_pad: the pads of Pad computed the way PyTorch exports F.pad(x, (2, 1)) (ConstantOfShape,
+    # Concat, Reshape, Slice with step -1, Transpose, Reshape, Cast), then Conv k 3, then a Reshape
+    # whose target [1, 2, -1] comes from Shape and Gather of the weights: [1, 3, T] -> [1, 2, T + 1]
+    big = -(2**63 - 1)
+    save("const_pad",
+         [n("ConstantOfShape", ["four"], ["zeros"], value=h.make_tensor("v", TP.INT64, [1], [0]),
+            name="cos"),
+          n("Concat", ["pads21", "zeros"], ["cat"], axis=0, name="cat"),
+          n("Reshape", ["cat", "m1_2"], ["pairs"], name="pairs"),
+          n("Slice", ["pairs", "m1", "big", "zero", "m1"], ["rev"], name="slice"),
+          n("Transpose", ["rev"], ["tr"], perm=[1, 0], name="transpose"),
+          n("Reshape", ["tr", "m1"], ["flat"], name="flat"),
+          n("Cast", ["flat"], ["pads"], to=TP.INT64, name="cast"),
+          n("Pad", ["x", "pads"], ["p"], name="pad"),
+          n("Conv", ["p", "W"], ["c"], name="conv"),
+          n("Shape", ["W"], ["wshape"], name="shape"),
+          n("Gather", ["wshape", "zero"], ["m"], axis=0, name="gather"),
+          n("Concat", ["one", "m", "m1"], ["target"], axis=0, name="target"),
+          n("Reshape", ["c", "target"], ["y"], name="reshape")],
+         [ints("four", [4]), ints("pads21", [2, 1]), ints("m1_2", [-1, 2]), ints("m1", [-1]),
+          ints("big", [big]), ints("zero", [0]), ints("one", [1]), weights("W", [2, 3, 3], 12)],
+         [1, 3, 12])
 
 
 if __name__ == "__main__":

@@ -82,9 +82,9 @@ class Gated(nn.Module):
 
 
 class _ConstPadFn(torch.autograd.Function):
-    """F.pad exported as one ONNX Pad with constant pads. (PyTorch 1.13 exports F.pad as a
-    ConstantOfShape/Concat/Slice/... subgraph computing the pads, which constant folding leaves
-    in place.)"""
+    """F.pad exported as one ONNX Pad with constant pads, to test Pad on its own. (PyTorch 1.13
+    writes F.pad's pads as a ConstantOfShape/Concat/Slice/... subgraph that its constant folding
+    leaves in place and Vigil's loader folds: TorchPad covers that form.)"""
 
     @staticmethod
     def forward(ctx, x, pads, value):
@@ -98,6 +98,17 @@ class _ConstPadFn(torch.autograd.Function):
             begin[rank - 1 - i], end[rank - 1 - i] = pads[2 * i], pads[2 * i + 1]
         return g.op("Pad", x, g.op("Constant", value_t=torch.tensor(begin + end)),
                     g.op("Constant", value_t=torch.tensor(float(value))), mode_s="constant")
+
+
+class TorchPad(nn.Module):
+    """F.pad as PyTorch exports it (pads computed by a constant subgraph the loader folds)."""
+
+    def __init__(self, pads, value):
+        super().__init__()
+        self.pads, self.value = tuple(pads), value
+
+    def forward(self, x):
+        return F.pad(x, self.pads, value=self.value)
 
 
 class ConstPad(nn.Module):
@@ -188,6 +199,53 @@ class FreqMix(nn.Module):
     def forward(self, x):
         y = torch.cat([self.a(x), torch.relu(self.b(x))], dim=2)
         return torch.softmax(y, dim=2) * self.scale
+
+
+class Unsqueezed(nn.Module):
+    """[1, C, T] -> [1, C, 1, T] -> Conv2d along time -> [1, C', T'] (Unsqueeze and Squeeze)."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, 4, (1, 3), padding=(0, 2), dilation=(1, 2))
+        self.out = nn.Conv1d(4, 2, 1)
+
+    def forward(self, x):
+        return self.out(torch.squeeze(self.conv(torch.unsqueeze(x, 2)), 2))
+
+
+class ReduceHead(nn.Module):
+    """x.mean(-1) and x.amax(-1) (ReduceMean / ReduceMax over time) into a dense layer."""
+
+    def __init__(self, c, out):
+        super().__init__()
+        self.fc = nn.Linear(2 * c, out)
+
+    def forward(self, x):
+        return self.fc(torch.cat([x.mean(-1), x.amax(-1)], dim=1))
+
+
+class SqueezeExcite(nn.Module):
+    """x * sigmoid(dense(mean over time)): a binary op between a time value and a plain one."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.fc1 = nn.Linear(c, c // 2)
+        self.fc2 = nn.Linear(c // 2, c)
+
+    def forward(self, x):
+        w = torch.sigmoid(self.fc2(torch.relu(self.fc1(x.mean(-1)))))
+        return x * w.unsqueeze(-1)
+
+
+class TimeScale(nn.Module):
+    """A constant that varies along time (a fixed window weighting): not time-local."""
+
+    def __init__(self, c, t):
+        super().__init__()
+        self.w = nn.Parameter(torch.rand(c, t) + 0.5)
+
+    def forward(self, x):
+        return x * self.w
 
 
 def zoo():
@@ -293,6 +351,21 @@ def zoo():
                                   nn.BatchNorm1d(64), nn.ReLU(), nn.MaxPool1d(2),
                                   nn.Conv1d(64, 64, 3, padding=2, dilation=2), nn.ReLU(),
                                   Head(64, 32, 5, softmax=True)), (1, 5, 200))
+    # ---- heads that act along time ----
+    add("softmax_over_time", Seq(nn.Conv1d(3, 4, 3, padding=1), nn.Softmax(dim=2)), (1, 3, 24))
+    add("linear_over_time", Seq(nn.Conv1d(2, 4, 5), nn.ReLU(), nn.Linear(28, 6), nn.Tanh(),
+                                nn.Flatten(), nn.Linear(24, 3)), (1, 2, 32))
+    add("unsqueeze_conv2d_squeeze", Seq(nn.Conv1d(3, 6, 3), Unsqueezed(6)), (1, 3, 40))
+    add("conv2d_bn_unfolded", Seq(nn.Conv2d(2, 4, 3, padding=(0, 1)), nn.ReLU(), nn.BatchNorm2d(4),
+                                  nn.Conv2d(4, 2, 1)), (1, 2, 7, 16))
+    add("head_reduce_mean_max", Seq(nn.Conv1d(3, 8, 3), nn.ReLU(), ReduceHead(8, 3)), (1, 3, 30))
+    add("squeeze_excitation", Seq(nn.Conv1d(3, 8, 3, padding=1), nn.ReLU(), SqueezeExcite(8),
+                                  nn.Conv1d(8, 2, 3)), (1, 3, 40))
+    add("time_varying_constant", Seq(nn.Conv1d(2, 4, 3), TimeScale(4, 30), nn.Conv1d(4, 2, 1)),
+        (1, 2, 32))
+    add("fpad_as_exported", Seq(TorchPad((1, 4), -0.3), nn.Conv1d(3, 4, 3, stride=2)), (1, 3, 27))
+    add("zeropad2d_as_exported", Seq(nn.ZeroPad2d((2, 1, 1, 0)), nn.Conv2d(2, 3, 3), nn.ReLU()),
+        (1, 2, 6, 15))
     return m
 
 

@@ -2,12 +2,18 @@
 """The ONNX loader against PyTorch: models exported by torch.onnx (Debian's python3-torch 1.13)
 load, and `vigil-model info --length T` reports the output shape PyTorch computes for inputs of
 length T (the exported length and others), the parameter count PyTorch reports, and folds
-BatchNormalization into the conv before it."""
+BatchNormalization into the conv before it.
+
+Where `vigil-model run` is built (the window executor), each model also runs at each length and
+must match PyTorch within max |error| <= 1e-4 x max |reference|: this checks what the loader hands
+the executor (folded BatchNormalization with shared weights, pads from constant subgraphs,
+reshapes re-applied at other lengths, opset-dependent attributes)."""
 import os
 import re
 import subprocess
 import warnings
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -114,6 +120,75 @@ class Plain(nn.Module):
         return self.fc(F.adaptive_avg_pool1d(y, 1).flatten(1))
 
 
+class Field(nn.Module):
+    """A trunk whose receptive field autograd can measure: dilated conv, strided average pool,
+    transposed conv, residual branch; smooth activations so no gradient vanishes exactly."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv1d(2, 4, 5, dilation=2, padding=4)
+        self.c2 = nn.Conv1d(4, 4, 3, padding=1)
+        self.ct = nn.ConvTranspose1d(4, 3, 4, stride=2, padding=1)
+        self.c3 = nn.Conv1d(3, 2, 3)
+
+    def forward(self, x):
+        y = torch.tanh(self.c1(x))
+        y = F.avg_pool1d(y + self.c2(y), 3, stride=2)
+        return self.c3(torch.tanh(self.ct(y)))
+
+
+class Pads(nn.Module):
+    """F.pad, nn.ZeroPad2d and nn.ConstantPad1d: PyTorch writes their pads as a subgraph of
+    constant ops (ConstantOfShape, Concat, Reshape, Slice, Transpose, Cast) that the loader
+    evaluates; causal padding of a 1-D conv; a reshape from 2-D to 1-D written with -1."""
+
+    def __init__(self):
+        super().__init__()
+        self.c2 = nn.Conv2d(2, 3, (2, 3))
+        self.c1 = nn.Conv1d(12, 4, 5)
+
+    def forward(self, x):
+        y = self.c2(nn.ZeroPad2d((1, 2, 0, 1))(x))
+        y = y.reshape(1, 12, -1)
+        y = self.c1(F.pad(y, (4, 0)))
+        return nn.ConstantPad1d((0, 1), 0.5)(y)
+
+
+class Reduce(nn.Module):
+    """x.mean(-1) and x.amax(-1): ReduceMean/ReduceMax over time, loaded as global pools followed
+    by a squeeze; x.mean((2, 3), keepdim=True) over [1, C, F, T]."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(2, 3, (2, 3))
+        self.c1 = nn.Conv1d(6, 4, 3)
+        self.fc = nn.Linear(7, 2)
+
+    def forward(self, x):
+        y = self.c(x)
+        g = y.mean((2, 3), keepdim=True).flatten(1)  # [1, 3]
+        z = self.c1(y.reshape(1, 6, -1))
+        return self.fc(torch.cat([z.mean(-1) + z.amax(-1), g], 1))
+
+
+PADS = ["[freq: pad 0+1; time: pad 1+2]", "[time: pad 4+0]", "[time: pad 0+1; value 0.5]"]
+
+
+def torch_field(model, shape):
+    """Widest span of input columns with a non-zero gradient for one output column (middle)."""
+    x = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
+    model = model.double()
+    out = model(x)
+    n = out.shape[-1]
+    widest = 0
+    for j in range(n // 2 - 8, n // 2 + 8):
+        g, = torch.autograd.grad(out[..., j].sum(), x, retain_graph=True)
+        cols = g.abs().sum(dim=tuple(range(g.dim() - 1))).nonzero().flatten()
+        widest = max(widest, int(cols[-1] - cols[0] + 1))
+    model.float()
+    return widest
+
+
 def randomize_bn(m):
     for mod in m.modules():
         if isinstance(mod, (nn.BatchNorm1d, nn.BatchNorm2d)):
@@ -130,7 +205,31 @@ MODELS = [  # name, module, input shape, opsets, other lengths to check, exact p
     ("strided", Strided(), (1, 3, 50), (11, 13), (23, 50, 64), True),
     ("bnkept", BnKept(), (1, 2, 20), (14,), (20, 33), False),
     ("plain", Plain(), (1, 5, 30), (14,), (30, 17), True),
+    ("field", Field(), (1, 2, 96), (14,), (96, 50), True),
+    ("pads", Pads(), (1, 2, 4, 20), (11, 14), (20, 7, 41), True),
+    ("reduce", Reduce(), (1, 2, 3, 16), (11, 14), (16, 9, 33), True),
 ]
+
+
+def has_run():
+    r = subprocess.run([VM], capture_output=True, text=True)
+    return "vigil-model run" in r.stderr
+
+
+def run_error(path, model, shape, t, d):
+    """Relative max error of `vigil-model run` against PyTorch on a random input of length t."""
+    x = torch.randn(*shape[:-1], t)
+    with torch.no_grad():
+        ref = model(x).numpy().ravel()
+    fin, fout = os.path.join(d, "in.f32"), os.path.join(d, "out.f32")
+    x[0].numpy().astype("<f4").tofile(fin)
+    r = subprocess.run([VM, "run", path, fin, fout], capture_output=True, text=True)
+    if r.returncode != 0:
+        return None, r.stderr.strip()
+    out = np.fromfile(fout, "<f4")
+    if out.size != ref.size:
+        return None, "%d values, PyTorch %d" % (out.size, ref.size)
+    return float(np.abs(out - ref).max() / max(np.abs(ref).max(), 1e-30)), ""
 
 
 def info(path, length=None):
@@ -146,6 +245,8 @@ def out_shape(text):
 def main():
     c = Checks("onnx_load")
     d = tmpdir()
+    run = has_run()
+    worst = 0.0
     for name, model, shape, opsets, lengths, exact in MODELS:
         model.eval()
         randomize_bn(model)
@@ -164,11 +265,25 @@ def main():
                 got = out_shape(r.stdout)
                 c.check(got == want, "%s opset %d T=%d: output shape %s, PyTorch %s" % (
                     name, opset, t, got, want))
+                if run:
+                    e, msg = run_error(path, model, shape, t, d)
+                    if c.check(e is not None and e <= 1e-4, "%s opset %d T=%d: run: %s" % (
+                            name, opset, t, msg or "relative error %.3g" % e)):
+                        worst = max(worst, e)
             r = info(path)
             params = re.search(r"^parameters: (\d+)", r.stdout, re.M)
             if exact:
                 c.check(params and int(params.group(1)) == n_params, "%s: %s parameters, "
                         "PyTorch %d" % (name, params and params.group(1), n_params))
+            if name == "field":
+                rf = re.search(r"^receptive field along time: (\d+) input columns", r.stdout, re.M)
+                want = torch_field(model, shape)
+                c.check(rf and int(rf.group(1)) == want, "field: receptive field %s, autograd %d"
+                        % (rf and rf.group(1), want))
+            if name == "pads":
+                for p in PADS:
+                    c.check(p in r.stdout, "pads opset %d: no node with %s:\n%s" % (
+                        opset, p, r.stdout))
             if name == "bnkept":
                 # bn2 follows a conv used by nothing else: folded; bn follows an Add: kept
                 kept = re.findall(r"^ +\d+ . BatchNormalization ", r.stdout, re.M)
@@ -179,6 +294,10 @@ def main():
                     c.check(re.search(r"\b%s\b" % op, r.stdout) is not None,
                             "gelu1d opset %d: no %s node listed" % (opset, op))
             print("%s opset %d: %s" % (name, opset, (r.stdout.splitlines() or [r.stderr])[-1]))
+    if run:
+        print("worst relative error of vigil-model run against PyTorch: %.3g" % worst)
+    else:
+        print("vigil-model run is not built: outputs not compared")
     c.done()
 
 

@@ -102,6 +102,11 @@ def unsupported_ops():
     refused(same, "same_stride", "auto_pad", "cs")
     selfw = model([h.make_node("Conv", ["x", "x"], ["y"], name="cx")])
     refused(selfw, "conv_weights_from_input", "non-constant weights", "cx")
+    sl = model([h.make_node("Slice", ["x", "s", "e"], ["y"], name="sl")],
+               [i64("s", [0]), i64("e", [8])])
+    refused(sl, "slice_of_input", "'Slice'", "sl", "constants only")
+    rm = model([h.make_node("ReduceMean", ["x"], ["y"], name="rm", axes=[1])])
+    refused(rm, "reducemean_channels", "'ReduceMean'", "rm", "axes")
     resh = model([h.make_node("Relu", ["x"], ["r"]),
                   h.make_node("Reshape", ["x", "r"], ["y"], name="rs")])
     refused(resh, "reshape_runtime_shape", "rs")
@@ -208,6 +213,10 @@ def valid_graphs():
     x2 = [h.make_tensor_value_info("x", TP.FLOAT, [1, 4, 6, 16])]
     cases = [
         ("globalmaxpool", model([h.make_node("GlobalMaxPool", ["x"], ["y"])]), None),
+        ("reducemax_keepdims0", model([h.make_node("ReduceMax", ["x"], ["y"], axes=[-1],
+                                                   keepdims=0)]), None),
+        ("reducemean_2d", model([h.make_node("ReduceMean", ["x"], ["y"], axes=[3, 2])],
+                                inputs=x2), None),
         ("clip_attrs", model([h.make_node("Clip", ["x"], ["y"], min=-1.0, max=1.0)], opset=6),
          None),
         ("pad_attrs", model([h.make_node("Pad", ["x"], ["y"], pads=[0, 0, 2, 0, 0, 3],

@@ -228,6 +228,24 @@ static void test_gelu_matmul(void)
   vg_model_free(m);
 }
 
+/* Pads computed by constant ops (F.pad's export): 2 before, 1 after; Conv k 3: T + 3 - 2. The
+ * final Reshape's target [1, 2, -1] comes from Shape and Gather of the weights. */
+static void test_const_pad(void)
+{
+  VgModel *m = load("const_pad");
+  if (!m)
+    return;
+  expect_out(m, 12, 3, (int64_t[]){1, 2, 13});
+  expect_out(m, 1, 3, (int64_t[]){1, 2, 2});
+  const VgNode *pad = node_named(m, "pad"), *r = node_named(m, "reshape");
+  CHECK(m->n_nodes == 3, "constant ops folded away (%d nodes)", m->n_nodes);
+  CHECK(pad && pad->win.pad_begin[0] == 2 && pad->win.pad_end[0] == 1, "pads 2+1");
+  CHECK(r && r->n_axes == 3 && r->axes[0] == 1 && r->axes[1] == 2 && r->axes[2] == -1 &&
+            vg_node_is_time_local(m, r),
+        "target [1, 2, -1] from Shape/Gather");
+  vg_model_free(m);
+}
+
 /* A binary op with a constant that varies along time is not time-local; one of size 1 there is. */
 static void test_binary_time_local(void)
 {
@@ -274,6 +292,7 @@ int main(void)
   test_pool_head();
   test_spec2d();
   test_gelu_matmul();
+  test_const_pad();
   test_binary_time_local();
   printf("test_model_shape: %d failures\n", failures);
   return failures ? 1 : 0;

@@ -1,0 +1,394 @@
+/* ONNX ops evaluated on constants only, at load time.
+ *
+ * Exporters surround some ops with shape arithmetic on constants: PyTorch 1.13 writes F.pad,
+ * nn.ConstantPad1d and nn.ZeroPad2d as ConstantOfShape, Concat, Reshape, Slice (step -1),
+ * Transpose, Cast feeding Pad's pads. Those ops never touch the signal, so Vigil computes them
+ * once here and keeps the result as a constant. On a value computed from the input they are
+ * refused ("... evaluated on constants only"), like any op Vigil does not run.
+ *
+ * Values are floats (vg_model.h); the integers these ops move (shapes, pads, indices) are small
+ * and exact in float. Slice bounds such as INT64_MAX are clamped before any arithmetic.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vg_onnx_ops.h"
+
+#define BIG_INDEX ((int64_t)1 << 40) /* |Slice bounds| are clamped to this */
+
+typedef struct {
+  int n;
+  const VgValue *in[5]; /* NULL for an absent optional input */
+} ConstInputs;
+
+/* Resolves the node's inputs; each present one must be a constant. */
+static int const_inputs(VgBuild *b, const Onnx__NodeProto *np, ConstInputs *ci, VgError *err)
+{
+  if (np->n_input > 5)
+    return vg_error_set(err, "node '%s' (%s) has %zu inputs", b->node_name, b->op_type,
+                        np->n_input);
+  ci->n = (int)np->n_input;
+  for (int k = 0; k < ci->n; k++) {
+    ci->in[k] = NULL;
+    if (!np->input[k][0])
+      continue;
+    int v = vg_name_map_get(&b->names, np->input[k]);
+    if (v < 0)
+      return vg_error_set(err, "node '%s' (%s) reads '%s', an output Vigil does not compute",
+                          b->node_name, b->op_type, np->input[k]);
+    if (b->m->values[v].kind != VG_VALUE_CONST)
+      return vg_error_set(err,
+                          "unsupported op '%s' (node '%s', opset %lld): Vigil evaluates it on "
+                          "constants only, and its input '%s' is computed from the graph input",
+                          b->op_type, b->node_name, (long long)b->m->opset, np->input[k]);
+    ci->in[k] = &b->m->values[v];
+  }
+  if (ci->n < 1 || !ci->in[0])
+    return vg_error_set(err, "node '%s' (%s) has no first input", b->node_name, b->op_type);
+  return VG_OK;
+}
+
+/* Integers of a constant, clamped to +-BIG_INDEX (NaN reads as 0). */
+static int ints_of(VgBuild *b, const VgValue *v, int64_t *out, int max, int *n, VgError *err)
+{
+  int64_t count = vg_shape_count(&v->shape);
+  if (count > max)
+    return vg_error_set(err, "node '%s' (%s): '%s' has %lld values (at most %d)", b->node_name,
+                        b->op_type, v->name, (long long)count, max);
+  for (int64_t i = 0; i < count; i++) {
+    float x = v->data[i];
+    out[i] = x >= (float)BIG_INDEX    ? BIG_INDEX
+             : x <= (float)-BIG_INDEX ? -BIG_INDEX
+             : x == x                 ? (int64_t)x
+                                      : 0;
+  }
+  *n = (int)count;
+  return VG_OK;
+}
+
+static int64_t strides_of(const VgShape *s, int64_t *st)
+{
+  int64_t n = 1;
+  for (int i = s->rank - 1; i >= 0; i--) {
+    st[i] = n;
+    n *= s->dims[i];
+  }
+  return n;
+}
+
+/* Walks every index of `out` in row-major order, reading in->data at the offset `map` gives. */
+typedef int64_t (*OffsetFn)(const int64_t *idx, const void *ctx);
+
+static void gather_by(const VgShape *out, float *d, const float *src, OffsetFn map, const void *ctx)
+{
+  int64_t idx[VG_MAX_RANK] = {0}, count = vg_shape_count(out);
+  for (int64_t i = 0; i < count; i++) {
+    d[i] = src[map(idx, ctx)];
+    for (int k = out->rank - 1; k >= 0 && ++idx[k] == out->dims[k]; k--)
+      idx[k] = 0;
+  }
+}
+
+/* ---- Transpose ---- */
+
+typedef struct {
+  int rank;
+  int64_t perm[VG_MAX_RANK], in_stride[VG_MAX_RANK];
+} TransposeCtx;
+
+static int64_t transpose_offset(const int64_t *idx, const void *ctx)
+{
+  const TransposeCtx *t = ctx;
+  int64_t off = 0;
+  for (int i = 0; i < t->rank; i++)
+    off += idx[i] * t->in_stride[t->perm[i]];
+  return off;
+}
+
+static int op_transpose(VgBuild *b, const Onnx__NodeProto *np, const ConstInputs *ci, VgShape *out,
+                        float **d, VgError *err)
+{
+  const VgShape *x = &ci->in[0]->shape;
+  TransposeCtx t = {.rank = x->rank};
+  int n, seen = 0;
+  if (vg_attr_ints(np, "perm", t.perm, VG_MAX_RANK, &n, err) != VG_OK)
+    return vg_error_prefix(err, "node '%s' (Transpose)", b->node_name);
+  for (int i = 0; n < 0 && i < x->rank; i++)
+    t.perm[i] = x->rank - 1 - i;
+  if (n >= 0 && n != x->rank)
+    return vg_error_set(err, "node '%s' (Transpose): perm of %d axes for rank %d", b->node_name, n,
+                        x->rank);
+  for (int i = 0; i < x->rank; i++) {
+    if (t.perm[i] < 0 || t.perm[i] >= x->rank || (seen & (1 << t.perm[i])))
+      return vg_error_set(err, "node '%s' (Transpose): perm is not a permutation", b->node_name);
+    seen |= 1 << t.perm[i];
+  }
+  strides_of(x, t.in_stride);
+  out->rank = x->rank;
+  for (int i = 0; i < x->rank; i++)
+    out->dims[i] = x->dims[t.perm[i]];
+  gather_by(out, *d, ci->in[0]->data, transpose_offset, &t);
+  return VG_OK;
+}
+
+/* ---- Slice ---- */
+
+typedef struct {
+  int rank;
+  int64_t start[VG_MAX_RANK], step[VG_MAX_RANK], in_stride[VG_MAX_RANK];
+} SliceCtx;
+
+static int64_t slice_offset(const int64_t *idx, const void *ctx)
+{
+  const SliceCtx *s = ctx;
+  int64_t off = 0;
+  for (int i = 0; i < s->rank; i++)
+    off += (s->start[i] + idx[i] * s->step[i]) * s->in_stride[i];
+  return off;
+}
+
+/* ONNX's clamping: negative bounds count from the end; a positive step clamps to [0, dim], a
+ * negative one to [0, dim - 1] for the start and [-1, dim - 1] for the end. */
+static int64_t slice_len(int64_t dim, int64_t *start, int64_t end, int64_t step)
+{
+  int64_t s = *start < 0 ? *start + dim : *start, e = end < 0 ? end + dim : end;
+  int64_t lo = step > 0 ? 0 : -1, hi = step > 0 ? dim : dim - 1;
+  s = s < 0 ? 0 : (s > (step > 0 ? dim : dim - 1) ? (step > 0 ? dim : dim - 1) : s);
+  e = e < lo ? lo : (e > hi ? hi : e);
+  *start = s;
+  int64_t len = step > 0 ? (e - s + step - 1) / step : (s - e + (-step) - 1) / (-step);
+  return len > 0 ? len : 0;
+}
+
+static int op_slice(VgBuild *b, const Onnx__NodeProto *np, const ConstInputs *ci, VgShape *out,
+                    float **d, VgError *err)
+{
+  const VgShape *x = &ci->in[0]->shape;
+  int64_t starts[VG_MAX_RANK], ends[VG_MAX_RANK], axes[VG_MAX_RANK], steps[VG_MAX_RANK];
+  int ns = -1, ne = -1, na = -1, nt = -1;
+  if (b->m->opset < 10) {
+    if (vg_attr_ints(np, "starts", starts, VG_MAX_RANK, &ns, err) != VG_OK ||
+        vg_attr_ints(np, "ends", ends, VG_MAX_RANK, &ne, err) != VG_OK ||
+        vg_attr_ints(np, "axes", axes, VG_MAX_RANK, &na, err) != VG_OK)
+      return vg_error_prefix(err, "node '%s' (Slice)", b->node_name);
+  } else {
+    if (ci->n < 3 || !ci->in[1] || !ci->in[2])
+      return vg_unsupported(b, err, "Slice without starts or ends");
+    if (ints_of(b, ci->in[1], starts, VG_MAX_RANK, &ns, err) != VG_OK ||
+        ints_of(b, ci->in[2], ends, VG_MAX_RANK, &ne, err) != VG_OK ||
+        (ci->n > 3 && ci->in[3] && ints_of(b, ci->in[3], axes, VG_MAX_RANK, &na, err) != VG_OK) ||
+        (ci->n > 4 && ci->in[4] && ints_of(b, ci->in[4], steps, VG_MAX_RANK, &nt, err) != VG_OK))
+      return VG_ERR;
+  }
+  if (ns < 0 || ns != ne || (na >= 0 && na != ns) || (nt >= 0 && nt != ns))
+    return vg_error_set(err, "node '%s' (Slice): starts, ends, axes, steps differ in length",
+                        b->node_name);
+  SliceCtx s = {.rank = x->rank};
+  *out = *x;
+  for (int i = 0; i < x->rank; i++) {
+    s.start[i] = 0;
+    s.step[i] = 1;
+  }
+  for (int k = 0; k < ns; k++) {
+    int64_t a = na >= 0 ? axes[k] : k, step = nt >= 0 ? steps[k] : 1;
+    a = a < 0 ? a + x->rank : a;
+    if (a < 0 || a >= x->rank || step == 0)
+      return vg_error_set(err, "node '%s' (Slice): axis or step out of range", b->node_name);
+    s.start[a] = starts[k];
+    s.step[a] = step;
+    out->dims[a] = slice_len(x->dims[a], &s.start[a], ends[k], step);
+  }
+  strides_of(x, s.in_stride);
+  gather_by(out, *d, ci->in[0]->data, slice_offset, &s);
+  return VG_OK;
+}
+
+/* ---- Gather ---- */
+
+typedef struct {
+  int axis, idx_rank, rank;
+  const VgValue *indices;
+  int64_t in_stride[VG_MAX_RANK], idx_stride[VG_MAX_RANK], dim;
+} GatherCtx;
+
+static int64_t gather_offset(const int64_t *idx, const void *ctx)
+{
+  const GatherCtx *g = ctx;
+  int64_t off = 0, j = 0;
+  for (int i = 0; i < g->idx_rank; i++)
+    j += idx[g->axis + i] * g->idx_stride[i];
+  int64_t at = (int64_t)g->indices->data[j];
+  at = at < 0 ? at + g->dim : at;
+  for (int i = 0; i < g->axis; i++)
+    off += idx[i] * g->in_stride[i];
+  off += at * g->in_stride[g->axis];
+  for (int i = g->axis + 1; i < g->rank; i++)
+    off += idx[i - 1 + g->idx_rank] * g->in_stride[i];
+  return off;
+}
+
+static int op_gather(VgBuild *b, const Onnx__NodeProto *np, const ConstInputs *ci, VgShape *out,
+                     float **d, VgError *err)
+{
+  const VgShape *x = &ci->in[0]->shape;
+  int64_t axis;
+  if (ci->n != 2 || !ci->in[1])
+    return vg_error_set(err, "node '%s' (Gather) needs data and indices", b->node_name);
+  const VgShape *is = &ci->in[1]->shape;
+  if (vg_attr_int(np, "axis", 0, &axis, err) != VG_OK)
+    return vg_error_prefix(err, "node '%s' (Gather)", b->node_name);
+  axis = axis < 0 ? axis + x->rank : axis;
+  if (axis < 0 || axis >= x->rank || x->rank - 1 + is->rank > VG_MAX_RANK)
+    return vg_error_set(err, "node '%s' (Gather): axis or rank out of range", b->node_name);
+  GatherCtx g = {.axis = (int)axis, .idx_rank = is->rank, .rank = x->rank, .indices = ci->in[1]};
+  g.dim = x->dims[axis];
+  int64_t n_idx = strides_of(is, g.idx_stride);
+  for (int64_t i = 0; i < n_idx; i++) {
+    float at = ci->in[1]->data[i];
+    if (!(at >= (float)-g.dim && at < (float)g.dim))
+      return vg_error_set(err, "node '%s' (Gather): index %g out of range", b->node_name,
+                          (double)at);
+  }
+  strides_of(x, g.in_stride);
+  out->rank = 0;
+  for (int i = 0; i < x->rank; i++) {
+    if (i == axis)
+      for (int k = 0; k < is->rank; k++)
+        out->dims[out->rank++] = is->dims[k];
+    else
+      out->dims[out->rank++] = x->dims[i];
+  }
+  gather_by(out, *d, ci->in[0]->data, gather_offset, &g);
+  return VG_OK;
+}
+
+/* ---- Shape, ConstantOfShape, Cast ---- */
+
+static int op_shape(VgBuild *b, const Onnx__NodeProto *np, const ConstInputs *ci, VgShape *out,
+                    float **d, VgError *err)
+{
+  const VgShape *x = &ci->in[0]->shape;
+  int64_t start, end;
+  if (vg_attr_int(np, "start", 0, &start, err) != VG_OK ||
+      vg_attr_int(np, "end", x->rank, &end, err) != VG_OK)
+    return vg_error_prefix(err, "node '%s' (Shape)", b->node_name);
+  start = start < 0 ? start + x->rank : start;
+  end = end < 0 ? end + x->rank : end;
+  start = start < 0 ? 0 : (start > x->rank ? x->rank : start);
+  end = end < start ? start : (end > x->rank ? x->rank : end);
+  out->rank = 1;
+  out->dims[0] = end - start;
+  for (int64_t i = start; i < end; i++)
+    (*d)[i - start] = (float)x->dims[i];
+  return VG_OK;
+}
+
+static int op_constant_of_shape(VgBuild *b, const Onnx__NodeProto *np, const ConstInputs *ci,
+                                VgShape *out, float **d, VgError *err)
+{
+  int64_t dims[VG_MAX_RANK], count = 1;
+  int n;
+  if (ints_of(b, ci->in[0], dims, VG_MAX_RANK, &n, err) != VG_OK)
+    return VG_ERR;
+  out->rank = n;
+  for (int i = 0; i < n; i++) {
+    if (dims[i] < 0 || dims[i] > VG_MAX_DIM)
+      return vg_error_set(err, "node '%s' (ConstantOfShape): dimension %lld", b->node_name,
+                          (long long)dims[i]);
+    out->dims[i] = dims[i];
+    count *= dims[i];
+    if (count > VG_MAX_CONST_VALUES - b->const_floats)
+      return vg_error_set(err, "node '%s' (ConstantOfShape): too large", b->node_name);
+  }
+  float value = 0.0f, *fill = NULL;
+  const Onnx__AttributeProto *a = vg_attr_find(np, "value");
+  VgShape vs;
+  if (a && a->t) {
+    if (vg_onnx_tensor_read(a->t, &vs, &fill, err) != VG_OK)
+      return vg_error_prefix(err, "node '%s' (ConstantOfShape)", b->node_name);
+    value = vg_shape_count(&vs) == 1 ? fill[0] : 0.0f;
+    free(fill);
+  }
+  float *nd = realloc(*d, (size_t)(count ? count : 1) * sizeof *nd);
+  if (!nd)
+    return vg_error_set(err, "out of memory");
+  *d = nd;
+  for (int64_t i = 0; i < count; i++)
+    nd[i] = value;
+  return VG_OK;
+}
+
+static int op_cast(VgBuild *b, const Onnx__NodeProto *np, const ConstInputs *ci, VgShape *out,
+                   float **d, VgError *err)
+{
+  int64_t to;
+  if (vg_attr_int(np, "to", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, &to, err) != VG_OK)
+    return vg_error_prefix(err, "node '%s' (Cast)", b->node_name);
+  int is_float =
+      to == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT || to == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE ||
+      to == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16 || to == ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16;
+  *out = ci->in[0]->shape;
+  int64_t count = vg_shape_count(out);
+  for (int64_t i = 0; i < count; i++) {
+    float x = ci->in[0]->data[i];
+    if (to == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL)
+      x = x != 0.0f;
+    else if (!is_float) /* integer types truncate toward zero */
+      x = x >= (float)BIG_INDEX || x <= (float)-BIG_INDEX || x != x ? x : (float)(int64_t)x;
+    (*d)[i] = x;
+  }
+  return VG_OK;
+}
+
+typedef int (*ConstOpFn)(VgBuild *b, const Onnx__NodeProto *np, const ConstInputs *ci, VgShape *out,
+                         float **d, VgError *err);
+
+static const struct {
+  const char *name;
+  ConstOpFn fn;
+} const_ops[] = {
+    {"Shape", op_shape},   {"ConstantOfShape", op_constant_of_shape},
+    {"Gather", op_gather}, {"Slice", op_slice},
+    {"Cast", op_cast},     {"Transpose", op_transpose},
+};
+
+/* Largest output any of these ops can produce from inputs of n floats (before ConstantOfShape,
+ * which sizes its own buffer): Gather can repeat data, but only as many times as it has indices. */
+static int64_t out_bound(const ConstInputs *ci, int gather)
+{
+  int64_t n = vg_shape_count(&ci->in[0]->shape);
+  if (gather && ci->n > 1 && ci->in[1])
+    n *= vg_shape_count(&ci->in[1]->shape) > 0 ? vg_shape_count(&ci->in[1]->shape) : 1;
+  return n > VG_MAX_RANK ? n : VG_MAX_RANK;
+}
+
+int vg_onnx_const_op(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
+{
+  ConstOpFn fn = NULL;
+  for (size_t i = 0; i < sizeof const_ops / sizeof const_ops[0]; i++)
+    if (strcmp(b->op_type, const_ops[i].name) == 0)
+      fn = const_ops[i].fn;
+  if (!fn)
+    return 0;
+  ConstInputs ci;
+  if (const_inputs(b, np, &ci, err) != VG_OK)
+    return VG_ERR;
+  int64_t bound = out_bound(&ci, fn == op_gather);
+  if (bound > VG_MAX_CONST_VALUES - b->const_floats)
+    return vg_error_set(err, "node '%s' (%s): result too large", b->node_name, b->op_type);
+  VgShape out = {0};
+  float *d = malloc((size_t)bound * sizeof *d);
+  if (!d)
+    return vg_error_set(err, "out of memory");
+  if (fn(b, np, &ci, &out, &d, err) != VG_OK) {
+    free(d);
+    return VG_ERR;
+  }
+  int v = vg_build_add_const(b, np->output[0], &out, d, err);
+  if (v < 0)
+    return VG_ERR;
+  vg_name_map_put(&b->names, np->output[0], v);
+  return 1;
+}

@@ -1,0 +1,18 @@
+/* Vigil kernels: what a model file says about its input beyond the graph (vg_metadata.c).
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef VG_METADATA_H
+#define VG_METADATA_H
+
+#include "vg_model.h"
+
+#define VG_META_INPUT_MEAN "vigil.input_mean"
+#define VG_META_INPUT_STD  "vigil.input_std"
+
+/* Sets model->input_mean, input_std and n_standardised from the two metadata values (either may be
+ * NULL when absent; both absent is no standardisation). Fails with a message naming the key when
+ * a list does not have one finite number per input channel or a deviation is not positive. */
+int vg_model_read_standardisation(VgModel *m, const char *mean_text, const char *std_text,
+                                  VgError *err);
+
+#endif
