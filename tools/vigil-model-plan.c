@@ -44,6 +44,8 @@ static void print_plan(const char *path, const VgModel *m, const VgPlan *p)
   printf("alignment %lld (hops that are multiples of it shift every layer by whole columns); "
          "phases %lld\n",
          (long long)p->align, (long long)p->phases);
+  if (p->fallback[0])
+    printf("every mode falls back to recomputing each window: %s\n", p->fallback);
   printf("signal mode %s\n", p->signal_is_exact
                                  ? "is exact for this model (no layer sees time padding)"
                                  : "deviates near window edges (layers see time padding)");

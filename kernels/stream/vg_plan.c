@@ -4,6 +4,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,31 @@ static int mixes_trunk_and_head(const VgModel *m, const VgNode *node, const VgPl
       head = 1;
   }
   return trunk && head;
+}
+
+/* Whether value v is read by a node. */
+static int value_is_read(const VgModel *m, int v)
+{
+  for (int n = 0; n < m->n_nodes; n++)
+    for (int i = 0; i < m->nodes[n].n_inputs; i++)
+      if (m->nodes[n].inputs[i] == v)
+        return 1;
+  return 0;
+}
+
+/* Head nodes the engine cannot run on whole values in its head: then the whole model falls back
+ * to per-window recomputation by the executor (VgPlan.fallback says why). */
+static void plan_check_head_node(const VgModel *m, const VgNode *node, VgPlan *p)
+{
+  if (mixes_trunk_and_head(m, node, p->values))
+    snprintf(p->fallback, sizeof(p->fallback),
+             "node '%s' (%s) gates a time value with a per-window value (e.g. "
+             "squeeze-and-excitation)",
+             node->name, vg_op_name(node->op));
+  else if (vg_model_is_time_value(m, node->output) && value_is_read(m, node->output))
+    snprintf(p->fallback, sizeof(p->fallback),
+             "node '%s' (%s) is not shift-equivariant along time and feeds later layers",
+             node->name, vg_op_name(node->op));
 }
 
 /* First time input of a node (its scale is the node's input scale). */
@@ -336,13 +362,8 @@ VgPlan *vg_plan_from_shapes(const VgModel *m, const VgShape *shapes, int64_t win
   for (int n = 0; n < m->n_nodes; n++) {
     const VgNode *node = &m->nodes[n];
     if (!node_in_trunk(m, node, p->values)) {
-      if (mixes_trunk_and_head(m, node, p->values)) {
-        vg_error_set(err,
-                     "node '%s' (%s) combines a time value with a per-window value (e.g. "
-                     "squeeze-and-excitation gating): the streaming engine cannot run it",
-                     node->name, vg_op_name(node->op));
-        goto fail;
-      }
+      if (!p->fallback[0])
+        plan_check_head_node(m, node, p);
       continue;
     }
     p->values[node->output].trunk = 1;
@@ -354,6 +375,8 @@ VgPlan *vg_plan_from_shapes(const VgModel *m, const VgShape *shapes, int64_t win
   plan_exports(m, p->values);
   plan_mode_bands(m, p);
   plan_costs(m, p);
+  if (p->fallback[0])
+    p->flops_hop = p->flops_full;
   return p;
 fail:
   vg_plan_free(p);

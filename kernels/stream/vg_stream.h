@@ -62,6 +62,10 @@ typedef struct {
   VgShape *shapes;              /* [n_values]: shapes at this window */
   double flops_hop, flops_full; /* whole model */
   int64_t state_bytes;          /* all histories, bands, window buffers and scratch */
+  /* Non-empty when the model cannot be streamed incrementally (a time value gated by a
+   * per-window value, a head node whose time-valued output feeds other nodes): every mode then
+   * recomputes each window with the window executor, which keeps exact mode exact. Says why. */
+  char fallback[256];
 } VgPlan;
 
 /* Plans the model for window W and hop H. Refuses (NULL, message with the valid choices) a window

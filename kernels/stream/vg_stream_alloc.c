@@ -125,7 +125,7 @@ int vg_stream_alloc_state(VgStream *s, VgError *err)
   s->vs = calloc((size_t)s->m->n_values, sizeof(*s->vs));
   if (!s->vs)
     return vg_error_set(err, "out of memory allocating stream state");
-  if (s->p->mode == VG_STREAM_FULL)
+  if (s->p->mode == VG_STREAM_FULL || s->p->fallback[0])
     return alloc_full(s, err);
   for (int v = 0; v < s->m->n_values; v++)
     if (alloc_value(s, v, err) != VG_OK)
