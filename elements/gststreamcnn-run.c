@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gststreamcnn-priv.h"
+#include "vg_metadata.h"
 #include "vg_ops.h"
 
 #define GST_CAT_DEFAULT gst_stream_cnn_debug
@@ -282,6 +283,21 @@ static void check_continuity(GstStreamCnn *self, GstBuffer *buf)
     self->base_ts = GST_CLOCK_TIME_IS_VALID(pts) ? pts : 0;
 }
 
+/* The frames as the network takes them: standardised into a grow-only scratch when the model file
+ * carries its input standardisation (vg_metadata.h), so the window the reconstruction error reads
+ * is in the units the model was trained in. */
+static const float *standardised(GstStreamCnn *self, const VigilFrames *frames)
+{
+  if (self->model->n_standardised == 0)
+    return frames->data;
+  gsize n = (gsize)frames->n_frames * self->fmt.frame_values;
+  if (self->std_scratch->len < n)
+    g_array_set_size(self->std_scratch, n);
+  float *out = (float *)self->std_scratch->data;
+  vg_model_standardise(self->model, frames->data, out, frames->n_frames, self->fmt.inner);
+  return out;
+}
+
 GstFlowReturn gst_stream_cnn_chain(GstPad *pad, GstObject *parent, GstBuffer *buf)
 {
   GstStreamCnn *self = GST_STREAM_CNN(parent);
@@ -306,7 +322,8 @@ GstFlowReturn gst_stream_cnn_chain(GstPad *pad, GstObject *parent, GstBuffer *bu
   self->buf_first = self->frames;
   self->flow = GST_FLOW_OK;
   self->mark_ns = g_get_monotonic_time();
-  int rc = vg_stream_push(self->stream, frames.data, frames.n_frames, on_window, self, &err);
+  const float *data = standardised(self, &frames);
+  int rc = vg_stream_push(self->stream, data, frames.n_frames, on_window, self, &err);
   self->frames += frames.n_frames;
   vigil_frames_unmap(&frames);
   gst_buffer_unref(buf);

@@ -288,6 +288,7 @@ static void gst_stream_cnn_finalize(GObject *object)
   gst_stream_cnn_unload(self);
   g_free(self->model_path);
   g_array_unref(self->s16_scratch);
+  g_array_unref(self->std_scratch);
   G_OBJECT_CLASS(gst_stream_cnn_parent_class)->finalize(object);
 }
 
@@ -377,5 +378,6 @@ static void gst_stream_cnn_init(GstStreamCnn *self)
   self->metric = DEFAULT_ERROR_METRIC;
   self->threads = DEFAULT_THREADS;
   self->s16_scratch = g_array_new(FALSE, FALSE, sizeof(gfloat));
+  self->std_scratch = g_array_new(FALSE, FALSE, sizeof(gfloat));
   gst_segment_init(&self->segment, GST_FORMAT_TIME);
 }

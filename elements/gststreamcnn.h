@@ -49,6 +49,7 @@ struct _GstStreamCnn {
   VigilTensorsInfo out_info;
   gint64 plan_window, plan_hop;
   GArray *s16_scratch;
+  GArray *std_scratch; /* standardised frames, when the model file carries standardisation */
   gfloat *per_channel;
   GstSegment segment;
   GstClockTime base_ts; /* time of frame 0 since the last reset */

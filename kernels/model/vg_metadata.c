@@ -73,3 +73,22 @@ int vg_model_read_standardisation(VgModel *m, const char *mean_text, const char 
   m->n_standardised = channels;
   return VG_OK;
 }
+
+void vg_model_standardise(const VgModel *m, const float *in, float *out, int64_t n_frames,
+                          int64_t inner)
+{
+  const int64_t channels = m->n_standardised;
+  if (channels == 0) {
+    if (out != in)
+      memmove(out, in, (size_t)(n_frames * inner) * sizeof(float));
+    return;
+  }
+  /* Divide rather than multiply by 1/std: bit-identical to (x - mean) / std as training computed
+   * it in float32. */
+  for (int64_t k = 0; k < n_frames; k++)
+    for (int64_t c = 0; c < channels; c++)
+      for (int64_t f = 0; f < inner; f++) {
+        int64_t i = (k * channels + c) * inner + f;
+        out[i] = (in[i] - m->input_mean[c]) / m->input_std[c];
+      }
+}

@@ -15,4 +15,10 @@
 int vg_model_read_standardisation(VgModel *m, const char *mean_text, const char *std_text,
                                   VgError *err);
 
+/* out = (in - input_mean[c]) / input_std[c] for n_frames frames of channels x inner values each
+ * (channel-major within a frame, as the column layout of the model's input). in may equal out.
+ * A model without standardisation copies in to out. */
+void vg_model_standardise(const VgModel *m, const float *in, float *out, int64_t n_frames,
+                          int64_t inner);
+
 #endif

@@ -48,7 +48,9 @@ METHODS = {
 
 
 def pipeline_text(csv_path, onnx_path, out_csv, method):
-    return ("filesrc location=\"%s\" ! csvparse columns=\"%s\" ! "
+    # Rows are timed by rate, not by their datetime: SKAB's protocol takes them as one contiguous
+    # sequence, and a timed stream would restart streamcnn's window at the files' time holes.
+    return ("filesrc location=\"%s\" ! csvparse columns=\"%s\" timestamp-column=none rate=1/1 ! "
             "streamcnn model=\"%s\" window=%d hop=1 output=reconstruction-error ! "
             "anomalyscore %s warmup=%d score-tensor=0 pass-input=true ! csvenc ! filesink location=\"%s\"" % (
                 csv_path, ",".join(skab.FEATURES), onnx_path, skab.WINDOW, METHODS[method],
