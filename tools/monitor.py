@@ -36,15 +36,20 @@ WARMUP = 400 - WINDOW + 1  # windows lying inside the training rows
 
 
 def read_recording(path, columns):
-    """Times (s from the first row), the chosen columns and the anomaly labels if present."""
+    """Times (s from the first row, as csvparse stamps them), the chosen columns and the anomaly
+    labels if present."""
+    import datetime
     with open(path, newline="") as f:
         rows = list(csv.reader(f, delimiter=";"))
     head = rows[0]
     idx = [head.index(c) for c in columns]
     values = np.array([[float(r[i]) for i in idx] for r in rows[1:]])
+    stamps = [datetime.datetime.strptime(r[head.index("datetime")], "%Y-%m-%d %H:%M:%S")
+              for r in rows[1:]]
+    times = np.array([(t - stamps[0]).total_seconds() for t in stamps])
     labels = (np.array([float(r[head.index("anomaly")]) for r in rows[1:]]) > 0
               if "anomaly" in head else None)
-    return values, labels
+    return times, values, labels
 
 
 def model_columns(model):
@@ -112,19 +117,19 @@ class Monitor:
                 self.events[-1][1:] = [t + length, s.get_value("peak-score")]
 
 
-def plot(path, values, columns, labels, scores, threshold, events):
+def plot(path, recording, times, values, columns, labels, scores, threshold, events):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(11, 6.5), sharex=True)
-    t = np.arange(len(values))
+    t = times
     z = (values - values[:400].mean(0)) / np.where(values[:400].std(0) > 0, values[:400].std(0), 1)
     for name in ("Volume Flow RateRMS", "Pressure", "Current", "Temperature"):
         if name in columns:
             ax1.plot(t, z[:, columns.index(name)], lw=0.8, label=name)
     ax1.set_ylabel("signal (standardised)")
-    ax1.axvspan(0, 400, color="0.9", label="training rows")
+    ax1.axvspan(t[0], t[399], color="0.9", label="training rows")
     if labels is not None:
         ax1.fill_between(t, ax1.get_ylim()[0], ax1.get_ylim()[1], where=labels, color="tab:red",
                          alpha=0.12, label="labelled anomaly")
@@ -138,7 +143,8 @@ def plot(path, values, columns, labels, scores, threshold, events):
     ax2.set_xlabel("time (s)")
     ax2.set_ylabel("score")
     ax2.legend(loc="upper left", fontsize=8)
-    fig.suptitle("Vigil: streamcnn + anomalyscore on %s" % os.path.basename(path), fontsize=10)
+    fig.suptitle("Vigil: streamcnn + anomalyscore on %s" % os.path.basename(recording),
+                 fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -154,7 +160,7 @@ def main():
     Gst.init(None)
     os.makedirs(args.out, exist_ok=True)
     columns = model_columns(args.model)
-    values, labels = read_recording(args.data, columns)
+    times, values, labels = read_recording(args.data, columns)
     scores_csv = os.path.join(args.out, "scores.csv")
     text = ("filesrc location=\"%s\" ! csvparse columns=\"%s\" ! streamcnn model=\"%s\" window=%d "
             "hop=1 output=reconstruction-error ! anomalyscore name=score method=threshold "
@@ -172,14 +178,14 @@ def main():
     with open(scores_csv) as f:
         scores = np.array([[float(v) for v in r] for r in list(csv.reader(f))[1:]])
     png = os.path.join(args.out, "monitor.png")
-    plot(png, values, columns, labels, scores, threshold, mon.events)
+    plot(png, args.data, times, values, columns, labels, scores, threshold, mon.events)
     print("\n%d windows scored in %.2f s; threshold learned on the first %d windows: %.3f" % (
         len(scores), time.monotonic() - mon.started, WARMUP, threshold))
     print("%d anomaly event(s)." % len(mon.events))
     if labels is not None:
-        first = int(np.argmax(labels))
-        print("The recording's labels mark an anomaly from %d s to %d s." % (
-            first, first + int(labels.sum()) - 1))
+        marked = times[labels]
+        print("The recording's labels mark an anomaly from %.0f s to %.0f s." % (marked[0],
+                                                                                  marked[-1]))
     print("Scores: %s\nPlot:   %s" % (scores_csv, png))
     return 0
 
