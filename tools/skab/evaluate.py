@@ -37,13 +37,15 @@ from gi.repository import Gst  # noqa: E402
 
 N_TRAIN_WINDOWS = skab.TRAIN_ROWS - skab.WINDOW + 1  # 341 windows lie inside the training rows
 
-# anomalyscore settings per method. `threshold` follows SKAB's protocol exactly; the others are
-# anomalyscore's adaptive scores with their documented defaults and the same warmup.
+# anomalyscore settings per method. `threshold` follows SKAB's protocol exactly; the others score
+# the reconstruction error against statistics learned over the same warmup and then frozen
+# (adapt=false: a statistic that keeps adapting learns a long anomaly as the new normal), with
+# their documented default thresholds.
 METHODS = {
     "threshold": "method=threshold quantile=0.999 factor=1.3333333333",
-    "zscore": "method=zscore",
-    "mad": "method=mad",
-    "likelihood": "method=likelihood",
+    "zscore": "method=zscore adapt=false",
+    "mad": "method=mad adapt=false window=%d" % (skab.TRAIN_ROWS - skab.WINDOW + 1),
+    "likelihood": "method=likelihood adapt=false",
 }
 
 
@@ -52,18 +54,17 @@ def pipeline_text(csv_path, onnx_path, out_csv, method):
     # sequence, and a timed stream would restart streamcnn's window at the files' time holes.
     return ("filesrc location=\"%s\" ! csvparse columns=\"%s\" timestamp-column=none rate=1/1 ! "
             "streamcnn model=\"%s\" window=%d hop=1 output=reconstruction-error ! "
-            "anomalyscore %s warmup=%d score-tensor=0 pass-input=true ! csvenc ! filesink location=\"%s\"" % (
+            "anomalyscore name=score %s warmup=%d score-tensor=0 pass-input=true ! csvenc ! filesink location=\"%s\"" % (
                 csv_path, ",".join(skab.FEATURES), onnx_path, skab.WINDOW, METHODS[method],
                 N_TRAIN_WINDOWS, out_csv))
 
 
 def run_pipeline(text):
-    """Runs to EOS; returns (seconds from PLAYING to EOS, the last threshold seen on the bus)."""
+    """Runs to EOS; returns (seconds from PLAYING to EOS, anomalyscore's threshold at the end)."""
     pipeline = Gst.parse_launch(text)
     bus = pipeline.get_bus()
     start = time.perf_counter()
     pipeline.set_state(Gst.State.PLAYING)
-    threshold = None
     while True:
         msg = bus.timed_pop(Gst.CLOCK_TIME_NONE)
         if msg.type == Gst.MessageType.EOS:
@@ -72,10 +73,8 @@ def run_pipeline(text):
             err, debug = msg.parse_error()
             pipeline.set_state(Gst.State.NULL)
             raise RuntimeError("%s: %s\n%s" % (msg.src.get_name(), err.message, debug))
-        s = msg.get_structure() if msg.type == Gst.MessageType.ELEMENT else None
-        if s is not None and s.has_field("threshold"):
-            threshold = s.get_value("threshold")
     seconds = time.perf_counter() - start
+    threshold = pipeline.get_by_name("score").get_property("current-threshold")
     pipeline.set_state(Gst.State.NULL)
     return seconds, threshold
 
