@@ -77,8 +77,17 @@ static void model_input_dims(const VgModel *m, guint *channels, guint *bins, gin
   *length = s->dims[s->rank - 1];
 }
 
-static gboolean check_channels(GstStreamCnn *self, guint channels, guint bins)
+/* Matches the stream's frames to the model's [C, F] input, or says why not. Trailing 1s carry no
+ * meaning in tensor dimensions (docs/tensors.md), so a mono spectrogram frame "F:1" arrives as rank
+ * 1, F values: for a 2-D model taking one channel of F bins that is exactly its frame, same layout.
+ */
+static gboolean match_frame_shape(GstStreamCnn *self, guint channels, guint bins)
 {
+  if (self->fmt.format == VIGIL_SAMPLES_TENSOR && self->fmt.inner == 1 && channels == 1 &&
+      bins > 1 && self->fmt.channels == bins) {
+    self->fmt.channels = 1;
+    self->fmt.inner = bins;
+  }
   if (self->fmt.channels != channels) {
     GST_ELEMENT_ERROR(self, STREAM, FORMAT,
                       ("Channel mismatch: the model takes %u channels, the stream has %u.",
@@ -171,7 +180,7 @@ gboolean gst_stream_cnn_setup(GstStreamCnn *self, GstCaps *caps)
   VgStreamMode mode = self->mode;
   GstStreamCnnOutput output = self->output;
   GST_OBJECT_UNLOCK(self);
-  if (!check_channels(self, channels, bins) || !plan_stream(self, window, hop, mode))
+  if (!match_frame_shape(self, channels, bins) || !plan_stream(self, window, hop, mode))
     return FALSE;
   gint rate_n = 0, rate_d = 1;
   if (self->fmt.rate_n > 0)
