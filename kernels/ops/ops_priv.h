@@ -169,4 +169,12 @@ int matmul_forward(const VgModel *m, const VgNode *node, const VgShape *shapes,
 /* Softmax over `n` entries spaced `inner` apart, for `outer` blocks of n*inner floats. */
 void softmax_apply(const float *in, float *out, int64_t outer, int64_t n, int64_t inner);
 
+/* max(x, acc) that propagates NaN, as PyTorch's max pooling and ReLU do: a NaN in the data must
+ * reach the output rather than hide behind a plausible number (x > acc alone drops a NaN x, and
+ * keeps a NaN acc only by accident of operand order). */
+static inline float vg_max_nan(float x, float acc)
+{
+  return (x > acc || x != x) ? x : acc;
+}
+
 #endif

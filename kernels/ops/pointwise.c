@@ -91,7 +91,7 @@ VG_SIMD_CLONES int pointwise_apply(const VgNode *node, const float *in, float *o
   switch (node->op) {
   case VG_OP_RELU:
     for (int64_t i = 0; i < n; i++)
-      out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+      out[i] = in[i] < 0.0f ? 0.0f : in[i]; /* NaN stays NaN, as in PyTorch */
     return VG_OK;
   case VG_OP_LEAKY_RELU:
     for (int64_t i = 0; i < n; i++)
@@ -107,7 +107,7 @@ VG_SIMD_CLONES int pointwise_apply(const VgNode *node, const float *in, float *o
     return VG_OK;
   case VG_OP_CLIP:
     for (int64_t i = 0; i < n; i++)
-      out[i] = fminf(fmaxf(in[i], node->clip_min), node->clip_max);
+      out[i] = in[i] != in[i] ? in[i] : fminf(fmaxf(in[i], node->clip_min), node->clip_max);
     return VG_OK;
   case VG_OP_ELU:
     for (int64_t i = 0; i < n; i++)

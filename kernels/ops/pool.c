@@ -61,7 +61,7 @@ VG_SIMD_CLONES static void pool1(const PoolGeom *g, const VgSeq *in, VgSeq *out,
       const float *x = seq_col(in, t);
       if (g->is_max) {
         for (int64_t c = 0; c < g->c; c++)
-          o[c] = x[c] > o[c] ? x[c] : o[c];
+          o[c] = vg_max_nan(x[c], o[c]);
       } else {
         for (int64_t c = 0; c < g->c; c++)
           o[c] += x[c];
@@ -97,7 +97,7 @@ static float pool2_value(const PoolGeom *g, const VgSeq *in, int64_t j, int64_t 
         continue;
       n_valid++;
       if (g->is_max)
-        acc = x[f] > acc ? x[f] : acc;
+        acc = vg_max_nan(x[f], acc);
       else
         acc += x[f];
     }
@@ -171,7 +171,7 @@ VG_SIMD_CLONES static void reduce_rows(const float *in, int64_t rows, int64_t st
     const float *x = in + r * stride;
     if (is_max) {
       for (int64_t i = 0; i < n; i++)
-        acc[i] = x[i] > acc[i] ? x[i] : acc[i];
+        acc[i] = vg_max_nan(x[i], acc[i]);
     } else {
       for (int64_t i = 0; i < n; i++)
         acc[i] += x[i];

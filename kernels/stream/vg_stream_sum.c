@@ -2,21 +2,29 @@
  * of the current window is updated by adding the columns that enter and subtracting those that
  * leave (in double precision), and recomputed exactly every VG_RESUM_PERIOD windows of the class so
  * that rounding cannot drift. The mean adds the window's edge bands (exact mode) and divides by the
- * window's length at that layer (and F for 2-D values).
+ * window's length at that layer (and F for 2-D values). A NaN or an infinity cannot be subtracted
+ * back out (inf - inf is NaN), so when one leaves the window the sum is recomputed from the columns
+ * that remain: the output is NaN exactly while a NaN is inside the window, as windowed inference.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <math.h>
 #include <string.h>
 
 #include "vg_stream_priv.h"
 
-static void add_cols(double *acc, const VgHistory *h, int64_t a, int64_t b, double sign)
+/* Adds sign x columns [a, b) into acc; returns nonzero if any of their values is not finite. */
+static int add_cols(double *acc, const VgHistory *h, int64_t a, int64_t b, double sign)
 {
+  int nonfinite = 0;
   for (int64_t j = a; j < b; j++) {
     const float *c = vg_history_col(h, j);
-    for (int64_t i = 0; i < h->width; i++)
+    for (int64_t i = 0; i < h->width; i++) {
       acc[i] += sign * (double)c[i];
+      nonfinite |= !isfinite(c[i]);
+    }
   }
+  return nonfinite;
 }
 
 /* Before the stream drops columns below `keep`: take them out of the sum. */
@@ -29,7 +37,8 @@ void vg_sum_before(VgStream *s, int v, int64_t q, const VgHistory *h, int64_t ke
     r->valid = 0; /* the stream restarts: re-sum after */
     return;
   }
-  add_cols(r->acc, h, r->lo, keep, -1.0);
+  if (add_cols(r->acc, h, r->lo, keep, -1.0))
+    r->valid = 0; /* a NaN or inf left: subtracting it cannot restore the sum; re-sum after */
   r->lo = keep;
 }
 

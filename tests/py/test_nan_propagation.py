@@ -1,0 +1,70 @@
+#!/usr/bin/python3
+"""NaN in the data reaches the output exactly as in windowed PyTorch inference, never hidden behind
+a plausible number, and stops affecting outputs once it has left the window: streamcnn in exact and
+full modes over a stream with one NaN, through ReLU, Clip (Hardtanh), MaxPool and a running-sum
+GlobalAveragePool head. A window's output must be NaN if and only if PyTorch's is, and equal
+otherwise."""
+import csv
+import os
+import subprocess
+
+import numpy as np
+import torch
+from torch import nn
+
+from vigiltest import Checks, gst_env, tmpdir
+
+
+def main():
+    c = Checks("nan-propagation")
+    torch.manual_seed(0)
+    d = tmpdir()
+    models = {
+        "relu-gap": nn.Sequential(nn.Conv1d(2, 4, 3, padding=1), nn.ReLU(),
+                                  nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(4, 1)),
+        "clip-maxpool": nn.Sequential(nn.Conv1d(2, 4, 3), nn.Hardtanh(-0.5, 0.5),
+                                      nn.MaxPool1d(2), nn.Conv1d(4, 1, 3)),
+    }
+    x = np.random.default_rng(0).standard_normal((300, 2)).astype(np.float32)
+    x[100, 1] = np.nan
+    data = os.path.join(d, "nan.csv")
+    with open(data, "w") as f:
+        f.write("a,b\n")
+        for row in x:
+            f.write(",".join("nan" if np.isnan(v) else "%.9g" % v for v in row) + "\n")
+    window = 32
+    for name, model in models.items():
+        model.eval()
+        path = os.path.join(d, name + ".onnx")
+        torch.onnx.export(model, torch.zeros(1, 2, window), path, opset_version=13)
+        with torch.no_grad():
+            ref = np.array([model(torch.from_numpy(x[k:k + window].T[None].copy())).numpy().ravel()
+                            for k in range(len(x) - window + 1)])
+        for mode in ("exact", "full"):
+            out = os.path.join(d, "%s-%s.csv" % (name, mode))
+            r = subprocess.run(["gst-launch-1.0", "-q", "filesrc", "location=" + data, "!",
+                                "csvparse", "rate=100/1", "allow-nan=true", "!", "streamcnn",
+                                "model=" + path, "window=%d" % window, "hop=1", "mode=" + mode,
+                                "!", "csvenc", "!", "filesink", "location=" + out],
+                               env=gst_env(), capture_output=True, text=True, timeout=120)
+            if not c.check(r.returncode == 0, "%s %s failed: %s" % (name, mode, r.stderr)):
+                continue
+            with open(out) as f:
+                got = np.array([[float(v) for v in row[1:]] for row in list(csv.reader(f))[1:]])
+            if not c.check(got.shape == ref.shape, "%s %s: shape %s vs %s" % (
+                    name, mode, got.shape, ref.shape)):
+                continue
+            differ = np.flatnonzero((np.isnan(got) != np.isnan(ref)).any(axis=1))
+            c.check(len(differ) == 0, "%s %s: NaN differs from PyTorch at windows %s" % (
+                name, mode, differ[:10]))
+            c.check(np.isnan(ref).any(), "%s: the reference has no NaN window" % name)
+            fin = ~np.isnan(ref) & ~np.isnan(got)
+            err = np.max(np.abs(got[fin] - ref[fin])) / np.max(np.abs(ref[fin]))
+            c.check(err <= 1e-4, "%s %s: finite outputs differ (%.2e)" % (name, mode, err))
+            print("%s %s: %d NaN windows as PyTorch, finite max rel err %.1e" % (
+                name, mode, np.isnan(ref).any(axis=1).sum(), err))
+    c.done()
+
+
+if __name__ == "__main__":
+    main()
