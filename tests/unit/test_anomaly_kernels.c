@@ -14,19 +14,7 @@
 #include "anomaly/vg_moments.h"
 #include "anomaly/vg_quantile.h"
 
-static int failures;
-static int checks;
-
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    checks++;                                                                                      \
-    if (!(cond)) {                                                                                 \
-      failures++;                                                                                  \
-      fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, #cond);                              \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fprintf(stderr, "\n");                                                                       \
-    }                                                                                              \
-  } while (0)
+#include "vg_check.h"
 
 /* |a - b| <= tol * max(1, |b|) */
 static int close_to(double a, double b, double tol)

@@ -12,17 +12,7 @@
 #include "stft/vg_spectral_stats.h"
 #include "stft/vg_stft.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      failures++;                                                                                  \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);                                                  \
-      printf(__VA_ARGS__);                                                                         \
-      printf("\n");                                                                                \
-    }                                                                                              \
-  } while (0)
+#include "vg_check.h"
 
 static unsigned rng_state = 12345u;
 static unsigned rng(void)
