@@ -14,42 +14,9 @@
 #include <string.h>
 
 #include "vg_onnx_priv.h"
+#include "vg_scalar.h"
 
 /* ---- constant folding ---- */
-
-static float unary(const VgNode *n, float x)
-{
-  switch (n->op) {
-  case VG_OP_RELU:
-    return x > 0 ? x : 0;
-  case VG_OP_LEAKY_RELU:
-    return x >= 0 ? x : n->alpha * x;
-  case VG_OP_SIGMOID:
-    return 1.0f / (1.0f + expf(-x));
-  case VG_OP_TANH:
-    return tanhf(x);
-  case VG_OP_CLIP:
-    return x < n->clip_min ? n->clip_min : (x > n->clip_max ? n->clip_max : x);
-  case VG_OP_ELU:
-    return x >= 0 ? x : n->alpha * (expf(x) - 1.0f);
-  default: /* VG_OP_ERF */
-    return erff(x);
-  }
-}
-
-static float binary(VgOpType op, float a, float b)
-{
-  switch (op) {
-  case VG_OP_ADD:
-    return a + b;
-  case VG_OP_SUB:
-    return a - b;
-  case VG_OP_MUL:
-    return a * b;
-  default:
-    return a / b;
-  }
-}
 
 /* Offset in a broadcast operand of shape s for the output multi-index idx (of rank r). */
 static int64_t bcast_offset(const VgShape *s, const int64_t *idx, int r)
@@ -67,8 +34,8 @@ static void eval_binary(const VgModel *m, const VgNode *n, const VgShape *out, f
   const VgValue *a = &m->values[n->inputs[0]], *b = &m->values[n->inputs[1]];
   int64_t idx[VG_MAX_RANK] = {0}, count = vg_shape_count(out);
   for (int64_t i = 0; i < count; i++) {
-    d[i] = binary(n->op, a->data[bcast_offset(&a->shape, idx, out->rank)],
-                  b->data[bcast_offset(&b->shape, idx, out->rank)]);
+    d[i] = vg_binary(n->op, a->data[bcast_offset(&a->shape, idx, out->rank)],
+                     b->data[bcast_offset(&b->shape, idx, out->rank)]);
     for (int k = out->rank - 1; k >= 0 && ++idx[k] == out->dims[k]; k--)
       idx[k] = 0;
   }
@@ -136,7 +103,7 @@ int vg_fold_constant_node(VgBuild *b, int ni, VgError *err)
     eval_binary(m, n, &out->shape, d);
   else
     for (int64_t i = 0; i < count; i++)
-      d[i] = unary(n, x[i]);
+      d[i] = vg_unary(n, x[i]);
   b->const_floats += count;
   out->kind = VG_VALUE_CONST;
   out->data = d;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ops_priv.h"
+#include "vg_scalar.h"
 
 enum { BIN_NO_CONST = 0, BIN_CONST_A = 1, BIN_CONST_B = 2 };
 
@@ -75,20 +76,6 @@ int binary_prepare(VgModel *m, VgNode *node, VgError *err)
   return VG_OK;
 }
 
-static inline float bin(VgOpType op, float a, float b)
-{
-  switch (op) {
-  case VG_OP_ADD:
-    return a + b;
-  case VG_OP_SUB:
-    return a - b;
-  case VG_OP_MUL:
-    return a * b;
-  default:
-    return a / b;
-  }
-}
-
 /* out[i] = a[i*sa] op b[i*sb] for i < n (sa, sb in {0, 1}). */
 static void bin_run(VgOpType op, const float *a, int64_t sa, const float *b, int64_t sb, float *out,
                     int64_t n)
@@ -149,7 +136,7 @@ int binary_forward_plain(const VgModel *m, const VgNode *node, const VgShape *sh
     return VG_ERR;
   int64_t n = ops_count(os), oa = 0, ob = 0;
   for (int64_t i = 0; i < n; i++) {
-    out[i] = bin(node->op, a[oa], b[ob]);
+    out[i] = vg_binary(node->op, a[oa], b[ob]);
     /* next row-major index of the output, moving the two source offsets along */
     for (int d = os->rank - 1; d >= 0; d--) {
       oa += sa[d];

@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "ops_priv.h"
+#include "vg_scalar.h"
 
 int is_pointwise(VgOpType op)
 {
@@ -56,20 +57,6 @@ int pointwise_prepare(VgModel *m, VgNode *node, VgError *err)
   return VG_OK;
 }
 
-static float elu(float x, float alpha)
-{
-  return x > 0.0f ? x : alpha * expm1f(x);
-}
-
-static float sigmoid(float x)
-{
-  /* 1 / (1 + e^-x) without overflow for large negative x */
-  if (x >= 0.0f)
-    return 1.0f / (1.0f + expf(-x));
-  float e = expf(x);
-  return e / (1.0f + e);
-}
-
 VG_SIMD_CLONES static void batch_norm(const VgPacked *p, const float *in, float *out, int64_t rows,
                                       int64_t width, int64_t per_channel)
 {
@@ -91,15 +78,15 @@ VG_SIMD_CLONES int pointwise_apply(const VgNode *node, const float *in, float *o
   switch (node->op) {
   case VG_OP_RELU:
     for (int64_t i = 0; i < n; i++)
-      out[i] = in[i] < 0.0f ? 0.0f : in[i]; /* NaN stays NaN, as in PyTorch */
+      out[i] = vg_relu(in[i]);
     return VG_OK;
   case VG_OP_LEAKY_RELU:
     for (int64_t i = 0; i < n; i++)
-      out[i] = in[i] >= 0.0f ? in[i] : a * in[i];
+      out[i] = vg_leaky_relu(in[i], a);
     return VG_OK;
   case VG_OP_SIGMOID:
     for (int64_t i = 0; i < n; i++)
-      out[i] = sigmoid(in[i]);
+      out[i] = vg_sigmoid(in[i]);
     return VG_OK;
   case VG_OP_TANH:
     for (int64_t i = 0; i < n; i++)
@@ -107,11 +94,11 @@ VG_SIMD_CLONES int pointwise_apply(const VgNode *node, const float *in, float *o
     return VG_OK;
   case VG_OP_CLIP:
     for (int64_t i = 0; i < n; i++)
-      out[i] = in[i] != in[i] ? in[i] : fminf(fmaxf(in[i], node->clip_min), node->clip_max);
+      out[i] = vg_clip(in[i], node->clip_min, node->clip_max);
     return VG_OK;
   case VG_OP_ELU:
     for (int64_t i = 0; i < n; i++)
-      out[i] = elu(in[i], a);
+      out[i] = vg_elu(in[i], a);
     return VG_OK;
   case VG_OP_ERF:
     for (int64_t i = 0; i < n; i++)

@@ -1,0 +1,78 @@
+/* Vigil kernels: the scalar definition of each pointwise and binary op, shared by the runtime
+ * kernels (kernels/ops) and load-time constant folding (vg_fold.c), so that a folded constant and a
+ * computed activation are the same function of their input. NaN propagates as in PyTorch.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef VG_SCALAR_H
+#define VG_SCALAR_H
+
+#include <math.h>
+
+#include "vg_model.h"
+
+static inline float vg_relu(float x)
+{
+  return x < 0.0f ? 0.0f : x; /* NaN stays NaN */
+}
+
+static inline float vg_leaky_relu(float x, float alpha)
+{
+  return x >= 0.0f ? x : alpha * x;
+}
+
+static inline float vg_sigmoid(float x)
+{
+  /* 1 / (1 + e^-x) without overflow for large negative x */
+  if (x >= 0.0f)
+    return 1.0f / (1.0f + expf(-x));
+  float e = expf(x);
+  return e / (1.0f + e);
+}
+
+static inline float vg_clip(float x, float lo, float hi)
+{
+  return x != x ? x : fminf(fmaxf(x, lo), hi);
+}
+
+static inline float vg_elu(float x, float alpha)
+{
+  return x > 0.0f ? x : alpha * expm1f(x);
+}
+
+/* One value of a pointwise node (Relu, LeakyRelu, Sigmoid, Tanh, Clip, Elu, Erf). */
+static inline float vg_unary(const VgNode *n, float x)
+{
+  switch (n->op) {
+  case VG_OP_RELU:
+    return vg_relu(x);
+  case VG_OP_LEAKY_RELU:
+    return vg_leaky_relu(x, n->alpha);
+  case VG_OP_SIGMOID:
+    return vg_sigmoid(x);
+  case VG_OP_TANH:
+    return tanhf(x);
+  case VG_OP_CLIP:
+    return vg_clip(x, n->clip_min, n->clip_max);
+  case VG_OP_ELU:
+    return vg_elu(x, n->alpha);
+  default: /* VG_OP_ERF */
+    return erff(x);
+  }
+}
+
+/* a op b for Add, Sub, Mul, Div. */
+static inline float vg_binary(VgOpType op, float a, float b)
+{
+  switch (op) {
+  case VG_OP_ADD:
+    return a + b;
+  case VG_OP_SUB:
+    return a - b;
+  case VG_OP_MUL:
+    return a * b;
+  default:
+    return a / b;
+  }
+}
+
+#endif
