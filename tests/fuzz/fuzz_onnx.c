@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "exercise_model.h"
 #include "vg_model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -22,19 +23,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       __builtin_trap(); /* a refusal must say why */
     return 0;
   }
-  VgShape *s = calloc((size_t)m->n_values, sizeof *s);
-  const VgShape *in = &m->values[m->input].shape;
-  int64_t t0 = in->dims[in->rank - 1], lengths[] = {1, 7, t0, 2 * t0 + 3};
-  for (int k = 0; s && k < 4; k++) {
-    if (vg_model_infer_shapes(m, lengths[k], s, &err) != VG_OK)
-      continue;
-    for (int i = 0; i < m->n_nodes; i++) {
-      int64_t first, last;
-      if (vg_node_is_time_local(m, &m->nodes[i]))
-        vg_node_time_deps(&m->nodes[i], 0, 5, &first, &last);
-    }
-  }
-  free(s);
-  vg_model_free(m);
+  exercise_model(m);
   return 0;
 }

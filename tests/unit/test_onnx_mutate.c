@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../fuzz/exercise_model.h"
 #include "vg_model.h"
 
 #define MUTATIONS_PER_SEED 3000
@@ -42,20 +43,7 @@ static int try_load(const uint8_t *data, size_t size, const char *what)
     return 0;
   }
   loaded++;
-  VgShape *s = calloc((size_t)m->n_values, sizeof *s);
-  const VgShape *in = &m->values[m->input].shape;
-  int64_t t0 = in->dims[in->rank - 1], lengths[] = {1, 2, t0, 3 * t0 + 1};
-  for (int k = 0; s && k < 4; k++) {
-    if (vg_model_infer_shapes(m, lengths[k], s, &err) != VG_OK)
-      continue;
-    for (int i = 0; i < m->n_nodes; i++) {
-      int64_t first, last;
-      if (vg_node_is_time_local(m, &m->nodes[i]))
-        vg_node_time_deps(&m->nodes[i], 0, 3, &first, &last);
-    }
-  }
-  free(s);
-  vg_model_free(m);
+  exercise_model(m);
   return 1;
 }
 
