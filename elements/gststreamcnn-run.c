@@ -218,55 +218,112 @@ static GstClockTime frame_time(GstStreamCnn *self, guint64 i)
   return self->buf_pts + (i - self->buf_first) * d;
 }
 
-static int write_output(GstStreamCnn *self, GstBuffer *buf, const float *out, const float *in)
+/* Windows completed once `frames` frames have arrived since the last reset: window k ends at
+ * frame k * hop + window. */
+static guint64 windows_done(const GstStreamCnn *self, guint64 frames)
 {
-  VigilTensorsMap map;
-  GError *error = NULL;
-  if (!vigil_tensors_map(buf, &self->out_info, GST_MAP_WRITE, &map, &error)) {
-    GST_ELEMENT_ERROR(self, CORE, FAILED, ("%s", error->message), (NULL));
-    g_error_free(error);
-    return VG_ERR;
-  }
-  if (self->out_info.num_tensors == 2) {
-    int squared = self->metric == GST_STREAM_CNN_METRIC_MSE;
-    map.data[0][0] = (gfloat)vg_recon_error(in, out, self->fmt.channels, self->fmt.inner,
-                                            self->plan_window, squared, map.data[1]);
-  } else {
-    memcpy(map.data[0], out, (gsize)vg_stream_output_values(self->stream) * sizeof(gfloat));
-  }
-  vigil_tensors_unmap(&map);
-  return VG_OK;
+  guint64 w = (guint64)self->plan_window, h = (guint64)self->plan_hop;
+  return frames < w ? 0 : (frames - w) / h + 1;
 }
 
-/* One window is complete: stamp it with its end and push it. */
-static int on_window(void *user, int64_t k, const float *out, const float *in)
+/* Time of the end of window k (the time just after its last frame). */
+static GstClockTime window_end(GstStreamCnn *self, guint64 k)
 {
-  GstStreamCnn *self = user;
-  gint64 now = g_get_monotonic_time();
-  GST_OBJECT_LOCK(self);
-  self->windows_computed++;
-  self->compute_ns += (guint64)(now - self->mark_ns) * 1000;
-  GST_OBJECT_UNLOCK(self);
-  GstBuffer *buf = vigil_tensors_buffer_new(&self->out_info, 1);
-  if (!buf || write_output(self, buf, out, in) != VG_OK) {
-    if (buf)
-      gst_buffer_unref(buf);
-    self->flow = GST_FLOW_ERROR;
-    return VG_ERR;
+  return frame_time(self, k * (guint64)self->plan_hop + (guint64)self->plan_window);
+}
+
+/* Starts an output buffer for the next min(frames-per-buffer, due) windows, mapped for writing. */
+static gboolean begin_output(GstStreamCnn *self, guint64 first)
+{
+  GError *error = NULL;
+  guint n = (guint)MIN((guint64)self->frames_per_buffer, self->out_due);
+  self->out_buf = vigil_tensors_buffer_new(&self->out_info, n);
+  if (!self->out_buf) {
+    GST_ELEMENT_ERROR(self, RESOURCE, FAILED,
+                      ("Could not allocate an output buffer of %u frames.", n), (NULL));
+    return FALSE;
   }
-  guint64 end = (guint64)k * (guint64)self->plan_hop + (guint64)self->plan_window;
-  GstClockTime t_end = frame_time(self, end);
-  GstClockTime t_start = frame_time(self, end - (guint64)self->plan_hop);
-  GST_BUFFER_PTS(buf) = t_end;
-  GST_BUFFER_DURATION(buf) = GST_CLOCK_TIME_IS_VALID(t_end) && GST_CLOCK_TIME_IS_VALID(t_start)
-                                 ? t_end - t_start
+  if (!vigil_tensors_map(self->out_buf, &self->out_info, GST_MAP_WRITE, &self->out_map, &error)) {
+    GST_ELEMENT_ERROR(self, CORE, FAILED, ("%s", error->message), (NULL));
+    g_error_free(error);
+    gst_clear_buffer(&self->out_buf);
+    return FALSE;
+  }
+  self->out_frames = n;
+  self->out_filled = 0;
+  self->out_first = first;
+  return TRUE;
+}
+
+/* Frame i of the output buffer is window out_first + i. */
+static void write_frame(GstStreamCnn *self, guint i, const float *out, const float *in)
+{
+  VigilTensorsMap *map = &self->out_map;
+  if (self->out_info.num_tensors == 2) {
+    int squared = self->metric == GST_STREAM_CNN_METRIC_MSE;
+    gsize c = self->fmt.channels;
+    map->data[0][i] = (gfloat)vg_recon_error(in, out, self->fmt.channels, self->fmt.inner,
+                                             self->plan_window, squared, map->data[1] + i * c);
+  } else {
+    gsize v = (gsize)vg_stream_output_values(self->stream);
+    memcpy(map->data[0] + i * v, out, v * sizeof(gfloat));
+  }
+}
+
+/* Stamps the full output buffer and pushes it (docs/tensors.md: PTS is its first frame's time,
+ * duration n frame periods). Frame i is window k = out_first + i, at the end of that window; the
+ * buffer spans n hops, from the start of its first window's last hop to its last window's end. */
+static GstFlowReturn push_output(GstStreamCnn *self)
+{
+  GstBuffer *buf = self->out_buf;
+  guint64 k0 = self->out_first, n = self->out_frames;
+  vigil_tensors_unmap(&self->out_map);
+  self->out_buf = NULL;
+  GstClockTime t_first = window_end(self, k0);
+  GstClockTime t_last = window_end(self, k0 + n - 1);
+  GstClockTime t_start = frame_time(self, k0 * (guint64)self->plan_hop +
+                                              (guint64)self->plan_window - (guint64)self->plan_hop);
+  GST_BUFFER_PTS(buf) = t_first;
+  GST_BUFFER_DURATION(buf) = GST_CLOCK_TIME_IS_VALID(t_last) && GST_CLOCK_TIME_IS_VALID(t_start)
+                                 ? t_last - t_start
                                  : GST_CLOCK_TIME_NONE;
-  GST_BUFFER_OFFSET(buf) = (guint64)k;
+  GST_BUFFER_OFFSET(buf) = k0;
+  GST_BUFFER_OFFSET_END(buf) = k0 + n;
   if (self->discont) {
     GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
     self->discont = FALSE;
   }
-  self->flow = gst_pad_push(self->srcpad, buf);
+  return gst_pad_push(self->srcpad, buf);
+}
+
+/* The time spent computing since mark_ns, for mean-hop-time (pushes downstream are not counted). */
+static void count_compute(GstStreamCnn *self, guint64 windows)
+{
+  gint64 now = g_get_monotonic_time();
+  GST_OBJECT_LOCK(self);
+  self->windows_computed += windows;
+  self->compute_ns += (guint64)(now - self->mark_ns) * 1000;
+  GST_OBJECT_UNLOCK(self);
+}
+
+/* One window is complete: its output becomes the next frame of the output buffer, which goes
+ * downstream once full. */
+static int on_window(void *user, int64_t k, const float *out, const float *in)
+{
+  GstStreamCnn *self = user;
+  if (!self->out_buf && (self->out_due == 0 || !begin_output(self, (guint64)k))) {
+    if (self->out_due == 0) /* the engine completed a window the frame count did not foresee */
+      GST_ELEMENT_ERROR(self, CORE, FAILED,
+                        ("Internal error: unexpected window %" G_GINT64_FORMAT, (gint64)k), (NULL));
+    self->flow = GST_FLOW_ERROR;
+    return VG_ERR;
+  }
+  write_frame(self, self->out_filled++, out, in);
+  self->out_due--;
+  if (self->out_filled < self->out_frames)
+    return VG_OK;
+  count_compute(self, self->out_frames);
+  self->flow = push_output(self);
   self->mark_ns = g_get_monotonic_time();
   return self->flow == GST_FLOW_OK ? VG_OK : VG_ERR;
 }
@@ -331,11 +388,24 @@ GstFlowReturn gst_stream_cnn_chain(GstPad *pad, GstObject *parent, GstBuffer *bu
   self->buf_first = self->frames;
   self->flow = GST_FLOW_OK;
   self->mark_ns = g_get_monotonic_time();
+  self->out_due =
+      windows_done(self, self->frames + frames.n_frames) - windows_done(self, self->frames);
   const float *data = standardised(self, &frames);
   int rc = vg_stream_push(self->stream, data, frames.n_frames, on_window, self, &err);
   self->frames += frames.n_frames;
   vigil_frames_unmap(&frames);
   gst_buffer_unref(buf);
+  if (self->out_buf) { /* inference failed, or the engine completed fewer windows than foreseen */
+    vigil_tensors_unmap(&self->out_map);
+    gst_clear_buffer(&self->out_buf);
+    if (rc == VG_OK) {
+      GST_ELEMENT_ERROR(
+          self, CORE, FAILED,
+          ("Internal error: %u windows missing from a buffer", self->out_frames - self->out_filled),
+          (NULL));
+      return GST_FLOW_ERROR;
+    }
+  }
   if (rc != VG_OK && self->flow == GST_FLOW_OK) {
     GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("Inference failed: %s", err.msg), (NULL));
     return GST_FLOW_ERROR;

@@ -7,8 +7,10 @@
  * emits one output per hop. Each activation is computed once and reused by every later window
  * (mode=exact, the default, stays equal to windowed inference; see docs/elements/streamcnn.md).
  *
- * Output timestamps: each output's PTS is the end of its window (the time just after its last
- * frame), its duration H frames. The last partial hop at EOS is dropped.
+ * Output timestamps: each output frame's time is the end of its window (the time just after its
+ * last frame) and it spans H frames. A buffer holds the windows one input buffer completes, at most
+ * frames-per-buffer of them (default 1), stamped with its first frame's time and n hops' duration.
+ * The last partial hop at EOS is dropped.
  *
  * |[
  * gst-launch-1.0 audiotestsrc ! audio/x-raw,format=F32LE,channels=1,rate=1000 ! \
@@ -31,17 +33,19 @@ enum {
   PROP_OUTPUT,
   PROP_ERROR_METRIC,
   PROP_THREADS,
+  PROP_FRAMES_PER_BUFFER,
   PROP_WINDOWS_COMPUTED,
   PROP_MEAN_HOP_TIME,
 };
 
-#define DEFAULT_MODEL        NULL
-#define DEFAULT_WINDOW       0
-#define DEFAULT_HOP          0
-#define DEFAULT_MODE         VG_STREAM_EXACT
-#define DEFAULT_OUTPUT       GST_STREAM_CNN_OUTPUT_MODEL
-#define DEFAULT_ERROR_METRIC GST_STREAM_CNN_METRIC_MAE
-#define DEFAULT_THREADS      1
+#define DEFAULT_MODEL             NULL
+#define DEFAULT_WINDOW            0
+#define DEFAULT_HOP               0
+#define DEFAULT_MODE              VG_STREAM_EXACT
+#define DEFAULT_OUTPUT            GST_STREAM_CNN_OUTPUT_MODEL
+#define DEFAULT_ERROR_METRIC      GST_STREAM_CNN_METRIC_MAE
+#define DEFAULT_THREADS           1
+#define DEFAULT_FRAMES_PER_BUFFER 1
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(VIGIL_FRAMES_SINK_CAPS));
@@ -123,6 +127,9 @@ static void gst_stream_cnn_set_property(GObject *object, guint prop_id, const GV
   case PROP_THREADS:
     self->threads = g_value_get_int(value);
     break;
+  case PROP_FRAMES_PER_BUFFER:
+    self->frames_per_buffer = g_value_get_uint(value);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     break;
@@ -156,6 +163,9 @@ static void gst_stream_cnn_get_property(GObject *object, guint prop_id, GValue *
     break;
   case PROP_THREADS:
     g_value_set_int(value, self->threads);
+    break;
+  case PROP_FRAMES_PER_BUFFER:
+    g_value_set_uint(value, self->frames_per_buffer);
     break;
   case PROP_WINDOWS_COMPUTED:
     g_value_set_uint64(value, self->windows_computed);
@@ -331,6 +341,13 @@ static void install_properties(GObjectClass *oc)
       g_param_spec_int("threads", "Threads", "OpenBLAS threads for the convolutions (process-wide)",
                        1, 64, DEFAULT_THREADS, rw));
   g_object_class_install_property(
+      oc, PROP_FRAMES_PER_BUFFER,
+      g_param_spec_uint("frames-per-buffer", "Frames per buffer",
+                        "Most output frames (one per window) per buffer: the windows one input "
+                        "buffer completes go out together, never waiting for the next input "
+                        "(1 for NNStreamer elements)",
+                        1, 65536, DEFAULT_FRAMES_PER_BUFFER, rw));
+  g_object_class_install_property(
       oc, PROP_WINDOWS_COMPUTED,
       g_param_spec_uint64("windows-computed", "Windows computed",
                           "Windows computed since the element was created", 0, G_MAXUINT64, 0, ro));
@@ -377,6 +394,7 @@ static void gst_stream_cnn_init(GstStreamCnn *self)
   self->output = DEFAULT_OUTPUT;
   self->metric = DEFAULT_ERROR_METRIC;
   self->threads = DEFAULT_THREADS;
+  self->frames_per_buffer = DEFAULT_FRAMES_PER_BUFFER;
   self->s16_scratch = g_array_new(FALSE, FALSE, sizeof(gfloat));
   self->std_scratch = g_array_new(FALSE, FALSE, sizeof(gfloat));
   gst_segment_init(&self->segment, GST_FORMAT_TIME);

@@ -36,6 +36,7 @@ struct _GstStreamCnn {
   GstStreamCnnOutput output;
   GstStreamCnnMetric metric;
   gint threads;
+  guint frames_per_buffer; /* most output frames (windows) per buffer */
   /* statistics (object lock) */
   guint64 windows_computed;
   guint64 compute_ns;
@@ -59,7 +60,14 @@ struct _GstStreamCnn {
   guint64 buf_first;    /* ... and its first frame's index since the last reset */
   gboolean discont;     /* mark the next output DISCONT */
   GstFlowReturn flow;   /* the last downstream push */
-  gint64 mark_ns;       /* monotonic time where the current window's computation began */
+  gint64 mark_ns;       /* monotonic time where the current computation began */
+  /* The output buffer being filled, mapped: windows completed by one input buffer are grouped into
+   * buffers of at most frames_per_buffer frames (gststreamcnn-run.c). */
+  GstBuffer *out_buf;
+  VigilTensorsMap out_map;
+  guint out_frames, out_filled; /* its size in frames, frames written */
+  guint64 out_first;            /* index of its first window since the last reset */
+  guint64 out_due;              /* windows the current input buffer still completes */
 };
 
 G_END_DECLS

@@ -8,9 +8,12 @@ with a Conv-AE trained (briefly: the check is equality, not accuracy) on the fil
 and exported with its standardisation in the model's metadata. Asserts that every window's score
 equals PyTorch's windowed inference on the standardised rows (max |err| <= 1e-4 x max |score|), that
 the learned threshold is 4/3 of numpy's 0.999 quantile of the first 341 scores, and that the
-timestamps are the ends of the windows."""
+timestamps are the ends of the windows. Run again with 64 rows per csvparse buffer and up to 64
+windows per streamcnn buffer, the output CSV and the anomaly events (with their timestamps) must
+not change."""
 import csv
 import os
+import re
 import subprocess
 import sys
 
@@ -23,6 +26,21 @@ sys.path.insert(0, os.path.join(SOURCE, "tools", "skab"))
 import skab  # noqa: E402
 import model as skab_model  # noqa: E402
 import train_demo  # noqa: E402
+
+
+def anomaly_messages(text):
+    """The anomaly event messages that gst-launch-1.0 -m printed: their fields as a dict each."""
+    events = []
+    for line in text.splitlines():
+        i = line.find("anomaly, ")
+        if i < 0 or "event=" not in line:
+            continue
+        fields = {}
+        for m in re.finditer(r"([a-z-]+)=\(([a-z0-9]+)\)([^,;]+)", line[i:]):
+            name, kind, value = m.groups()
+            fields[name] = int(value) if kind in ("guint64", "gint64") else value.strip()
+        events.append(fields)
+    return events
 
 
 def main():
@@ -41,14 +59,21 @@ def main():
     n_train = skab.TRAIN_ROWS - skab.WINDOW + 1
     # SKAB's protocol takes rows as a contiguous sequence; this file has a 60 s hole in its times,
     # where a timed stream would restart streamcnn's window. Time the rows by rate instead.
-    pipeline = ["filesrc", "location=" + path, "!", "csvparse", "columns=" + ",".join(f.columns),
-                "timestamp-column=none", "rate=1/1",
-                "!", "streamcnn", "model=" + onnx_path, "window=60", "hop=1",
-                "output=reconstruction-error", "!", "anomalyscore", "method=threshold",
-                "quantile=0.999", "factor=1.3333333333", "warmup=%d" % n_train, "score-tensor=0",
-                "pass-input=true", "!", "csvenc", "!", "filesink", "location=" + out_csv]
-    r = subprocess.run(["gst-launch-1.0", "-q"] + pipeline, env=gst_env(), capture_output=True,
-                       text=True, timeout=300)
+    def pipeline(fpb, out):
+        """The pipeline with fpb rows per csvparse buffer and fpb windows per streamcnn buffer at
+        most; returns gst-launch's result (-m: bus messages on stdout)."""
+        return subprocess.run(
+            ["gst-launch-1.0", "-m", "filesrc", "location=" + path, "!", "csvparse",
+             "columns=" + ",".join(f.columns), "timestamp-column=none", "rate=1/1",
+             "frames-per-buffer=%d" % fpb,
+             "!", "streamcnn", "model=" + onnx_path, "window=60", "hop=1",
+             "output=reconstruction-error", "frames-per-buffer=%d" % fpb, "!", "anomalyscore",
+             "name=score", "method=threshold", "quantile=0.999", "factor=1.3333333333",
+             "warmup=%d" % n_train, "score-tensor=0", "pass-input=true", "!", "csvenc", "!",
+             "filesink", "location=" + out], env=gst_env(), capture_output=True, text=True,
+            timeout=300)
+
+    r = pipeline(1, out_csv)
     if not c.check(r.returncode == 0, "pipeline failed: " + r.stderr[-2000:]):
         c.done()
     with open(out_csv) as fh:
@@ -61,8 +86,24 @@ def main():
     c.check(np.array_equal(got[:, 1], got[:, 2]), "threshold method: score is the recon sum")
     # rows at 1 s; a window's PTS is its end: window k covers rows k .. k + 59, so it ends (and its
     # output is stamped) at k + 60 s, when its last row is complete
-    c.check(np.allclose(got[:, 0], np.arange(skab.WINDOW, skab.WINDOW + len(ref))),
+    c.check(np.array_equal(got[:, 0], np.arange(skab.WINDOW, skab.WINDOW + len(ref))),
             "window timestamps are not the ends of the windows")
+    events = anomaly_messages(r.stdout)
+    print("%d anomaly messages, first %s" % (len(events), events[:1]))
+    c.check(len(events) > 0, "no anomaly event on an anomalous file")
+    # Multi-frame buffers (64 rows, then up to 64 windows per buffer): the same CSV text, so the
+    # same per-frame times in csvenc, and the same anomaly events with the same timestamps.
+    grouped_csv = os.path.join(d, "grouped.csv")
+    r = pipeline(64, grouped_csv)
+    if c.check(r.returncode == 0, "grouped pipeline failed: " + r.stderr[-2000:]):
+        c.check(open(grouped_csv).read() == open(out_csv).read(),
+                "frames-per-buffer=64 changed csvenc's output")
+        grouped = anomaly_messages(r.stdout)
+        c.check(grouped == events, "frames-per-buffer=64 changed the anomaly events:\n%s\n%s" % (
+            grouped, events))
+        for e in grouped:  # each on a row's time, as each frame of a grouped buffer is
+            c.check(e["timestamp"] % 1000000000 == 0 and e["timestamp"] >= 60 * 1000000000,
+                    "event timestamp %d is not the end of a window" % e["timestamp"])
     c.done()
 
 

@@ -5,6 +5,9 @@
   the same window (max |error| <= 1e-4 * max |reference| + 1e-5), in exact, signal (unpadded model)
   and full modes, for hops 1, 4, 5 and H = W, and a window longer than the exported one;
 - timestamps: PTS = end of the window, duration = H frames, src framerate = input rate / H;
+- frames-per-buffer: the windows of one input buffer grouped (model and reconstruction-error
+  output, with a DISCONT): same frames, each frame's time PTS + i * duration / n the end of its
+  window exactly, grouping by input buffer;
 - output=reconstruction-error: tensors [sum] and [C] equal numpy on PyTorch's reconstruction;
 - DISCONT and a timestamp gap restart the window; FLUSH resets, EOS drops the partial hop, LATENCY
   adds nothing (GstHarness); EOS through gst-launch gives floor((N - W) / H) + 1 outputs;
@@ -257,6 +260,72 @@ def discont_case(how):
 
 discont_case("discont")
 discont_case("gap")
+
+
+def grouped_case(output, hop, chunk, fpb, discont_at=None):
+    """frames-per-buffer=fpb: the windows one input buffer completes go out in buffers of at most
+    fpb frames. Frames equal PyTorch's windows in order; each buffer's PTS is the exact end of its
+    first window and frame i's time PTS + i * duration / n the exact end of window offset + i; no
+    buffer holds windows of two input buffers."""
+    module, shape = models["ae"]
+    C, W, rate, total = shape[1], shape[2], 100, 150
+    x = np.random.default_rng(11).uniform(-1, 1, (total, C)).astype(np.float32)
+    recon = output == "reconstruction-error"
+    pushes = [push(x[p:p + chunk], p, rate, discont=p == discont_at) for p in range(0, total, chunk)]
+    jobs.append({"desc": "streamcnn model=%s hop=%d output=%s frames-per-buffer=%d" % (
+        paths["ae"], hop, output, fpb), "caps": AUDIO % ("F32LE", rate, C), "pushes": pushes})
+    what = "frames-per-buffer=%d %s H=%d chunk %d%s" % (
+        fpb, output, hop, chunk, " discont at %d" % discont_at if discont_at else "")
+    # the windows (start frame) each input buffer completes, restarting at the DISCONT
+    groups, origin = [], 0
+    for p in range(0, total, chunk):
+        if p == discont_at:
+            origin = p
+        end = min(p + chunk, total)
+        ks = [s for s in range(origin, end - W + 1, hop) if s + W > p]
+        groups += [ks[i:i + fpb] for i in range(0, len(ks), fpb)]
+    ref_of = {}
+    for o in sorted({g0 for g in groups for g0 in g}):
+        y = module(torch.from_numpy(x[o:o + W].T[None].copy())).detach().numpy()[0]
+        if recon:
+            per = np.abs(x[o:o + W].T - y).mean(axis=1)
+            ref_of[o] = np.concatenate([[per.sum()], per]).astype(np.float32)
+        else:
+            ref_of[o] = y.reshape(-1)
+    frame_values = 1 + C if recon else C * W
+
+    def check(result):
+        outs = result[0]
+        if not c.check([len(o[3]) // frame_values for o in outs] == [len(g) for g in groups],
+                       "%s: frames per buffer %s, expected %s" % (
+                           what, [len(o[3]) // frame_values for o in outs],
+                           [len(g) for g in groups])):
+            return
+        for o, g in zip(outs, groups):
+            n = len(g)
+            if recon:  # one memory per tensor: n sums, then n frames of C errors
+                c.check(o[4] == [4 * n, 4 * C * n], "%s: memories %s" % (what, o[4]))
+                frames = np.concatenate([o[3][:n, None], o[3][n:].reshape(n, C)], axis=1)
+            else:
+                frames = o[3].reshape(n, -1)
+            for i, start in enumerate(g):
+                ok, err = close(frames[i], ref_of[start])
+                c.check(ok, "%s: window at %d differs by %g" % (what, start, err))
+                t = o[0] + i * o[1] // n  # the frame's time, as downstream elements compute it
+                c.check(t == (start + W) * SECOND // rate,
+                        "%s: frame %d of a buffer at %d, window end %d" % (
+                            what, i, t, (start + W) * SECOND // rate))
+            c.check(o[1] == n * hop * SECOND // rate, "%s: duration %d for %d frames" % (
+                what, o[1], n))
+            c.check(o[2] == (g[0] in (0, discont_at)), "%s: DISCONT %s on the buffer of window %d"
+                    % (what, o[2], g[0]))
+    checks.append(check)
+
+
+grouped_case("model", 1, 25, 8)
+grouped_case("model", 3, 40, 100)
+grouped_case("reconstruction-error", 1, 17, 5)
+grouped_case("reconstruction-error", 2, 30, 64, discont_at=90)
 
 src = "audiotestsrc num-buffers=3 ! audio/x-raw,format=F32LE,rate=1000,channels=%d ! "
 junk = os.path.join(D, "junk.onnx")
