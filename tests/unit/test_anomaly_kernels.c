@@ -132,39 +132,93 @@ static void test_ewma(void)
   }
 }
 
-static void run_median(size_t cap, int integers, int n)
+/* Streams for the sliding median: noise, and the adversarial cases of a blocked sorted window. */
+enum {
+  STREAM_GAUSS,
+  STREAM_TIES,      /* 7 integer values: long runs of equal values across blocks */
+  STREAM_CONSTANT,  /* one value: every search lands on the first of W equal values */
+  STREAM_RISING,    /* each value the largest: arrives at the top, the oldest leaves the bottom */
+  STREAM_FALLING,   /* the reverse */
+  STREAM_ALTERNATE, /* far extremes in turn: every update crosses every block */
+  STREAM_SAWTOOTH,  /* period 37, prime to the block sizes */
+};
+
+static float stream_value(int kind, int t)
+{
+  switch (kind) {
+  case STREAM_TIES:
+    return (float)(int)(uniform() * 7);
+  case STREAM_CONSTANT:
+    return 3.25f;
+  case STREAM_RISING:
+    return (float)t * 0.5f;
+  case STREAM_FALLING:
+    return -(float)t * 0.5f;
+  case STREAM_ALTERNATE:
+    return t % 2 ? 1e6f + (float)t : -1e6f - (float)t;
+  case STREAM_SAWTOOTH:
+    return (float)(t % 37);
+  default:
+    return (float)gauss();
+  }
+}
+
+/* Median and MAD against sorting the window (brute_median, brute_mad), at every `every`-th window
+ * position (sorting is slow on large windows; every value is pushed). */
+static void run_median(size_t cap, size_t block, int kind, int n, int every)
 {
   VgError err;
-  VgSlidingMedian *m = vg_sliding_median_create(cap, &err);
+  VgSlidingMedian *m = vg_sliding_median_create_blocked(cap, block, &err);
   CHECK(m != NULL, "create %zu: %s", cap, err.msg);
   if (!m)
     return;
   float *x = malloc(n * sizeof *x);
   for (int t = 0; t < n; t++) {
-    x[t] = integers ? (float)(int)(uniform() * 7) : (float)gauss();
+    x[t] = stream_value(kind, t);
     vg_sliding_median_push(m, x[t]);
     size_t cnt = (size_t)t + 1 < cap ? (size_t)t + 1 : cap;
     const float *win = x + t + 1 - cnt;
     CHECK(vg_sliding_median_count(m) == cnt, "count");
+    if (t % every != 0 && t != n - 1)
+      continue;
     double bm = brute_median(win, cnt), bd = brute_mad(win, cnt);
-    CHECK(vg_sliding_median_median(m) == bm, "cap %zu t=%d median %.9g vs %.9g", cap, t,
-          vg_sliding_median_median(m), bm);
+    CHECK(vg_sliding_median_median(m) == bm, "cap %zu stream %d t=%d median %.9g vs %.9g", cap,
+          kind, t, vg_sliding_median_median(m), bm);
     double mad = vg_sliding_median_mad(m);
-    CHECK(close_to(mad, bd, 1e-12), "cap %zu t=%d mad %.9g vs %.9g", cap, t, mad, bd);
+    CHECK(close_to(mad, bd, 1e-12), "cap %zu stream %d t=%d mad %.9g vs %.9g", cap, kind, t, mad,
+          bd);
   }
   vg_sliding_median_reset(m);
   CHECK(vg_sliding_median_count(m) == 0 && vg_sliding_median_median(m) == 0.0, "reset");
+  /* after a reset the window refills as new */
+  for (int t = 0; t < 5 && (size_t)t < cap; t++)
+    vg_sliding_median_push(m, (float)(10 - t));
+  size_t cnt = cap < 5 ? cap : 5;
+  float tail[5] = {10, 9, 8, 7, 6};
+  CHECK(vg_sliding_median_median(m) == brute_median(tail, cnt), "median after reset");
   free(x);
   vg_sliding_median_destroy(m);
 }
 
 static void test_median(void)
 {
-  static const size_t caps[] = {1, 2, 3, 4, 7, 8, 64, 101};
-  for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
-    run_median(caps[i], 0, 300);
-    run_median(caps[i], 1, 300); /* many ties */
+  VgError err = {{0}};
+  /* the sorted array (automatic up to 2048 values), then blocks: of 8 (a partial last block: 7,
+   * 65, 101; all full: 64), 16 (1000 values, 63 blocks), 32 (256: 8 blocks), 64 (1500: a partial
+   * last block); 2500 values take blocks automatically (128) */
+  static const struct {
+    size_t cap, block;
+  } cases[] = {{1, 0},   {2, 0},    {3, 0},     {4, 0},     {7, 0},   {8, 0},
+               {64, 0},  {101, 0},  {1000, 0},  {7, 8},     {64, 8},  {65, 8},
+               {101, 8}, {256, 32}, {1000, 16}, {1500, 64}, {2500, 0}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    size_t cap = cases[i].cap;
+    int n = (int)(cap < 100 ? 300 : cap + 400), every = cap < 200 ? 1 : cap < 2000 ? 13 : 41;
+    for (int kind = STREAM_GAUSS; kind <= STREAM_SAWTOOTH; kind++)
+      run_median(cap, cases[i].block, kind, n, every);
   }
+  CHECK(vg_sliding_median_create_blocked(100, 12, &err) == NULL && strstr(err.msg, "power of two"),
+        "block 12");
   /* a hand case: window {1, 2, 3, 100}: median 2.5, deviations {1.5, .5, .5, 97.5}: MAD 1 */
   VgSlidingMedian *m = vg_sliding_median_create(4, NULL);
   float v[] = {50, 1, 2, 3, 100};
@@ -173,7 +227,6 @@ static void test_median(void)
   CHECK(vg_sliding_median_median(m) == 2.5, "hand median");
   CHECK(vg_sliding_median_mad(m) == 1.0, "hand mad %g", vg_sliding_median_mad(m));
   vg_sliding_median_destroy(m);
-  VgError err = {{0}};
   CHECK(vg_sliding_median_create(0, &err) == NULL && strstr(err.msg, "at least 1"), "cap 0");
 }
 
