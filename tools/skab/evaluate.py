@@ -1,8 +1,9 @@
 #!/usr/bin/python3
-"""SKAB end to end through GStreamer: for each experiment file, train SKAB's Conv-AE on the first 400
-rows (tools/skab/model.py), export it with its standardisation, run
+"""SKAB end to end through GStreamer: for each experiment file, train a Conv-AE on the first 400 rows
+(tools/skab/model.py, --arch), export it with its standardisation, run
 
-  filesrc ! csvparse columns=<8 features> ! streamcnn window=60 hop=1 output=reconstruction-error
+  filesrc ! csvparse columns=<8 features> frames-per-buffer=N
+          ! streamcnn window=60 hop=1 output=reconstruction-error frames-per-buffer=N
           ! anomalyscore method=<m> warmup=341 ... ! csvenc ! filesink
 
 and score the rows with SKAB's flagging rule (tools/skab/skab.py). Checks that the pipeline's window
@@ -10,7 +11,8 @@ scores equal PyTorch's windowed inference on the same rows, reports per-row F1 /
 files for each anomalyscore method, and the throughput of the pipeline against windowed PyTorch.
 
 Usage: tools/skab/evaluate.py [--methods threshold,zscore,...] [--files valve1/0.csv ...]
-                              [--epochs N] [--out DIR]
+                              [--epochs N] [--arch aligned|skab] [--mode exact|signal|full]
+                              [--frames-per-buffer N]
 Needs the plugin: run from the source tree after tools/build (GST_PLUGIN_PATH is set from build/).
 """
 import argparse
@@ -50,16 +52,21 @@ METHODS = {
 
 
 MODE = "exact"  # streamcnn's mode (--mode); only exact and full equal windowed inference
+FRAMES_PER_BUFFER = 64  # rows per csvparse buffer and windows per streamcnn buffer at most
+ARCH = "aligned"  # the autoencoder (--arch)
 
 
 def pipeline_text(csv_path, onnx_path, out_csv, method):
     # Rows are timed by rate, not by their datetime: SKAB's protocol takes them as one contiguous
     # sequence, and a timed stream would restart streamcnn's window at the files' time holes.
-    return ("filesrc location=\"%s\" ! csvparse columns=\"%s\" timestamp-column=none rate=1/1 ! "
-            "streamcnn model=\"%s\" mode=%s window=%d hop=1 output=reconstruction-error ! "
-            "anomalyscore name=score %s warmup=%d score-tensor=0 pass-input=true ! csvenc ! filesink location=\"%s\"" % (
-                csv_path, ",".join(skab.FEATURES), onnx_path, MODE, skab.WINDOW, METHODS[method],
-                N_TRAIN_WINDOWS, out_csv))
+    # Grouping rows and windows into buffers (frames-per-buffer) keeps the per-buffer cost (an
+    # allocation and a push through every element) from dominating at hop 1.
+    return ("filesrc location=\"%s\" ! csvparse columns=\"%s\" timestamp-column=none rate=1/1 "
+            "frames-per-buffer=%d ! streamcnn model=\"%s\" mode=%s window=%d hop=1 "
+            "output=reconstruction-error frames-per-buffer=%d ! anomalyscore name=score %s "
+            "warmup=%d score-tensor=0 pass-input=true ! csvenc ! filesink location=\"%s\"" % (
+                csv_path, ",".join(skab.FEATURES), FRAMES_PER_BUFFER, onnx_path, MODE, skab.WINDOW,
+                FRAMES_PER_BUFFER, METHODS[method], N_TRAIN_WINDOWS, out_csv))
 
 
 def run_pipeline(text):
@@ -111,7 +118,7 @@ def evaluate_file(path, methods, epochs, workdir, report):
     x, labels = f.values, f.anomaly
     mean, std = skab.scaler(x)
     xs = (x - mean) / std
-    ae = skab_model.train(skab.windows(xs[:skab.TRAIN_ROWS]), epochs=epochs)
+    ae = skab_model.train(skab.windows(xs[:skab.TRAIN_ROWS]), epochs=epochs, arch=ARCH)
     onnx_path = os.path.join(workdir, "model.onnx")
     skab_model.export(ae, x.shape[1], onnx_path)
     train_demo.add_metadata(onnx_path, mean, std)
@@ -146,9 +153,13 @@ def main():
     ap.add_argument("--epochs", type=int, default=100)
     ap.add_argument("--mode", default="exact", choices=("exact", "signal", "full"),
                     help="streamcnn's mode; signal deviates from PyTorch by design (reported)")
+    ap.add_argument("--arch", default="aligned", choices=skab_model.ARCHS,
+                    help="the autoencoder (tools/skab/model.py)")
+    ap.add_argument("--frames-per-buffer", type=int, default=64,
+                    help="rows per csvparse buffer, windows per streamcnn buffer at most")
     args = ap.parse_args()
-    global MODE
-    MODE = args.mode
+    global MODE, ARCH, FRAMES_PER_BUFFER
+    MODE, ARCH, FRAMES_PER_BUFFER = args.mode, args.arch, args.frames_per_buffer
     Gst.init(None)
     torch.set_num_threads(1)
     methods = args.methods.split(",")

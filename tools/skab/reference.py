@@ -3,7 +3,7 @@
 per-row F1 / FAR / MAR over the chosen experiment files. The pipeline evaluation
 (tools/skab/evaluate.py) uses the same training and compares its scores with these.
 
-Usage: tools/skab/reference.py [--epochs N] [--files valve1/0.csv ...]
+Usage: tools/skab/reference.py [--epochs N] [--arch aligned|skab] [--files valve1/0.csv ...]
 """
 import argparse
 import os
@@ -17,13 +17,13 @@ import skab  # noqa: E402
 import model as skab_model  # noqa: E402
 
 
-def run_file(path, epochs, seed=0):
+def run_file(path, epochs, seed=0, arch="aligned"):
     f = skab.load_skab(path)
     x, labels = f.values, f.anomaly
     mean, std = skab.scaler(x)
     xs = (x - mean) / std
     train_windows = skab.windows(xs[:skab.TRAIN_ROWS])
-    ae = skab_model.train(train_windows, epochs=epochs, seed=seed)
+    ae = skab_model.train(train_windows, epochs=epochs, seed=seed, arch=arch)
     scores = skab_model.window_scores(ae, skab.windows(xs))
     n_train = len(train_windows)
     threshold = np.quantile(scores[:n_train], skab.QUANTILE) * skab.FACTOR
@@ -34,13 +34,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=int, default=100)
     ap.add_argument("--files", nargs="*")
+    ap.add_argument("--arch", default="aligned", choices=skab_model.ARCHS,
+                    help="the autoencoder (tools/skab/model.py)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     files = ([os.path.join(skab.DATASET, f) for f in args.files] if args.files
              else skab.skab_files())
     pairs = {"skab": [], "causal": []}
     for path in files:
-        _, scores, thr, labels = run_file(path, args.epochs)
+        _, scores, thr, labels = run_file(path, args.epochs, arch=args.arch)
         for rule in pairs:
             pairs[rule].append((labels, skab.window_flags(scores, thr, len(labels), rule=rule)))
         m = skab.evaluate(pairs["skab"][-1:], skip=0)

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Trains the demo's model: SKAB's convolutional autoencoder on the first 400 rows (normal operation)
-of data/skab-valve1-3.csv, exported to models/skab-conv-ae.onnx.
+"""Trains the demo's model: a convolutional autoencoder (tools/skab/model.py, the "aligned"
+architecture unless --arch says otherwise) on the first 400 rows (normal operation) of
+data/skab-valve1-3.csv, exported to models/skab-conv-ae.onnx.
 
 The model file carries its input standardisation (the training rows' mean and deviation per channel)
 as ONNX metadata `vigil.input_mean` and `vigil.input_std`, comma-separated in channel order, so that
@@ -8,8 +9,9 @@ a pipeline feeds it raw sensor rows; streamcnn standardises them before the netw
 reconstruction error in standardised units, as the model was trained. `vigil.columns` names the
 channels in order. Deterministic: same seed, same model.
 
-Usage: tools/skab/train_demo.py [OUT.onnx]
+Usage: tools/skab/train_demo.py [--arch aligned|skab] [OUT.onnx]
 """
+import argparse
 import os
 import sys
 
@@ -36,12 +38,17 @@ def add_metadata(path, mean, std):
 
 
 def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(skab.SOURCE, "models",
-                                                             "skab-conv-ae.onnx")
+    ap = argparse.ArgumentParser()
+    ap.add_argument("out", nargs="?", default=os.path.join(skab.SOURCE, "models",
+                                                           "skab-conv-ae.onnx"))
+    ap.add_argument("--arch", default="aligned", choices=skab_model.ARCHS)
+    args = ap.parse_args()
+    out = args.out
     torch.set_num_threads(1)
     x = skab.load_skab(DATA).values
     mean, std = skab.scaler(x)
-    ae = skab_model.train(skab.windows((x[:skab.TRAIN_ROWS] - mean) / std), seed=0)
+    ae = skab_model.train(skab.windows((x[:skab.TRAIN_ROWS] - mean) / std), seed=0,
+                          arch=args.arch)
     skab_model.export(ae, x.shape[1], out)
     add_metadata(out, mean, std)
     print("trained on the first %d rows of %s; wrote %s" % (skab.TRAIN_ROWS, DATA, out))
