@@ -2,6 +2,7 @@
 #include "vg_csv_number.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +68,38 @@ static int decimal_syntax(const char *p, size_t len)
   return i == len;
 }
 
+/* Powers of ten that are exact floats (5^10 < 2^24). */
+static const float exact_pow10[] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f,
+                                    1e6f, 1e7f, 1e8f, 1e9f, 1e10f};
+
+/* The common cell, [+-] digits [. digits] with at most 2^24 as the digits' integer and at most 10
+ * after the point, converted without strtof: m / 10^k with both exact floats is one correctly
+ * rounded division, so the result is the float nearest the decimal, as strtof's (Clinger's fast
+ * path). strtof (multi-precision arithmetic) costs about as much as the rest of a row's parsing.
+ * 0 if the cell is not of that form; the caller falls back. */
+static int parse_simple(const char *p, size_t len, float *out)
+{
+  size_t i = skip_sign(p, len);
+  uint32_t m = 0;
+  int frac = -1; /* digits after the point; -1 before it */
+  for (; i < len; i++) {
+    char c = p[i];
+    if (c == '.' && frac < 0) {
+      frac = 0;
+      continue;
+    }
+    if (!is_digit(c) || m > (1u << 24) / 10)
+      return 0; /* an exponent, or too many digits for the fast path */
+    m = m * 10 + (uint32_t)(c - '0');
+    frac += frac >= 0;
+  }
+  if (m > (1u << 24) || frac > 10)
+    return 0;
+  float v = (float)m / exact_pow10[frac > 0 ? frac : 0];
+  *out = p[0] == '-' ? -v : v;
+  return 1;
+}
+
 int vg_csv_parse_float(const char *p, size_t len, int allow_nan, locale_t c_locale, float *out)
 {
   while (len > 0 && *p == ' ') /* spaces inside quotes: " 1.5 " */
@@ -87,6 +120,8 @@ int vg_csv_parse_float(const char *p, size_t len, int allow_nan, locale_t c_loca
   }
   if (len > VG_CSV_NUMBER_MAX || !decimal_syntax(p, len))
     return -1;
+  if (parse_simple(p, len, out))
+    return 0;
   char buf[VG_CSV_NUMBER_MAX + 1];
   memcpy(buf, p, len);
   buf[len] = '\0';

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,44 @@ static void test_cells(void)
 static int num(const char *s, int allow_nan, float *v)
 {
   return vg_csv_parse_float(s, strlen(s), allow_nan, loc, v);
+}
+
+/* Random decimal cells, [-] digits [. digits], against strtof_l bit for bit: the fast path
+ * (m / 10^k, both exact floats) and the strtof fallback must agree with it everywhere, including at
+ * the fast path's limits (2^24, 10 decimals) and for -0. */
+static void test_numbers_against_strtof(void)
+{
+  uint64_t st = 0x2545f4914f6cdd1dull;
+  char cell[40];
+  for (int t = 0; t < 300000; t++) {
+    st ^= st << 13, st ^= st >> 7, st ^= st << 17;
+    int digits = 1 + (int)(st % 12), point = (int)((st >> 8) % (unsigned)(digits + 2));
+    size_t n = 0;
+    if ((st >> 16) & 1)
+      cell[n++] = '-';
+    for (int d = 0; d < digits; d++) {
+      if (d == point)
+        cell[n++] = '.';
+      st ^= st << 13, st ^= st >> 7, st ^= st << 17;
+      /* leading zeros and nines are frequent, to reach 0.000..., 16777216 and 99999999 */
+      int r = (int)(st % 14);
+      cell[n++] = (char)('0' + (r >= 10 ? (r % 2 ? 9 : 0) : r));
+    }
+    cell[n] = '\0';
+    float v = 0, ref = strtof_l(cell, NULL, loc);
+    int ok = num(cell, 0, &v) == 0 && memcmp(&v, &ref, sizeof v) == 0;
+    CHECK(ok, "%s -> %.9g, strtof %.9g", cell, v, ref);
+    if (!ok)
+      return;
+  }
+  const char *edges[] = {"16777216",      "16777217",    "-16777215", "1677721.6", "0.0000000001",
+                         "0.00000000001", "9999999.999", "-0",        "-0.000",    "0",
+                         "3.4028235e38"};
+  for (size_t i = 0; i < sizeof edges / sizeof *edges; i++) {
+    float v = 0, ref = strtof_l(edges[i], NULL, loc);
+    CHECK(num(edges[i], 0, &v) == 0 && memcmp(&v, &ref, sizeof v) == 0, "%s -> %.9g vs %.9g",
+          edges[i], v, ref);
+  }
 }
 
 static void test_numbers(void)
@@ -357,6 +396,7 @@ int main(void)
   test_lines();
   test_cells();
   test_numbers();
+  test_numbers_against_strtof();
   test_times();
   test_reader();
   test_reader_errors();
