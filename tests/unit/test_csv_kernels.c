@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "csv/vg_csv_cells.h"
+#include "csv/vg_csv_format.h"
 #include "csv/vg_csv_framer.h"
 #include "csv/vg_csv_lines.h"
 #include "csv/vg_csv_number.h"
@@ -145,6 +146,58 @@ static void test_numbers_against_strtof(void)
     CHECK(num(edges[i], 0, &v) == 0 && memcmp(&v, &ref, sizeof v) == 0, "%s -> %.9g vs %.9g",
           edges[i], v, ref);
   }
+}
+
+/* vg_csv_format_float against snprintf("%.9g") (this process runs in the C locale): byte for
+ * byte wherever it answers, and it must answer for every finite value of magnitude 1e-13 to 1e29
+ * (exact ties included: floats of 5 to 7 digits before the point have many). */
+static int format_matches(float v, long *declined)
+{
+  char got[VG_CSV_FORMAT_MAX], ref[64];
+  size_t n = vg_csv_format_float(v, got);
+  snprintf(ref, sizeof ref, "%.9g", (double)v);
+  if (n == 0) {
+    float a = fabsf(v);
+    *declined += a >= 1e-13f && a <= 1e29f;
+    return 1;
+  }
+  int ok = n == strlen(got) && strcmp(got, ref) == 0;
+  CHECK(ok, "%a: '%s', printf '%s'", (double)v, got, ref);
+  return ok;
+}
+
+static void test_format(void)
+{
+  uint64_t st = 0x9e3779b97f4a7c15ull;
+  long declined = 0, tried = 0;
+  for (int t = 0; t < 1000000; t++, tried++) { /* any bit pattern, then sensor-like magnitudes */
+    st ^= st << 13, st ^= st >> 7, st ^= st << 17;
+    uint32_t bits = (uint32_t)(st >> 11);
+    float v;
+    memcpy(&v, &bits, sizeof v);
+    if (t % 2)
+      v = (float)((double)(st >> 11) / 9007199254740992.0 * pow(10.0, (double)(t % 13) - 6));
+    if (!format_matches(v, &declined))
+      return;
+  }
+  for (int k = -15; k <= 31; k++) { /* the floats around each power of ten */
+    float p = (float)pow(10.0, k), lo = p, hi = p;
+    for (int i = 0; i < 50; i++, tried += 2) {
+      lo = nextafterf(lo, 0.0f);
+      hi = nextafterf(hi, INFINITY);
+      if (!format_matches(lo, &declined) || !format_matches(-hi, &declined))
+        return;
+    }
+  }
+  const float special[] = {0.0f,          -0.0f,           1.0f,         0.5f, 1e-5f,
+                           1e-4f,         123456789.0f,    999999999.0f, 1e9f, 16777216.0f,
+                           3.4028235e38f, 1.17549435e-38f, 1e-45f};
+  for (size_t i = 0; i < sizeof special / sizeof *special; i++, tried++)
+    format_matches(special[i], &declined);
+  char buf[VG_CSV_FORMAT_MAX];
+  CHECK(vg_csv_format_float(NAN, buf) == 0 && vg_csv_format_float(-INFINITY, buf) == 0,
+        "non-finite values are left to printf");
+  CHECK(declined == 0, "%ld of %ld values of 1e-13 to 1e29 left to printf", declined, tried);
 }
 
 static void test_numbers(void)
@@ -397,6 +450,7 @@ int main(void)
   test_cells();
   test_numbers();
   test_numbers_against_strtof();
+  test_format();
   test_times();
   test_reader();
   test_reader_errors();
