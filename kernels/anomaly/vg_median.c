@@ -9,8 +9,8 @@
  * memmove per update is cheaper than the blocks' bookkeeping (measured: docs/benchmarks.md). */
 #define VG_MEDIAN_ONE_BLOCK 2048
 
-/* The update's searches are counts over contiguous floats (count_below): compiled for AVX-512 and
- * AVX2 beside the baseline, picked per CPU at start-up (GCC function multi-versioning). */
+/* A blocked window's searches are counts over contiguous floats (count_below): compiled for AVX-512
+ * and AVX2 beside the baseline, picked per CPU at start-up (GCC function multi-versioning). */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define VG_MEDIAN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
@@ -20,10 +20,11 @@
 /* The sorted window is cut into blocks of B = 2^shift slots, each a ring (its values ascending from
  * start[b], wrapping). Every block but the last is full, so global index i lives in block i >>
  * shift at ring offset (start[b] + i) & (B - 1): random access costs two loads. An update removes
- * one value and inserts another: within the two blocks concerned the values between the slot and
- * the block's end shift by one (a memmove or two); across the blocks between them one value passes
- * from each block to its neighbour, which a ring does in O(1) by moving its start. O(B + W/B) per
- * update instead of the O(W) shift of one sorted array. */
+ * one value and inserts another: within the two blocks concerned the values on the shorter side of
+ * the slot move by one; across the blocks between them one value passes from each block to its
+ * neighbour, which a ring does in O(1) by moving its start. O(B + W/B) per update instead of the
+ * O(W) shift of one sorted array. A window of up to VG_MEDIAN_ONE_BLOCK values is one block whose
+ * start never moves: the plain sorted array. */
 struct VgSlidingMedian {
   size_t capacity;
   size_t count;
@@ -41,8 +42,8 @@ struct VgSlidingMedian {
 
 /* Block size B = 2^shift: about sqrt(4 W), balancing what an update costs per block crossed (a
  * value handed on, W/B/3 blocks on average) against what it costs per value of a block (the counts
- * of the search, the shifts); at least 8 (the search counts 8 lanes at a time), and one block when
- * the whole window fits in 64. */
+ * of the search, the shifts); at least 8 (the search counts 8 lanes at a time). Up to
+ * VG_MEDIAN_ONE_BLOCK values, one block. */
 static unsigned block_shift(size_t capacity)
 {
   unsigned s = 3;
@@ -165,28 +166,28 @@ static inline size_t count_below(const float *s, size_t n, float x)
   return total;
 }
 
-/* Number of values < x in s[0 .. n): branch-free halving (the compare becomes a conditional move;
- * the searches run every frame on unpredictable data, where branches would mispredict). */
-static inline size_t binary_below(const float *s, size_t n, float x)
+/* Numbers of values < a and < b in s[0 .. n) (n >= 1): two branch-free bisections (the compare
+ * becomes a conditional move; the searches run every frame on unpredictable data, where branches
+ * would mispredict) in one loop. They are independent chains of dependent loads, and interleaving
+ * them lets the processor run both at once. */
+static inline void binary_below2(const float *s, size_t n, float a, float b, size_t *ia, size_t *ib)
 {
-  const float *base = s;
-  if (n == 0)
-    return 0;
+  const float *pa = s, *pb = s;
   while (n > 1) {
     size_t half = n / 2;
-    base = base[half] < x ? base + half : base;
+    pa = pa[half] < a ? pa + half : pa;
+    pb = pb[half] < b ? pb + half : pb;
     n -= half;
   }
-  return (size_t)(base - s) + (*base < x);
+  *ia = (size_t)(pa - s) + (*pa < a);
+  *ib = (size_t)(pb - s) + (*pb < b);
 }
 
-/* Number of values < x in the window: the blocks whose smallest value is < x hold every value < x
- * (all of each but the last of them: their values are <= the next block's smallest), then the count
- * in the last of them. Unused slots and heads hold +inf and never count. */
+/* Number of values < x in the blocked window: the blocks whose smallest value is < x hold every
+ * value < x (all of each but the last of them: their values are <= the next block's smallest), then
+ * the count in the last of them. Unused slots and heads hold +inf and never count. */
 static inline size_t lower_bound(const VgSlidingMedian *m, float x)
 {
-  if (m->one_block)
-    return binary_below(m->data, m->count, x);
   size_t k = count_below(m->heads, m->padded_blocks, x);
   if (k == 0)
     return 0;
@@ -309,9 +310,34 @@ static void replace(VgSlidingMedian *m, size_t i, size_t p, float x, size_t coun
   m->heads[bi] = ki.v[*ki.start];
 }
 
-VG_MEDIAN_CLONES void vg_sliding_median_push(VgSlidingMedian *m, float x)
+/* One block: the sorted array of the first `count` slots (its start stays 0). x replaces the value
+ * at i (i == count when the window grows), the values between the two slots moving by one. */
+static void array_push(VgSlidingMedian *m, float x, float old, int grow)
 {
-  if (m->count < m->capacity) {
+  float *s = m->data;
+  size_t i, j;
+  if (grow) {
+    if (m->count == 0)
+      i = j = 0;
+    else
+      binary_below2(s, m->count, x, x, &j, &i);
+    i = m->count++;
+  } else {
+    binary_below2(s, m->count, old, x, &i, &j);
+  }
+  if (j > i) {
+    j--; /* x goes after the values that move down */
+    memmove(s + i, s + i + 1, (j - i) * sizeof *s);
+  } else {
+    memmove(s + j + 1, s + j, (i - j) * sizeof *s);
+  }
+  s[j] = x;
+}
+
+/* Blocked windows: the searches vectorise (count_below), hence the clones. */
+VG_MEDIAN_CLONES static void blocked_push(VgSlidingMedian *m, float x, int grow)
+{
+  if (grow) {
     /* the next unused slot (after the last value, in the last block or a new one) becomes a value
      * that x replaces, moving down to its place */
     size_t n = m->count++;
@@ -321,6 +347,15 @@ VG_MEDIAN_CLONES void vg_sliding_median_push(VgSlidingMedian *m, float x)
     size_t i = lower_bound(m, m->ring[m->head]), j = lower_bound(m, x);
     replace(m, i, j > i ? j - 1 : j, x, m->count);
   }
+}
+
+void vg_sliding_median_push(VgSlidingMedian *m, float x)
+{
+  int grow = m->count < m->capacity;
+  if (m->one_block)
+    array_push(m, x, grow ? 0.0f : m->ring[m->head], grow);
+  else
+    blocked_push(m, x, grow);
   m->ring[m->head] = x;
   m->head = m->head + 1 == m->capacity ? 0 : m->head + 1;
 }
@@ -344,19 +379,19 @@ typedef struct {
   size_t lo, hi;
 } Deviations;
 
-static double dev_l(const Deviations *d, size_t i)
+static inline double dev_l(const Deviations *d, size_t i)
 {
   return d->med - (double)at(d->m, d->lo - i);
 }
 
-static double dev_r(const Deviations *d, size_t j)
+static inline double dev_r(const Deviations *d, size_t j)
 {
   return (double)at(d->m, d->hi + j) - d->med;
 }
 
 /* "L's next value belongs among the `take` smallest: take more than i from L". True for small i,
  * false from the split on. */
-static int more_from_l(const Deviations *d, size_t take, size_t i)
+static inline int more_from_l(const Deviations *d, size_t take, size_t i)
 {
   return dev_l(d, i) < dev_r(d, take - i - 1);
 }
