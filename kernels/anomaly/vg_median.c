@@ -299,9 +299,8 @@ static void replace(VgSlidingMedian *m, size_t i, size_t p, float x, size_t coun
       float *lo = d + (b << m->shift), *hi = d + ((b + 1) << m->shift);
       size_t last = (st[b] + size - 1) & mask, s_hi = (st[b + 1] - 1) & mask;
       float v = lo[last];
-      hi[s_hi] = v;
+      hi[s_hi] = v; /* lo[last] needs no +inf: the next block down, or x, fills it at once */
       st[b + 1] = s_hi;
-      lo[last] = INFINITY;
       m->heads[b + 1] = v;
     }
     block_insert(kp, mask, size - 1, op, x);
