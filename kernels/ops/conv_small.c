@@ -1,0 +1,141 @@
+/* Conv 1-D for a few output columns: the streaming engine's hop (1-8 new columns per layer) and
+ * its edge bands.
+ *
+ * Through OpenBLAS, a GEMM of so few rows still packs the whole weight matrix into its own layout
+ * on every call (sgemm_itcopy: 30-40 % of a hop in perf for the EEG-like model at H = 16) and runs
+ * a kernel tuned for many rows. Here the weights are read once per block of up to SMALL_NB output
+ * columns, straight from conv.c's packed layout B[(k, ci)][co] (row-major, C_out/g floats a row),
+ * and every row is shared by the block's columns:
+ *   out[r][co] = bias[co] + sum_k sum_ci x_r[k][ci] * B[(k, ci)][co]
+ * where x_r[k] is input column j_r*s - p + k*d of output column j_r (a zero column outside the
+ * signal extent: zero padding). The co axis is split into chunks of 16 or 32 floats held in
+ * vector accumulators (GCC/Clang vector extensions: one zmm each with AVX-512, two ymm with AVX2),
+ * so a chunk's partial sums never leave registers while the (k, ci) rows stream past; channels
+ * left over (C_out/g mod 16) take a scalar loop. Each column's sum is formed in the same (k, ci)
+ * order for every chunk, so the result does not depend on how many columns share a block.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <string.h>
+
+#include "ops_priv.h"
+
+/* Output columns sharing one pass over the weights: 4 x 2 accumulators of 16 floats. */
+#define SMALL_NB 4
+#define VLEN     16
+
+/* 16 floats; alignment 4 so that any float pointer may be loaded, may_alias because the weights
+ * and columns are float arrays. */
+typedef float v16 __attribute__((vector_size(VLEN * sizeof(float)), aligned(4), may_alias));
+
+/* taps[k]: the group's C_in/g floats of the input column output column j reads through tap k, or
+ * `zeros` when that column is padding. */
+static void tap_pointers(const OpsConv1 *g, const VgSeq *in, int64_t j, int64_t gi,
+                         const float *zeros, const float **taps)
+{
+  for (int64_t k = 0; k < g->kt; k++) {
+    int64_t c = j * g->st - g->pt + k * g->dt;
+    taps[k] = seq_has(in, c) ? seq_col(in, c) + gi * g->cig : zeros;
+  }
+}
+
+/* nb columns (taps[r * kt + k]) times nv vectors of output channels starting at co0 of the
+ * group's B. Called with constant nb and nv so that the accumulators become registers. */
+static inline __attribute__((always_inline)) void block(int nb, int nv, const OpsConv1 *g,
+                                                        const float *const *taps, const float *b,
+                                                        const float *bias, float *const *o,
+                                                        int64_t co0)
+{
+  v16 acc[SMALL_NB][2];
+  for (int r = 0; r < nb; r++)
+    for (int v = 0; v < nv; v++)
+      acc[r][v] = *(const v16 *)(bias + co0 + v * VLEN);
+  for (int64_t k = 0; k < g->kt; k++)
+    for (int64_t ci = 0; ci < g->cig; ci++) {
+      const float *w = b + (k * g->cig + ci) * g->cog + co0;
+      v16 wv[2];
+      /* Unrolled so that acc[][] stays in registers (GCC keeps a rolled loop's array in memory). */
+#pragma GCC unroll 2
+      for (int v = 0; v < nv; v++)
+        wv[v] = *(const v16 *)(w + v * VLEN);
+#pragma GCC unroll 4
+      for (int r = 0; r < nb; r++) {
+        float x = taps[r * g->kt + k][ci];
+#pragma GCC unroll 2
+        for (int v = 0; v < nv; v++)
+          acc[r][v] += x * wv[v];
+      }
+    }
+  for (int r = 0; r < nb; r++)
+    for (int v = 0; v < nv; v++)
+      *(v16 *)(o[r] + co0 + v * VLEN) = acc[r][v];
+}
+
+/* Channels [co0, cog) that no vector chunk covers, one at a time. */
+static void block_tail(int nb, const OpsConv1 *g, const float *const *taps, const float *b,
+                       const float *bias, float *const *o, int64_t co0)
+{
+  for (int r = 0; r < nb; r++)
+    for (int64_t co = co0; co < g->cog; co++) {
+      float acc = bias[co];
+      for (int64_t k = 0; k < g->kt; k++) {
+        const float *x = taps[r * g->kt + k];
+        for (int64_t ci = 0; ci < g->cig; ci++)
+          acc += x[ci] * b[(k * g->cig + ci) * g->cog + co];
+      }
+      o[r][co] = acc;
+    }
+}
+
+#define BLOCKS(nb)                                                                                 \
+  do {                                                                                             \
+    for (; co0 + 2 * VLEN <= g->cog; co0 += 2 * VLEN)                                              \
+      block(nb, 2, g, taps, b, bias, o, co0);                                                      \
+    if (co0 + VLEN <= g->cog) {                                                                    \
+      block(nb, 1, g, taps, b, bias, o, co0);                                                      \
+      co0 += VLEN;                                                                                 \
+    }                                                                                              \
+  } while (0)
+
+/* One block of nb <= SMALL_NB columns of one group. */
+VG_SIMD_CLONES static void group_block(int nb, const OpsConv1 *g, const float *const *taps,
+                                       const float *b, const float *bias, float *const *o)
+{
+  int64_t co0 = 0;
+  switch (nb) {
+  case 1:
+    BLOCKS(1);
+    break;
+  case 2:
+    BLOCKS(2);
+    break;
+  case 3:
+    BLOCKS(3);
+    break;
+  default:
+    BLOCKS(SMALL_NB);
+    break;
+  }
+  block_tail(nb, g, taps, b, bias, o, co0);
+}
+
+void conv1_small(const OpsConv1 *g, const float *w, const float *bias, const VgSeq *in, VgSeq *out,
+                 int64_t j0, int64_t j1, float *scratch)
+{
+  /* The tap pointers of one block live on the stack: the caller sends kernels wider than
+   * CONV_SMALL_MAX_TAPS to its GEMM path. scratch holds at least C_in/g floats (conv_scratch). */
+  const float *taps[SMALL_NB * CONV_SMALL_MAX_TAPS];
+  float *o[SMALL_NB];
+  float *zeros = scratch;
+  memset(zeros, 0, (size_t)g->cig * sizeof(float));
+  for (int64_t ja = j0; ja < j1; ja += SMALL_NB) {
+    int nb = (int)ops_min(SMALL_NB, j1 - ja);
+    for (int64_t gi = 0; gi < g->g; gi++) {
+      for (int r = 0; r < nb; r++) {
+        tap_pointers(g, in, ja + r, gi, zeros, taps + r * g->kt);
+        o[r] = seq_col_mut(out, ja + r) + gi * g->cog;
+      }
+      group_block(nb, g, taps, w + gi * g->kt * g->cig * g->cog, bias + gi * g->cog, o);
+    }
+  }
+}
