@@ -20,8 +20,10 @@
 
 #include "ops_priv.h"
 
-/* Output columns sharing one pass over the weights: 4 x 2 accumulators of 16 floats. */
+/* Output columns sharing one pass over the weights, and vectors of 16 channels per chunk at
+ * most. */
 #define SMALL_NB 4
+#define SMALL_NV 8
 #define VLEN     16
 
 /* 16 floats; alignment 4 so that any float pointer may be loaded, may_alias because the weights
@@ -40,33 +42,39 @@ static void tap_pointers(const OpsConv1 *g, const VgSeq *in, int64_t j, int64_t 
 }
 
 /* nb columns (taps[r * kt + k]) times nv vectors of output channels starting at co0 of the
- * group's B. Called with constant nb and nv so that the accumulators become registers. */
+ * group's B. Called with constant nb and nv so that the accumulators become registers. Every
+ * accumulator is one dependency chain of adds (3-4 cycles each): nb * nv of them must be in flight
+ * to keep the FP units busy, hence wide chunks (8 vectors) for a single column. */
 static inline __attribute__((always_inline)) void block(int nb, int nv, const OpsConv1 *g,
                                                         const float *const *taps, const float *b,
                                                         const float *bias, float *const *o,
                                                         int64_t co0)
 {
-  v16 acc[SMALL_NB][2];
+  v16 acc[SMALL_NB][SMALL_NV];
+#pragma GCC unroll 4
   for (int r = 0; r < nb; r++)
+#pragma GCC unroll 8
     for (int v = 0; v < nv; v++)
       acc[r][v] = *(const v16 *)(bias + co0 + v * VLEN);
   for (int64_t k = 0; k < g->kt; k++)
     for (int64_t ci = 0; ci < g->cig; ci++) {
       const float *w = b + (k * g->cig + ci) * g->cog + co0;
-      v16 wv[2];
+      v16 wv[SMALL_NV];
       /* Unrolled so that acc[][] stays in registers (GCC keeps a rolled loop's array in memory). */
-#pragma GCC unroll 2
+#pragma GCC unroll 8
       for (int v = 0; v < nv; v++)
         wv[v] = *(const v16 *)(w + v * VLEN);
 #pragma GCC unroll 4
       for (int r = 0; r < nb; r++) {
         float x = taps[r * g->kt + k][ci];
-#pragma GCC unroll 2
+#pragma GCC unroll 8
         for (int v = 0; v < nv; v++)
           acc[r][v] += x * wv[v];
       }
     }
+#pragma GCC unroll 4
   for (int r = 0; r < nb; r++)
+#pragma GCC unroll 8
     for (int v = 0; v < nv; v++)
       *(v16 *)(o[r] + co0 + v * VLEN) = acc[r][v];
 }
@@ -87,33 +95,49 @@ static void block_tail(int nb, const OpsConv1 *g, const float *const *taps, cons
     }
 }
 
-#define BLOCKS(nb)                                                                                 \
-  do {                                                                                             \
-    for (; co0 + 2 * VLEN <= g->cog; co0 += 2 * VLEN)                                              \
-      block(nb, 2, g, taps, b, bias, o, co0);                                                      \
-    if (co0 + VLEN <= g->cog) {                                                                    \
-      block(nb, 1, g, taps, b, bias, o, co0);                                                      \
-      co0 += VLEN;                                                                                 \
-    }                                                                                              \
-  } while (0)
+/* Channels [0, cog) of nb columns in chunks of nv_max vectors (the widest that keeps nb * nv
+ * accumulators and nv weight vectors within 32 AVX-512 registers), then of 4, 2 and 1 vectors for
+ * what remains; returns the first channel left for block_tail. */
+static inline __attribute__((always_inline)) int64_t chunks(int nb, int nv_max, const OpsConv1 *g,
+                                                            const float *const *taps,
+                                                            const float *b, const float *bias,
+                                                            float *const *o)
+{
+  int64_t co0 = 0;
+  for (; co0 + nv_max * VLEN <= g->cog; co0 += nv_max * VLEN)
+    block(nb, nv_max, g, taps, b, bias, o, co0);
+  if (nv_max > 4 && co0 + 4 * VLEN <= g->cog) {
+    block(nb, 4, g, taps, b, bias, o, co0);
+    co0 += 4 * VLEN;
+  }
+  if (nv_max > 2 && co0 + 2 * VLEN <= g->cog) {
+    block(nb, 2, g, taps, b, bias, o, co0);
+    co0 += 2 * VLEN;
+  }
+  if (nv_max > 1 && co0 + VLEN <= g->cog) {
+    block(nb, 1, g, taps, b, bias, o, co0);
+    co0 += VLEN;
+  }
+  return co0;
+}
 
 /* One block of nb <= SMALL_NB columns of one group. */
 VG_SIMD_CLONES static void group_block(int nb, const OpsConv1 *g, const float *const *taps,
                                        const float *b, const float *bias, float *const *o)
 {
-  int64_t co0 = 0;
+  int64_t co0;
   switch (nb) {
   case 1:
-    BLOCKS(1);
+    co0 = chunks(1, 8, g, taps, b, bias, o);
     break;
   case 2:
-    BLOCKS(2);
+    co0 = chunks(2, 4, g, taps, b, bias, o);
     break;
   case 3:
-    BLOCKS(3);
+    co0 = chunks(3, 4, g, taps, b, bias, o);
     break;
   default:
-    BLOCKS(SMALL_NB);
+    co0 = chunks(SMALL_NB, 4, g, taps, b, bias, o);
     break;
   }
   block_tail(nb, g, taps, b, bias, o, co0);
