@@ -364,7 +364,7 @@ static int wide_cases(int *cases)
 {
   static const int chans[][3] = {/* ci, co, groups */
                                  {18, 128, 1}, {48, 48, 1}, {64, 96, 2}, {32, 37, 1},
-                                 {128, 64, 4}, {5, 16, 1},  {36, 70, 2}, {128, 2, 1}};
+                                 {128, 64, 4}, {5, 112, 1}, {36, 70, 2}, {128, 2, 1}};
   int failed = 0;
   for (int rep = 0; rep < 160; rep++) {
     const int *ch = chans[rep % 8];
