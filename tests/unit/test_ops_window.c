@@ -364,7 +364,7 @@ static void set_weights(OneNode *o, int64_t ci, int64_t co, int g)
 
 /* 1-D Convs with many channels and few requested columns: the few-column kernel (conv_small.c)
  * with its 32- and 16-channel vector chunks, its scalar tail, blocks of 1-4 columns, zero padding,
- * groups; and the GEMM paths: every column of windows of 160-300 (more than CONV_SMALL_MAX_COLS)
+ * groups; and the GEMM paths: every column of windows of 270-400 (more than CONV_SMALL_MAX_COLS)
  * and kernels too wide for it (more taps than CONV_SMALL_MAX_TAPS). */
 static int wide_cases(int *cases)
 {
@@ -375,9 +375,9 @@ static int wide_cases(int *cases)
   for (int rep = 0; rep < 160; rep++) {
     const int *ch = chans[rep % 8];
     int wide_kernel = rep % 40 == 7;
-    whole_range = rep % 8 == 5;
+    whole_range = rep % 5 == 2;
     int64_t t_in = wide_kernel   ? rint_in(70, 120)
-                   : whole_range ? rint_in(160, 300)
+                   : whole_range ? rint_in(270, 400)
                                  : rint_in(4, 80);
     OneNode o;
     one_node_init(&o, VG_OP_CONV, 0, ch[0], 1, t_in);
@@ -387,6 +387,8 @@ static int wide_cases(int *cases)
       o.node.win.pad_begin[0] = rint_in(0, 65);
       o.node.win.pad_end[0] = rint_in(0, 65);
     }
+    if (whole_range)
+      o.node.win.stride[0] = 1; /* so that more than CONV_SMALL_MAX_COLS columns come out */
     set_weights(&o, ch[0], ch[1], ch[2]);
     o.shapes[1] = o.values[1].shape;
     o.shapes[2] = o.values[2].shape;
