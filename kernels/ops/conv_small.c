@@ -1,5 +1,5 @@
-/* Conv 1-D for a few output columns: the streaming engine's hop (1-8 new columns per layer) and
- * its edge bands.
+/* Conv 1-D for a few output columns: the streaming engine's hop (1-4 new columns per layer at
+ * W/64, up to 256 at the paper's hops) and its edge bands.
  *
  * Through OpenBLAS, a GEMM of so few rows still packs the whole weight matrix into its own layout
  * on every call (sgemm_itcopy: 30-40 % of a hop in perf for the EEG-like model at H = 16) and runs
@@ -8,11 +8,12 @@
  * and every row is shared by the block's columns:
  *   out[r][co] = bias[co] + sum_k sum_ci x_r[k][ci] * B[(k, ci)][co]
  * where x_r[k] is input column j_r*s - p + k*d of output column j_r (a zero column outside the
- * signal extent: zero padding). The co axis is split into chunks of 16 or 32 floats held in
- * vector accumulators (GCC/Clang vector extensions: one zmm each with AVX-512, two ymm with AVX2),
- * so a chunk's partial sums never leave registers while the (k, ci) rows stream past; channels
- * left over (C_out/g mod 16) take a scalar loop. Each column's sum is formed in the same (k, ci)
- * order for every chunk, so the result does not depend on how many columns share a block.
+ * signal extent: zero padding). The co axis is split into chunks of 1-8 vectors of 16 floats held
+ * in accumulators (GCC/Clang vector extensions: one zmm each with AVX-512, two ymm with AVX2), so a
+ * chunk's partial sums never leave registers while the (k, ci) rows stream past; channels left
+ * over (C_out/g mod 16) take a scalar loop. Each column's sum is formed in the same (k, ci) order
+ * whatever its chunk and block, so the result does not depend on how many columns share a block
+ * (nor, in the engine, on how the stream was chunked).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
