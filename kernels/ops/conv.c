@@ -211,6 +211,11 @@ static void conv1_taps(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
 static void conv1_gemm(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
                        int64_t j0, int64_t j1, float *scratch)
 {
+  if (j1 - j0 <= CONV_SMALL_MAX_COLS && g->kt <= CONV_SMALL_MAX_TAPS) {
+    OpsConv1 c = {g->g, g->cig, g->cog, g->kt, g->st, g->dt, g->pt};
+    conv1_small(&c, p->w, p->bias, in, out, j0, j1, scratch); /* conv_small.c */
+    return;
+  }
   fill_bias(out, j0, j1, p->bias, g->co);
   if (p->strategy == CONV_IM2COL || j1 - j0 < TAPS_MIN_ROWS) {
     conv1_im2col(g, p, in, out, j0, j1, scratch);

@@ -132,6 +132,23 @@ size_t conv_scratch(const VgModel *m, const VgNode *node, const VgShape *shapes,
 int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
                  VgSeq *out, int64_t j0, int64_t j1, float *scratch);
 
+/* conv_small.c: 1-D Conv of a few output columns without GEMM packing (the streaming hop), up to
+ * CONV_SMALL_MAX_COLS columns per call. Measured against OpenBLAS 0.3.21's sgemm (Haswell kernels
+ * on this AVX-512 machine), it was faster at every size, whole windows too (full mode 1.5x); whole
+ * windows of the first layers stay on the GEMM path because conv.c's wide kernel is being
+ * rewritten (branch convkernel), and the crossover is for that work to set. 256 covers every
+ * layer's new columns per hop at the benchmark's hops, the paper's (H 160 and 256) included. */
+#define CONV_SMALL_MAX_COLS 256
+#define CONV_SMALL_MAX_TAPS 64 /* tap pointers kept on the stack per column */
+typedef struct {
+  int64_t g, cig, cog;    /* groups, input and output channels per group */
+  int64_t kt, st, dt, pt; /* kernel, stride, dilation, leading pad */
+} OpsConv1;
+/* Output columns [j0, j1) of a 1-D Conv whose weights w are packed as conv.c's per-group
+ * B[(k, ci)][co]; scratch: C_in/g floats. */
+void conv1_small(const OpsConv1 *g, const float *w, const float *bias, const VgSeq *in, VgSeq *out,
+                 int64_t j0, int64_t j1, float *scratch);
+
 int convt_prepare(VgModel *m, VgNode *node, VgError *err);
 size_t convt_scratch(const VgModel *m, const VgNode *node, const VgShape *shapes, int64_t cols);
 int convt_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,

@@ -17,6 +17,7 @@
 
 static unsigned rng_state = 12345u;
 static long values_checked, cases_run;
+static int whole_range; /* request every output column (more than conv_small.c takes) */
 
 static unsigned rnd(void)
 {
@@ -236,6 +237,10 @@ static int run_case(OneNode *o, int64_t t_in, int64_t fi, const char *what)
   int64_t lo = rnd() % 3 == 0 ? rint_in(0, (int)t_in / 3) : 0;
   int64_t hi = rnd() % 3 == 0 ? rint_in((int)lo + 1, (int)t_in) : t_in;
   int64_t j0 = rint_in(0, (int)t_out - 1), j1 = rint_in((int)j0 + 1, (int)t_out);
+  if (whole_range) {
+    j0 = 0;
+    j1 = t_out;
+  }
   int64_t first, last;
   vg_node_time_deps(node, j0, j1 - 1, &first, &last);
   /* store exactly the needed columns, plus a random margin of NaN columns outside [lo, hi) */
@@ -357,6 +362,48 @@ static void set_weights(OneNode *o, int64_t ci, int64_t co, int g)
   o->inputs[2] = 2;
 }
 
+/* 1-D Convs with many channels and few requested columns: the few-column kernel (conv_small.c)
+ * with its 32- and 16-channel vector chunks, its scalar tail, blocks of 1-4 columns, zero padding,
+ * groups; and the GEMM paths: every column of windows of 270-400 (more than CONV_SMALL_MAX_COLS)
+ * and kernels too wide for it (more taps than CONV_SMALL_MAX_TAPS). */
+static int wide_cases(int *cases)
+{
+  static const int chans[][3] = {/* ci, co, groups */
+                                 {18, 128, 1}, {48, 48, 1}, {64, 96, 2}, {32, 37, 1},
+                                 {128, 64, 4}, {5, 112, 1}, {36, 70, 2}, {128, 2, 1}};
+  int failed = 0;
+  for (int rep = 0; rep < 160; rep++) {
+    const int *ch = chans[rep % 8];
+    int wide_kernel = rep % 40 == 7;
+    whole_range = rep % 5 == 2;
+    int64_t t_in = wide_kernel   ? rint_in(70, 120)
+                   : whole_range ? rint_in(270, 400)
+                                 : rint_in(4, 80);
+    OneNode o;
+    one_node_init(&o, VG_OP_CONV, 0, ch[0], 1, t_in);
+    if (wide_kernel) {
+      o.node.win.kernel[0] = 66;
+      o.node.win.dilation[0] = 1;
+      o.node.win.pad_begin[0] = rint_in(0, 65);
+      o.node.win.pad_end[0] = rint_in(0, 65);
+    }
+    if (whole_range)
+      o.node.win.stride[0] = 1; /* so that more than CONV_SMALL_MAX_COLS columns come out */
+    set_weights(&o, ch[0], ch[1], ch[2]);
+    o.shapes[1] = o.values[1].shape;
+    o.shapes[2] = o.values[2].shape;
+    char what[160];
+    const VgWindow *w = &o.node.win;
+    snprintf(what, sizeof(what), "wide Conv 1D ci=%d co=%d g=%d k=%d s=%d d=%d p=%d/%d", ch[0],
+             ch[1], ch[2], w->kernel[0], w->stride[0], w->dilation[0], w->pad_begin[0],
+             w->pad_end[0]);
+    failed += run_case(&o, t_in, 1, what);
+    (*cases)++;
+    one_node_free(&o);
+  }
+  return failed;
+}
+
 int main(void)
 {
   int failed = 0, cases = 0;
@@ -414,6 +461,8 @@ int main(void)
     failed += rc;
     one_node_free(&o);
   }
+  failed += wide_cases(&cases);
+  whole_range = 0;
   printf("test_ops_window: %d cases (%ld ran, %ld values checked), %d failed\n", cases, cases_run,
          values_checked, failed);
   return failed || cases_run < cases / 2 ? 1 : 0;

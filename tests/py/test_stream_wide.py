@@ -1,0 +1,93 @@
+"""The streaming engine on models with as many channels as the benchmark's, against PyTorch.
+
+tests/py/test_stream.py's models have at most 16 channels: their convs never reach the vector
+chunks of kernels/ops/conv_small.c (16 to 128 output channels a chunk), which compute the 1-4 new
+columns of a hop, the edge bands of exact mode, and whole windows of up to 128 columns. Here:
+- hops 1, 2, 3 and 4, so the first layer computes 1-4 new columns per hop (blocks of 1-4 columns),
+  the strided layers less than one per hop (stream classes);
+- long streams (hop 1: 6 x W windows), so every history slides past its slack and moves its live
+  columns to the front several times (vg_history_reserve);
+- a reset in the middle of a stream;
+- output channel counts of 128 (one chunk of 8 vectors), 112 (4 + 2 + 1), 48 (2 + 1), 37 (2 and
+  a scalar tail of 5) and 56 per group (two groups), a GlobalAveragePool + Linear head (running
+  sums, a one-row Gemm) and a time-valued output.
+exact and full must equal PyTorch's windowed inference at every window (max |error| <= 1e-4 *
+max |reference| + 1e-5, as test_stream.py); signal too for the unpadded model, and on the first
+window for the padded one.
+"""
+import os
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+import streamzoo
+from test_stream import close, run, windowed
+from vigiltest import Checks, tmpdir
+
+
+class GapLinear(nn.Module):
+    def __init__(self, trunk, c, n):
+        super().__init__()
+        self.trunk, self.fc = trunk, nn.Linear(c, n)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool1d(self.trunk(x), 1), 1))
+
+
+def models():
+    """(name, module, input shape, padded)."""
+    torch.manual_seed(77)
+    padded = GapLinear(nn.Sequential(
+        nn.Conv1d(5, 48, 3, padding=1), nn.ReLU(),
+        nn.Conv1d(48, 128, 5, dilation=2, padding=4), nn.ReLU(), nn.MaxPool1d(2),
+        nn.Conv1d(128, 37, 3, padding=1), nn.ReLU()), 37, 3)
+    valid = nn.Sequential(
+        nn.Conv1d(4, 64, 3), nn.ReLU(),
+        nn.Conv1d(64, 112, 4, stride=2, groups=2), nn.ReLU(),
+        nn.Conv1d(112, 112, 3), nn.Tanh(),
+        nn.Conv1d(112, 16, 5))
+    return [("wide_padded", padded, (1, 5, 64), True), ("wide_valid", valid, (1, 4, 48), False)]
+
+
+def main():
+    c = Checks("stream-wide")
+    d = tmpdir()
+    for name, module, shape, padded in models():
+        module.eval()
+        path = os.path.join(d, name + ".onnx")
+        streamzoo.export(module, shape, path)
+        window = shape[-1]
+        for hop in (1, 2, 3, 4):
+            n = 6 * window if hop == 1 else 2 * window
+            total = window + hop * (n - 1)
+            x = torch.randn(*shape[:-1], total)
+            xfile = os.path.join(d, "%s.%d.f32" % (name, hop))
+            x[0].T.contiguous().numpy().astype(np.float32).tofile(xfile)
+            ref = windowed(module, x, window, hop, n)
+            outs = {}
+            for mode in ("exact", "full", "signal"):
+                y, msg = run(path, xfile, window, hop, mode)
+                if not c.check(y is not None and y.size == ref.size, "%s hop %d %s: %s" % (
+                        name, hop, mode, msg)):
+                    continue
+                y = y.reshape(ref.shape)
+                outs[mode] = y
+                checked = 1 if mode == "signal" and padded else n
+                for k in range(checked):
+                    ok, err = close(y[k], ref[k])
+                    if not c.check(ok, "%s hop %d %s: window %d differs by %g (max |ref| %g)" % (
+                            name, hop, mode, k, err, np.max(np.abs(ref[k])))):
+                        break
+            if hop in (1, 3) and "exact" in outs:
+                y, msg = run(path, xfile, window, hop, "exact",
+                             ["--reset-after", str(window + 7 * hop + 2), "--chunk", "5"])
+                c.check(y is not None and np.array_equal(y.reshape(ref.shape), outs["exact"]),
+                        "%s hop %d: a reset does not restart the stream cleanly (%s)" % (
+                            name, hop, msg))
+        print("%s: window %d, hops 1-4 checked" % (name, window), flush=True)
+    c.done()
+
+
+if __name__ == "__main__":
+    main()
