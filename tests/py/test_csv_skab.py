@@ -65,14 +65,14 @@ def compare(path, extra, delimiter=";"):
     return len(ns)
 
 
-files = sorted(glob.glob(os.path.join(vigiltest.DATASETS, "skab", "**", "*.csv"), recursive=True))
+files = sorted(glob.glob(os.path.join(vigiltest.skab_dir(), "**", "*.csv"), recursive=True))
 checks.check(len(files) >= 20, "found %d SKAB files" % len(files))
 rows = 0
 for path in files:
     rows += compare(path, []) or 0
 # Files with long gaps (valve1/2, valve1/4) and the longest file, with multi-frame buffers.
 for rel in ("valve1/2.csv", "valve1/4.csv", "anomaly-free/anomaly-free.csv"):
-    compare(os.path.join(vigiltest.DATASETS, "skab", rel), ["frames-per-buffer=16"])
+    compare(os.path.join(vigiltest.skab_dir(), rel), ["frames-per-buffer=16"])
 print("%d files, %d rows compared" % (len(files), rows))
 
 # DISCONT: only on the first buffer and after the long holes (54-76 s in 1 s data), never after
@@ -99,7 +99,7 @@ for f in sys.argv[1:]:
 gaps = {"valve1/0.csv": [0], "valve1/2.csv": [0, 666], "valve1/4.csv": [0, 721],
         "valve1/7.csv": [0, 1104], "valve2/1.csv": [0, 962]}
 r = subprocess.run([sys.executable, "-c", PROBE] +
-                   [os.path.join(vigiltest.DATASETS, "skab", f) for f in gaps],
+                   [os.path.join(vigiltest.skab_dir(), f) for f in gaps],
                    env=vigiltest.gst_env(), capture_output=True, text=True, timeout=120)
 got = [[int(t) for t in line.split()] for line in r.stdout.splitlines()]
 for (f, want), flagged in zip(gaps.items(), got + [None] * len(gaps)):

@@ -45,7 +45,7 @@ def pipeline_child():
             "gst-launch -m events %s vs %s" % (parsed, events))
 
     # the user's pipeline (csvparse ! anomalyscore ! csvenc) equals the appsrc run
-    path = os.path.join(vigiltest.DATASETS, "skab", "valve1", "0.csv")
+    path = os.path.join(vigiltest.skab_dir(), "valve1", "0.csv")
     if c.check(os.path.exists(path), "SKAB data missing at " + path):
         props = "method=likelihood warmup=400 adapt=false"
         f = skab.load_skab(path)
@@ -107,12 +107,12 @@ def main():
     s = skab.load_skab(tmp)
     c.check(s.columns == ["a", "b"] and s.values.tolist() == [[1.5, 2.0], [3.0, -0.4000000059604645]]
             and s.anomaly.tolist() == [0, 1] and s.changepoint.tolist() == [0, 1], "load %s" % (s,))
-    path = os.path.join(vigiltest.DATASETS, "skab", "valve1", "0.csv")
+    path = os.path.join(vigiltest.skab_dir(), "valve1", "0.csv")
     if os.path.exists(path):
         s = skab.load_skab(path)
         c.check(s.values.shape == (1147, 8) and int(s.anomaly.sum()) == 401,
                 "valve1/0.csv: %s, %d anomalous rows" % (s.values.shape, s.anomaly.sum()))
-        c.check(len(skab.skab_files(os.path.join(vigiltest.DATASETS, "skab"))) == 20,
+        c.check(len(skab.skab_files(vigiltest.skab_dir())) == 20,
                 "valve1 and valve2 hold 20 files")
     r = subprocess.run([sys.executable, os.path.abspath(__file__), "--child"],
                        env=vigiltest.gst_env(), timeout=120)

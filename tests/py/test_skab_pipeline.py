@@ -20,7 +20,7 @@ import sys
 import numpy as np
 import torch
 
-from vigiltest import Checks, DATASETS, SOURCE, gst_env, tmpdir
+from vigiltest import Checks, SOURCE, gst_env, skab_dir, tmpdir
 
 sys.path.insert(0, os.path.join(SOURCE, "tools", "skab"))
 import skab  # noqa: E402
@@ -46,7 +46,7 @@ def anomaly_messages(text):
 def main():
     c = Checks("skab-pipeline")
     torch.set_num_threads(1)
-    path = os.path.join(DATASETS, "skab", "valve2", "1.csv")
+    path = os.path.join(skab_dir(), "valve2", "1.csv")
     f = skab.load_skab(path)
     mean, std = skab.scaler(f.values)
     xs = (f.values - mean) / std

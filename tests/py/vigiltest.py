@@ -11,8 +11,20 @@ import tempfile
 SOURCE = os.environ.get("VIGIL_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 BUILD = os.environ.get("VIGIL_BUILD_DIR", os.path.join(SOURCE, "build"))
-DATASETS = os.path.join(os.path.dirname(SOURCE), "shared", "datasets")
+# The real sensor recordings (SKAB) live beside the clone, in ../shared/datasets, not in the
+# repository; VIGIL_DATASETS points elsewhere.
+DATASETS = os.environ.get("VIGIL_DATASETS",
+                          os.path.join(os.path.dirname(SOURCE), "shared", "datasets"))
 SANITIZED = os.environ.get("VIGIL_SANITIZED") == "1"
+
+
+def skab_dir():
+    """The SKAB dataset's folder; a test that needs it fails (never skips) with where to put it."""
+    path = os.path.join(DATASETS, "skab")
+    if not os.path.isfile(os.path.join(path, "valve1", "0.csv")):
+        sys.exit("FAIL: the SKAB dataset is not at %s: these tests read ../shared/datasets/skab "
+                 "beside the clone; set VIGIL_DATASETS to the folder that holds skab/" % path)
+    return path
 
 
 def gst_env(extra=None):
