@@ -25,6 +25,16 @@ static inline AVX512 __mmask16 lanes(int n)
   return n >= 16 ? (__mmask16)0xffff : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
 }
 
+/* A store of lanes m: masked stores are much slower than plain ones on AMD's AVX-512 cores, so
+ * they are kept to the partial vectors at the tails. */
+static inline AVX512 void store16(float *p, __mmask16 m, __m512 v)
+{
+  if (m == (__mmask16)0xffff)
+    _mm512_storeu_ps(p, v);
+  else
+    _mm512_mask_storeu_ps(p, m, v);
+}
+
 /* The micro-kernel body for a compile-time row count R: 2R accumulators stay in registers over
  * the whole reduction (taps x n channels); each step loads one 32-channel weight row (2 zmm) and
  * broadcasts one input value per row. The reduction order per output is fixed (tap, then
@@ -57,8 +67,8 @@ uk_body(const int R, const float *a, int64_t lda, int64_t tap, int64_t taps, int
   __mmask16 m0 = lanes(width), m1 = lanes(width - 16);
 #pragma GCC unroll 14
   for (int r = 0; r < R; r++) {
-    _mm512_mask_storeu_ps(c + r * ldc, m0, _mm512_add_ps(acc0[r], b0));
-    _mm512_mask_storeu_ps(c + r * ldc + 16, m1, _mm512_add_ps(acc1[r], b1));
+    store16(c + r * ldc, m0, _mm512_add_ps(acc0[r], b0));
+    store16(c + r * ldc + 16, m1, _mm512_add_ps(acc1[r], b1));
   }
 }
 
@@ -104,6 +114,7 @@ static inline AVX512 void wino_in16(const float *const d[VG_WINO_N], int64_t i, 
                                     float *v, int64_t vs)
 {
   __m512 x[VG_WINO_N];
+#pragma GCC unroll 8
   for (int j = 0; j < VG_WINO_N; j++)
     x[j] = _mm512_maskz_loadu_ps(m, d[j] + i);
   const __m512 k21_4 = _mm512_set1_ps(5.25f), k17_4 = _mm512_set1_ps(4.25f);
@@ -114,18 +125,18 @@ static inline AVX512 void wino_in16(const float *const d[VG_WINO_N], int64_t i, 
   __m512 v7 = _mm512_fmadd_ps(k21_4, _mm512_sub_ps(x[3], x[5]), _mm512_sub_ps(x[7], x[1]));
   __m512 p = _mm512_fnmadd_ps(k17_4, x[4], _mm512_add_ps(x[2], x[6]));
   __m512 q = _mm512_fnmadd_ps(k17_4, x[3], _mm512_add_ps(x[1], x[5]));
-  _mm512_mask_storeu_ps(v + 0 * vs + i, m, v0);
-  _mm512_mask_storeu_ps(v + 1 * vs + i, m, _mm512_add_ps(q, p));
-  _mm512_mask_storeu_ps(v + 2 * vs + i, m, _mm512_sub_ps(q, p));
+  store16(v + 0 * vs + i, m, v0);
+  store16(v + 1 * vs + i, m, _mm512_add_ps(q, p));
+  store16(v + 2 * vs + i, m, _mm512_sub_ps(q, p));
   p = _mm512_fmadd_ps(k1_2, x[2], _mm512_fnmadd_ps(k5_2, x[4], _mm512_mul_ps(k2, x[6])));
   q = _mm512_fmadd_ps(k4, x[5], _mm512_fnmadd_ps(k5, x[3], x[1]));
-  _mm512_mask_storeu_ps(v + 3 * vs + i, m, _mm512_add_ps(q, p));
-  _mm512_mask_storeu_ps(v + 4 * vs + i, m, _mm512_sub_ps(p, q));
+  store16(v + 3 * vs + i, m, _mm512_add_ps(q, p));
+  store16(v + 4 * vs + i, m, _mm512_sub_ps(p, q));
   p = _mm512_fmadd_ps(k2, x[2], _mm512_fnmadd_ps(k5_2, x[4], _mm512_mul_ps(k1_2, x[6])));
   q = _mm512_fmadd_ps(k1_4, x[5], _mm512_fnmadd_ps(k5_4, x[3], x[1]));
-  _mm512_mask_storeu_ps(v + 5 * vs + i, m, _mm512_add_ps(q, p));
-  _mm512_mask_storeu_ps(v + 6 * vs + i, m, _mm512_sub_ps(p, q));
-  _mm512_mask_storeu_ps(v + 7 * vs + i, m, v7);
+  store16(v + 5 * vs + i, m, _mm512_add_ps(q, p));
+  store16(v + 6 * vs + i, m, _mm512_sub_ps(p, q));
+  store16(v + 7 * vs + i, m, v7);
 }
 
 AVX512 void vg_wino_input_avx512(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vs)
@@ -141,6 +152,7 @@ static inline AVX512 void wino_out16(const float *m, int64_t ms, __m512 bias, fl
                                      int rows, int64_t o, __mmask16 mask)
 {
   __m512 x[VG_WINO_N];
+#pragma GCC unroll 8
   for (int j = 0; j < VG_WINO_N; j++)
     x[j] = _mm512_loadu_ps(m + j * ms + o);
   __m512 s1 = _mm512_add_ps(x[1], x[2]), d1 = _mm512_sub_ps(x[1], x[2]);
@@ -155,8 +167,9 @@ static inline AVX512 void wino_out16(const float *m, int64_t ms, __m512 bias, fl
       _mm512_fmadd_ps(_mm512_set1_ps(0.0625f), s3, _mm512_fmadd_ps(_mm512_set1_ps(16.0f), s2, s1));
   r[5] = _mm512_add_ps(x[7], _mm512_fmadd_ps(_mm512_set1_ps(0.03125f), d3,
                                              _mm512_fmadd_ps(_mm512_set1_ps(32.0f), d2, d1)));
+#pragma GCC unroll 6
   for (int i = 0; i < rows; i++)
-    _mm512_mask_storeu_ps(y[i] + o, mask, _mm512_add_ps(r[i], bias));
+    store16(y[i] + o, mask, _mm512_add_ps(r[i], bias));
 }
 
 AVX512 void vg_wino_output_avx512(const float *m, int64_t ms, const float *bias, float *const y[],
