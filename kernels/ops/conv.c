@@ -287,6 +287,11 @@ static void conv2_gemm(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
   }
 }
 
+int conv_fusable(const VgPacked *p)
+{
+  return p->strategy == CONV_SIMD || p->strategy == CONV_WINO;
+}
+
 int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
                  VgSeq *out, int64_t j0, int64_t j1, float *scratch)
 {

@@ -41,7 +41,7 @@ static inline AVX512 void store16(float *p, __mmask16 m, __m512 v)
  * channel), the same for every R, so a result does not depend on how the rows were blocked. */
 static inline __attribute__((always_inline)) AVX512 void
 uk_body(const int R, const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n,
-        const float *b, const float *bias, float *c, int64_t ldc, int width)
+        const float *b, const float *bias, float *c, int64_t ldc, int width, int relu)
 {
   __m512 acc0[VG_UK_ROWS], acc1[VG_UK_ROWS];
 #pragma GCC unroll 14
@@ -67,16 +67,30 @@ uk_body(const int R, const float *a, int64_t lda, int64_t tap, int64_t taps, int
   __mmask16 m0 = lanes(width), m1 = lanes(width - 16);
 #pragma GCC unroll 14
   for (int r = 0; r < R; r++) {
-    store16(c + r * ldc, m0, _mm512_add_ps(acc0[r], b0));
-    store16(c + r * ldc + 16, m1, _mm512_add_ps(acc1[r], b1));
+    acc0[r] = _mm512_add_ps(acc0[r], b0);
+    acc1[r] = _mm512_add_ps(acc1[r], b1);
+  }
+  if (relu) {
+    /* max(0, x) returns its second operand when one is NaN: NaN stays, as in vg_relu */
+#pragma GCC unroll 14
+    for (int r = 0; r < R; r++) {
+      acc0[r] = _mm512_max_ps(_mm512_setzero_ps(), acc0[r]);
+      acc1[r] = _mm512_max_ps(_mm512_setzero_ps(), acc1[r]);
+    }
+  }
+#pragma GCC unroll 14
+  for (int r = 0; r < R; r++) {
+    store16(c + r * ldc, m0, acc0[r]);
+    store16(c + r * ldc + 16, m1, acc1[r]);
   }
 }
 
 #define UK_ROWS(R)                                                                                 \
   static AVX512 void uk_##R(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n,     \
-                            const float *b, const float *bias, float *c, int64_t ldc, int width)   \
+                            const float *b, const float *bias, float *c, int64_t ldc, int width,   \
+                            int relu)                                                              \
   {                                                                                                \
-    uk_body(R, a, lda, tap, taps, n, b, bias, c, ldc, width);                                      \
+    uk_body(R, a, lda, tap, taps, n, b, bias, c, ldc, width, relu);                                \
   }
 UK_ROWS(1)
 UK_ROWS(2)
@@ -94,16 +108,16 @@ UK_ROWS(13)
 UK_ROWS(14)
 
 typedef void (*UkFn)(const float *, int64_t, int64_t, int64_t, int64_t, const float *,
-                     const float *, float *, int64_t, int);
+                     const float *, float *, int64_t, int, int);
 
 AVX512 void vg_uk_avx512(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n,
                          const float *b, const float *bias, int rows, float *c, int64_t ldc,
-                         int width)
+                         int width, int relu)
 {
   static const UkFn fns[VG_UK_ROWS] = {uk_1, uk_2, uk_3,  uk_4,  uk_5,  uk_6,  uk_7,
                                        uk_8, uk_9, uk_10, uk_11, uk_12, uk_13, uk_14};
   if (rows >= 1 && rows <= VG_UK_ROWS)
-    fns[rows - 1](a, lda, tap, taps, n, b, bias, c, ldc, width);
+    fns[rows - 1](a, lda, tap, taps, n, b, bias, c, ldc, width, relu);
 }
 
 /* Input transform B^T d of Winograd F(6,3) with the interpolation points 0, +-1, +-2, +-1/2 and
@@ -149,7 +163,7 @@ AVX512 void vg_wino_input_avx512(const float *const d[VG_WINO_N], int64_t n, flo
  * last row, the infinity point's leading coefficient). Even and odd powers share the sums and
  * differences of the +-a pairs. */
 static inline AVX512 void wino_out16(const float *m, int64_t ms, __m512 bias, float *const y[],
-                                     int rows, int64_t o, __mmask16 mask)
+                                     int rows, int64_t o, __mmask16 mask, int relu)
 {
   __m512 x[VG_WINO_N];
 #pragma GCC unroll 8
@@ -168,15 +182,21 @@ static inline AVX512 void wino_out16(const float *m, int64_t ms, __m512 bias, fl
   r[5] = _mm512_add_ps(x[7], _mm512_fmadd_ps(_mm512_set1_ps(0.03125f), d3,
                                              _mm512_fmadd_ps(_mm512_set1_ps(32.0f), d2, d1)));
 #pragma GCC unroll 6
+  for (int i = 0; i < VG_WINO_M; i++) {
+    r[i] = _mm512_add_ps(r[i], bias);
+    if (relu)
+      r[i] = _mm512_max_ps(_mm512_setzero_ps(), r[i]); /* NaN stays (see uk_body) */
+  }
+#pragma GCC unroll 6
   for (int i = 0; i < rows; i++)
-    store16(y[i] + o, mask, _mm512_add_ps(r[i], bias));
+    store16(y[i] + o, mask, r[i]);
 }
 
 AVX512 void vg_wino_output_avx512(const float *m, int64_t ms, const float *bias, float *const y[],
-                                  int rows, int width)
+                                  int rows, int width, int relu)
 {
   for (int o = 0; o < width; o += 16)
-    wino_out16(m, ms, _mm512_loadu_ps(bias + o), y, rows, o, lanes(width - o));
+    wino_out16(m, ms, _mm512_loadu_ps(bias + o), y, rows, o, lanes(width - o), relu);
 }
 
 #else /* not GCC-compatible x86-64: OpenBLAS only */
@@ -187,7 +207,7 @@ int vg_conv_simd_available(void)
 }
 
 void vg_uk_avx512(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n, const float *b,
-                  const float *bias, int rows, float *c, int64_t ldc, int width)
+                  const float *bias, int rows, float *c, int64_t ldc, int width, int relu)
 {
 }
 
@@ -196,7 +216,7 @@ void vg_wino_input_avx512(const float *const d[VG_WINO_N], int64_t n, float *v, 
 }
 
 void vg_wino_output_avx512(const float *m, int64_t mstride, const float *bias, float *const y[],
-                           int rows, int width)
+                           int rows, int width, int relu)
 {
 }
 

@@ -119,18 +119,25 @@ size_t conv_simd_scratch(const ConvGeom *g, int64_t cols)
   return direct > wino ? direct : wino;
 }
 
+/* One block of up to 32 output channels: packed weights, padded bias, channels, fused Relu. */
+typedef struct {
+  const float *w, *bias;
+  int width, relu;
+  int64_t gi, off; /* group, first output channel */
+} OutBlock;
+
 /* Rows [j, j + rows) of one output block, all taps inside the stored signal: in place. */
-static void direct_interior(const ConvGeom *g, const float *blk, const float *bias, int width,
-                            const VgSeq *in, float *o, int64_t ldo, int64_t gi, int64_t j, int rows)
+static void direct_interior(const ConvGeom *g, const OutBlock *b, const VgSeq *in, VgSeq *out,
+                            int64_t j, int rows)
 {
-  const float *a = seq_col(in, j * g->st - g->pt) + gi * g->cig;
-  vg_uk_avx512(a, g->st * g->ci, g->dt * g->ci, g->kt, g->cig, blk, bias, rows, o, ldo, width);
+  const float *a = seq_col(in, j * g->st - g->pt) + b->gi * g->cig;
+  vg_uk_avx512(a, g->st * g->ci, g->dt * g->ci, g->kt, g->cig, b->w, b->bias, rows,
+               seq_col_mut(out, j) + b->off, out->width, b->width, b->relu);
 }
 
 /* Rows near the edges: im2col rows [(k, ci)] in scratch, zeros where a tap is padding. */
-static void direct_edge(const ConvGeom *g, const float *blk, const float *bias, int width,
-                        const VgSeq *in, float *o, int64_t ldo, int64_t gi, int64_t j, int rows,
-                        float *scratch)
+static void direct_edge(const ConvGeom *g, const OutBlock *b, const VgSeq *in, VgSeq *out,
+                        int64_t j, int rows, float *scratch)
 {
   int64_t row = g->kt * g->cig;
   for (int r = 0; r < rows; r++)
@@ -138,35 +145,42 @@ static void direct_edge(const ConvGeom *g, const float *blk, const float *bias, 
       int64_t c = (j + r) * g->st - g->pt + k * g->dt;
       float *dst = scratch + r * row + k * g->cig;
       if (seq_has(in, c))
-        memcpy(dst, seq_col(in, c) + gi * g->cig, (size_t)g->cig * sizeof(float));
+        memcpy(dst, seq_col(in, c) + b->gi * g->cig, (size_t)g->cig * sizeof(float));
       else
         memset(dst, 0, (size_t)g->cig * sizeof(float));
     }
-  vg_uk_avx512(scratch, row, g->cig, g->kt, g->cig, blk, bias, rows, o, ldo, width);
+  vg_uk_avx512(scratch, row, g->cig, g->kt, g->cig, b->w, b->bias, rows,
+               seq_col_mut(out, j) + b->off, out->width, b->width, b->relu);
+}
+
+/* Block cb of group gi (direct layout). */
+static OutBlock out_block(const ConvGeom *g, const VgPacked *p, int64_t gi, int64_t cb)
+{
+  int64_t nb = blocks(g->cog), left = g->cog - cb * VG_UK_CO;
+  return (OutBlock){.w = align64c(p->w) + (gi * nb + cb) * g->kt * g->cig * VG_UK_CO,
+                    .bias = p->aux + (gi * nb + cb) * VG_UK_CO,
+                    .width = left < VG_UK_CO ? (int)left : VG_UK_CO,
+                    .relu = p->fused_relu,
+                    .gi = gi,
+                    .off = gi * g->cog + cb * VG_UK_CO};
 }
 
 static void conv1_direct_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
                               int64_t j0, int64_t j1, float *scratch)
 {
-  int64_t ja, jb, nb = blocks(g->cog);
+  int64_t ja, jb;
   conv1_interior(g, in, j0, j1, &ja, &jb);
-  const float *w = align64c(p->w);
   for (int64_t gi = 0; gi < g->g; gi++)
-    for (int64_t cb = 0; cb < nb; cb++) {
-      const float *blk = w + (gi * nb + cb) * g->kt * g->cig * VG_UK_CO;
-      const float *bias = p->aux + (gi * nb + cb) * VG_UK_CO;
-      int64_t left = g->cog - cb * VG_UK_CO;
-      int width = left < VG_UK_CO ? (int)left : VG_UK_CO;
-      int64_t off = gi * g->cog + cb * VG_UK_CO;
+    for (int64_t cb = 0; cb < blocks(g->cog); cb++) {
+      OutBlock b = out_block(g, p, gi, cb);
       for (int64_t j = j0; j < j1;) {
         /* a block of rows never straddles the interior's bounds */
         int64_t end = j < ja ? ja : j < jb ? jb : j1;
         int rows = (int)(end - j < VG_UK_ROWS ? end - j : VG_UK_ROWS);
-        float *o = seq_col_mut(out, j) + off;
         if (j >= ja && j < jb)
-          direct_interior(g, blk, bias, width, in, o, out->width, gi, j, rows);
+          direct_interior(g, &b, in, out, j, rows);
         else
-          direct_edge(g, blk, bias, width, in, o, out->width, gi, j, rows, align64(scratch));
+          direct_edge(g, &b, in, out, j, rows, align64(scratch));
         j += rows;
       }
     }
@@ -189,22 +203,22 @@ static void wino_inputs(const ConvGeom *g, const VgSeq *in, int64_t jt, int64_t 
 
 /* One block of 32 output channels for the chunk's tiles: per row block, the 8 point GEMMs into m
  * ([x][r][32]), then A^T m plus the bias into the output columns. */
-static void wino_block(const ConvGeom *g, const float *u, const float *bias, const float *zeros,
-                       int width, const float *v, int64_t vs, int64_t nt, int64_t jt, int64_t j1,
-                       float *m, VgSeq *out, int64_t off)
+static void wino_block(const ConvGeom *g, const OutBlock *b, const float *zeros, const float *v,
+                       int64_t vs, int64_t nt, int64_t jt, int64_t j1, float *m, VgSeq *out)
 {
   for (int64_t rb = 0; rb < nt; rb += VG_UK_ROWS) {
     int rows = (int)(nt - rb < VG_UK_ROWS ? nt - rb : VG_UK_ROWS);
     for (int x = 0; x < VG_WINO_N; x++)
-      vg_uk_avx512(v + x * vs + rb * g->ci, g->ci, 0, 1, g->ci, u + x * g->ci * VG_UK_CO, zeros,
-                   rows, m + x * VG_UK_ROWS * VG_UK_CO, VG_UK_CO, VG_UK_CO);
+      vg_uk_avx512(v + x * vs + rb * g->ci, g->ci, 0, 1, g->ci, b->w + x * g->ci * VG_UK_CO, zeros,
+                   rows, m + x * VG_UK_ROWS * VG_UK_CO, VG_UK_CO, VG_UK_CO, 0);
     for (int r = 0; r < rows; r++) {
       int64_t j = jt + (rb + r) * VG_WINO_M;
       int n = (int)(j1 - j < VG_WINO_M ? j1 - j : VG_WINO_M);
       float *y[VG_WINO_M];
       for (int i = 0; i < n; i++)
-        y[i] = seq_col_mut(out, j + i) + off;
-      vg_wino_output_avx512(m + r * VG_UK_CO, VG_UK_ROWS * VG_UK_CO, bias, y, n, width);
+        y[i] = seq_col_mut(out, j + i) + b->off;
+      vg_wino_output_avx512(m + r * VG_UK_CO, VG_UK_ROWS * VG_UK_CO, b->bias, y, n, b->width,
+                            b->relu);
     }
   }
 }
@@ -224,9 +238,9 @@ static void conv1_wino(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
     int64_t nt = tiles - t0 < chunk ? tiles - t0 : chunk, jt = j0 + t0 * VG_WINO_M;
     wino_inputs(g, in, jt, nt, last, zero, v, vs);
     for (int64_t cb = 0; cb < nb; cb++) {
-      int64_t left = g->cog - cb * VG_UK_CO;
-      wino_block(g, u0 + cb * VG_WINO_N * g->ci * VG_UK_CO, p->aux + cb * VG_UK_CO, zeros,
-                 left < VG_UK_CO ? (int)left : VG_UK_CO, v, vs, nt, jt, j1, m, out, cb * VG_UK_CO);
+      OutBlock b = out_block(g, p, 0, cb); /* bias, width, offset; then the Winograd weights */
+      b.w = u0 + cb * VG_WINO_N * g->ci * VG_UK_CO;
+      wino_block(g, &b, zeros, v, vs, nt, jt, j1, m, out);
     }
   }
 }
