@@ -1,5 +1,9 @@
 /* Conv 1-D and 2-D on time-major columns.
  *
+ * On CPUs with AVX-512, 1-D convs with at least 2 input channels per group run on Vigil's own
+ * kernels instead (conv_simd.c: a register-blocked direct kernel, Winograd F(6,3) for k3 stride 1);
+ * this file's OpenBLAS paths serve every other CPU and shape, and VIGIL_CONV=blas forces them.
+ *
  * 1-D (input columns of C_in floats, output columns of C_out floats), output column j reads input
  * columns j*s - p + k*d for k in [0, K):
  *   out[j][co] = b[co] + sum_k sum_ci W[co][ci][k] * in[j*s - p + k*d][ci]
