@@ -71,7 +71,7 @@ static void fuse_relus(VgModel *model)
 static int relu_done(const VgModel *model, const VgNode *node, const VgSeq *x, const VgSeq *out,
                      int64_t j0)
 {
-  if (node->op != VG_OP_RELU || seq_col(x, j0) != seq_col_mut((VgSeq *)out, j0))
+  if (node->op != VG_OP_RELU || seq_col(x, j0) != seq_col(out, j0))
     return 0;
   int producer = model->values[node->inputs[0]].producer;
   const VgPacked *p = producer >= 0 ? model->nodes[producer].packed : NULL;
