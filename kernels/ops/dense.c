@@ -36,6 +36,14 @@ int gemm_forward(const VgModel *m, const VgNode *node, const VgShape *shapes,
         out[r * n + c] = in[2][r * st[0] + c * st[1]];
     beta = node->beta;
   }
+  if (mm == 1) {
+    /* One row (a classifier head on one window): a matrix-vector product. OpenBLAS's sgemm would
+     * pack the whole weight matrix on every call, 3-4x the time of sgemv here. With one row, A's
+     * k values are contiguous whether transposed or not. y[n] = alpha B'^T a + beta y. */
+    cblas_sgemv(CblasRowMajor, node->trans_b ? CblasNoTrans : CblasTrans, (int)bs->dims[0],
+                (int)bs->dims[1], node->alpha, in[1], (int)bs->dims[1], in[0], 1, beta, out, 1);
+    return VG_OK;
+  }
   cblas_sgemm(CblasRowMajor, node->trans_a ? CblasTrans : CblasNoTrans,
               node->trans_b ? CblasTrans : CblasNoTrans, (int)mm, (int)n, (int)k, node->alpha,
               in[0], (int)as->dims[1], in[1], (int)bs->dims[1], beta, out, (int)n);
