@@ -5,13 +5,18 @@ Usage: /usr/bin/python3 bench/exec_bench.py [BUILD_DIR] [REPEATS] [ROUNDS]
 (BUILD_DIR defaults to build/; run `tools/build normal` first. Defaults: 50 repeats, 5 rounds.)
 
 Per model: median time per window of PyTorch (1 thread, torch.no_grad(), eval mode) and of
-bench/bench_exec (OpenBLAS on 1 thread) in the same run, their ratio, the conv layers' GFLOP/s
-(all of them, and those with >= 32 input and output channels) beside cblas_sgemm's GFLOP/s on a
-1024^3 product (and the best of 256^3, 512^3, 1024^3) measured in the bench_exec process. Rounds
-alternate PyTorch and the executor; figures are medians over rounds of per-round medians. Times
-are CPU time of the computing thread (PyTorch and OpenBLAS both on 1 thread, so all the work runs
-there): the benchmark machine is shared, and wall time swings with other processes' load. The executor's output is checked against
-PyTorch's first (max|err| <= 1e-4 max|ref|).
+bench/bench_exec (OpenBLAS on 1 thread) in the same run, their ratio, for each conv path: the
+default (AVX-512 kernels with Winograd F(6,3) where the CPU has AVX-512), VIGIL_CONV=direct
+(AVX-512 without Winograd), and the OpenBLAS baseline VIGIL_CONV=blas with the kernels Debian's
+OpenBLAS picks and, on AVX-512 CPUs it does not know, with its SkylakeX kernels forced. Also the
+conv layers' GFLOP/s (all of them, and those with >= 32 input and output channels; Winograd's
+figures count the direct convolution's FLOPs, so they may exceed the FMA peak) beside
+cblas_sgemm's GFLOP/s on a 1024^3 product (and the best of 256^3, 512^3, 1024^3) measured in the
+bench_exec process. Rounds alternate PyTorch and the executor; figures are medians over rounds of
+per-round medians. Times are CPU time of the computing thread (PyTorch and OpenBLAS both on 1
+thread, so all the work runs there): the benchmark machine is shared, and wall time swings with
+other processes' load. The executor's output (default path) is checked against PyTorch's first
+(max|err| <= 1e-4 max|ref|).
 """
 import os
 import subprocess
@@ -115,10 +120,10 @@ def openblas_corename():
         return "?"
 
 
-def run_bench(bench, path, repeats, kernels):
+def run_bench(bench, path, repeats, variant):
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-    if kernels:
-        env["OPENBLAS_CORETYPE"] = kernels
+    env.pop("VIGIL_CONV", None)  # the default path unless the variant sets one
+    env.update(variant)
     out = subprocess.run([bench, path, str(repeats)], check=True, capture_output=True, text=True,
                          env=env).stdout
     kv, lines = {}, []
@@ -142,11 +147,17 @@ def main():
     work = os.path.join(build, "bench", "exec-models")
     os.makedirs(work, exist_ok=True)
     # Debian 12's OpenBLAS 0.3.21 picks its kernels by CPU model; on CPUs it does not know (recent
-    # AMD EPYC) it falls back to Haswell (AVX2) kernels even when AVX-512 is there. Measure both.
+    # AMD EPYC) it falls back to Haswell (AVX2) kernels even when AVX-512 is there. The baseline
+    # (VIGIL_CONV=blas) is measured with both.
     corename = openblas_corename()
-    variants = [""]
-    if "avx512f" in open("/proc/cpuinfo").read().split() and corename != "SkylakeX":
-        variants.append("SkylakeX")
+    avx512 = "avx512f" in open("/proc/cpuinfo").read().split()
+    variants = {"default": {}}
+    if avx512:
+        variants["AVX-512 direct (VIGIL_CONV=direct)"] = {"VIGIL_CONV": "direct"}
+    variants["OpenBLAS %s (VIGIL_CONV=blas)" % corename] = {"VIGIL_CONV": "blas"}
+    if avx512 and corename != "SkylakeX":
+        variants["OpenBLAS SkylakeX (VIGIL_CONV=blas)"] = {"VIGIL_CONV": "blas",
+                                                         "OPENBLAS_CORETYPE": "SkylakeX"}
     print("torch %s, %d thread; OpenBLAS %s, 1 thread; %d rounds of %d repeats: medians" % (
         torch.__version__, torch.get_num_threads(), corename, rounds, repeats))
     rows = []
@@ -169,17 +180,17 @@ def main():
         pts, kvs, lines = [], {k: [] for k in variants}, {}
         for _ in range(rounds):
             pts.append(torch_ms(module, x, repeats))
-            for kernels in variants:
-                kv, lines[kernels] = run_bench(bench, path, repeats, kernels)
-                kvs[kernels].append(kv)
+            for label, variant in variants.items():
+                kv, lines[label] = run_bench(bench, path, repeats, variant)
+                kvs[label].append(kv)
         pt = float(np.median(pts))
-        for kernels in variants:
-            for line in lines[kernels]:
-                print("  %s [%s] %s" % (name, kernels or corename, line))
-            kv = {k: float(np.median([r[k] for r in kvs[kernels]])) for k in kvs[kernels][0]}
-            rows.append((name, kernels or "%s (default)" % corename, pt, kv, err, ok))
+        for label in variants:
+            for line in lines[label]:
+                print("  %s [%s] %s" % (name, label, line))
+            kv = {k: float(np.median([r[k] for r in kvs[label]])) for k in kvs[label][0]}
+            rows.append((name, label, pt, kv, err, ok))
     print()
-    print("| model | OpenBLAS kernels | PyTorch ms | Vigil ms | speed-up | conv GFLOP/s | "
+    print("| model | conv path | PyTorch ms | Vigil ms | speed-up | conv GFLOP/s | "
           "conv >= 32 ch GFLOP/s | sgemm 1024^3 | sgemm best (256-1024) | >= 32 ch / 1024^3 | "
           ">= 32 ch / best | max abs err |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")

@@ -1,5 +1,9 @@
 /* Conv 1-D and 2-D on time-major columns.
  *
+ * On CPUs with AVX-512, 1-D convs with at least 2 input channels per group run on Vigil's own
+ * kernels instead (conv_simd.c: a register-blocked direct kernel, Winograd F(6,3) for k3 stride 1);
+ * this file's OpenBLAS paths serve every other CPU and shape, and VIGIL_CONV=blas forces them.
+ *
  * 1-D (input columns of C_in floats, output columns of C_out floats), output column j reads input
  * columns j*s - p + k*d for k in [0, K):
  *   out[j][co] = b[co] + sum_k sum_ci W[co][ci][k] * in[j*s - p + k*d][ci]
@@ -22,9 +26,7 @@
 
 #include <cblas.h>
 
-#include "ops_priv.h"
-
-enum { CONV_DIRECT, CONV_TAPS, CONV_IM2COL, CONV_2D };
+#include "conv_priv.h"
 
 /* Per-tap GEMMs pay off once each tap's inner dimension is this wide. */
 #define TAPS_MIN_CIN 32
@@ -33,13 +35,6 @@ enum { CONV_DIRECT, CONV_TAPS, CONV_IM2COL, CONV_2D };
 #define TAPS_MIN_ROWS 8
 /* Floats of im2col scratch a chunk aims for (128 KiB: stays in L2). */
 #define CHUNK_FLOATS 32768
-
-typedef struct {
-  int64_t ci, co, g, cig, cog; /* channels, groups, channels per group */
-  int64_t kt, st, dt, pt;      /* time axis: kernel, stride, dilation, leading pad */
-  int64_t kf, sf, df, pf;      /* frequency axis (2-D; kf = 1 for 1-D) */
-  int64_t fi, fo;              /* input and output F (1 for 1-D) */
-} ConvGeom;
 
 static void conv_geom(const VgModel *m, const VgNode *node, const VgShape *in_s,
                       const VgShape *out_s, ConvGeom *g)
@@ -83,11 +78,17 @@ int conv_prepare(VgModel *m, VgNode *node, VgError *err)
     return vg_error_set(err, "Conv '%s': the bias must be a constant of %lld values", node->name,
                         (long long)g.co);
   int64_t per_co = g.cig * g.kf * g.kt;
-  VgPacked *p = ops_packed_new(g.co * per_co, g.co, 0, err);
+  int simd = wv->shape.rank == 3 ? conv_simd_strategy(&g) : -1;
+  VgPacked *p =
+      simd >= 0 ? ops_packed_new(conv_simd_w_floats(&g, simd), g.co, conv_simd_aux_floats(&g), err)
+                : ops_packed_new(g.co * per_co, g.co, 0, err);
   if (!p)
     return vg_error_prefix(err, "Conv '%s'", node->name);
   const float *w = wv->data;
-  if (wv->shape.rank == 4) {
+  if (simd >= 0) {
+    p->strategy = simd; /* AVX-512 kernels, their own layout (conv_simd.c) */
+    conv_simd_pack(&g, w, has_bias ? ops_value(m, node, 2)->data : NULL, p);
+  } else if (wv->shape.rank == 4) {
     p->strategy = CONV_2D; /* W[co][ci][kf][kt] is already the GEMM's A: [co][(ci,kf,kt)] */
     memcpy(p->w, w, (size_t)(g.co * per_co) * sizeof(float));
   } else if (g.cig == 1) {
@@ -130,7 +131,10 @@ size_t conv_scratch(const VgModel *m, const VgNode *node, const VgShape *shapes,
   }
   if (g.cig == 1)
     return 0;
-  return (size_t)(chunk_cols(g.kt * g.cig, cols) * g.kt * g.cig);
+  /* The strategy is not known here (a plan may be sized before prepare): room for either. */
+  size_t blas = (size_t)(chunk_cols(g.kt * g.cig, cols) * g.kt * g.cig);
+  size_t simd = conv_simd_scratch(&g, cols);
+  return blas > simd ? blas : simd;
 }
 
 static void fill_bias(VgSeq *out, int64_t j0, int64_t j1, const float *bias, int64_t co)
@@ -208,6 +212,16 @@ static void conv1_taps(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
   }
 }
 
+void conv1_interior(const ConvGeom *g, const VgSeq *in, int64_t j0, int64_t j1, int64_t *ja,
+                    int64_t *jb)
+{
+  int64_t lower = ops_max(in->lo, in->first);
+  int64_t upper = ops_min(in->hi, in->first + in->count);
+  int64_t span = (g->kt - 1) * g->dt;
+  *ja = ops_min(ops_max(ops_ceil_div(lower + g->pt, g->st), j0), j1);
+  *jb = ops_min(ops_max(ops_floor_div(upper - 1 - span + g->pt, g->st) + 1, *ja), j1);
+}
+
 static void conv1_gemm(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
                        int64_t j0, int64_t j1, float *scratch)
 {
@@ -221,12 +235,8 @@ static void conv1_gemm(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
     conv1_im2col(g, p, in, out, j0, j1, scratch);
     return;
   }
-  /* Interior: every tap inside the signal extent and the stored range. */
-  int64_t lower = ops_max(in->lo, in->first);
-  int64_t upper = ops_min(in->hi, in->first + in->count);
-  int64_t span = (g->kt - 1) * g->dt;
-  int64_t ja = ops_min(ops_max(ops_ceil_div(lower + g->pt, g->st), j0), j1);
-  int64_t jb = ops_min(ops_max(ops_floor_div(upper - 1 - span + g->pt, g->st) + 1, ja), j1);
+  int64_t ja, jb;
+  conv1_interior(g, in, j0, j1, &ja, &jb);
   if (ja > j0)
     conv1_im2col(g, p, in, out, j0, ja, scratch);
   if (jb > ja)
@@ -286,6 +296,11 @@ static void conv2_gemm(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
   }
 }
 
+int conv_fusable(const VgPacked *p)
+{
+  return p->strategy == CONV_SIMD || p->strategy == CONV_WINO;
+}
+
 int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
                  VgSeq *out, int64_t j0, int64_t j1, float *scratch)
 {
@@ -298,6 +313,8 @@ int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, co
     conv2_gemm(&g, p, in, out, j0, j1, scratch);
   else if (p->strategy == CONV_DIRECT)
     conv1_direct(&g, p, in, out, j0, j1);
+  else if (p->strategy == CONV_SIMD || p->strategy == CONV_WINO)
+    conv1_simd(&g, p, in, out, j0, j1, scratch);
   else
     conv1_gemm(&g, p, in, out, j0, j1, scratch);
   return VG_OK;

@@ -29,7 +29,8 @@ typedef struct {
   float *bias; /* per output channel (zeros when the node has none) */
   float *aux;  /* a second array (BatchNorm shift, expanded binary constant, ...) */
   int64_t n_w, n_bias, n_aux;
-  int strategy; /* op-specific choice made at prepare time */
+  int strategy;   /* op-specific choice made at prepare time */
+  int fused_relu; /* Conv: it applies the Relu that alone reads its output (see vg_ops.c) */
 } VgPacked;
 
 /* Allocates a VgPacked with room for the three arrays; NULL with a message on failure. */
@@ -129,6 +130,8 @@ int ops_broadcast_strides(const VgShape *src, const VgShape *dst, int64_t *strid
 /* ---- families ---- */
 int conv_prepare(VgModel *m, VgNode *node, VgError *err);
 size_t conv_scratch(const VgModel *m, const VgNode *node, const VgShape *shapes, int64_t cols);
+/* Whether the conv's kernels can apply a following Relu (VgPacked.fused_relu). */
+int conv_fusable(const VgPacked *p);
 int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
                  VgSeq *out, int64_t j0, int64_t j1, float *scratch);
 

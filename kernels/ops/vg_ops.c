@@ -42,6 +42,42 @@ void ops_packed_attach(VgNode *node, VgPacked *p)
   node->packed_free = free;
 }
 
+/* Relu after a Conv on the AVX-512 path: the conv applies it while its outputs are in registers,
+ * and the Relu node, which the executor runs in place, then finds nothing to do. Only when the
+ * Relu is the conv output's sole reader (and that output is not the graph's), so that no other
+ * node sees the rectified values. A Relu run out of place (or again) gives the same values. */
+static void fuse_relus(VgModel *model)
+{
+  for (int i = 0; i < model->n_nodes; i++) {
+    const VgNode *relu = &model->nodes[i];
+    int v = relu->n_inputs == 1 ? relu->inputs[0] : -1;
+    if (relu->op != VG_OP_RELU || v < 0 || v == model->output ||
+        model->values[v].kind != VG_VALUE_NODE || model->values[v].producer < 0)
+      continue;
+    VgNode *conv = &model->nodes[model->values[v].producer];
+    VgPacked *p = conv->packed;
+    if (conv->op != VG_OP_CONV || !p || !conv_fusable(p))
+      continue;
+    int readers = 0;
+    for (int n = 0; n < model->n_nodes; n++)
+      for (int k = 0; k < model->nodes[n].n_inputs; k++)
+        readers += model->nodes[n].inputs[k] == v;
+    p->fused_relu = readers == 1;
+  }
+}
+
+/* Whether node's Relu was fused into the conv that produced its input (fuse_relus) and runs in
+ * place, so that its output already holds the result. */
+static int relu_done(const VgModel *model, const VgNode *node, const VgSeq *x, const VgSeq *out,
+                     int64_t j0)
+{
+  if (node->op != VG_OP_RELU || seq_col(x, j0) != seq_col(out, j0))
+    return 0;
+  int producer = model->values[node->inputs[0]].producer;
+  const VgPacked *p = producer >= 0 ? model->nodes[producer].packed : NULL;
+  return p && model->nodes[producer].op == VG_OP_CONV && p->fused_relu;
+}
+
 /* Whether vg_ops_set_threads was called; if not, the first vg_ops_prepare applies the default of
  * one thread (OpenBLAS itself would start one per core). */
 static int threads_chosen;
@@ -77,6 +113,7 @@ int vg_ops_prepare(VgModel *model, VgError *err)
     if (rc != VG_OK)
       return rc;
   }
+  fuse_relus(model);
   return VG_OK;
 }
 
@@ -175,6 +212,8 @@ int vg_ops_forward_time(const VgModel *model, const VgNode *node, const VgShape 
   default:
     if (!x || !is_pointwise(node->op) || x->width != out->width)
       return VG_ERR;
+    if (relu_done(model, node, x, out, j0))
+      return VG_OK;
     return pointwise_apply(node, seq_col(x, j0), seq_col_mut(out, j0), j1 - j0, out->width,
                            per_channel(ops_out_shape(shapes, node)));
   }

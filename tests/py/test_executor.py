@@ -73,6 +73,20 @@ def handmade():
     out.append(("hand_gemm_matmul_concat", model("dense", nodes, inits, [1, 4, 16], [1, 13]),
                 rng.standard_normal((1, 4, 16)), ref_dense))
 
+    # One row with transA (A stored [K, 1]) and transB: the matrix-vector path of Gemm.
+    b4, c4 = rng.standard_normal((5, 4)), rng.standard_normal(5)
+    nodes = [helper.make_node("GlobalAveragePool", ["x"], ["p"]),
+             helper.make_node("Reshape", ["p", "shape"], ["a"]),
+             helper.make_node("Gemm", ["a", "b4", "c4"], ["y"], alpha=0.7, beta=1.5, transA=1,
+                              transB=1)]
+    inits = [const("b4", b4), const("c4", c4),
+             numpy_helper.from_array(np.array([4, 1], dtype=np.int64), "shape")]
+
+    def ref_row(x):
+        return 0.7 * x.astype(np.float64).mean(axis=2) @ b4.T + 1.5 * c4
+    out.append(("hand_gemm_row_trans", model("row", nodes, inits, [1, 4, 16], [1, 5]),
+                rng.standard_normal((1, 4, 16)), ref_row))
+
     f_scale, c_shift = rng.standard_normal((3, 1)), rng.standard_normal((2, 1, 1))
     nodes = [helper.make_node("Mul", ["x", "fs"], ["m"]),
              helper.make_node("Sub", ["cs", "m"], ["s"]),

@@ -1,0 +1,234 @@
+/* AVX-512 kernels of the 1-D conv (see conv_simd.h): the register-blocked micro-kernel and the
+ * Winograd F(6,3) transforms. Every function that uses AVX-512 carries the target attribute, so
+ * this file builds with the project's baseline flags and the rest of the library stays runnable on
+ * any x86-64; conv.c calls these only when vg_conv_simd_available() says so.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "conv_simd.h"
+
+#if defined(__GNUC__) && defined(__x86_64__)
+
+#include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f,avx512vl,fma")))
+
+int vg_conv_simd_available(void)
+{
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+}
+
+/* Lanes [0, n) of a 16-lane vector (n clamped to 0 .. 16). */
+static inline AVX512 __mmask16 lanes(int n)
+{
+  return n >= 16 ? (__mmask16)0xffff : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
+}
+
+/* A store of lanes m: masked stores are much slower than plain ones on AMD's AVX-512 cores, so
+ * they are kept to the partial vectors at the tails. */
+static inline AVX512 void store16(float *p, __mmask16 m, __m512 v)
+{
+  if (m == (__mmask16)0xffff)
+    _mm512_storeu_ps(p, v);
+  else
+    _mm512_mask_storeu_ps(p, m, v);
+}
+
+/* The micro-kernel body for a compile-time row count R: 2R accumulators stay in registers over
+ * the whole reduction (taps x n channels); each step loads one 32-channel weight row (2 zmm) and
+ * broadcasts one input value per row. The reduction order per output is fixed (tap, then
+ * channel), the same for every R, so a result does not depend on how the rows were blocked. */
+static inline __attribute__((always_inline)) AVX512 void
+uk_body(const int R, const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n,
+        const float *b, const float *bias, float *c, int64_t ldc, int width, int relu)
+{
+  __m512 acc0[VG_UK_ROWS], acc1[VG_UK_ROWS];
+#pragma GCC unroll 14
+  for (int r = 0; r < R; r++) {
+    acc0[r] = _mm512_setzero_ps();
+    acc1[r] = _mm512_setzero_ps();
+  }
+  for (int64_t t = 0; t < taps; t++) {
+    const float *ap = a + t * tap;
+    const float *bp = b + t * n * VG_UK_CO;
+    for (int64_t i = 0; i < n; i++) {
+      __m512 w0 = _mm512_load_ps(bp + i * VG_UK_CO);
+      __m512 w1 = _mm512_load_ps(bp + i * VG_UK_CO + 16);
+#pragma GCC unroll 14
+      for (int r = 0; r < R; r++) {
+        __m512 x = _mm512_set1_ps(ap[r * lda + i]);
+        acc0[r] = _mm512_fmadd_ps(x, w0, acc0[r]);
+        acc1[r] = _mm512_fmadd_ps(x, w1, acc1[r]);
+      }
+    }
+  }
+  __m512 b0 = _mm512_loadu_ps(bias), b1 = _mm512_loadu_ps(bias + 16);
+  __mmask16 m0 = lanes(width), m1 = lanes(width - 16);
+#pragma GCC unroll 14
+  for (int r = 0; r < R; r++) {
+    acc0[r] = _mm512_add_ps(acc0[r], b0);
+    acc1[r] = _mm512_add_ps(acc1[r], b1);
+  }
+  if (relu) {
+    /* max(0, x) returns its second operand when one is NaN: NaN stays, as in vg_relu */
+#pragma GCC unroll 14
+    for (int r = 0; r < R; r++) {
+      acc0[r] = _mm512_max_ps(_mm512_setzero_ps(), acc0[r]);
+      acc1[r] = _mm512_max_ps(_mm512_setzero_ps(), acc1[r]);
+    }
+  }
+#pragma GCC unroll 14
+  for (int r = 0; r < R; r++) {
+    store16(c + r * ldc, m0, acc0[r]);
+    store16(c + r * ldc + 16, m1, acc1[r]);
+  }
+}
+
+#define UK_ROWS(R)                                                                                 \
+  static AVX512 void uk_##R(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n,     \
+                            const float *b, const float *bias, float *c, int64_t ldc, int width,   \
+                            int relu)                                                              \
+  {                                                                                                \
+    uk_body(R, a, lda, tap, taps, n, b, bias, c, ldc, width, relu);                                \
+  }
+UK_ROWS(1)
+UK_ROWS(2)
+UK_ROWS(3)
+UK_ROWS(4)
+UK_ROWS(5)
+UK_ROWS(6)
+UK_ROWS(7)
+UK_ROWS(8)
+UK_ROWS(9)
+UK_ROWS(10)
+UK_ROWS(11)
+UK_ROWS(12)
+UK_ROWS(13)
+UK_ROWS(14)
+
+typedef void (*UkFn)(const float *, int64_t, int64_t, int64_t, int64_t, const float *,
+                     const float *, float *, int64_t, int, int);
+
+AVX512 void vg_uk_avx512(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n,
+                         const float *b, const float *bias, int rows, float *c, int64_t ldc,
+                         int width, int relu)
+{
+  static const UkFn fns[VG_UK_ROWS] = {uk_1, uk_2, uk_3,  uk_4,  uk_5,  uk_6,  uk_7,
+                                       uk_8, uk_9, uk_10, uk_11, uk_12, uk_13, uk_14};
+  if (rows >= 1 && rows <= VG_UK_ROWS)
+    fns[rows - 1](a, lda, tap, taps, n, b, bias, c, ldc, width, relu);
+}
+
+/* Input transform B^T d of Winograd F(6,3) with the interpolation points 0, +-1, +-2, +-1/2 and
+ * infinity; each row x of B^T is scaled by s[x] (1, -9/2, 9/2, 180, 180, 45/64, 45/64, 1) so that
+ * its entries are small dyadic numbers, exact in float; G carries 1/s[x] (vg_wino_weights). The
+ * rows pair up as (p + q, q - p) around shared sums, 26 adds/FMAs for 8 outputs. */
+static inline AVX512 void wino_in16(const float *const d[VG_WINO_N], int64_t i, __mmask16 m,
+                                    float *v, int64_t vs)
+{
+  __m512 x[VG_WINO_N];
+#pragma GCC unroll 8
+  for (int j = 0; j < VG_WINO_N; j++)
+    x[j] = _mm512_maskz_loadu_ps(m, d[j] + i);
+  const __m512 k21_4 = _mm512_set1_ps(5.25f), k17_4 = _mm512_set1_ps(4.25f);
+  const __m512 k5 = _mm512_set1_ps(5.0f), k5_2 = _mm512_set1_ps(2.5f), k5_4 = _mm512_set1_ps(1.25f);
+  const __m512 k4 = _mm512_set1_ps(4.0f), k2 = _mm512_set1_ps(2.0f);
+  const __m512 k1_2 = _mm512_set1_ps(0.5f), k1_4 = _mm512_set1_ps(0.25f);
+  __m512 v0 = _mm512_fmadd_ps(k21_4, _mm512_sub_ps(x[4], x[2]), _mm512_sub_ps(x[0], x[6]));
+  __m512 v7 = _mm512_fmadd_ps(k21_4, _mm512_sub_ps(x[3], x[5]), _mm512_sub_ps(x[7], x[1]));
+  __m512 p = _mm512_fnmadd_ps(k17_4, x[4], _mm512_add_ps(x[2], x[6]));
+  __m512 q = _mm512_fnmadd_ps(k17_4, x[3], _mm512_add_ps(x[1], x[5]));
+  store16(v + 0 * vs + i, m, v0);
+  store16(v + 1 * vs + i, m, _mm512_add_ps(q, p));
+  store16(v + 2 * vs + i, m, _mm512_sub_ps(q, p));
+  p = _mm512_fmadd_ps(k1_2, x[2], _mm512_fnmadd_ps(k5_2, x[4], _mm512_mul_ps(k2, x[6])));
+  q = _mm512_fmadd_ps(k4, x[5], _mm512_fnmadd_ps(k5, x[3], x[1]));
+  store16(v + 3 * vs + i, m, _mm512_add_ps(q, p));
+  store16(v + 4 * vs + i, m, _mm512_sub_ps(p, q));
+  p = _mm512_fmadd_ps(k2, x[2], _mm512_fnmadd_ps(k5_2, x[4], _mm512_mul_ps(k1_2, x[6])));
+  q = _mm512_fmadd_ps(k1_4, x[5], _mm512_fnmadd_ps(k5_4, x[3], x[1]));
+  store16(v + 5 * vs + i, m, _mm512_add_ps(q, p));
+  store16(v + 6 * vs + i, m, _mm512_sub_ps(p, q));
+  store16(v + 7 * vs + i, m, v7);
+}
+
+AVX512 void vg_wino_input_avx512(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vs)
+{
+  for (int64_t i = 0; i < n; i += 16)
+    wino_in16(d, i, lanes((int)(n - i < 16 ? n - i : 16)), v, vs);
+}
+
+/* Output transform A^T m: y[i] = sum_x m[x] * a_x^i with a_x the points (A^T[i][7] = 0 but for the
+ * last row, the infinity point's leading coefficient). Even and odd powers share the sums and
+ * differences of the +-a pairs. */
+static inline AVX512 void wino_out16(const float *m, int64_t ms, __m512 bias, float *const y[],
+                                     int rows, int64_t o, __mmask16 mask, int relu)
+{
+  __m512 x[VG_WINO_N];
+#pragma GCC unroll 8
+  for (int j = 0; j < VG_WINO_N; j++)
+    x[j] = _mm512_loadu_ps(m + j * ms + o);
+  __m512 s1 = _mm512_add_ps(x[1], x[2]), d1 = _mm512_sub_ps(x[1], x[2]);
+  __m512 s2 = _mm512_add_ps(x[3], x[4]), d2 = _mm512_sub_ps(x[3], x[4]);
+  __m512 s3 = _mm512_add_ps(x[5], x[6]), d3 = _mm512_sub_ps(x[5], x[6]);
+  __m512 r[VG_WINO_M];
+  r[0] = _mm512_add_ps(_mm512_add_ps(x[0], s1), _mm512_add_ps(s2, s3));
+  r[1] = _mm512_fmadd_ps(_mm512_set1_ps(0.5f), d3, _mm512_fmadd_ps(_mm512_set1_ps(2.0f), d2, d1));
+  r[2] = _mm512_fmadd_ps(_mm512_set1_ps(0.25f), s3, _mm512_fmadd_ps(_mm512_set1_ps(4.0f), s2, s1));
+  r[3] = _mm512_fmadd_ps(_mm512_set1_ps(0.125f), d3, _mm512_fmadd_ps(_mm512_set1_ps(8.0f), d2, d1));
+  r[4] =
+      _mm512_fmadd_ps(_mm512_set1_ps(0.0625f), s3, _mm512_fmadd_ps(_mm512_set1_ps(16.0f), s2, s1));
+  r[5] = _mm512_add_ps(x[7], _mm512_fmadd_ps(_mm512_set1_ps(0.03125f), d3,
+                                             _mm512_fmadd_ps(_mm512_set1_ps(32.0f), d2, d1)));
+#pragma GCC unroll 6
+  for (int i = 0; i < VG_WINO_M; i++) {
+    r[i] = _mm512_add_ps(r[i], bias);
+    if (relu)
+      r[i] = _mm512_max_ps(_mm512_setzero_ps(), r[i]); /* NaN stays (see uk_body) */
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < rows; i++)
+    store16(y[i] + o, mask, r[i]);
+}
+
+AVX512 void vg_wino_output_avx512(const float *m, int64_t ms, const float *bias, float *const y[],
+                                  int rows, int width, int relu)
+{
+  for (int o = 0; o < width; o += 16)
+    wino_out16(m, ms, _mm512_loadu_ps(bias + o), y, rows, o, lanes(width - o), relu);
+}
+
+#else /* not GCC-compatible x86-64: OpenBLAS only */
+
+int vg_conv_simd_available(void)
+{
+  return 0;
+}
+
+void vg_uk_avx512(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n, const float *b,
+                  const float *bias, int rows, float *c, int64_t ldc, int width, int relu)
+{
+}
+
+void vg_wino_input_avx512(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vstride)
+{
+}
+
+void vg_wino_output_avx512(const float *m, int64_t mstride, const float *bias, float *const y[],
+                           int rows, int width, int relu)
+{
+}
+
+#endif
+
+/* G of the transform with the rows scaled by 1/s[x] (see wino_in16): (G g)[x] = g0 + a g1 + a^2 g2
+ * at the point a, g2 alone at infinity. Double precision: computed once per weight. */
+void vg_wino_weights(const float g[3], double u[VG_WINO_N])
+{
+  static const double pt[VG_WINO_N - 1] = {0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5};
+  static const double s[VG_WINO_N] = {1.0, -4.5, 4.5, 180.0, 180.0, 45.0 / 64.0, 45.0 / 64.0, 1.0};
+  for (int x = 0; x < VG_WINO_N - 1; x++)
+    u[x] = ((double)g[0] + pt[x] * (double)g[1] + pt[x] * pt[x] * (double)g[2]) / s[x];
+  u[VG_WINO_N - 1] = (double)g[2];
+}

@@ -1,0 +1,43 @@
+/* Conv internals shared by conv.c (geometry, strategy, OpenBLAS paths) and conv_simd.c (the
+ * AVX-512 paths' packing and drivers). Internal to kernels/ops.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef VG_CONV_PRIV_H
+#define VG_CONV_PRIV_H
+
+#include "ops_priv.h"
+
+/* VgPacked.strategy of a Conv node, chosen at prepare time. CONV_SIMD and CONV_WINO are the
+ * AVX-512 kernels (conv_simd.c); CONV_WINO packs the direct kernel's weights too and uses them for
+ * calls with few columns. */
+enum { CONV_DIRECT, CONV_TAPS, CONV_IM2COL, CONV_2D, CONV_SIMD, CONV_WINO };
+
+typedef struct {
+  int64_t ci, co, g, cig, cog; /* channels, groups, channels per group */
+  int64_t kt, st, dt, pt;      /* time axis: kernel, stride, dilation, leading pad */
+  int64_t kf, sf, df, pf;      /* frequency axis (2-D; kf = 1 for 1-D) */
+  int64_t fi, fo;              /* input and output F (1 for 1-D) */
+} ConvGeom;
+
+/* Output columns [ja, jb) within [j0, j1) whose taps all lie inside the signal extent and the
+ * stored range of `in` (so they can be read in place). */
+void conv1_interior(const ConvGeom *g, const VgSeq *in, int64_t j0, int64_t j1, int64_t *ja,
+                    int64_t *jb);
+
+/* Which AVX-512 strategy suits a 1-D conv on this CPU under the VIGIL_CONV setting (CONV_SIMD,
+ * CONV_WINO), or -1 for the OpenBLAS paths. VIGIL_CONV=blas forces OpenBLAS, VIGIL_CONV=direct
+ * disables Winograd (both for tests and benchmarks of the other paths). */
+int conv_simd_strategy(const ConvGeom *g);
+/* Floats of VgPacked.w and .aux that conv_simd_pack needs for a strategy. */
+int64_t conv_simd_w_floats(const ConvGeom *g, int strategy);
+int64_t conv_simd_aux_floats(const ConvGeom *g);
+/* Packs the weights W[co][cig][kt] and the bias (NULL: zeros) for the strategy in p. */
+void conv_simd_pack(const ConvGeom *g, const float *w, const float *bias, VgPacked *p);
+/* Scratch floats conv1_simd needs for up to `cols` output columns (any AVX-512 strategy). */
+size_t conv_simd_scratch(const ConvGeom *g, int64_t cols);
+/* Output columns [j0, j1) (the caller checked the widths). */
+void conv1_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
+                int64_t j1, float *scratch);
+
+#endif

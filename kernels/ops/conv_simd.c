@@ -1,0 +1,256 @@
+/* The AVX-512 paths of the 1-D conv: weight packing, and the drivers that cut a range of output
+ * columns into micro-kernel calls (conv_avx512.c holds the AVX-512 code itself).
+ *
+ * Direct: out[j][co] = b[co] + sum_k sum_ci W[co][ci][k] in[j*s - p + k*d][ci] is a GEMM whose
+ * A row j, reduction index (k, ci), sits at in + (j*s - p)*C + k*d*C + ci: the micro-kernel reads
+ * it in place through (lda = s*C, tap = d*C), no im2col. Weights are packed per group and per
+ * block of 32 output channels as [k][ci][32] (zero-padded past the last channel), so a block's
+ * reduction streams through contiguous 128-byte rows. Columns whose taps reach padding or
+ * unstored columns are copied into scratch rows of K*cig floats first (zeros for padding), the
+ * same reduction order with lda = K*cig, tap = cig.
+ *
+ * Winograd F(6,3) (k = 3, stride 1, dilation 1, one group): per tile of 6 output columns and per
+ * input channel, the 8 input columns d become v = B^T d; per output channel the 3 taps g become
+ * u = G g (at prepare); then m[x] = sum_ci v[x][ci] u[x][ci][co] for each of the 8 points x, which
+ * is 8 GEMMs (tiles x ci) x (ci x co) run by the same micro-kernel, and y = A^T m gives the 6
+ * outputs. 8 products per 6 outputs instead of 18: 2.25x fewer multiplications, plus transforms
+ * linear in ci and co. Padding enters as zero input columns, so edges are exact.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conv_priv.h"
+#include "conv_simd.h"
+
+/* Winograd needs enough channels for the transforms to be cheap beside the GEMMs, and enough
+ * columns for whole tiles to pay (a streaming hop of a few columns uses the direct kernel). */
+#define WINO_MIN_CIN  16
+#define WINO_MIN_COUT 32
+#define WINO_MIN_COLS 24
+/* Floats of transformed input per chunk of tiles (1 MiB): a 960-column window of 128 channels in
+ * one chunk, so that the transformed weights stream once; 256 KiB chunks measured no faster. */
+#define WINO_CHUNK_FLOATS 262144
+
+static int64_t blocks(int64_t n)
+{
+  return (n + VG_UK_CO - 1) / VG_UK_CO;
+}
+
+static float *align64(float *p)
+{
+  return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+}
+
+static const float *align64c(const float *p)
+{
+  return (const float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+}
+
+int conv_simd_strategy(const ConvGeom *g)
+{
+  const char *env = getenv("VIGIL_CONV");
+  if ((env && strcmp(env, "blas") == 0) || g->kf != 1 || g->cig < 2 || !vg_conv_simd_available())
+    return -1;
+  int wino = g->kt == 3 && g->st == 1 && g->dt == 1 && g->g == 1 && g->cig >= WINO_MIN_CIN &&
+             g->cog >= WINO_MIN_COUT;
+  return wino && !(env && strcmp(env, "direct") == 0) ? CONV_WINO : CONV_SIMD;
+}
+
+static int64_t direct_floats(const ConvGeom *g)
+{
+  return g->g * blocks(g->cog) * g->kt * g->cig * VG_UK_CO;
+}
+
+int64_t conv_simd_w_floats(const ConvGeom *g, int strategy)
+{
+  int64_t n = 16 + direct_floats(g); /* 16: room to align the blocks to 64 bytes */
+  if (strategy == CONV_WINO)
+    n += blocks(g->cog) * VG_WINO_N * g->ci * VG_UK_CO;
+  return n;
+}
+
+int64_t conv_simd_aux_floats(const ConvGeom *g)
+{
+  return (g->g * blocks(g->cog) + 1) * VG_UK_CO; /* padded biases, then 32 zeros */
+}
+
+void conv_simd_pack(const ConvGeom *g, const float *w, const float *bias, VgPacked *p)
+{
+  int64_t nb = blocks(g->cog), cig = g->cig, kt = g->kt;
+  float *d = align64(p->w); /* calloc'ed: the padding stays zero */
+  for (int64_t gi = 0; gi < g->g; gi++)
+    for (int64_t co = 0; co < g->cog; co++) {
+      int64_t oc = gi * g->cog + co, b = gi * nb + co / VG_UK_CO, o = co % VG_UK_CO;
+      float *blk = d + b * kt * cig * VG_UK_CO;
+      for (int64_t ci = 0; ci < cig; ci++)
+        for (int64_t k = 0; k < kt; k++)
+          blk[(k * cig + ci) * VG_UK_CO + o] = w[(oc * cig + ci) * kt + k];
+      p->aux[b * VG_UK_CO + o] = bias ? bias[oc] : 0.0f;
+    }
+  if (p->strategy != CONV_WINO)
+    return;
+  float *u = d + direct_floats(g); /* [block][x][ci][32] */
+  for (int64_t co = 0; co < g->cog; co++)
+    for (int64_t ci = 0; ci < cig; ci++) {
+      double t[VG_WINO_N];
+      vg_wino_weights(w + (co * cig + ci) * 3, t);
+      float *blk = u + (co / VG_UK_CO) * VG_WINO_N * cig * VG_UK_CO;
+      for (int x = 0; x < VG_WINO_N; x++)
+        blk[(x * cig + ci) * VG_UK_CO + co % VG_UK_CO] = (float)t[x];
+    }
+}
+
+/* Tiles per Winograd chunk: WINO_CHUNK_FLOATS of transformed input, whole row blocks. */
+static int64_t wino_cap(const ConvGeom *g)
+{
+  int64_t cap = WINO_CHUNK_FLOATS / (VG_WINO_N * g->ci) / VG_UK_ROWS * VG_UK_ROWS;
+  return cap > VG_UK_ROWS ? cap : VG_UK_ROWS;
+}
+
+size_t conv_simd_scratch(const ConvGeom *g, int64_t cols)
+{
+  size_t direct = (size_t)(VG_UK_ROWS * g->kt * g->cig + 16);
+  int64_t tiles = (cols + VG_WINO_M - 1) / VG_WINO_M;
+  tiles = tiles < wino_cap(g) ? tiles : wino_cap(g);
+  size_t wino =
+      (size_t)(tiles * VG_WINO_N * g->ci + VG_WINO_N * VG_UK_ROWS * VG_UK_CO + g->ci + 48);
+  return direct > wino ? direct : wino;
+}
+
+/* One block of up to 32 output channels: packed weights, padded bias, channels, fused Relu. */
+typedef struct {
+  const float *w, *bias;
+  int width, relu;
+  int64_t gi, off; /* group, first output channel */
+} OutBlock;
+
+/* Rows [j, j + rows) of one output block, all taps inside the stored signal: in place. */
+static void direct_interior(const ConvGeom *g, const OutBlock *b, const VgSeq *in, VgSeq *out,
+                            int64_t j, int rows)
+{
+  const float *a = seq_col(in, j * g->st - g->pt) + b->gi * g->cig;
+  vg_uk_avx512(a, g->st * g->ci, g->dt * g->ci, g->kt, g->cig, b->w, b->bias, rows,
+               seq_col_mut(out, j) + b->off, out->width, b->width, b->relu);
+}
+
+/* Rows near the edges: im2col rows [(k, ci)] in scratch, zeros where a tap is padding. */
+static void direct_edge(const ConvGeom *g, const OutBlock *b, const VgSeq *in, VgSeq *out,
+                        int64_t j, int rows, float *scratch)
+{
+  int64_t row = g->kt * g->cig;
+  for (int r = 0; r < rows; r++)
+    for (int64_t k = 0; k < g->kt; k++) {
+      int64_t c = (j + r) * g->st - g->pt + k * g->dt;
+      float *dst = scratch + r * row + k * g->cig;
+      if (seq_has(in, c))
+        memcpy(dst, seq_col(in, c) + b->gi * g->cig, (size_t)g->cig * sizeof(float));
+      else
+        memset(dst, 0, (size_t)g->cig * sizeof(float));
+    }
+  vg_uk_avx512(scratch, row, g->cig, g->kt, g->cig, b->w, b->bias, rows,
+               seq_col_mut(out, j) + b->off, out->width, b->width, b->relu);
+}
+
+/* Block cb of group gi (direct layout). */
+static OutBlock out_block(const ConvGeom *g, const VgPacked *p, int64_t gi, int64_t cb)
+{
+  int64_t nb = blocks(g->cog), left = g->cog - cb * VG_UK_CO;
+  return (OutBlock){.w = align64c(p->w) + (gi * nb + cb) * g->kt * g->cig * VG_UK_CO,
+                    .bias = p->aux + (gi * nb + cb) * VG_UK_CO,
+                    .width = left < VG_UK_CO ? (int)left : VG_UK_CO,
+                    .relu = p->fused_relu,
+                    .gi = gi,
+                    .off = gi * g->cog + cb * VG_UK_CO};
+}
+
+static void conv1_direct_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
+                              int64_t j0, int64_t j1, float *scratch)
+{
+  int64_t ja, jb;
+  conv1_interior(g, in, j0, j1, &ja, &jb);
+  for (int64_t gi = 0; gi < g->g; gi++)
+    for (int64_t cb = 0; cb < blocks(g->cog); cb++) {
+      OutBlock b = out_block(g, p, gi, cb);
+      for (int64_t j = j0; j < j1;) {
+        /* a block of rows never straddles the interior's bounds */
+        int64_t end = j < ja ? ja : j < jb ? jb : j1;
+        int rows = (int)(end - j < VG_UK_ROWS ? end - j : VG_UK_ROWS);
+        if (j >= ja && j < jb)
+          direct_interior(g, &b, in, out, j, rows);
+        else
+          direct_edge(g, &b, in, out, j, rows, align64(scratch));
+        j += rows;
+      }
+    }
+}
+
+/* v[x][t][ci] for the chunk's tiles; input columns past `last` (needed by discarded outputs of the
+ * last tile only) read as zeros like padding: they need not be stored. */
+static void wino_inputs(const ConvGeom *g, const VgSeq *in, int64_t jt, int64_t nt, int64_t last,
+                        const float *zero, float *v, int64_t vs)
+{
+  for (int64_t t = 0; t < nt; t++, jt += VG_WINO_M) {
+    const float *d[VG_WINO_N];
+    for (int k = 0; k < VG_WINO_N; k++) {
+      int64_t c = jt - g->pt + k;
+      d[k] = seq_has(in, c) && c <= last ? seq_col(in, c) : zero;
+    }
+    vg_wino_input_avx512(d, g->ci, v + t * g->ci, vs);
+  }
+}
+
+/* One block of 32 output channels for the chunk's tiles: per row block, the 8 point GEMMs into m
+ * ([x][r][32]), then A^T m plus the bias into the output columns. */
+static void wino_block(const ConvGeom *g, const OutBlock *b, const float *zeros, const float *v,
+                       int64_t vs, int64_t nt, int64_t jt, int64_t j1, float *m, VgSeq *out)
+{
+  for (int64_t rb = 0; rb < nt; rb += VG_UK_ROWS) {
+    int rows = (int)(nt - rb < VG_UK_ROWS ? nt - rb : VG_UK_ROWS);
+    for (int x = 0; x < VG_WINO_N; x++)
+      vg_uk_avx512(v + x * vs + rb * g->ci, g->ci, 0, 1, g->ci, b->w + x * g->ci * VG_UK_CO, zeros,
+                   rows, m + x * VG_UK_ROWS * VG_UK_CO, VG_UK_CO, VG_UK_CO, 0);
+    for (int r = 0; r < rows; r++) {
+      int64_t j = jt + (rb + r) * VG_WINO_M;
+      int n = (int)(j1 - j < VG_WINO_M ? j1 - j : VG_WINO_M);
+      float *y[VG_WINO_M];
+      for (int i = 0; i < n; i++)
+        y[i] = seq_col_mut(out, j + i) + b->off;
+      vg_wino_output_avx512(m + r * VG_UK_CO, VG_UK_ROWS * VG_UK_CO, b->bias, y, n, b->width,
+                            b->relu);
+    }
+  }
+}
+
+static void conv1_wino(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
+                       int64_t j0, int64_t j1, float *scratch)
+{
+  int64_t tiles = (j1 - j0 + VG_WINO_M - 1) / VG_WINO_M, nb = blocks(g->cog);
+  int64_t chunk = tiles < wino_cap(g) ? tiles : wino_cap(g);
+  float *v = align64(scratch), *m = align64(v + chunk * VG_WINO_N * g->ci);
+  float *zero = m + VG_WINO_N * VG_UK_ROWS * VG_UK_CO;
+  memset(zero, 0, (size_t)g->ci * sizeof(float));
+  const float *u0 = align64c(p->w) + direct_floats(g);
+  const float *zeros = p->aux + nb * VG_UK_CO;
+  int64_t vs = chunk * g->ci, last = j1 - 1 - g->pt + 2;
+  for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
+    int64_t nt = tiles - t0 < chunk ? tiles - t0 : chunk, jt = j0 + t0 * VG_WINO_M;
+    wino_inputs(g, in, jt, nt, last, zero, v, vs);
+    for (int64_t cb = 0; cb < nb; cb++) {
+      OutBlock b = out_block(g, p, 0, cb); /* bias, width, offset; then the Winograd weights */
+      b.w = u0 + cb * VG_WINO_N * g->ci * VG_UK_CO;
+      wino_block(g, &b, zeros, v, vs, nt, jt, j1, m, out);
+    }
+  }
+}
+
+void conv1_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
+                int64_t j1, float *scratch)
+{
+  if (p->strategy == CONV_WINO && j1 - j0 >= WINO_MIN_COLS)
+    conv1_wino(g, p, in, out, j0, j1, scratch);
+  else
+    conv1_direct_simd(g, p, in, out, j0, j1, scratch);
+}

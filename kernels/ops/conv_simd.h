@@ -1,0 +1,52 @@
+/* Hand-written AVX-512 kernels of the 1-D conv (internal to kernels/ops; see conv.c).
+ *
+ * Why beside OpenBLAS: Debian 12's OpenBLAS 0.3.21 picks its kernels by CPU model and falls back
+ * to its Haswell (AVX2) ones on CPUs it does not know (recent AMD EPYC), half the FMA width the
+ * CPU has. These kernels are compiled for AVX-512 with function target attributes and only called
+ * when the running CPU has it (vg_conv_simd_available); every other CPU keeps the OpenBLAS path.
+ *
+ * Layout: activations are time-major columns (the C channels of a time step are contiguous), so
+ * the kernels vectorise along output channels: a block of VG_UK_ROWS output columns x VG_UK_CO
+ * output channels lives in zmm registers while input values are broadcast and multiplied by
+ * packed weight rows of VG_UK_CO channels.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef VG_CONV_SIMD_H
+#define VG_CONV_SIMD_H
+
+#include <stdint.h>
+
+/* Output channels per block (two zmm of 16 floats) and output columns per micro-kernel call:
+ * 14 x 2 accumulators + 2 weight vectors + 1 broadcast = 31 of the 32 zmm registers. */
+#define VG_UK_CO   32
+#define VG_UK_ROWS 14
+
+/* Winograd F(6,3): 6 outputs from 8 inputs per tile and per channel, 8 products instead of 18. */
+#define VG_WINO_M 6
+#define VG_WINO_N 8
+
+/* Whether the running CPU (and OS) supports the AVX-512 kernels. */
+int vg_conv_simd_available(void);
+
+/* The micro-kernel: for r < rows (1 .. VG_UK_ROWS) and o < width (1 .. VG_UK_CO),
+ *   c[r*ldc + o] = bias[o] + sum_{t < taps} sum_{i < n} a[r*lda + t*tap + i] * b[(t*n + i)*32 + o]
+ * then max(0, c) if relu (NaN kept, as vg_relu). b is a packed block of taps*n rows of VG_UK_CO
+ * floats, 64-byte aligned; bias has VG_UK_CO floats. Columns o >= width of c are not written. */
+void vg_uk_avx512(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n, const float *b,
+                  const float *bias, int rows, float *c, int64_t ldc, int width, int relu);
+
+/* Winograd F(6,3) transforms, vectorised along channels (all arrays of `n` channels):
+ * input: v[x*vstride + i] = sum_j BT[x][j] d[j][i] for x < 8, from the tile's 8 input columns d[j]
+ * (each a pointer to n floats, zeros for padding). Output: y[i][o] = bias[o] + sum_x AT[i][x] *
+ * m[x*mstride + o] for i < rows (<= 6) output columns y[i] (pointers), o < width (<= VG_UK_CO);
+ * then max(0, y) if relu. */
+void vg_wino_input_avx512(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vstride);
+void vg_wino_output_avx512(const float *m, int64_t mstride, const float *bias, float *const y[],
+                           int rows, int width, int relu);
+
+/* The weight transform: u[x] = (G g)[x] / s[x] for the 3 taps g of one (co, ci) pair, with the
+ * same row scales s as the input transform (see conv_avx512.c). */
+void vg_wino_weights(const float g[3], double u[VG_WINO_N]);
+
+#endif
