@@ -20,24 +20,7 @@
 #include "conv_priv.h"
 #include "conv_simd.h"
 #include "vg_check.h"
-
-static unsigned rng = 2024u;
-
-static unsigned rnd(void)
-{
-  rng = rng * 1103515245u + 12345u;
-  return (rng >> 8) & 0xffffff;
-}
-
-static int rint_in(int a, int b) /* [a, b] */
-{
-  return a + (int)(rnd() % (unsigned)(b - a + 1));
-}
-
-static float rfloat(void)
-{
-  return (float)rnd() / (float)0xffffff * 2.0f - 1.0f;
-}
+#include "vg_rand.h"
 
 typedef struct {
   VgModel m;
@@ -251,14 +234,15 @@ static void run_case(Case *c, Path *paths, int n_paths, int simd, int wide_range
   if (j1 <= j0)
     j1 = c->t_out;
   for (int i = 0; i < n_paths; i++) {
-    unsigned keep = rng; /* the same stored range for every path */
+    unsigned keep = vg_rand_state; /* the same stored range for every path */
     run_path(c, &paths[i], lo, hi, j0, j1, i > 0 && simd);
-    rng = keep;
+    vg_rand_state = keep;
   }
 }
 
 int main(void)
 {
+  vg_rand_seed(2024u);
   Path paths[] = {{"blas", 0, 0}, {"direct", 0, 0}, {"auto", 0, 0}};
   int n_paths = vg_conv_simd_available() ? 3 : 1;
   static const int cis[] = {2, 3, 5, 16, 17, 18, 32, 33, 48, 64, 128};

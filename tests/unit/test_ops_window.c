@@ -14,26 +14,10 @@
 #include <string.h>
 
 #include "vg_ops.h"
+#include "vg_rand.h"
 
-static unsigned rng_state = 12345u;
 static long values_checked, cases_run;
 static int whole_range; /* request every output column (more than conv_small.c takes) */
-
-static unsigned rnd(void)
-{
-  rng_state = rng_state * 1103515245u + 12345u;
-  return (rng_state >> 8) & 0xffffff;
-}
-
-static int rint_in(int a, int b) /* [a, b] */
-{
-  return a + (int)(rnd() % (unsigned)(b - a + 1));
-}
-
-static float rfloat(void)
-{
-  return (float)rnd() / (float)0xffffff * 2.0f - 1.0f;
-}
 
 /* The signal: a deterministic value for column c, index w (c inside [lo, hi)). */
 static float sig(int64_t c, int64_t w)
