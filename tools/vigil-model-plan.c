@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vg_ops.h"
 #include "vg_stream.h"
 #include "vigil-model.h"
 
@@ -27,7 +28,9 @@ static void print_value(const VgModel *m, const VgPlan *p, int v)
   const char *op = val->producer >= 0 ? vg_op_name(m->nodes[val->producer].op) : "input";
   char scale[32], bands[32];
   snprintf(scale, sizeof(scale), "%lld/%lld", (long long)x->scale_num, (long long)x->scale_den);
-  if (x->band_left >= x->len && v != m->input)
+  if (x->alias >= 0)
+    snprintf(bands, sizeof(bands), "shared"); /* a fused Relu: its conv's stream and bands */
+  else if (x->band_left >= x->len && v != m->input)
     snprintf(bands, sizeof(bands), "all");
   else
     snprintf(bands, sizeof(bands), "%lld+%lld", (long long)x->band_left, (long long)x->band_right);
@@ -55,6 +58,7 @@ static void print_plan(const char *path, const VgModel *m, const VgPlan *p)
   for (int v = 0; v < m->n_values; v++)
     if (p->values[v].trunk)
       print_value(m, p, v);
+  printf("(bands \"shared\": a Relu fused into its conv, sharing the conv's stream and bands)\n");
   printf("\nhead (computed per window):\n");
   for (int n = 0; n < m->n_nodes; n++) {
     const VgNode *node = &m->nodes[n];
@@ -109,7 +113,8 @@ int vm_plan(int argc, char **argv)
     window = in->dims[in->rank - 1];
   if (hop == 0)
     hop = window;
-  VgPlan *p = vg_plan_create(m, window, hop, mode, &err);
+  /* prepared as streamcnn prepares it, so that the plan shows the fusions this CPU gets */
+  VgPlan *p = vg_ops_prepare(m, &err) == VG_OK ? vg_plan_create(m, window, hop, mode, &err) : NULL;
   if (!p) {
     fprintf(stderr, "vigil-model plan: %s: %s\n", path, err.msg);
     vg_model_free(m);

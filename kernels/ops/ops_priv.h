@@ -13,14 +13,8 @@
 
 #include "vg_ops.h"
 
-/* Memory-bound element-wise loops (activations, pools, BatchNorm) compiled for AVX-512 and AVX2
- * beside the baseline; the loader picks one per CPU at start-up (GCC function multi-versioning).
- * The GEMMs come from OpenBLAS, which does its own dispatch. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define VG_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define VG_SIMD_CLONES
-#endif
+/* Memory-bound element-wise loops (activations, pools, BatchNorm) carry VG_SIMD_CLONES. */
+#include "vg_simd.h"
 
 /* Weights and constants prepared once per node (node->packed). One malloc holds the header and
  * every array, so free() releases it. */

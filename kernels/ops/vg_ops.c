@@ -66,16 +66,21 @@ static void fuse_relus(VgModel *model)
   }
 }
 
+int vg_ops_node_is_fused(const VgModel *model, const VgNode *node)
+{
+  if (node->op != VG_OP_RELU || node->n_inputs != 1 || node->inputs[0] < 0)
+    return 0;
+  int producer = model->values[node->inputs[0]].producer;
+  const VgPacked *p = producer >= 0 ? model->nodes[producer].packed : NULL;
+  return p && model->nodes[producer].op == VG_OP_CONV && p->fused_relu;
+}
+
 /* Whether node's Relu was fused into the conv that produced its input (fuse_relus) and runs in
  * place, so that its output already holds the result. */
 static int relu_done(const VgModel *model, const VgNode *node, const VgSeq *x, const VgSeq *out,
                      int64_t j0)
 {
-  if (node->op != VG_OP_RELU || seq_col(x, j0) != seq_col(out, j0))
-    return 0;
-  int producer = model->values[node->inputs[0]].producer;
-  const VgPacked *p = producer >= 0 ? model->nodes[producer].packed : NULL;
-  return p && model->nodes[producer].op == VG_OP_CONV && p->fused_relu;
+  return seq_col(x, j0) == seq_col(out, j0) && vg_ops_node_is_fused(model, node);
 }
 
 /* Whether vg_ops_set_threads was called; if not, the first vg_ops_prepare applies the default of

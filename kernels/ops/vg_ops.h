@@ -52,6 +52,11 @@ int vg_ops_forward_time(const VgModel *model, const VgNode *node, const VgShape 
 int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape *shapes,
                          const float *const *in, float *out, float *scratch);
 
+/* Whether the node does nothing once its producer ran: a Relu that vg_ops_prepare fused into the
+ * conv whose output it alone reads (0 before prepare, and on CPUs without the fused kernels). Its
+ * output then equals its input everywhere, so a caller may store them once. */
+int vg_ops_node_is_fused(const VgModel *model, const VgNode *node);
+
 /* OpenBLAS threads for every GEMM in the process. Set once, before running. Default 1: if it was
  * never called, the first vg_ops_prepare sets 1 (OpenBLAS alone would use one per core). */
 void vg_ops_set_threads(int threads);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vg_ops.h"
 #include "vg_plan_priv.h"
 
 const char *vg_stream_mode_name(VgStreamMode mode)
@@ -236,6 +237,25 @@ static void plan_exports(const VgModel *m, VgPlanValue *pv)
   }
 }
 
+/* A Relu fused into the conv that alone feeds it computes nothing (the conv's kernels rectify):
+ * its value shares the conv output's stream and bands instead of copying them, which saves a pass
+ * over the new columns and a history per conv. The two have the same geometry (pointwise). */
+static void plan_aliases(const VgModel *m, VgPlan *p)
+{
+  for (int n = 0; n < m->n_nodes; n++) {
+    const VgNode *node = &m->nodes[n];
+    VgPlanValue *x = &p->values[node->output];
+    if (!x->trunk || p->mode == VG_STREAM_FULL || !vg_ops_node_is_fused(m, node))
+      continue;
+    int u = node->inputs[0];
+    const VgPlanValue *y = &p->values[u];
+    if (y->trunk && y->alias < 0 && !y->exported && !y->summed && y->len == x->len &&
+        y->width == x->width && y->band_left == x->band_left && y->band_right == x->band_right &&
+        y->classes == x->classes && y->step == x->step)
+      x->alias = u;
+  }
+}
+
 /* History per class, the bands and per-hop costs, once bands and classes are known. */
 static void plan_costs(const VgModel *m, VgPlan *p)
 {
@@ -249,7 +269,7 @@ static void plan_costs(const VgModel *m, VgPlan *p)
     if (v == m->input)
       x->hist_cols = p->window;
     int64_t cap = x->hist_cols > 0 ? 2 * x->hist_cols + 8 : 0;
-    int64_t cols = cap * x->classes + bands + (x->exported ? x->len : 0);
+    int64_t cols = (x->alias < 0 ? cap * x->classes + bands : 0) + (x->exported ? x->len : 0);
     x->state_bytes = cols * x->width * (int64_t)sizeof(float);
     if (x->summed)
       x->state_bytes += x->classes * x->width * (int64_t)sizeof(double);
@@ -354,6 +374,8 @@ VgPlan *vg_plan_from_shapes(const VgModel *m, const VgShape *shapes, int64_t win
     return NULL;
   }
   memcpy(p->shapes, shapes, (size_t)m->n_values * sizeof(*shapes));
+  for (int v = 0; v < m->n_values; v++)
+    p->values[v].alias = -1;
   VgPlanValue *in = &p->values[m->input];
   in->trunk = 1;
   in->scale_num = in->scale_den = 1;
@@ -374,6 +396,7 @@ VgPlan *vg_plan_from_shapes(const VgModel *m, const VgShape *shapes, int64_t win
   p->output_is_time = p->values[m->output].trunk;
   plan_exports(m, p->values);
   plan_mode_bands(m, p);
+  plan_aliases(m, p);
   plan_costs(m, p);
   if (p->fallback[0])
     p->flops_hop = p->flops_full;

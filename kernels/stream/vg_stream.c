@@ -78,8 +78,8 @@ static int advance(VgStream *s, const VgNode *node, int64_t k, VgError *err)
 {
   int v = node->output;
   const VgPlanValue *x = &s->p->values[v];
-  if (x->band_left >= x->len)
-    return VG_OK;
+  if (x->band_left >= x->len || x->alias >= 0)
+    return VG_OK; /* no stream, or its producer's stream */
   int64_t off;
   VgHistory *h = class_history(s, v, k, &off);
   int64_t keep = off + x->band_left, target = off + x->len - x->band_right;
@@ -183,6 +183,8 @@ static int run_trunk(VgStream *s, int64_t k, VgError *err)
     if (!x->trunk)
       continue;
     const VgValueState *st = &s->vs[node->output];
+    if (x->alias >= 0)
+      continue; /* its producer computed the bands */
     if (x->band_left > 0 && band(s, node, k, 0, x->band_left, st->band_l, err) != VG_OK)
       return vg_error_prefix(err, "node '%s'", node->name);
     if (x->band_right > 0 &&

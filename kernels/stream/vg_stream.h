@@ -37,6 +37,8 @@ typedef struct {
   int trunk;     /* a time value computed incrementally (the graph input included) */
   int exported;  /* a trunk value whose whole window is assembled per hop (head input, output) */
   int summed;    /* read only by GlobalAveragePool: kept as a running sum, never assembled */
+  int alias;     /* value whose stream and bands this one shares (a Relu fused into its conv:
+                    vg_ops_node_is_fused), or -1 */
   int64_t len;   /* columns in one window (trunk values) */
   int64_t width; /* floats per column */
   int64_t scale_num, scale_den;  /* columns of this value per input frame, reduced */

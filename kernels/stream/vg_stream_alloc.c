@@ -40,6 +40,17 @@ static int64_t band_gather_floats(const VgStream *s, const VgNode *node, int64_t
   return total;
 }
 
+static int alloc_sums(VgValueState *st, const VgPlanValue *x, VgError *err)
+{
+  st->sum = calloc((size_t)x->classes, sizeof(*st->sum));
+  if (!st->sum)
+    return vg_error_set(err, "out of memory allocating running sums");
+  for (int64_t q = 0; q < x->classes; q++)
+    if (!(st->sum[q].acc = calloc((size_t)x->width, sizeof(double))))
+      return vg_error_set(err, "out of memory allocating running sums");
+  return VG_OK;
+}
+
 static int alloc_value(VgStream *s, int v, VgError *err)
 {
   const VgPlanValue *x = &s->p->values[v];
@@ -50,6 +61,8 @@ static int alloc_value(VgStream *s, int v, VgError *err)
     st->plain = alloc_floats(vg_shape_count(&s->p->shapes[v]), err);
     return st->plain ? VG_OK : VG_ERR;
   }
+  if (x->alias >= 0) /* shares its producer's stream: see share_alias */
+    return x->exported && !(st->win = alloc_floats(x->len * x->width, err)) ? VG_ERR : VG_OK;
   if (x->band_left < x->len) {
     st->hist = calloc((size_t)x->classes, sizeof(*st->hist));
     if (!st->hist)
@@ -65,14 +78,24 @@ static int alloc_value(VgStream *s, int v, VgError *err)
     return VG_ERR;
   if (x->exported && !(st->win = alloc_floats(x->len * x->width, err)))
     return VG_ERR;
-  if (x->summed && x->band_left < x->len) {
-    st->sum = calloc((size_t)x->classes, sizeof(*st->sum));
-    if (!st->sum)
-      return vg_error_set(err, "out of memory allocating running sums");
-    for (int64_t q = 0; q < x->classes; q++)
-      if (!(st->sum[q].acc = calloc((size_t)x->width, sizeof(double))))
-        return vg_error_set(err, "out of memory allocating running sums");
-  }
+  if (x->summed && x->band_left < x->len)
+    return alloc_sums(st, x, err);
+  return VG_OK;
+}
+
+/* An alias value (VgPlanValue.alias) points at its producer's histories and bands. If it is
+ * summed, the sums live with the producer too, whose advance keeps them (vg_stream_sum.c). */
+static int share_alias(VgStream *s, int v, VgError *err)
+{
+  const VgPlanValue *x = &s->p->values[v];
+  VgValueState *st = &s->vs[v], *owner = &s->vs[x->alias];
+  if (x->summed && x->band_left < x->len && !owner->sum &&
+      alloc_sums(owner, &s->p->values[x->alias], err) != VG_OK)
+    return VG_ERR;
+  st->hist = owner->hist;
+  st->band_l = owner->band_l;
+  st->band_r = owner->band_r;
+  st->sum = x->summed ? owner->sum : NULL;
   return VG_OK;
 }
 
@@ -130,6 +153,9 @@ int vg_stream_alloc_state(VgStream *s, VgError *err)
   for (int v = 0; v < s->m->n_values; v++)
     if (alloc_value(s, v, err) != VG_OK)
       return VG_ERR;
+  for (int v = 0; v < s->m->n_values; v++)
+    if (s->p->values[v].alias >= 0 && share_alias(s, v, err) != VG_OK)
+      return VG_ERR;
   if (alloc_scratch(s, err) != VG_OK)
     return VG_ERR;
   s->out_values = vg_shape_count(&s->p->shapes[s->m->output]);
@@ -150,6 +176,10 @@ void vg_stream_free_state(VgStream *s)
   if (s->vs) {
     for (int v = 0; v < s->m->n_values; v++) {
       VgValueState *st = &s->vs[v];
+      free(st->win);
+      free(st->plain);
+      if (s->p->values[v].alias >= 0)
+        continue; /* the rest belongs to the producer's value */
       if (st->hist)
         for (int64_t q = 0; q < s->p->values[v].classes; q++)
           vg_history_clear(&st->hist[q]);
@@ -160,8 +190,6 @@ void vg_stream_free_state(VgStream *s)
       free(st->sum);
       free(st->band_l);
       free(st->band_r);
-      free(st->win);
-      free(st->plain);
     }
     free(s->vs);
   }

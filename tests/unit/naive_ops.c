@@ -14,6 +14,30 @@
 #include "vg_exec.h"
 
 int naive_bad_reads;
+int naive_fuse_relus;
+
+/* The Relu node that alone reads the conv's output, or NULL. */
+static const VgNode *sole_relu_reader(const VgModel *m, const VgNode *conv)
+{
+  const VgNode *relu = NULL;
+  int readers = 0;
+  for (int n = 0; n < m->n_nodes; n++)
+    for (int i = 0; i < m->nodes[n].n_inputs; i++)
+      if (m->nodes[n].inputs[i] == conv->output) {
+        readers++;
+        relu = &m->nodes[n];
+      }
+  return readers == 1 && relu->op == VG_OP_RELU && conv->output != m->output ? relu : NULL;
+}
+
+int vg_ops_node_is_fused(const VgModel *model, const VgNode *node)
+{
+  if (!naive_fuse_relus || node->op != VG_OP_RELU)
+    return 0;
+  int producer = model->values[node->inputs[0]].producer;
+  return producer >= 0 && model->nodes[producer].op == VG_OP_CONV &&
+         sole_relu_reader(model, &model->nodes[producer]) == node;
+}
 
 const char *vg_op_name(VgOpType op)
 {
@@ -115,6 +139,8 @@ static void conv(const VgModel *m, const VgNode *node, const VgSeq *x, VgSeq *y,
         acc += (double)w[(o * ci + c) * k + i] * v;
       }
     out[o] = (float)acc;
+    if (naive_fuse_relus && sole_relu_reader(m, node) && !(out[o] > 0) && !isnan(out[o]))
+      out[o] = 0;
   }
 }
 

@@ -6,5 +6,9 @@
 
 /* Reads of columns the caller did not store (each one is an engine bug). */
 extern int naive_bad_reads;
+/* When set, a Conv whose output only a Relu reads applies that Relu itself and the Relu reports
+ * itself fused (vg_ops_node_is_fused), as the AVX-512 kernels do: the engine then shares the two
+ * values' streams. */
+extern int naive_fuse_relus;
 
 #endif

@@ -301,7 +301,7 @@ static void run_case(Graph *g, int64_t window, int64_t hop, VgStreamMode mode, d
 static void test_random(void)
 {
   double worst = 0;
-  int models = 0, signal_exact = 0;
+  int models = 0, signal_exact = 0, aliases = 0;
   for (int i = 0; i < 60; i++) {
     Graph g;
     random_graph(&g);
@@ -314,6 +314,8 @@ static void test_random(void)
     }
     int64_t a = p->align;
     signal_exact += p->signal_is_exact;
+    for (int v = 0; v < g.m.n_values; v++)
+      aliases += p->values[v].alias >= 0;
     vg_plan_free(p);
     int64_t hops[] = {1, a, a + 1, 3, window, 1 + irand((int)window)};
     for (size_t h = 0; h < sizeof(hops) / sizeof(hops[0]); h++) {
@@ -328,6 +330,8 @@ static void test_random(void)
   printf("random models: %d (%d without padding), worst relative error %.3g\n", models,
          signal_exact, worst);
   CHECK(models >= 30, "only %d random models planned", models);
+  CHECK(naive_fuse_relus ? aliases > 0 : aliases == 0, "%d fused Relus sharing a stream", aliases);
+  printf("fused Relus sharing their conv's stream: %d\n", aliases);
 }
 
 static void test_skab(void)
@@ -364,6 +368,9 @@ static void test_skab(void)
 
 int main(void)
 {
+  test_skab();
+  test_random();
+  naive_fuse_relus = 1; /* again with Relus fused into convs: shared streams */
   test_skab();
   test_random();
   printf("stream engine: %d checks, %d failed\n", checks, failures);
