@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """Streaming engine benchmark (docs/benchmarks.md, "Streaming engine").
 
-    /usr/bin/python3 bench/stream_bench.py [BUILD_DIR]
+    /usr/bin/python3 bench/stream_bench.py [BUILD_DIR] [ROUNDS]
 
 For the three StreamiNNC model shapes at the paper's window/hop and at W/16 and W/64: per-hop
-time of exact, signal and full modes (medians, same run), PyTorch's per-window time (1 thread,
-no_grad), the speed-ups beside the ideal W/H and the plan's FLOP ratio; a whole pipeline
+time of exact, signal and full modes and PyTorch's per-window time (1 thread, no_grad), in
+ROUNDS rounds (default 3) that alternate them, each figure the median of its rounds' medians; the
+speed-ups beside the ideal W/H and the plan's FLOP ratio; a whole pipeline
 (audiotestsrc ! streamcnn ! fakesink); and peak RSS over one minute and one hour of stream.
 """
 import os
@@ -21,6 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stream_models  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 BENCH = os.path.join(BUILD, "bench", "stream_bench")
 
 
@@ -101,14 +103,22 @@ def main():
         stream_models.export(module, shape, path)
         paths[name] = (path, shape, paper_hop)
         w = shape[-1]
-        pt = torch_window_us(module.eval(), shape)
+        module.eval()
         for hop in (paper_hop, w // 16, w // 64):
-            full = engine(path, w, hop, "full", 30)
-            ex = engine(path, w, hop, "exact", 200)
-            sg = engine(path, w, hop, "signal", 200)
-            f, e, s = (float(r["median_us"]) for r in (full, ex, sg))
-            ratio = float(ex["flop_ratio"])
-            sratio = float(sg["flop_ratio"])
+            # rounds alternate PyTorch and the three modes, so that a burst of load on the shared
+            # machine hits them alike; each figure is the median of its rounds' medians
+            runs = {"pt": [], "full": [], "exact": [], "signal": []}
+            for _ in range(ROUNDS):
+                runs["pt"].append(torch_window_us(module, shape))
+                for mode, hops in (("full", 30), ("exact", 200), ("signal", 200)):
+                    r = engine(path, w, hop, mode, hops)
+                    runs[mode].append(float(r["median_us"]))
+                    if mode == "exact":
+                        ratio = float(r["flop_ratio"])
+                    elif mode == "signal":
+                        sratio = float(r["flop_ratio"])
+            pt, f, e, s = (sorted(v)[len(v) // 2] for v in
+                           (runs["pt"], runs["full"], runs["exact"], runs["signal"]))
             print("| %s | %d | %d | %.0f | %.1f (signal %.1f) | %.0f | %.0f | %.0f | %.1f | %.1f |"
                   " %s | %.2f | %.0f | %.1f |" % (
                       name, w, hop, w / hop, ratio, sratio, f, e, s, f / e, f / s,
