@@ -50,15 +50,18 @@ def engine(path, window, hop, mode, hops):
 def pipeline(path, shape, window, hop, mode, hops=1000):
     """Wall time per hop of audiotestsrc ! streamcnn ! fakesink (one buffer per hop): the
     difference between runs of 2*hops and hops buffers, so start-up and model loading cancel;
-    median of three such differences."""
+    median of three such differences. mode None: the source alone (audiotestsrc ! fakesink),
+    whose time the other figures include."""
     env = dict(os.environ, GST_PLUGIN_PATH=os.path.join(BUILD, "plugins"))
     ts = []
     for n in (hops, 2 * hops) * 3:
         cmd = ["gst-launch-1.0", "-q", "audiotestsrc", "wave=pink-noise", "num-buffers=%d" % n,
                "samplesperbuffer=%d" % hop, "!",
-               "audio/x-raw,format=F32LE,rate=1000,channels=%d" % shape[1], "!", "streamcnn",
-               "model=" + path, "window=%d" % window, "hop=%d" % hop, "mode=" + mode, "!",
-               "fakesink"]
+               "audio/x-raw,format=F32LE,rate=1000,channels=%d" % shape[1], "!"]
+        if mode:
+            cmd += ["streamcnn", "model=" + path, "window=%d" % window, "hop=%d" % hop,
+                    "mode=" + mode, "!"]
+        cmd.append("fakesink")
         t0 = time.perf_counter()
         subprocess.run(cmd, env=env, check=True)
         ts.append(time.perf_counter() - t0)
@@ -125,11 +128,12 @@ def main():
                       "ok" if f / s >= 0.8 * sratio else "below", e / s, pt, pt / e))
     print()
     print("| pipeline (audiotestsrc ! streamcnn ! fakesink) | W | H | exact us/hop | "
-          "signal us/hop | full us/hop |")
-    print("|---|---|---|---|---|---|")
+          "signal us/hop | full us/hop | source alone us/hop |")
+    print("|---|---|---|---|---|---|---|")
     for name, (path, shape, hop) in paths.items():
-        us = [pipeline(path, shape, shape[-1], hop, mode) for mode in ("exact", "signal", "full")]
-        print("| %s | %d | %d | %.0f | %.0f | %.0f |" % ((name, shape[-1], hop) + tuple(us)))
+        us = [pipeline(path, shape, shape[-1], hop, mode)
+              for mode in ("exact", "signal", "full", None)]
+        print("| %s | %d | %d | %.0f | %.0f | %.0f | %.0f |" % ((name, shape[-1], hop) + tuple(us)))
     print()
     for name, (path, shape, hop) in paths.items():
         nrmse, rel = signal_nrmse(path, shape, hop)
