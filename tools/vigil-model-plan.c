@@ -72,6 +72,9 @@ static void print_plan(const char *path, const VgModel *m, const VgPlan *p)
          p->flops_hop, p->flops_full, p->flops_full / (p->flops_hop > 0 ? p->flops_hop : 1),
          (double)p->window / (double)p->hop);
   printf("state: %lld bytes (histories, bands, window buffers)\n", (long long)p->state_bytes);
+  printf("weights read per hop: %lld bytes (at least once each; at fine hops their reading, not "
+         "the FLOPs, bounds the hop's time)\n",
+         (long long)p->weight_bytes_hop);
 }
 
 int vm_plan(int argc, char **argv)

@@ -293,6 +293,18 @@ static void plan_costs(const VgModel *m, VgPlan *p)
   }
   for (int v = 0; v < m->n_values; v++)
     p->state_bytes += p->values[v].state_bytes;
+  p->weight_bytes_hop = 0;
+  for (int n = 0; n < m->n_nodes; n++) {
+    const VgNode *node = &m->nodes[n];
+    const VgPlanValue *x = &p->values[node->output];
+    if (x->trunk && (x->alias >= 0 || x->new_cols_per_hop <= 0))
+      continue;
+    for (int i = 0; i < node->n_inputs; i++) {
+      int u = node->inputs[i];
+      if (u >= 0 && m->values[u].kind == VG_VALUE_CONST)
+        p->weight_bytes_hop += vg_shape_count(&m->values[u].shape) * (int64_t)sizeof(float);
+    }
+  }
 }
 
 static int plan_value_geometry(const VgModel *m, VgPlan *p, int v, int node_index, VgError *err)

@@ -63,7 +63,11 @@ typedef struct {
   VgPlanValue *values;          /* [n_values] */
   VgShape *shapes;              /* [n_values]: shapes at this window */
   double flops_hop, flops_full; /* whole model */
-  int64_t state_bytes;          /* all histories, bands, window buffers and scratch */
+  /* Bytes of weights and constants of the nodes that run in every hop (all of the head; trunk
+   * nodes that compute columns per hop): each hop reads them at least once, so at fine hops,
+   * where the FLOPs per hop are few, reading them bounds the hop's time. */
+  int64_t weight_bytes_hop;
+  int64_t state_bytes; /* all histories, bands, window buffers and scratch */
   /* Non-empty when the model cannot be streamed incrementally (a time value gated by a
    * per-window value, a head node whose time-valued output feeds other nodes): every mode then
    * recomputes each window with the window executor, which keeps exact mode exact. Says why. */

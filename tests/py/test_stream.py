@@ -42,6 +42,12 @@ def run(model, xfile, window, hop, mode, extra=()):
     return np.fromfile(out, dtype=np.float32), info
 
 
+def avx512():
+    with open("/proc/cpuinfo") as f:
+        flags = next((ln for ln in f if ln.startswith("flags")), "").split()
+    return "avx512f" in flags and "avx512vl" in flags
+
+
 def plan_checks(c, d):
     """`vigil-model plan`: the SKAB autoencoder's alignment and phases, per-layer lines and the
     FLOP ratio; refusals of an impossible window and hop with the valid choices."""
@@ -56,6 +62,15 @@ def plan_checks(c, d):
     c.check(r.returncode == 0 and "alignment 4" in r.stdout and "phases 4" in r.stdout and
             "ratio full/hop" in r.stdout and "ConvTranspose" in r.stdout,
             "vigil-model plan skab_ae:\n" + r.stdout + r.stderr)
+    # at hop 1 every layer computes columns in every hop: all 1388 parameters are read
+    c.check("weights read per hop: 5552 bytes" in r.stdout,
+            "vigil-model plan skab_ae weights per hop:\n" + r.stdout)
+    # the two Conv + Relu pairs share a stream where the AVX-512 kernels fuse the Relu
+    fused = avx512() and os.environ.get("VIGIL_CONV") != "blas"
+    shared = [ln for ln in r.stdout.splitlines() if ln.split()[3:4] and " shared " in ln]
+    c.check(len(shared) == (2 if fused else 0),
+            "vigil-model plan skab_ae: %d shared values, expected %d:\n%s"
+            % (len(shared), 2 if fused else 0, r.stdout))
     r = subprocess.run([vm, "plan", paths["valid_chain"], "--window", "5", "--hop", "1"],
                        capture_output=True, text=True)
     c.check(r.returncode == 1 and "valid windows: 11 or more" in r.stderr,
