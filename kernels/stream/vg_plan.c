@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vg_history.h"
 #include "vg_ops.h"
 #include "vg_plan_priv.h"
 
@@ -268,9 +269,9 @@ static void plan_costs(const VgModel *m, VgPlan *p)
     x->hist_cols = interior > 0 ? interior : 0;
     if (v == m->input)
       x->hist_cols = p->window;
-    int64_t cap = x->hist_cols > 0 ? 2 * x->hist_cols + 8 : 0;
-    int64_t cols = (x->alias < 0 ? cap * x->classes + bands : 0) + (x->exported ? x->len : 0);
-    x->state_bytes = cols * x->width * (int64_t)sizeof(float);
+    int64_t hist = x->alias < 0 && x->hist_cols > 0 ? vg_history_bytes(x->width, x->hist_cols) : 0;
+    int64_t cols = (x->alias < 0 ? bands : 0) + (x->exported ? x->len : 0);
+    x->state_bytes = hist * x->classes + cols * x->width * (int64_t)sizeof(float);
     if (x->summed)
       x->state_bytes += x->classes * x->width * (int64_t)sizeof(double);
     x->new_cols_per_hop = (double)(interior > 0 ? x->step : 0) + (double)bands;

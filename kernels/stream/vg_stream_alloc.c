@@ -67,7 +67,7 @@ static int alloc_value(VgStream *s, int v, VgError *err)
     st->hist = calloc((size_t)x->classes, sizeof(*st->hist));
     if (!st->hist)
       return vg_error_set(err, "out of memory allocating stream histories");
-    int64_t cap = 2 * x->hist_cols + 8;
+    int64_t cap = x->hist_cols;
     for (int64_t q = 0; q < x->classes; q++)
       if (vg_history_init(&st->hist[q], x->width, cap, err) != VG_OK)
         return VG_ERR;
@@ -140,7 +140,7 @@ static int alloc_full(VgStream *s, VgError *err)
   s->vs[s->m->input].hist = calloc(1, sizeof(VgHistory));
   if (!s->vs[s->m->input].hist)
     return vg_error_set(err, "out of memory allocating stream histories");
-  return vg_history_init(s->vs[s->m->input].hist, in->width, 2 * in->hist_cols + 8, err);
+  return vg_history_init(s->vs[s->m->input].hist, in->width, in->hist_cols, err);
 }
 
 int vg_stream_alloc_state(VgStream *s, VgError *err)

@@ -20,8 +20,8 @@
 VG_SIMD_CLONES static void add_cols(double *acc, const VgHistory *h, int64_t a, int64_t b,
                                     int subtract)
 {
-  for (int64_t j = a; j < b; j++) {
-    const float *c = vg_history_col(h, j);
+  const float *c = a < b ? vg_history_col(h, a) : NULL; /* [a, b) is contiguous from there */
+  for (int64_t j = a; j < b; j++, c += h->width) {
     if (subtract)
       for (int64_t i = 0; i < h->width; i++)
         acc[i] -= (double)c[i];

@@ -248,7 +248,10 @@ static int on_window(void *user, int64_t k, const float *out, const float *in)
   return VG_OK;
 }
 
-static void run_case(Graph *g, int64_t window, int64_t hop, VgStreamMode mode, double *worst)
+/* A stream of long_windows windows (0: enough for the case) through the engine, every window
+ * compared with windowed inference. */
+static void run_case_n(Graph *g, int64_t window, int64_t hop, VgStreamMode mode, double *worst,
+                       int64_t long_windows)
 {
   VgError err = {{0}};
   VgStream *s = vg_stream_create(&g->m, window, hop, mode, &err);
@@ -260,6 +263,8 @@ static void run_case(Graph *g, int64_t window, int64_t hop, VgStreamMode mode, d
   int64_t n_win = 6 + 3 * p->phases;
   if (g->m.nodes[g->m.n_nodes - 1].op == VG_OP_GLOBAL_AVG_POOL)
     n_win = 2 * 64 + 5; /* past the running sum's periodic re-sum */
+  if (long_windows)
+    n_win = long_windows;
   int64_t total = window + hop * (n_win - 1);
   float *x = malloc(sizeof(float) * (size_t)(total * width));
   for (int64_t i = 0; i < total * width; i++)
@@ -296,6 +301,11 @@ static void run_case(Graph *g, int64_t window, int64_t hop, VgStreamMode mode, d
       free(bufs[v]);
   free(x);
   vg_stream_destroy(s);
+}
+
+static void run_case(Graph *g, int64_t window, int64_t hop, VgStreamMode mode, double *worst)
+{
+  run_case_n(g, window, hop, mode, worst, 0);
 }
 
 static void test_random(void)
@@ -352,6 +362,9 @@ static void test_skab(void)
   for (int mode = VG_STREAM_EXACT; mode <= VG_STREAM_SIGNAL; mode++)
     for (int64_t hop = 1; hop <= 6; hop++)
       run_case(&g, 60, hop, (VgStreamMode)mode, &worst);
+  /* long enough that every history wraps its ring (1024 columns and more) or moves its linear
+   * buffer many times; hop 3 is misaligned (4 phases) */
+  run_case_n(&g, 60, 3, VG_STREAM_EXACT, &worst, 1500);
   p = vg_plan_create(&g.m, 60, 0, VG_STREAM_EXACT, &err);
   CHECK(!p && strstr(err.msg, "choose a hop from 1 to 60"), "hop 0: %s", err.msg);
   p = vg_plan_create(&g.m, 60, 61, VG_STREAM_EXACT, &err);
@@ -371,6 +384,9 @@ int main(void)
   test_skab();
   test_random();
   naive_fuse_relus = 1; /* again with Relus fused into convs: shared streams */
+  test_skab();
+  test_random();
+  setenv("VIGIL_HISTORY", "linear", 1); /* again with the histories' fallback layout */
   test_skab();
   test_random();
   printf("stream engine: %d checks, %d failed\n", checks, failures);
