@@ -32,15 +32,17 @@ static int cmp_double(const void *a, const void *b)
 
 /* Peak resident memory of this process image, in kB: VmHWM (ru_maxrss would also count the
  * parent's pages when a large process, e.g. Python with PyTorch, forked us). */
-static long peak_rss_kb(void)
+/* A /proc/self/status field in kB (-1 if absent). */
+static long status_kb(const char *field)
 {
-  char line[256];
+  char line[256], fmt[64];
   long kb = -1;
+  snprintf(fmt, sizeof(fmt), "%s: %%ld kB", field);
   FILE *f = fopen("/proc/self/status", "r");
   if (!f)
     return -1;
   while (fgets(line, sizeof(line), f))
-    if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+    if (sscanf(line, fmt, &kb) == 1)
       break;
   fclose(f);
   return kb;
@@ -125,9 +127,12 @@ int main(int argc, char **argv)
   /* p99: a live pipeline's latency budget is set by its slow hops (history moves, see
    * vg_history.c), which the median does not show */
   printf("mode=%s window=%lld hop=%lld hops=%lld median_us=%.2f mean_us=%.2f p99_us=%.2f "
-         "flop_ratio=%.3f state_bytes=%lld rss_kb=%ld\n",
+         "flop_ratio=%.3f state_bytes=%lld rss_kb=%ld own_kb=%ld\n",
          vg_stream_mode_name(mode), window, hop, hops, t[kept / 2], mean, t[kept * 99 / 100],
-         p->flops_full / p->flops_hop, (long long)p->state_bytes, peak_rss_kb());
+         p->flops_full / p->flops_hop, (long long)p->state_bytes, status_kb("VmHWM"),
+         /* the process's own memory (heap, stacks, the histories' shared ring): peak RSS also
+          * counts the shared libraries' pages, which vary by 100-odd kB from run to run */
+         status_kb("RssAnon") + status_kb("RssShmem"));
   free(x);
   free(t);
   vg_stream_destroy(s);

@@ -81,7 +81,7 @@ static int init_linear(VgHistory *h, int64_t width, int64_t cols, VgError *err)
   if (!vg_size_mul((size_t)width, (size_t)cap, &n) || !vg_size_mul(n, sizeof(float), &n))
     return vg_error_set(err, "history of %lld x %lld floats is too large", (long long)cap,
                         (long long)width);
-  h->buf = calloc(1, n);
+  h->buf = malloc(n);
   if (!h->buf)
     return vg_error_set(err, "out of memory allocating a history of %zu bytes", n);
   h->cap = cap;
@@ -107,6 +107,9 @@ int vg_history_init(VgHistory *h, int64_t width, int64_t cols, VgError *err)
   } else if (init_linear(h, width, cols, err) != VG_OK) {
     return VG_ERR;
   }
+  /* fault every page in now: a live stream should not take page faults (nor grow its RSS) as
+   * its columns first reach them */
+  memset(h->buf, 0, (size_t)(h->cap * h->width) * sizeof(float));
   vg_history_restart(h, 0);
   return VG_OK;
 }
