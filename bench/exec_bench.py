@@ -15,8 +15,8 @@ cblas_sgemm's GFLOP/s on a 1024^3 product (and the best of 256^3, 512^3, 1024^3)
 bench_exec process. Rounds alternate PyTorch and the executor; figures are medians over rounds of
 per-round medians. Times are CPU time of the computing thread (PyTorch and OpenBLAS both on 1
 thread, so all the work runs there): the benchmark machine is shared, and wall time swings with
-other processes' load. The executor's output (default path) is checked against PyTorch's first
-(max|err| <= 1e-4 max|ref|).
+other processes' load. Each path's output is checked against PyTorch's first (max|err| <= 1e-4
+max|ref|; "max abs err" is that path's own).
 """
 import os
 import subprocess
@@ -172,10 +172,15 @@ def main():
             ref = module(x).numpy()
         fin, fout = path + ".in", path + ".out"
         x[0].numpy().astype("<f4").tofile(fin)
-        subprocess.run([vm, "run", path, fin, fout], check=True)
-        got = np.fromfile(fout, dtype="<f4")
-        err = float(np.max(np.abs(got - ref.ravel())))
-        ok = err <= 1e-4 * float(np.max(np.abs(ref)))
+        errs = {}  # each conv path's output against PyTorch's
+        for label, variant in variants.items():
+            env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+            env.pop("VIGIL_CONV", None)
+            env.update(variant)
+            subprocess.run([vm, "run", path, fin, fout], check=True, env=env)
+            got = np.fromfile(fout, dtype="<f4")
+            err = float(np.max(np.abs(got - ref.ravel())))
+            errs[label] = (err, err <= 1e-4 * float(np.max(np.abs(ref))))
         # Rounds alternate PyTorch and the executor so that load from other processes hits both.
         pts, kvs, lines = [], {k: [] for k in variants}, {}
         for _ in range(rounds):
@@ -188,7 +193,7 @@ def main():
             for line in lines[label]:
                 print("  %s [%s] %s" % (name, label, line))
             kv = {k: float(np.median([r[k] for r in kvs[label]])) for k in kvs[label][0]}
-            rows.append((name, label, pt, kv, err, ok))
+            rows.append((name, label, pt, kv) + errs[label])
     print()
     print("| model | conv path | PyTorch ms | Vigil ms | speed-up | conv GFLOP/s | "
           "conv >= 32 ch GFLOP/s | sgemm 1024^3 | sgemm best (256-1024) | >= 32 ch / 1024^3 | "
