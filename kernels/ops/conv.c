@@ -302,7 +302,7 @@ int conv_fusable(const VgPacked *p)
 }
 
 int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
-                 VgSeq *out, int64_t j0, int64_t j1, float *scratch)
+                 VgSeq *out, int64_t j0, int64_t j1, float *scratch, float *sums)
 {
   const VgPacked *p = node->packed;
   ConvGeom g;
@@ -314,7 +314,7 @@ int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, co
   else if (p->strategy == CONV_DIRECT)
     conv1_direct(&g, p, in, out, j0, j1);
   else if (p->strategy == CONV_SIMD || p->strategy == CONV_WINO)
-    conv1_simd(&g, p, in, out, j0, j1, scratch);
+    return conv1_simd(&g, p, in, out, j0, j1, scratch, sums) ? CONV_SUMMED : VG_OK;
   else
     conv1_gemm(&g, p, in, out, j0, j1, scratch);
   return VG_OK;

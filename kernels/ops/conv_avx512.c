@@ -26,11 +26,13 @@ static inline AVX512 __mmask16 lanes(int n)
 }
 
 /* A store of lanes m: masked stores are much slower than plain ones on AMD's AVX-512 cores, so
- * they are kept to the partial vectors at the tails. */
+ * they are kept to the partial vectors at the tails (8 lanes: a plain 256-bit store). */
 static inline AVX512 void store16(float *p, __mmask16 m, __m512 v)
 {
   if (m == (__mmask16)0xffff)
     _mm512_storeu_ps(p, v);
+  else if (m == (__mmask16)0xff)
+    _mm256_storeu_ps(p, _mm512_castps512_ps256(v));
   else
     _mm512_mask_storeu_ps(p, m, v);
 }
@@ -38,10 +40,12 @@ static inline AVX512 void store16(float *p, __mmask16 m, __m512 v)
 /* The micro-kernel body for a compile-time row count R: 2R accumulators stay in registers over
  * the whole reduction (taps x n channels); each step loads one 32-channel weight row (2 zmm) and
  * broadcasts one input value per row. The reduction order per output is fixed (tap, then
- * channel), the same for every R, so a result does not depend on how the rows were blocked. */
+ * channel), the same for every R, so a result does not depend on how the rows were blocked.
+ * NV = 1 serves blocks of at most 16 channels (convs with 8 or 16 outputs): one accumulator per
+ * row, half the multiplies and no stores of empty lanes. */
 static inline __attribute__((always_inline)) AVX512 void
-uk_body(const int R, const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n,
-        const float *b, const float *bias, float *c, int64_t ldc, int width, int relu)
+uk_body(const int R, const int NV, const float *a, int64_t lda, int64_t tap, int64_t taps,
+        int64_t n, const float *b, const float *bias, float *c, int64_t ldc, int width, int relu)
 {
   __m512 acc0[VG_UK_ROWS], acc1[VG_UK_ROWS];
 #pragma GCC unroll 14
@@ -54,12 +58,13 @@ uk_body(const int R, const float *a, int64_t lda, int64_t tap, int64_t taps, int
     const float *bp = b + t * n * VG_UK_CO;
     for (int64_t i = 0; i < n; i++) {
       __m512 w0 = _mm512_load_ps(bp + i * VG_UK_CO);
-      __m512 w1 = _mm512_load_ps(bp + i * VG_UK_CO + 16);
+      __m512 w1 = NV == 2 ? _mm512_load_ps(bp + i * VG_UK_CO + 16) : w0;
 #pragma GCC unroll 14
       for (int r = 0; r < R; r++) {
         __m512 x = _mm512_set1_ps(ap[r * lda + i]);
         acc0[r] = _mm512_fmadd_ps(x, w0, acc0[r]);
-        acc1[r] = _mm512_fmadd_ps(x, w1, acc1[r]);
+        if (NV == 2)
+          acc1[r] = _mm512_fmadd_ps(x, w1, acc1[r]);
       }
     }
   }
@@ -81,7 +86,8 @@ uk_body(const int R, const float *a, int64_t lda, int64_t tap, int64_t taps, int
 #pragma GCC unroll 14
   for (int r = 0; r < R; r++) {
     store16(c + r * ldc, m0, acc0[r]);
-    store16(c + r * ldc + 16, m1, acc1[r]);
+    if (NV == 2)
+      store16(c + r * ldc + 16, m1, acc1[r]);
   }
 }
 
@@ -161,7 +167,13 @@ UK_SPLIT(2, 2)
                             const float *b, const float *bias, float *c, int64_t ldc, int width,   \
                             int relu)                                                              \
   {                                                                                                \
-    uk_body(R, a, lda, tap, taps, n, b, bias, c, ldc, width, relu);                                \
+    uk_body(R, 2, a, lda, tap, taps, n, b, bias, c, ldc, width, relu);                             \
+  }                                                                                                \
+  static AVX512 void ukh_##R(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n,    \
+                             const float *b, const float *bias, float *c, int64_t ldc, int width,  \
+                             int relu)                                                             \
+  {                                                                                                \
+    uk_body(R, 1, a, lda, tap, taps, n, b, bias, c, ldc, width, relu);                             \
   }
 UK_ROWS(3)
 UK_ROWS(4)
@@ -185,8 +197,11 @@ AVX512 void vg_uk_avx512(const float *a, int64_t lda, int64_t tap, int64_t taps,
 {
   static const UkFn fns[VG_UK_ROWS] = {uk_1, uk_2, uk_3,  uk_4,  uk_5,  uk_6,  uk_7,
                                        uk_8, uk_9, uk_10, uk_11, uk_12, uk_13, uk_14};
+  /* one or two rows keep the split accumulators (latency-bound either way) */
+  static const UkFn half[VG_UK_ROWS] = {uk_1,  uk_2,  ukh_3,  ukh_4,  ukh_5,  ukh_6,  ukh_7,
+                                        ukh_8, ukh_9, ukh_10, ukh_11, ukh_12, ukh_13, ukh_14};
   if (rows >= 1 && rows <= VG_UK_ROWS)
-    fns[rows - 1](a, lda, tap, taps, n, b, bias, c, ldc, width, relu);
+    (width <= 16 ? half : fns)[rows - 1](a, lda, tap, taps, n, b, bias, c, ldc, width, relu);
 }
 
 /* Input transform B^T d of Winograd F(6,3) with the interpolation points 0, +-1, +-2, +-1/2 and
@@ -232,7 +247,7 @@ AVX512 void vg_wino_input_avx512(const float *const d[VG_WINO_N], int64_t n, flo
  * last row, the infinity point's leading coefficient). Even and odd powers share the sums and
  * differences of the +-a pairs. */
 static inline AVX512 void wino_out16(const float *m, int64_t ms, __m512 bias, float *const y[],
-                                     int rows, int64_t o, __mmask16 mask, int relu)
+                                     int rows, int64_t o, __mmask16 mask, int relu, float *sum)
 {
   __m512 x[VG_WINO_N];
 #pragma GCC unroll 8
@@ -256,16 +271,25 @@ static inline AVX512 void wino_out16(const float *m, int64_t ms, __m512 bias, fl
     if (relu)
       r[i] = _mm512_max_ps(_mm512_setzero_ps(), r[i]); /* NaN stays (see uk_body) */
   }
+  if (sum) {
+    /* one column after the other, as a sum over the stored columns would add them */
+    __m512 s = _mm512_maskz_loadu_ps(mask, sum + o);
+#pragma GCC unroll 6
+    for (int i = 0; i < rows; i++)
+      s = _mm512_add_ps(s, r[i]);
+    store16(sum + o, mask, s);
+    return;
+  }
 #pragma GCC unroll 6
   for (int i = 0; i < rows; i++)
     store16(y[i] + o, mask, r[i]);
 }
 
 AVX512 void vg_wino_output_avx512(const float *m, int64_t ms, const float *bias, float *const y[],
-                                  int rows, int width, int relu)
+                                  int rows, int width, int relu, float *sum)
 {
   for (int o = 0; o < width; o += 16)
-    wino_out16(m, ms, _mm512_loadu_ps(bias + o), y, rows, o, lanes(width - o), relu);
+    wino_out16(m, ms, _mm512_loadu_ps(bias + o), y, rows, o, lanes(width - o), relu, sum);
 }
 
 #else /* not GCC-compatible x86-64: OpenBLAS only */
@@ -285,7 +309,7 @@ void vg_wino_input_avx512(const float *const d[VG_WINO_N], int64_t n, float *v, 
 }
 
 void vg_wino_output_avx512(const float *m, int64_t mstride, const float *bias, float *const y[],
-                           int rows, int width, int relu)
+                           int rows, int width, int relu, float *sum)
 {
 }
 

@@ -203,9 +203,10 @@ static void wino_inputs(const ConvGeom *g, const VgSeq *in, int64_t jt, int64_t 
 }
 
 /* One block of 32 output channels for the chunk's tiles: per row block, the 8 point GEMMs into m
- * ([x][r][32]), then A^T m plus the bias into the output columns. */
+ * ([x][r][32]), then A^T m plus the bias into the output columns, or added to sums[off ..). */
 static void wino_block(const ConvGeom *g, const OutBlock *b, const float *zeros, const float *v,
-                       int64_t vs, int64_t nt, int64_t jt, int64_t j1, float *m, VgSeq *out)
+                       int64_t vs, int64_t nt, int64_t jt, int64_t j1, float *m, VgSeq *out,
+                       float *sums)
 {
   for (int64_t rb = 0; rb < nt; rb += VG_UK_ROWS) {
     int rows = (int)(nt - rb < VG_UK_ROWS ? nt - rb : VG_UK_ROWS);
@@ -216,16 +217,16 @@ static void wino_block(const ConvGeom *g, const OutBlock *b, const float *zeros,
       int64_t j = jt + (rb + r) * VG_WINO_M;
       int n = (int)(j1 - j < VG_WINO_M ? j1 - j : VG_WINO_M);
       float *y[VG_WINO_M];
-      for (int i = 0; i < n; i++)
+      for (int i = 0; i < n && !sums; i++)
         y[i] = seq_col_mut(out, j + i) + b->off;
       vg_wino_output_avx512(m + r * VG_UK_CO, VG_UK_ROWS * VG_UK_CO, b->bias, y, n, b->width,
-                            b->relu);
+                            b->relu, sums ? sums + b->off : NULL);
     }
   }
 }
 
 static void conv1_wino(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
-                       int64_t j0, int64_t j1, float *scratch)
+                       int64_t j0, int64_t j1, float *scratch, float *sums)
 {
   int64_t tiles = (j1 - j0 + VG_WINO_M - 1) / VG_WINO_M, nb = blocks(g->cog);
   int64_t chunk = tiles < wino_cap(g) ? tiles : wino_cap(g);
@@ -241,16 +242,18 @@ static void conv1_wino(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
     for (int64_t cb = 0; cb < nb; cb++) {
       OutBlock b = out_block(g, p, 0, cb); /* bias, width, offset; then the Winograd weights */
       b.w = u0 + cb * VG_WINO_N * g->ci * VG_UK_CO;
-      wino_block(g, &b, zeros, v, vs, nt, jt, j1, m, out);
+      wino_block(g, &b, zeros, v, vs, nt, jt, j1, m, out, sums);
     }
   }
 }
 
-void conv1_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
-                int64_t j1, float *scratch)
+int conv1_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
+               int64_t j1, float *scratch, float *sums)
 {
-  if (p->strategy == CONV_WINO && j1 - j0 >= WINO_MIN_COLS)
-    conv1_wino(g, p, in, out, j0, j1, scratch);
-  else
-    conv1_direct_simd(g, p, in, out, j0, j1, scratch);
+  if (p->strategy == CONV_WINO && j1 - j0 >= WINO_MIN_COLS) {
+    conv1_wino(g, p, in, out, j0, j1, scratch, sums);
+    return sums != NULL;
+  }
+  conv1_direct_simd(g, p, in, out, j0, j1, scratch);
+  return 0;
 }

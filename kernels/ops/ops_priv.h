@@ -126,8 +126,12 @@ int conv_prepare(VgModel *m, VgNode *node, VgError *err);
 size_t conv_scratch(const VgModel *m, const VgNode *node, const VgShape *shapes, int64_t cols);
 /* Whether the conv's kernels can apply a following Relu (VgPacked.fused_relu). */
 int conv_fusable(const VgPacked *p);
+/* Output columns [j0, j1). With sums != NULL a kernel that can (the Winograd path) adds the
+ * columns to sums[0 .. C_out) instead of storing them and returns CONV_SUMMED; otherwise VG_OK
+ * (stored) or VG_ERR. */
+#define CONV_SUMMED 1
 int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
-                 VgSeq *out, int64_t j0, int64_t j1, float *scratch);
+                 VgSeq *out, int64_t j0, int64_t j1, float *scratch, float *sums);
 
 /* conv_small.c: 1-D Conv of a few output columns without GEMM packing (the streaming hop), up to
  * CONV_SMALL_MAX_COLS columns per call. Measured against OpenBLAS 0.3.21's sgemm (Haswell kernels

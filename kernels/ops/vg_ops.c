@@ -188,7 +188,7 @@ int vg_ops_forward_time(const VgModel *model, const VgNode *node, const VgShape 
     return VG_ERR; /* vg_ops_prepare was not called */
   switch (node->op) {
   case VG_OP_CONV:
-    return x ? conv_forward(model, node, shapes, x, out, j0, j1, scratch) : VG_ERR;
+    return x ? conv_forward(model, node, shapes, x, out, j0, j1, scratch, NULL) : VG_ERR;
   case VG_OP_CONV_TRANSPOSE:
     return x ? convt_forward(model, node, shapes, x, out, j0, j1, scratch) : VG_ERR;
   case VG_OP_MAX_POOL:
@@ -222,6 +222,30 @@ int vg_ops_forward_time(const VgModel *model, const VgNode *node, const VgShape 
     return pointwise_apply(node, seq_col(x, j0), seq_col_mut(out, j0), j1 - j0, out->width,
                            per_channel(ops_out_shape(shapes, node)));
   }
+}
+
+int vg_ops_forward_pooled(const VgModel *model, const VgNode *node, const VgNode *pool,
+                          const VgShape *shapes, const VgSeq *const *in, VgSeq *out, float *pooled,
+                          float *scratch)
+{
+  const VgShape *ps = ops_in_shape(shapes, pool, 0);
+  if (pool->op != VG_OP_GLOBAL_AVG_POOL || ps->rank != 3 || out->first != 0 ||
+      out->width != ps->dims[1] || out->count != ps->dims[2])
+    return VG_ERR;
+  if (node->op == VG_OP_CONV && in[0] && node->packed) {
+    memset(pooled, 0, (size_t)out->width * sizeof(float));
+    int rc = conv_forward(model, node, shapes, in[0], out, 0, out->count, scratch, pooled);
+    if (rc == CONV_SUMMED) {
+      for (int64_t c = 0; c < out->width; c++)
+        pooled[c] /= (float)out->count; /* as global_pool_forward divides */
+      return VG_OK;
+    }
+    if (rc != VG_OK)
+      return rc;
+  } else if (vg_ops_forward_time(model, node, shapes, in, out, 0, out->count, scratch) != VG_OK) {
+    return VG_ERR;
+  }
+  return global_pool_forward(pool, ps, 1, out->data, pooled);
 }
 
 /* Time-major columns [t][w] of a time value to ONNX order [w][t]. */

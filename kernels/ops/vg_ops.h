@@ -52,6 +52,17 @@ int vg_ops_forward_time(const VgModel *model, const VgNode *node, const VgShape 
 int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape *shapes,
                          const float *const *in, float *out, float *scratch);
 
+/* A time-local node over a whole window (out: first = 0, count = its length) and the 1-D
+ * GlobalAveragePool `pool` that alone reads its output, directly or through a Relu fused into it
+ * (vg_ops_node_is_fused): pooled receives the pool's C values. A Winograd conv adds its output
+ * columns up as it transforms them and never stores them, which saves writing and re-reading the
+ * window's largest activation (out's columns are then left unwritten); any other node stores its
+ * columns and they are pooled afterwards. The sums run in column order either way, so the result
+ * equals running the two nodes one after the other, bit for bit. */
+int vg_ops_forward_pooled(const VgModel *model, const VgNode *node, const VgNode *pool,
+                          const VgShape *shapes, const VgSeq *const *in, VgSeq *out, float *pooled,
+                          float *scratch);
+
 /* Whether the node does nothing once its producer ran: a Relu that vg_ops_prepare fused into the
  * conv whose output it alone reads (0 before prepare, and on CPUs without the fused kernels). Its
  * output then equals its input everywhere, so a caller may store them once. */

@@ -237,6 +237,25 @@ class SqueezeExcite(nn.Module):
         return x * w.unsqueeze(-1)
 
 
+class PoolPairs(nn.Module):
+    """Global average pools right after k3 convs (the executor runs such a conv and its pool in one
+    call, vg_ops_forward_pooled): after a Relu with other readers (not paired), after a conv alone,
+    after a conv and its Relu, with channel counts that fill partial blocks of 32."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.c1 = nn.Conv1d(c, 24, 3, padding=1)
+        self.c2 = nn.Conv1d(24, 40, 3, padding=1)
+        self.c3 = nn.Conv1d(40, 48, 3, padding=1)
+        self.c4 = nn.Conv1d(40, 36, 3, padding=1)
+        self.fc = nn.Linear(40 + 48 + 36, 3)
+
+    def forward(self, x):
+        b = F.relu(self.c2(F.relu(self.c1(x))))
+        pools = [F.adaptive_avg_pool1d(y, 1) for y in (b, self.c3(b), F.relu(self.c4(b)))]
+        return self.fc(torch.flatten(torch.cat(pools, dim=1), 1))
+
+
 class TimeScale(nn.Module):
     """A constant that varies along time (a fixed window weighting): not time-local."""
 
@@ -298,6 +317,7 @@ def zoo():
                                 Head(12, 10, 4, pool="max", softmax=True)), (1, 2, 64))
     add("head_dense_bn", Seq(nn.Conv1d(3, 16, 3), nn.ReLU(), Head(16, 12, 2, bn=True)),
         (1, 3, 40))
+    add("conv_pool_pairs", PoolPairs(6), (1, 6, 90))
     add("head_matmul", Seq(nn.Conv1d(3, 10, 3, padding=1), nn.ReLU(), MatMulHead(10, 5)),
         (1, 3, 32))
     add("flatten_dense", Seq(nn.Conv1d(2, 4, 5, stride=3), nn.ReLU(), FlattenDense(4 * 10, 6)),
