@@ -68,12 +68,14 @@ uk_body(const int R, const int NV, const float *a, int64_t lda, int64_t tap, int
       }
     }
   }
-  __m512 b0 = _mm512_loadu_ps(bias), b1 = _mm512_loadu_ps(bias + 16);
   __mmask16 m0 = lanes(width), m1 = lanes(width - 16);
+  if (bias) { /* none for Winograd's point products: 2R adds saved per call */
+    __m512 b0 = _mm512_loadu_ps(bias), b1 = _mm512_loadu_ps(bias + 16);
 #pragma GCC unroll 14
-  for (int r = 0; r < R; r++) {
-    acc0[r] = _mm512_add_ps(acc0[r], b0);
-    acc1[r] = _mm512_add_ps(acc1[r], b1);
+    for (int r = 0; r < R; r++) {
+      acc0[r] = _mm512_add_ps(acc0[r], b0);
+      acc1[r] = _mm512_add_ps(acc1[r], b1);
+    }
   }
   if (relu) {
     /* max(0, x) returns its second operand when one is NaN: NaN stays, as in vg_relu */
@@ -133,7 +135,8 @@ uk_body_split(const int R, const int S, const float *a, int64_t lda, int64_t tap
       }
     }
   }
-  __m512 b0 = _mm512_loadu_ps(bias), b1 = _mm512_loadu_ps(bias + 16);
+  __m512 b0 = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
+  __m512 b1 = bias ? _mm512_loadu_ps(bias + 16) : _mm512_setzero_ps();
   __mmask16 m0 = lanes(width), m1 = lanes(width - 16);
 #pragma GCC unroll 2
   for (int r = 0; r < R; r++) {

@@ -74,7 +74,7 @@ int64_t conv_simd_w_floats(const ConvGeom *g, int strategy)
 
 int64_t conv_simd_aux_floats(const ConvGeom *g)
 {
-  return (g->g * blocks(g->cog) + 1) * VG_UK_CO; /* padded biases, then 32 zeros */
+  return g->g * blocks(g->cog) * VG_UK_CO; /* biases padded to whole blocks */
 }
 
 void conv_simd_pack(const ConvGeom *g, const float *w, const float *bias, VgPacked *p)
@@ -204,14 +204,13 @@ static void wino_inputs(const ConvGeom *g, const VgSeq *in, int64_t jt, int64_t 
 
 /* One block of 32 output channels for the chunk's tiles: per row block, the 8 point GEMMs into m
  * ([x][r][32]), then A^T m plus the bias into the output columns, or added to sums[off ..). */
-static void wino_block(const ConvGeom *g, const OutBlock *b, const float *zeros, const float *v,
-                       int64_t vs, int64_t nt, int64_t jt, int64_t j1, float *m, VgSeq *out,
-                       float *sums)
+static void wino_block(const ConvGeom *g, const OutBlock *b, const float *v, int64_t vs, int64_t nt,
+                       int64_t jt, int64_t j1, float *m, VgSeq *out, float *sums)
 {
   for (int64_t rb = 0; rb < nt; rb += VG_UK_ROWS) {
     int rows = (int)(nt - rb < VG_UK_ROWS ? nt - rb : VG_UK_ROWS);
     for (int x = 0; x < VG_WINO_N; x++)
-      vg_uk_avx512(v + x * vs + rb * g->ci, g->ci, 0, 1, g->ci, b->w + x * g->ci * VG_UK_CO, zeros,
+      vg_uk_avx512(v + x * vs + rb * g->ci, g->ci, 0, 1, g->ci, b->w + x * g->ci * VG_UK_CO, NULL,
                    rows, m + x * VG_UK_ROWS * VG_UK_CO, VG_UK_CO, VG_UK_CO, 0);
     for (int r = 0; r < rows; r++) {
       int64_t j = jt + (rb + r) * VG_WINO_M;
@@ -234,7 +233,6 @@ static void conv1_wino(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
   float *zero = m + VG_WINO_N * VG_UK_ROWS * VG_UK_CO;
   memset(zero, 0, (size_t)g->ci * sizeof(float));
   const float *u0 = align64c(p->w) + direct_floats(g);
-  const float *zeros = p->aux + nb * VG_UK_CO;
   int64_t vs = chunk * g->ci, last = j1 - 1 - g->pt + 2;
   for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
     int64_t nt = tiles - t0 < chunk ? tiles - t0 : chunk, jt = j0 + t0 * VG_WINO_M;
@@ -242,7 +240,7 @@ static void conv1_wino(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
     for (int64_t cb = 0; cb < nb; cb++) {
       OutBlock b = out_block(g, p, 0, cb); /* bias, width, offset; then the Winograd weights */
       b.w = u0 + cb * VG_WINO_N * g->ci * VG_UK_CO;
-      wino_block(g, &b, zeros, v, vs, nt, jt, j1, m, out, sums);
+      wino_block(g, &b, v, vs, nt, jt, j1, m, out, sums);
     }
   }
 }

@@ -32,7 +32,8 @@ int vg_conv_simd_available(void);
 /* The micro-kernel: for r < rows (1 .. VG_UK_ROWS) and o < width (1 .. VG_UK_CO),
  *   c[r*ldc + o] = bias[o] + sum_{t < taps} sum_{i < n} a[r*lda + t*tap + i] * b[(t*n + i)*32 + o]
  * then max(0, c) if relu (NaN kept, as vg_relu). b is a packed block of taps*n rows of VG_UK_CO
- * floats, 64-byte aligned; bias has VG_UK_CO floats. Columns o >= width of c are not written. */
+ * floats, 64-byte aligned; bias has VG_UK_CO floats (NULL: none). Columns o >= width of c are not
+ * written. */
 void vg_uk_avx512(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n, const float *b,
                   const float *bias, int rows, float *c, int64_t ldc, int width, int relu);
 
