@@ -211,8 +211,8 @@ AVX512 void vg_uk_avx512(const float *a, int64_t lda, int64_t tap, int64_t taps,
  * infinity; each row x of B^T is scaled by s[x] (1, -9/2, 9/2, 180, 180, 45/64, 45/64, 1) so that
  * its entries are small dyadic numbers, exact in float; G carries 1/s[x] (vg_wino_weights). The
  * rows pair up as (p + q, q - p) around shared sums, 26 adds/FMAs for 8 outputs. */
-static inline AVX512 void wino_in16(const float *const d[VG_WINO_N], int64_t i, __mmask16 m,
-                                    float *v, int64_t vs)
+static inline __attribute__((always_inline)) AVX512 void
+wino_in16(const float *const d[VG_WINO_N], int64_t i, __mmask16 m, float *v, int64_t vs)
 {
   __m512 x[VG_WINO_N];
 #pragma GCC unroll 8
@@ -249,8 +249,9 @@ AVX512 void vg_wino_input_avx512(const float *const d[VG_WINO_N], int64_t n, flo
 /* Output transform A^T m: y[i] = sum_x m[x] * a_x^i with a_x the points (A^T[i][7] = 0 but for the
  * last row, the infinity point's leading coefficient). Even and odd powers share the sums and
  * differences of the +-a pairs. */
-static inline AVX512 void wino_out16(const float *m, int64_t ms, __m512 bias, float *const y[],
-                                     int rows, int64_t o, __mmask16 mask, int relu, float *sum)
+static inline __attribute__((always_inline)) AVX512 void
+wino_out16(const float *m, int64_t ms, __m512 bias, float *const y[], int rows, int64_t o,
+           __mmask16 mask, int relu, float *sum)
 {
   __m512 x[VG_WINO_N];
 #pragma GCC unroll 8
