@@ -276,12 +276,16 @@ wino_out16(const float *m, int64_t ms, __m512 bias, float *const y[], int rows, 
       r[i] = _mm512_max_ps(_mm512_setzero_ps(), r[i]); /* NaN stays (see uk_body) */
   }
   if (sum) {
-    /* one column after the other, as a sum over the stored columns would add them */
-    __m512 s = _mm512_maskz_loadu_ps(mask, sum + o);
-#pragma GCC unroll 6
-    for (int i = 0; i < rows; i++)
-      s = _mm512_add_ps(s, r[i]);
-    store16(sum + o, mask, s);
+    /* the tile's columns pairwise, then the tile into the running sum: one dependent add per tile
+     * (through memory) instead of six */
+    if (rows == VG_WINO_M) {
+      r[0] = _mm512_add_ps(_mm512_add_ps(r[0], r[1]), _mm512_add_ps(r[2], r[3]));
+      r[0] = _mm512_add_ps(r[0], _mm512_add_ps(r[4], r[5]));
+    } else {
+      for (int i = 1; i < rows; i++)
+        r[0] = _mm512_add_ps(r[0], r[i]);
+    }
+    store16(sum + o, mask, _mm512_add_ps(_mm512_maskz_loadu_ps(mask, sum + o), r[0]));
     return;
   }
 #pragma GCC unroll 6

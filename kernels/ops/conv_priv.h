@@ -37,7 +37,7 @@ void conv_simd_pack(const ConvGeom *g, const float *w, const float *bias, VgPack
 /* Scratch floats conv1_simd needs for up to `cols` output columns (any AVX-512 strategy). */
 size_t conv_simd_scratch(const ConvGeom *g, int64_t cols);
 /* Output columns [j0, j1) (the caller checked the widths). With sums != NULL the Winograd path
- * adds each output column to sums[0 .. co) in column order instead of storing it, and returns 1;
+ * adds each output column to sums[0 .. co) instead of storing it, and returns 1;
  * otherwise (and on the direct path, which stores as usual) it returns 0. */
 int conv1_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
                int64_t j1, float *scratch, float *sums);

@@ -41,8 +41,8 @@ void vg_uk_avx512(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_
  * input: v[x*vstride + i] = sum_j BT[x][j] d[j][i] for x < 8, from the tile's 8 input columns d[j]
  * (each a pointer to n floats, zeros for padding). Output: y[i][o] = bias[o] + sum_x AT[i][x] *
  * m[x*mstride + o] for i < rows (<= 6) output columns y[i] (pointers), o < width (<= VG_UK_CO);
- * then max(0, y) if relu. With sum != NULL the columns are not stored but added to sum[o] in
- * column order (y is then unused). */
+ * then max(0, y) if relu. With sum != NULL the columns are not stored but summed pairwise and
+ * added to sum[o] (y is then unused). */
 void vg_wino_input_avx512(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vstride);
 void vg_wino_output_avx512(const float *m, int64_t mstride, const float *bias, float *const y[],
                            int rows, int width, int relu, float *sum);

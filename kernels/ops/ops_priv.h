@@ -133,12 +133,12 @@ int conv_fusable(const VgPacked *p);
 int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
                  VgSeq *out, int64_t j0, int64_t j1, float *scratch, float *sums);
 
-/* conv_small.c: 1-D Conv of a few output columns without GEMM packing (the streaming hop), up to
- * CONV_SMALL_MAX_COLS columns per call. Measured against OpenBLAS 0.3.21's sgemm (Haswell kernels
- * on this AVX-512 machine), it was faster at every size, whole windows too (full mode 1.5x); whole
- * windows of the first layers stay on the GEMM path because conv.c's wide kernel is being
- * rewritten (branch convkernel), and the crossover is for that work to set. 256 covers every
- * layer's new columns per hop at the benchmark's hops, the paper's (H 160 and 256) included. */
+/* conv_small.c: 1-D Conv of a few output columns without GEMM packing, up to CONV_SMALL_MAX_COLS
+ * columns per call, on the OpenBLAS paths (CPUs without AVX-512, VIGIL_CONV=blas): the streaming
+ * hop's new columns and bands. Measured against OpenBLAS 0.3.21's sgemm (Haswell kernels on an
+ * AVX-512 machine), it was faster at every size, whole windows too (full mode 1.5x). 256 covers
+ * every layer's new columns per hop at the benchmark's hops, the paper's (H 160 and 256) included.
+ */
 #define CONV_SMALL_MAX_COLS 256
 #define CONV_SMALL_MAX_TAPS 64 /* tap pointers kept on the stack per column */
 typedef struct {

@@ -57,8 +57,9 @@ int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape
  * (vg_ops_node_is_fused): pooled receives the pool's C values. A Winograd conv adds its output
  * columns up as it transforms them and never stores them, which saves writing and re-reading the
  * window's largest activation (out's columns are then left unwritten); any other node stores its
- * columns and they are pooled afterwards. The sums run in column order either way, so the result
- * equals running the two nodes one after the other, bit for bit. */
+ * columns and they are pooled afterwards. The Winograd path adds each tile's six columns pairwise
+ * before adding the tile to the sum, so the result equals running the two nodes one after the
+ * other to float rounding (not bit for bit). */
 int vg_ops_forward_pooled(const VgModel *model, const VgNode *node, const VgNode *pool,
                           const VgShape *shapes, const VgSeq *const *in, VgSeq *out, float *pooled,
                           float *scratch);
