@@ -191,6 +191,85 @@ UK_ROWS(12)
 UK_ROWS(13)
 UK_ROWS(14)
 
+/* Rows R (1, 2) x NB blocks of 32 channels (vg_uk_multi_avx512): 2 R NB accumulators; each step
+ * broadcasts R input values once and loads one weight row from each block's stream. */
+static inline __attribute__((always_inline)) AVX512 void
+uk_multi_body(const int R, const int NB, const float *a, int64_t lda, int64_t tap, int64_t taps,
+              int64_t n, const float *b, int64_t bs, const float *bias, float *c, int64_t ldc,
+              int width, int relu)
+{
+  __m512 acc[VG_UK_MULTI][2][2];
+#pragma GCC unroll 4
+  for (int k = 0; k < NB; k++)
+#pragma GCC unroll 2
+    for (int r = 0; r < R; r++)
+      acc[k][r][0] = acc[k][r][1] = _mm512_setzero_ps();
+  for (int64_t t = 0; t < taps; t++) {
+    const float *ap = a + t * tap;
+    const float *bp = b + t * n * VG_UK_CO;
+    for (int64_t i = 0; i < n; i++) {
+      __m512 x[2];
+#pragma GCC unroll 2
+      for (int r = 0; r < R; r++)
+        x[r] = _mm512_set1_ps(ap[r * lda + i]);
+#pragma GCC unroll 4
+      for (int k = 0; k < NB; k++) {
+        __m512 w0 = _mm512_load_ps(bp + k * bs + i * VG_UK_CO);
+        __m512 w1 = _mm512_load_ps(bp + k * bs + i * VG_UK_CO + 16);
+#pragma GCC unroll 2
+        for (int r = 0; r < R; r++) {
+          acc[k][r][0] = _mm512_fmadd_ps(x[r], w0, acc[k][r][0]);
+          acc[k][r][1] = _mm512_fmadd_ps(x[r], w1, acc[k][r][1]);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 4
+  for (int k = 0; k < NB; k++) {
+    int wk = width - k * VG_UK_CO;
+    __mmask16 m0 = lanes(wk), m1 = lanes(wk - 16);
+    __m512 b0 = bias ? _mm512_loadu_ps(bias + k * VG_UK_CO) : _mm512_setzero_ps();
+    __m512 b1 = bias ? _mm512_loadu_ps(bias + k * VG_UK_CO + 16) : _mm512_setzero_ps();
+#pragma GCC unroll 2
+    for (int r = 0; r < R; r++) {
+      __m512 s0 = _mm512_add_ps(acc[k][r][0], b0), s1 = _mm512_add_ps(acc[k][r][1], b1);
+      if (relu) { /* NaN stays (see uk_body) */
+        s0 = _mm512_max_ps(_mm512_setzero_ps(), s0);
+        s1 = _mm512_max_ps(_mm512_setzero_ps(), s1);
+      }
+      store16(c + r * ldc + k * VG_UK_CO, m0, s0);
+      store16(c + r * ldc + k * VG_UK_CO + 16, m1, s1);
+    }
+  }
+}
+
+#define UK_MULTI(R, NB)                                                                            \
+  static AVX512 void ukm_##R##_##NB(const float *a, int64_t lda, int64_t tap, int64_t taps,        \
+                                    int64_t n, const float *b, int64_t bs, const float *bias,      \
+                                    float *c, int64_t ldc, int width, int relu)                    \
+  {                                                                                                \
+    uk_multi_body(R, NB, a, lda, tap, taps, n, b, bs, bias, c, ldc, width, relu);                  \
+  }
+UK_MULTI(1, 2)
+UK_MULTI(1, 3)
+UK_MULTI(1, 4)
+UK_MULTI(2, 2)
+UK_MULTI(2, 3)
+UK_MULTI(2, 4)
+
+typedef void (*UkMultiFn)(const float *, int64_t, int64_t, int64_t, int64_t, const float *, int64_t,
+                          const float *, float *, int64_t, int, int);
+
+AVX512 void vg_uk_multi_avx512(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n,
+                               const float *b, int64_t bstride, int nblocks, const float *bias,
+                               int rows, float *c, int64_t ldc, int width, int relu)
+{
+  static const UkMultiFn fns[2][VG_UK_MULTI - 1] = {{ukm_1_2, ukm_1_3, ukm_1_4},
+                                                    {ukm_2_2, ukm_2_3, ukm_2_4}};
+  if (rows >= 1 && rows <= 2 && nblocks >= 2 && nblocks <= VG_UK_MULTI)
+    fns[rows - 1][nblocks - 2](a, lda, tap, taps, n, b, bstride, bias, c, ldc, width, relu);
+}
+
 typedef void (*UkFn)(const float *, int64_t, int64_t, int64_t, int64_t, const float *,
                      const float *, float *, int64_t, int, int);
 
@@ -309,6 +388,12 @@ int vg_conv_simd_available(void)
 
 void vg_uk_avx512(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n, const float *b,
                   const float *bias, int rows, float *c, int64_t ldc, int width, int relu)
+{
+}
+
+void vg_uk_multi_avx512(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n,
+                        const float *b, int64_t bstride, int nblocks, const float *bias, int rows,
+                        float *c, int64_t ldc, int width, int relu)
 {
 }
 

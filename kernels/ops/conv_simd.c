@@ -120,20 +120,32 @@ size_t conv_simd_scratch(const ConvGeom *g, int64_t cols)
   return direct > wino ? direct : wino;
 }
 
-/* One block of up to 32 output channels: packed weights, padded bias, channels, fused Relu. */
+/* A run of n blocks of up to 32 output channels each (n > 1 only for calls of one or two
+ * columns, see vg_uk_multi_avx512): packed weights of the first and the stride to the next,
+ * padded biases, channels of the run, fused Relu. */
 typedef struct {
   const float *w, *bias;
-  int width, relu;
-  int64_t gi, off; /* group, first output channel */
+  int width, relu, n;
+  int64_t gi, off, bstride; /* group, first output channel, floats between blocks' weights */
 } OutBlock;
+
+static void out_uk(const OutBlock *b, const float *a, int64_t lda, int64_t tap, int64_t taps,
+                   int64_t cig, int rows, float *c, int64_t ldc)
+{
+  if (b->n > 1)
+    vg_uk_multi_avx512(a, lda, tap, taps, cig, b->w, b->bstride, b->n, b->bias, rows, c, ldc,
+                       b->width, b->relu);
+  else
+    vg_uk_avx512(a, lda, tap, taps, cig, b->w, b->bias, rows, c, ldc, b->width, b->relu);
+}
 
 /* Rows [j, j + rows) of one output block, all taps inside the stored signal: in place. */
 static void direct_interior(const ConvGeom *g, const OutBlock *b, const VgSeq *in, VgSeq *out,
                             int64_t j, int rows)
 {
   const float *a = seq_col(in, j * g->st - g->pt) + b->gi * g->cig;
-  vg_uk_avx512(a, g->st * g->ci, g->dt * g->ci, g->kt, g->cig, b->w, b->bias, rows,
-               seq_col_mut(out, j) + b->off, out->width, b->width, b->relu);
+  out_uk(b, a, g->st * g->ci, g->dt * g->ci, g->kt, g->cig, rows, seq_col_mut(out, j) + b->off,
+         out->width);
 }
 
 /* Rows near the edges: im2col rows [(k, ci)] in scratch, zeros where a tap is padding. */
@@ -150,30 +162,32 @@ static void direct_edge(const ConvGeom *g, const OutBlock *b, const VgSeq *in, V
       else
         memset(dst, 0, (size_t)g->cig * sizeof(float));
     }
-  vg_uk_avx512(scratch, row, g->cig, g->kt, g->cig, b->w, b->bias, rows,
-               seq_col_mut(out, j) + b->off, out->width, b->width, b->relu);
+  out_uk(b, scratch, row, g->cig, g->kt, g->cig, rows, seq_col_mut(out, j) + b->off, out->width);
 }
 
-/* Block cb of group gi (direct layout). */
-static OutBlock out_block(const ConvGeom *g, const VgPacked *p, int64_t gi, int64_t cb)
+/* Blocks cb .. cb + n - 1 of group gi (direct layout). */
+static OutBlock out_blocks(const ConvGeom *g, const VgPacked *p, int64_t gi, int64_t cb, int n)
 {
-  int64_t nb = blocks(g->cog), left = g->cog - cb * VG_UK_CO;
-  return (OutBlock){.w = align64c(p->w) + (gi * nb + cb) * g->kt * g->cig * VG_UK_CO,
+  int64_t nb = blocks(g->cog), left = g->cog - cb * VG_UK_CO, bs = g->kt * g->cig * VG_UK_CO;
+  return (OutBlock){.w = align64c(p->w) + (gi * nb + cb) * bs,
                     .bias = p->aux + (gi * nb + cb) * VG_UK_CO,
-                    .width = left < VG_UK_CO ? (int)left : VG_UK_CO,
+                    .width = left < n * VG_UK_CO ? (int)left : n * VG_UK_CO,
                     .relu = p->fused_relu,
+                    .n = n,
                     .gi = gi,
-                    .off = gi * g->cog + cb * VG_UK_CO};
+                    .off = gi * g->cog + cb * VG_UK_CO,
+                    .bstride = bs};
 }
 
 static void conv1_direct_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
                               int64_t j0, int64_t j1, float *scratch)
 {
-  int64_t ja, jb;
+  int64_t ja, jb, nb = blocks(g->cog);
+  int step = j1 - j0 <= 2 ? VG_UK_MULTI : 1; /* blocks per call (vg_uk_multi_avx512) */
   conv1_interior(g, in, j0, j1, &ja, &jb);
   for (int64_t gi = 0; gi < g->g; gi++)
-    for (int64_t cb = 0; cb < blocks(g->cog); cb++) {
-      OutBlock b = out_block(g, p, gi, cb);
+    for (int64_t cb = 0; cb < nb; cb += step) {
+      OutBlock b = out_blocks(g, p, gi, cb, (int)(nb - cb < step ? nb - cb : step));
       for (int64_t j = j0; j < j1;) {
         /* a block of rows never straddles the interior's bounds */
         int64_t end = j < ja ? ja : j < jb ? jb : j1;
@@ -238,7 +252,7 @@ static void conv1_wino(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
     int64_t nt = tiles - t0 < chunk ? tiles - t0 : chunk, jt = j0 + t0 * VG_WINO_M;
     wino_inputs(g, in, jt, nt, last, zero, v, vs);
     for (int64_t cb = 0; cb < nb; cb++) {
-      OutBlock b = out_block(g, p, 0, cb); /* bias, width, offset; then the Winograd weights */
+      OutBlock b = out_blocks(g, p, 0, cb, 1); /* bias, width, offset; then Winograd's weights */
       b.w = u0 + cb * VG_WINO_N * g->ci * VG_UK_CO;
       wino_block(g, &b, v, vs, nt, jt, j1, m, out, sums);
     }

@@ -37,6 +37,16 @@ int vg_conv_simd_available(void);
 void vg_uk_avx512(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n, const float *b,
                   const float *bias, int rows, float *c, int64_t ldc, int width, int relu);
 
+/* One or two rows over nblocks (2 .. VG_UK_MULTI) blocks at once: block k reads the weights
+ * b + k*bstride and bias + k*VG_UK_CO (NULL: none) and writes c + k*VG_UK_CO, channels
+ * o < width - k*VG_UK_CO; otherwise as vg_uk_avx512. A single output column is bound by how fast
+ * its weights arrive from L3 (a GEMV), and the blocks' weights read as concurrent streams keep
+ * more of them in flight than one block after the other. */
+#define VG_UK_MULTI 4
+void vg_uk_multi_avx512(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n,
+                        const float *b, int64_t bstride, int nblocks, const float *bias, int rows,
+                        float *c, int64_t ldc, int width, int relu);
+
 /* Winograd F(6,3) transforms, vectorised along channels (all arrays of `n` channels):
  * input: v[x*vstride + i] = sum_j BT[x][j] d[j][i] for x < 8, from the tile's 8 input columns d[j]
  * (each a pointer to n floats, zeros for padding). Output: y[i][o] = bias[o] + sum_x AT[i][x] *
