@@ -131,8 +131,87 @@ static int scratch_floats(VgExec *x, size_t *scratch, VgError *err)
   return VG_OK;
 }
 
-/* Lays out the activations in one arena: the input, then each node's output in node order, either
- * over its input (can_alias) or in a slice of its own; the scratch follows them. */
+/* Slices of the arena, each holding one value or a chain of values written over each other
+ * (can_alias), until `end`, the last node that reads one of them. */
+typedef struct {
+  size_t off, floats;
+  int end;
+} Slice;
+
+/* The slice for a new value of n floats that node i writes: the smallest slice no value needs any
+ * more (end < i) that is large enough, or a new one at the arena's end (-1 if that overflows).
+ * Returns its index. */
+static int take_slice(Slice *s, int *n_slices, size_t n, int i, size_t *total)
+{
+  int best = -1;
+  for (int k = 0; k < *n_slices; k++)
+    if (s[k].end < i && s[k].floats >= n && (best < 0 || s[k].floats < s[best].floats))
+      best = k;
+  if (best >= 0)
+    return best;
+  s[*n_slices] = (Slice){.off = *total, .floats = n};
+  if (!vg_size_add(*total, n, total))
+    return -1;
+  return (*n_slices)++;
+}
+
+/* Places value v, which node i writes (i = -1: the graph input), into a slice (take_slice), or over
+ * its input's when node i can write over it (can_alias). */
+static int place(VgExec *x, const int *uses, const int *last, int i, int v, Slice *s, int *n_slices,
+                 int *slice_of, size_t *off, size_t *total, VgError *err)
+{
+  const VgModel *m = x->model;
+  int64_t n = vg_shape_count(&x->shapes[v]);
+  int k;
+  if (n < 0 || n > VG_MAX_CONST_VALUES)
+    return vg_error_set(err, "value '%s' is too large", m->values[v].name);
+  if (i >= 0 && v == m->nodes[i].output && can_alias(x, uses, &m->nodes[i]))
+    k = slice_of[m->nodes[i].inputs[0]];
+  else if ((k = take_slice(s, n_slices, (size_t)round_up(n), i, total)) < 0)
+    return vg_error_set(err, "activations too large");
+  slice_of[v] = k;
+  off[v] = s[k].off;
+  /* in use until its values' last reader, and at least while node i writes it */
+  s[k].end = s[k].end > last[v] ? s[k].end : last[v];
+  s[k].end = s[k].end > i ? s[k].end : i;
+  return VG_OK;
+}
+
+/* Each value's offset: node i's output reuses a slice whose values were all read for the last
+ * time before node i, so the activations stay few and recently touched (a layer writes where a
+ * layer two back wrote, still in cache) instead of one slice per value. A global pool that runs
+ * with its conv (plan_pooling) is written by the conv's call: its output is placed with the
+ * conv's. */
+static int place_values(VgExec *x, const int *uses, size_t *off, size_t *total, VgError *err)
+{
+  const VgModel *m = x->model;
+  int *last = xcalloc((size_t)m->n_values, sizeof(int), err);
+  int *slice_of = last ? xcalloc((size_t)m->n_values, sizeof(int), err) : NULL;
+  Slice *s = slice_of ? xcalloc((size_t)m->n_nodes + 1, sizeof(Slice), err) : NULL;
+  int n_slices = 0, rc = s ? VG_OK : VG_ERR;
+  for (int v = 0; s && v < m->n_values; v++)
+    last[v] = v == m->output ? m->n_nodes : -1;
+  for (int i = 0; s && i < m->n_nodes; i++)
+    for (int k = 0; k < m->nodes[i].n_inputs; k++)
+      if (m->nodes[i].inputs[k] >= 0 && m->nodes[i].inputs[k] != m->output)
+        last[m->nodes[i].inputs[k]] = i;
+  if (rc == VG_OK)
+    rc = place(x, uses, last, -1, m->input, s, &n_slices, slice_of, off, total, err);
+  for (int i = 0; rc == VG_OK && i < m->n_nodes; i++) {
+    const VgNode *node = &m->nodes[i];
+    if (!(x->ran_with[i] && node->op == VG_OP_GLOBAL_AVG_POOL))
+      rc = place(x, uses, last, i, node->output, s, &n_slices, slice_of, off, total, err);
+    if (rc == VG_OK && x->pool_with[i] >= 0)
+      rc = place(x, uses, last, i, m->nodes[x->pool_with[i]].output, s, &n_slices, slice_of, off,
+                 total, err);
+  }
+  free(last);
+  free(slice_of);
+  free(s);
+  return rc;
+}
+
+/* Lays out the activations in one arena (place_values), the scratch after them. */
 static int plan_arena(VgExec *x, VgError *err)
 {
   const VgModel *m = x->model;
@@ -147,18 +226,7 @@ static int plan_arena(VgExec *x, VgError *err)
       if (m->nodes[i].inputs[k] >= 0)
         uses[m->nodes[i].inputs[k]]++;
   size_t total = 0, scratch = 0;
-  int rc = VG_OK;
-  for (int i = -1; rc == VG_OK && i < m->n_nodes; i++) {
-    int v = i < 0 ? m->input : m->nodes[i].output;
-    int64_t n = vg_shape_count(&x->shapes[v]);
-    if (i >= 0 && can_alias(x, uses, &m->nodes[i])) {
-      off[v] = off[m->nodes[i].inputs[0]];
-      continue;
-    }
-    off[v] = total;
-    if (n < 0 || n > VG_MAX_CONST_VALUES || !vg_size_add(total, (size_t)round_up(n), &total))
-      rc = vg_error_set(err, "value '%s' is too large", m->values[v].name);
-  }
+  int rc = place_values(x, uses, off, &total, err);
   size_t floats, bytes;
   if (rc == VG_OK && (scratch_floats(x, &scratch, err) != VG_OK ||
                       !vg_size_add(total, (size_t)round_up((int64_t)scratch), &floats) ||
@@ -211,7 +279,7 @@ static void plan_pooling(VgExec *x)
       relu = c;
       c = sole_producer(m, m->nodes[relu].inputs[0]);
     }
-    if (c < 0 || m->nodes[c].op != VG_OP_CONV || !x->time_local[c])
+    if (c < 0 || m->nodes[c].op != VG_OP_CONV || !vg_node_is_time_local(m, &m->nodes[c]))
       continue;
     x->pool_with[c] = i;
     x->ran_with[i] = 1;
@@ -264,6 +332,7 @@ VgExec *vg_exec_create(VgModel *model, int64_t t_in, VgError *err)
   }
   for (int v = 0; v < model->n_values; v++)
     x->is_time[v] = vg_model_is_time_value(model, v);
+  plan_pooling(x);
   if (plan_arena(x, err) != VG_OK) {
     vg_exec_destroy(x);
     return NULL;
@@ -274,7 +343,6 @@ VgExec *vg_exec_create(VgModel *model, int64_t t_in, VgError *err)
     return NULL;
   }
   plan_views(x);
-  plan_pooling(x);
   return x;
 }
 
