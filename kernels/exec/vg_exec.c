@@ -1,11 +1,12 @@
 /* The window executor (see vg_exec.h).
  *
- * Plan: every activation (the graph input and each node output) gets a slice of one arena, 64-byte
- * aligned, sized for the window, except that an element-wise op or reshape writes over an input
- * nothing else reads (can_alias); time values are stored as time-major columns, plain values in
- * ONNX order. Each time value also gets a VgSeq covering its whole window (first = lo = 0,
- * count = hi = length), and each node a row of input pointers, so running a window only walks
- * those tables. The kernels' scratch follows the activations.
+ * Plan: the activations (the graph input and each node output) live in one arena, in 64-byte
+ * aligned slices sized for the window; a slice whose values no later node reads is reused
+ * (place_values), and an element-wise op or reshape writes over an input nothing else reads
+ * (can_alias); time values are stored as time-major columns, plain values in ONNX order. Each time
+ * value also gets a VgSeq covering its whole window (first = lo = 0, count = hi = length), and each
+ * node a row of input pointers, so running a window only walks those tables. The kernels' scratch
+ * follows the activations.
  *
  * A GlobalAveragePool over time that alone reads a node's output (directly or through a Relu the
  * conv applies itself) runs with that node (vg_ops_forward_pooled): the accelerometer-like
