@@ -336,8 +336,6 @@ wino_out16(const float *m, int64_t ms, __m512 bias, float *const y[], int rows, 
 #pragma GCC unroll 8
   for (int j = 0; j < VG_WINO_N; j++)
     x[j] = _mm512_loadu_ps(m + j * ms + o);
-  /* the point 1 enters every output with weight 1^i = 1: the bias added to it once reaches all */
-  x[1] = _mm512_add_ps(x[1], bias);
   __m512 s1 = _mm512_add_ps(x[1], x[2]), d1 = _mm512_sub_ps(x[1], x[2]);
   __m512 s2 = _mm512_add_ps(x[3], x[4]), d2 = _mm512_sub_ps(x[3], x[4]);
   __m512 s3 = _mm512_add_ps(x[5], x[6]), d3 = _mm512_sub_ps(x[5], x[6]);
@@ -350,9 +348,10 @@ wino_out16(const float *m, int64_t ms, __m512 bias, float *const y[], int rows, 
       _mm512_fmadd_ps(_mm512_set1_ps(0.0625f), s3, _mm512_fmadd_ps(_mm512_set1_ps(16.0f), s2, s1));
   r[5] = _mm512_add_ps(x[7], _mm512_fmadd_ps(_mm512_set1_ps(0.03125f), d3,
                                              _mm512_fmadd_ps(_mm512_set1_ps(32.0f), d2, d1)));
-  if (relu) {
 #pragma GCC unroll 6
-    for (int i = 0; i < VG_WINO_M; i++)
+  for (int i = 0; i < VG_WINO_M; i++) {
+    r[i] = _mm512_add_ps(r[i], bias);
+    if (relu)
       r[i] = _mm512_max_ps(_mm512_setzero_ps(), r[i]); /* NaN stays (see uk_body) */
   }
   if (sum) {
