@@ -29,6 +29,9 @@
 #define VG_MAX_VALUES       16384
 #define VG_MAX_CONST_VALUES (1L << 28) /* floats in all constants together (1 GiB) */
 #define VG_MAX_DIM          (1L << 24)
+/* Inputs of one node (Concat's limit; every other op takes at most 5): the kernels and the
+ * streaming engine size their per-node tables with it. */
+#define VG_MAX_NODE_INPUTS 64
 
 typedef enum {
   VG_OP_CONV,

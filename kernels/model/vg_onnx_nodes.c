@@ -38,7 +38,7 @@ static const VgOpSpec specs[] = {
     {"Sub", VG_OP_SUB, 2, 2, NULL},
     {"Mul", VG_OP_MUL, 2, 2, NULL},
     {"Div", VG_OP_DIV, 2, 2, NULL},
-    {"Concat", VG_OP_CONCAT, 1, 64, vg_parse_concat},
+    {"Concat", VG_OP_CONCAT, 1, VG_MAX_NODE_INPUTS, vg_parse_concat},
 };
 
 static const VgOpSpec *find_spec(const char *op_type)

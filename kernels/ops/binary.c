@@ -175,9 +175,9 @@ static int concat_rows(const VgNode *node, const VgShape *shapes, int first_axis
 int concat_forward_time(const VgNode *node, const VgShape *shapes, const VgSeq *const *in,
                         VgSeq *out, int64_t j0, int64_t j1)
 {
-  const float *src[64];
+  const float *src[VG_MAX_NODE_INPUTS];
   int rank = ops_out_shape(shapes, node)->rank;
-  if (node->n_inputs > 64)
+  if (node->n_inputs > VG_MAX_NODE_INPUTS)
     return VG_ERR;
   for (int64_t j = j0; j < j1; j++) {
     for (int i = 0; i < node->n_inputs; i++) {

@@ -272,8 +272,8 @@ static int softmax_plain(const VgModel *model, const VgNode *node, const VgShape
 int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape *shapes,
                          const float *const *in, float *out, float *scratch)
 {
-  const float *src[64];
-  if (node->n_inputs > 64 || node->n_inputs < 1)
+  const float *src[VG_MAX_NODE_INPUTS];
+  if (node->n_inputs > VG_MAX_NODE_INPUTS || node->n_inputs < 1)
     return VG_ERR;
   for (int i = 0; i < node->n_inputs; i++)
     src[i] =

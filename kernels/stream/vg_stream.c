@@ -12,8 +12,6 @@
 
 #include "vg_stream_priv.h"
 
-#define MAX_NODE_INPUTS 16
-
 static VgHistory *class_history(VgStream *s, int v, int64_t k, int64_t *off)
 {
   const VgPlanValue *x = &s->p->values[v];
@@ -95,8 +93,10 @@ static int advance(VgStream *s, const VgNode *node, int64_t k, VgError *err)
     vg_sum_after(s, v, q, h, old_hi, restarted);
     return VG_OK;
   }
-  VgSeq seqs[MAX_NODE_INPUTS];
-  const VgSeq *in[MAX_NODE_INPUTS];
+  VgSeq seqs[VG_MAX_NODE_INPUTS];
+  const VgSeq *in[VG_MAX_NODE_INPUTS];
+  if (node->n_inputs > VG_MAX_NODE_INPUTS)
+    return vg_error_set(err, "more than %d inputs", VG_MAX_NODE_INPUTS);
   for (int i = 0; i < node->n_inputs; i++) {
     in[i] = NULL;
     if (is_time_input(s, node->inputs[i])) {
@@ -118,10 +118,12 @@ static int advance(VgStream *s, const VgNode *node, int64_t k, VgError *err)
 static int band(VgStream *s, const VgNode *node, int64_t k, int64_t j0, int64_t j1, float *dst,
                 VgError *err)
 {
-  VgSeq seqs[MAX_NODE_INPUTS];
-  const VgSeq *in[MAX_NODE_INPUTS];
+  VgSeq seqs[VG_MAX_NODE_INPUTS];
+  const VgSeq *in[VG_MAX_NODE_INPUTS];
   float *g = s->gather;
   int64_t f, l;
+  if (node->n_inputs > VG_MAX_NODE_INPUTS)
+    return vg_error_set(err, "more than %d inputs", VG_MAX_NODE_INPUTS);
   vg_node_time_deps(node, j0, j1 - 1, &f, &l);
   for (int i = 0; i < node->n_inputs; i++) {
     int u = node->inputs[i];
@@ -147,7 +149,9 @@ static int band(VgStream *s, const VgNode *node, int64_t k, int64_t j0, int64_t 
 
 static int run_head_node(VgStream *s, const VgNode *node, int64_t k, VgError *err)
 {
-  const float *in[MAX_NODE_INPUTS];
+  const float *in[VG_MAX_NODE_INPUTS];
+  if (node->n_inputs > VG_MAX_NODE_INPUTS)
+    return vg_error_set(err, "more than %d inputs", VG_MAX_NODE_INPUTS);
   if (node->op == VG_OP_GLOBAL_AVG_POOL && s->p->values[node->inputs[0]].summed) {
     vg_sum_global_avg(s, node->inputs[0], k, s->vs[node->output].plain);
     return VG_OK;

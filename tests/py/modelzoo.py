@@ -256,6 +256,24 @@ class PoolPairs(nn.Module):
         return self.fc(torch.flatten(torch.cat(pools, dim=1), 1))
 
 
+class WideConcat(nn.Module):
+    """Concats of more inputs than 16, along channels in the trunk (20 conv branches) and in the
+    head (18 pooled branches): nodes with many inputs, which the streaming engine once sized its
+    per-node tables for 16 of."""
+
+    def __init__(self, c, n=20):
+        super().__init__()
+        self.branches = nn.ModuleList([nn.Conv1d(c, 1, 3, padding=1) for _ in range(n)])
+        self.mix = nn.Conv1d(n, 4, 1)
+        self.fc = nn.Linear(18, 3)
+
+    def forward(self, x):
+        b = [conv(x) for conv in self.branches]
+        y = F.adaptive_avg_pool1d(F.relu(self.mix(torch.cat(b, dim=1))), 1).flatten(1)
+        z = torch.cat([F.adaptive_avg_pool1d(v, 1) for v in b[:18]], dim=1).flatten(1)
+        return torch.cat([self.fc(z), y], dim=1)
+
+
 class TimeScale(nn.Module):
     """A constant that varies along time (a fixed window weighting): not time-local."""
 
@@ -318,6 +336,7 @@ def zoo():
     add("head_dense_bn", Seq(nn.Conv1d(3, 16, 3), nn.ReLU(), Head(16, 12, 2, bn=True)),
         (1, 3, 40))
     add("conv_pool_pairs", PoolPairs(6), (1, 6, 90))
+    add("wide_concat", WideConcat(3), (1, 3, 30))
     add("head_matmul", Seq(nn.Conv1d(3, 10, 3, padding=1), nn.ReLU(), MatMulHead(10, 5)),
         (1, 3, 32))
     add("flatten_dense", Seq(nn.Conv1d(2, 4, 5, stride=3), nn.ReLU(), FlattenDense(4 * 10, 6)),
