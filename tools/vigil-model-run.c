@@ -67,7 +67,7 @@ int vm_run(int argc, char **argv)
   VgExec *x = NULL;
   VgModel *m = vg_model_load_file(argv[1], &err);
   if (!m) {
-    fprintf(stderr, "vigil-model run: %s: %s\n", argv[1], err.msg);
+    fprintf(stderr, "vigil-model run: %s\n", err.msg); /* the message names the file */
     return 1;
   }
   const VgShape *is = &m->values[m->input].shape;

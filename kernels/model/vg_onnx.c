@@ -7,6 +7,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,7 +193,7 @@ VgModel *vg_model_load_file(const char *path, VgError *err)
 {
   FILE *f = fopen(path, "rb");
   if (!f) {
-    vg_error_set(err, "cannot open '%s'", path);
+    vg_error_set(err, "cannot open '%s': %s", path, strerror(errno));
     return NULL;
   }
   long size = -1;
