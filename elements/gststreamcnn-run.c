@@ -66,6 +66,7 @@ void gst_stream_cnn_unload(GstStreamCnn *self)
   self->per_channel = NULL;
   gst_caps_replace(&self->failed_caps, NULL);
   self->channel_error_posted = FALSE;
+  self->pool_warning_posted = FALSE;
 }
 
 /* Input channels C and bins F (1 for 1-D models) the model takes. */
@@ -158,6 +159,18 @@ static gboolean plan_stream(GstStreamCnn *self, gint window, gint hop, VgStreamM
                        self->plan_window, self->plan_hop, err.msg),
                       (NULL));
     return FALSE;
+  }
+  const VgNode *pool = vg_model_whole_input_pool(self->model);
+  if (pool && self->plan_window != length && !self->pool_warning_posted) {
+    self->pool_warning_posted = TRUE;
+    GST_ELEMENT_WARNING(self, STREAM, FORMAT,
+                        ("%s '%s' pools all of its input at the model's exported length "
+                         "%" G_GINT64_FORMAT " (how PyTorch exports AdaptiveMaxPool1d(1)); with "
+                         "window %" G_GINT64_FORMAT " it still pools only its first %d columns.",
+                         vg_op_name(pool->op), pool->name, length, self->plan_window,
+                         pool->win.kernel[pool->win.n_spatial - 1]),
+                        ("export the model at the window you stream, or pool with x.amax(-1) "
+                         "(ReduceMax), which Vigil runs as a global max pool"));
   }
   return TRUE;
 }

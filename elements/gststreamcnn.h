@@ -43,6 +43,7 @@ struct _GstStreamCnn {
 
   /* streaming state: built at READY->PAUSED (model) and on caps (stream) */
   gboolean channel_error_posted; /* the sink CAPS query reported a channel mismatch */
+  gboolean pool_warning_posted;  /* the whole-input pool warning (plan_stream), once per model */
   GstCaps *failed_caps; /* caps refused (error already posted): sticky re-sends stay quiet */
   VgModel *model;
   VgStream *stream;

@@ -6,6 +6,23 @@
 
 #include "vg_model.h"
 
+const VgNode *vg_model_whole_input_pool(const VgModel *model)
+{
+  for (int i = 0; i < model->n_nodes; i++) {
+    const VgNode *node = &model->nodes[i];
+    if ((node->op != VG_OP_MAX_POOL && node->op != VG_OP_AVG_POOL) || node->n_inputs < 1 ||
+        !vg_model_is_time_value(model, node->inputs[0]))
+      continue;
+    const VgShape *in = &model->values[node->inputs[0]].shape;
+    int t = node->win.n_spatial - 1;
+    if (t >= 0 && in->rank >= 3 && node->win.kernel[t] > 1 &&
+        node->win.kernel[t] == in->dims[in->rank - 1] && node->win.pad_begin[t] == 0 &&
+        node->win.pad_end[t] == 0)
+      return node;
+  }
+  return NULL;
+}
+
 static const char *const op_names[VG_OP_COUNT] = {
     [VG_OP_CONV] = "Conv",
     [VG_OP_CONV_TRANSPOSE] = "ConvTranspose",

@@ -89,6 +89,30 @@ def plan_checks(c, d):
                         "--mode", "signal"], capture_output=True, text=True)
     c.check(r.returncode == 0 and "signal mode is exact" in r.stdout,
             "vigil-model plan signal:\n" + r.stdout + r.stderr)
+    # PyTorch 1.13 exports AdaptiveMaxPool1d(1) as a MaxPool over the exported length: planned at
+    # another window, the plan warns (and still plans); AdaptiveAvgPool1d(1) (GlobalAveragePool)
+    # and the exported length do not warn
+    for pool, window, warns in (("max", 48, True), ("max", 32, False), ("avg", 48, False)):
+        path = os.path.join(d, "head_%s.onnx" % pool)
+        streamzoo.export(PooledHead(pool), (1, 2, 32), path)
+        r = subprocess.run([vm, "plan", path, "--window", str(window), "--hop", "4"],
+                           capture_output=True, text=True)
+        c.check(r.returncode == 0 and ("warning: MaxPool" in r.stderr) == warns and
+                ("x.amax(-1)" in r.stderr) == warns,
+                "vigil-model plan, %s pool head at window %d: warning expected %s:\n%s" % (
+                    pool, window, warns, r.stderr))
+
+
+class PooledHead(torch.nn.Module):
+    """Conv, then AdaptiveMaxPool1d(1) or AdaptiveAvgPool1d(1), then a dense layer."""
+
+    def __init__(self, pool):
+        super().__init__()
+        self.conv, self.fc = torch.nn.Conv1d(2, 4, 3), torch.nn.Linear(4, 2)
+        self.pool = torch.nn.AdaptiveMaxPool1d(1) if pool == "max" else torch.nn.AdaptiveAvgPool1d(1)
+
+    def forward(self, x):
+        return self.fc(self.pool(torch.relu(self.conv(x))).flatten(1))
 
 
 def close(a, ref):

@@ -371,6 +371,29 @@ gst_launch("audiotestsrc num-buffers=10 samplesperbuffer=100 ! audio/x-raw,forma
 n = os.path.getsize(out) // (4 * 3 * 16)
 c.check(n == (1000 - 32) // 5 + 1, "EOS: %d outputs, expected %d" % (n, (1000 - 32) // 5 + 1))
 
+# A pool over the whole exported input (PyTorch's export of AdaptiveMaxPool1d(1)) streamed at
+# another window: one WARNING message naming it; none at the exported length.
+class MaxHead(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv, self.fc = nn.Conv1d(2, 4, 3), nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(nn.functional.adaptive_max_pool1d(torch.relu(self.conv(x)), 1).flatten(1))
+
+
+maxhead = export("maxhead", MaxHead().eval(), (1, 2, 32))
+for window, expect in ((48, 1), (32, 0)):
+    r = subprocess.run(["gst-launch-1.0", "audiotestsrc", "num-buffers=4", "!",
+                        "audio/x-raw,format=F32LE,rate=1000,channels=2", "!", "streamcnn",
+                        "model=" + maxhead, "window=%d" % window, "hop=4", "!", "fakesink"],
+                       env=gst_env(), capture_output=True, text=True, timeout=120)
+    warnings = [ln for ln in (r.stdout + r.stderr).splitlines() if ln.startswith("WARNING: from")]
+    c.check(r.returncode == 0 and len(warnings) == expect and
+            all("AdaptiveMaxPool1d" in w and "window %d" % window in w for w in warnings),
+            "whole-input pool at window %d: %d warnings, expected %d:\n%s%s" % (
+                window, len(warnings), expect, r.stdout, r.stderr))
+
 # audiotestsrc ! tee: the same samples to a file and through streamcnn
 inp, out = os.path.join(D, "in.raw"), os.path.join(D, "out.raw")
 gst_launch("audiotestsrc wave=white-noise num-buffers=6 samplesperbuffer=50 ! "
