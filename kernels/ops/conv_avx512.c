@@ -282,8 +282,10 @@ AVX512 void vg_uk_avx512(const float *a, int64_t lda, int64_t tap, int64_t taps,
   /* one or two rows keep the split accumulators (latency-bound either way) */
   static const UkFn half[VG_UK_ROWS] = {uk_1,  uk_2,  ukh_3,  ukh_4,  ukh_5,  ukh_6,  ukh_7,
                                         ukh_8, ukh_9, ukh_10, ukh_11, ukh_12, ukh_13, ukh_14};
-  if (rows >= 1 && rows <= VG_UK_ROWS)
-    (width <= 16 ? half : fns)[rows - 1](a, lda, tap, taps, n, b, bias, c, ldc, width, relu);
+  if (rows < 1 || rows > VG_UK_ROWS)
+    return;
+  const UkFn fn = width <= 16 ? half[rows - 1] : fns[rows - 1];
+  fn(a, lda, tap, taps, n, b, bias, c, ldc, width, relu);
 }
 
 /* Input transform B^T d of Winograd F(6,3) with the interpolation points 0, +-1, +-2, +-1/2 and
