@@ -9,6 +9,7 @@
  */
 #include "vg_metadata.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,9 +60,12 @@ int vg_model_read_standardisation(VgModel *m, const char *mean_text, const char 
            parse_list(VG_META_INPUT_STD, std_text, channels, m->input_std, c, err) == VG_OK)
     ret = VG_OK;
   for (int i = 0; ret == VG_OK && i < channels; i++)
-    if (!(m->input_std[i] > 0.0f))
-      ret = vg_error_set(err, "model metadata %s: channel %d has deviation %g (must be > 0)",
-                         VG_META_INPUT_STD, i + 1, m->input_std[i]);
+    /* a subnormal deviation turns ordinary inputs into infinities */
+    if (!(m->input_std[i] >= FLT_MIN))
+      ret = vg_error_set(err,
+                         "model metadata %s: channel %d has deviation %g (must be > 0 and "
+                         "at least %g, the smallest normal float)",
+                         VG_META_INPUT_STD, i + 1, m->input_std[i], (double)FLT_MIN);
   if (c)
     freelocale(c);
   if (ret != VG_OK) {
