@@ -228,6 +228,27 @@ static int add_reduce_squeeze(VgBuild *b, const Onnx__NodeProto *np, VgError *er
   return VG_OK;
 }
 
+/* Attributes from ONNX opsets before 7 and 9 that change what an op computes, refused rather
+ * than ignored: a binary op's `axis` (broadcasting B from that axis on, not numpy's trailing axes)
+ * and BatchNormalization's spatial=0 (statistics per element, not per channel). */
+static int refuse_legacy_attrs(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
+{
+  static const char *const binary[] = {"Add", "Sub", "Mul", "Div"};
+  for (size_t i = 0; i < sizeof binary / sizeof binary[0]; i++)
+    if (strcmp(b->op_type, binary[i]) == 0 && vg_attr_find(np, "axis"))
+      return vg_unsupported(b, err,
+                            "legacy 'axis' broadcasting (opsets before 7; re-export with "
+                            "opset_version 7 or later)");
+  int64_t spatial = 1;
+  if (strcmp(b->op_type, "BatchNormalization") == 0 &&
+      (vg_attr_int(np, "spatial", 1, &spatial, err) != VG_OK || spatial == 0))
+    return spatial == 0 ? vg_unsupported(b, err,
+                                         "attribute spatial=0 (per-element statistics, opsets "
+                                         "before 9)")
+                        : VG_ERR;
+  return VG_OK;
+}
+
 int vg_onnx_add_node(VgBuild *b, const Onnx__NodeProto *np, int index, VgError *err)
 {
   const char *op = np->op_type ? np->op_type : "";
@@ -245,6 +266,8 @@ int vg_onnx_add_node(VgBuild *b, const Onnx__NodeProto *np, int index, VgError *
     return add_constant(b, np, err);
   if (strcmp(op, "Identity") == 0 || strcmp(op, "Dropout") == 0)
     return add_bypass(b, np, err);
+  if (refuse_legacy_attrs(b, np, err) != VG_OK)
+    return VG_ERR;
   int folded = vg_onnx_const_op(b, np, err);
   if (folded != 0)
     return folded < 0 ? VG_ERR : VG_OK;

@@ -95,6 +95,14 @@ def unsupported_ops():
     mp = model([h.make_node("MaxPool", ["x"], ["y", "idx"], name="mpi", kernel_shape=[2])],
                outputs=[h.make_tensor_value_info("y", TP.FLOAT, None)])
     refused(mp, "maxpool_indices", "second output", "mpi")
+    legacy_add = model([h.make_node("Add", ["x", "b"], ["y"], name="la", broadcast=1, axis=1)],
+                       [f32("b", [4])], opset=6)
+    refused(legacy_add, "legacy_axis_add", "legacy 'axis'", "'Add'", "la", "opset 6")
+    bn = model([h.make_node("BatchNormalization", ["x", "s", "o", "mu", "v"], ["y"], name="bn0",
+                            spatial=0)],
+               [f32("s", [4, 16], 1), f32("o", [4, 16], 2), f32("mu", [4, 16], 3),
+                numpy_helper.from_array(np.ones((4, 16), np.float32), "v")], opset=7)
+    refused(bn, "bn_spatial0", "spatial=0", "'BatchNormalization'", "bn0", "opset 7")
     sm = model([h.make_node("Softmax", ["x"], ["y"], name="sm", axis=1)], opset=11)
     refused(sm, "softmax_opset11", "Softmax", "sm", "opset 11")
     same = model([h.make_node("Conv", ["x", "W"], ["y"], name="cs", auto_pad="SAME_UPPER",
