@@ -89,25 +89,8 @@ static int can_alias(const VgExec *x, const int *uses, const VgNode *node)
       x->is_time[v] != x->is_time[o] ||
       vg_shape_count(&x->shapes[v]) != vg_shape_count(&x->shapes[o]))
     return 0;
-  switch (node->op) {
-  case VG_OP_RELU:
-  case VG_OP_LEAKY_RELU:
-  case VG_OP_SIGMOID:
-  case VG_OP_TANH:
-  case VG_OP_CLIP:
-  case VG_OP_ELU:
-  case VG_OP_ERF:
-  case VG_OP_BATCH_NORM:
-  case VG_OP_ADD:
-  case VG_OP_SUB:
-  case VG_OP_MUL:
-  case VG_OP_DIV:
-  case VG_OP_RESHAPE:
-  case VG_OP_IDENTITY:
-    return 1;
-  default:
-    return 0;
-  }
+  return vg_op_is_activation(node->op) || vg_op_is_arithmetic(node->op) ||
+         node->op == VG_OP_BATCH_NORM || node->op == VG_OP_RESHAPE || node->op == VG_OP_IDENTITY;
 }
 
 /* Scratch for the kernels, then room for a head node's time-valued output (written in ONNX order

@@ -58,24 +58,8 @@ static void eval_concat(const VgModel *m, const VgNode *n, const VgShape *out, f
 
 static int foldable(VgOpType op)
 {
-  switch (op) {
-  case VG_OP_RESHAPE:
-  case VG_OP_RELU:
-  case VG_OP_LEAKY_RELU:
-  case VG_OP_SIGMOID:
-  case VG_OP_TANH:
-  case VG_OP_CLIP:
-  case VG_OP_ELU:
-  case VG_OP_ERF:
-  case VG_OP_ADD:
-  case VG_OP_SUB:
-  case VG_OP_MUL:
-  case VG_OP_DIV:
-  case VG_OP_CONCAT:
-    return 1;
-  default:
-    return 0;
-  }
+  return vg_op_is_activation(op) || vg_op_is_arithmetic(op) || op == VG_OP_RESHAPE ||
+         op == VG_OP_CONCAT;
 }
 
 int vg_fold_constant_node(VgBuild *b, int ni, VgError *err)

@@ -37,7 +37,7 @@ typedef enum {
   VG_OP_CONV,
   VG_OP_CONV_TRANSPOSE,
   VG_OP_BATCH_NORM, /* left only where it could not be folded into a preceding conv */
-  VG_OP_RELU,
+  VG_OP_RELU,       /* RELU .. ERF stay together: vg_op_is_activation() tests the range */
   VG_OP_LEAKY_RELU,
   VG_OP_SIGMOID,
   VG_OP_TANH,
@@ -53,7 +53,7 @@ typedef enum {
   VG_OP_RESHAPE, /* Reshape, Flatten, Squeeze, Unsqueeze: a new shape for the same values */
   VG_OP_GEMM,
   VG_OP_MATMUL,
-  VG_OP_ADD,
+  VG_OP_ADD, /* ADD .. DIV stay together: vg_op_is_arithmetic() */
   VG_OP_SUB,
   VG_OP_MUL,
   VG_OP_DIV,
@@ -61,6 +61,18 @@ typedef enum {
   VG_OP_IDENTITY, /* Identity and Dropout; the loader may bypass them instead */
   VG_OP_COUNT
 } VgOpType;
+
+/* The element-wise activations: one input, y = f(x) per value (vg_unary in vg_scalar.h). */
+static inline int vg_op_is_activation(VgOpType op)
+{
+  return op >= VG_OP_RELU && op <= VG_OP_ERF;
+}
+
+/* Add, Sub, Mul, Div, with broadcasting (vg_binary in vg_scalar.h). */
+static inline int vg_op_is_arithmetic(VgOpType op)
+{
+  return op >= VG_OP_ADD && op <= VG_OP_DIV;
+}
 
 typedef struct {
   int rank; /* ONNX rank, batch included */

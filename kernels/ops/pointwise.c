@@ -11,19 +11,7 @@
 
 int is_pointwise(VgOpType op)
 {
-  switch (op) {
-  case VG_OP_RELU:
-  case VG_OP_LEAKY_RELU:
-  case VG_OP_SIGMOID:
-  case VG_OP_TANH:
-  case VG_OP_CLIP:
-  case VG_OP_ELU:
-  case VG_OP_ERF:
-  case VG_OP_BATCH_NORM:
-    return 1;
-  default:
-    return 0;
-  }
+  return vg_op_is_activation(op) || op == VG_OP_BATCH_NORM;
 }
 
 int pointwise_prepare(VgModel *m, VgNode *node, VgError *err)
