@@ -204,7 +204,8 @@ static GstFlowReturn gst_csv_enc_chain(GstPad *pad, GstObject *parent, GstBuffer
   append_header(self);
   append_rows(self, buf, &map);
   vigil_tensors_unmap(&map);
-  GstFlowReturn ret = push_text(self, buf);
+  /* a buffer of no frames after the header: nothing to write (an empty buffer is no CSV text) */
+  GstFlowReturn ret = self->text->len > 0 ? push_text(self, buf) : GST_FLOW_OK;
   gst_buffer_unref(buf);
   return ret;
 }

@@ -234,6 +234,30 @@ GST_START_TEST(test_csvenc_multi_tensor)
 }
 GST_END_TEST;
 
+/* A buffer of no frames writes nothing (it once pushed an invalid empty memory and crashed). */
+GST_START_TEST(test_csvenc_empty_buffer)
+{
+  GstHarness *h = gst_harness_new("csvenc");
+  gst_harness_set_src_caps_str(h, "other/tensors, format=static, num_tensors=1, types=float32, "
+                                  "dimensions=2, framerate=10/1");
+  gfloat v[] = {1, 2};
+  GstBuffer *in = gst_buffer_new_memdup(v, sizeof v);
+  GST_BUFFER_PTS(in) = GST_SECOND;
+  GstBuffer *out = gst_harness_push_and_pull(h, in);
+  fail_unless(gst_buffer_memcmp(out, 0, "time,c0,c1\n1,1,2\n", 17) == 0);
+  gst_buffer_unref(out);
+  fail_unless_equals_int(gst_harness_push(h, gst_buffer_new()), GST_FLOW_OK);
+  fail_unless_equals_int(gst_harness_buffers_in_queue(h), 0);
+  in = gst_buffer_new_memdup(v, sizeof v);
+  GST_BUFFER_PTS(in) = 2 * GST_SECOND;
+  out = gst_harness_push_and_pull(h, in);
+  fail_unless_equals_int(gst_buffer_get_size(out), 6);
+  fail_unless(gst_buffer_memcmp(out, 0, "2,1,2\n", 6) == 0);
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_csvenc_names_quoted)
 {
   GstHarness *h = gst_harness_new("csvenc");
@@ -327,6 +351,7 @@ static Suite *csvparse_suite(void)
   tcase_add_test(tc, test_flush_discards_partial_line);
   tcase_add_test(tc, test_errors);
   tcase_add_test(tc, test_csvenc_multi_tensor);
+  tcase_add_test(tc, test_csvenc_empty_buffer);
   tcase_add_test(tc, test_csvenc_names_quoted);
   tcase_add_test(tc, test_csvenc_caps_change_and_refusal);
   return s;
