@@ -212,6 +212,13 @@ static void append(VgStft *st, const float *in, size_t t)
 }
 
 /* Turns the r2c output of one signal into its `bands` output values. */
+/* 10 log10(max(p, floor)) in dB; NaN stays NaN (as numpy's maximum), never the floor's
+ * plausible "silence". */
+static inline float power_db(float p, float floor)
+{
+  return 10.0f * log10f(p < floor ? floor : p);
+}
+
 static void write_values(VgStft *st, float *out)
 {
   const fftwf_complex *X = st->fft_out;
@@ -228,7 +235,7 @@ static void write_values(VgStft *st, float *out)
   case VG_STFT_DB:
     for (unsigned k = 0; k < bins; k++) {
       float p = X[k][0] * X[k][0] + X[k][1] * X[k][1];
-      out[k] = 10.0f * log10f(p > st->power_floor ? p : st->power_floor);
+      out[k] = power_db(p, st->power_floor);
     }
     break;
   case VG_STFT_MEL:
@@ -236,7 +243,7 @@ static void write_values(VgStft *st, float *out)
       st->power[k] = X[k][0] * X[k][0] + X[k][1] * X[k][1];
     vg_mel_apply(st->mel, st->power, out);
     for (unsigned m = 0; m < st->bands; m++)
-      out[m] = 10.0f * log10f(out[m] > st->power_floor ? out[m] : st->power_floor);
+      out[m] = power_db(out[m], st->power_floor);
     break;
   case VG_STFT_COMPLEX:
     memcpy(out, X, (size_t)bins * 2 * sizeof *out);

@@ -3,7 +3,8 @@
 a plausible number, and stops affecting outputs once it has left the window: streamcnn in exact and
 full modes over a stream with one NaN, through ReLU, Clip (Hardtanh), MaxPool and a running-sum
 GlobalAveragePool head. A window's output must be NaN if and only if PyTorch's is, and equal
-otherwise."""
+otherwise. Then stft: every output kind of a frame that holds the NaN is NaN (dB and mel too, not
+their floor), and the other frames are finite."""
 import csv
 import os
 import subprocess
@@ -63,7 +64,31 @@ def main():
             c.check(err <= 1e-4, "%s %s: finite outputs differ (%.2e)" % (name, mode, err))
             print("%s %s: %d NaN windows as PyTorch, finite max rel err %.1e" % (
                 name, mode, np.isnan(ref).any(axis=1).sum(), err))
+    stft_nan(c, data, d)
     c.done()
+
+
+def stft_nan(c, data, d):
+    """stft frames of 16 samples, hop 16, over the same stream: sample 100 of channel b is NaN, so
+    frame 6 (samples 96-111) holds it and must be NaN in every value of channel b."""
+    for output in ("magnitude", "power", "db", "mel n-mels=4"):
+        out = os.path.join(d, "stft-%s.csv" % output.split()[0])
+        r = subprocess.run(["gst-launch-1.0", "-q", "filesrc", "location=" + data, "!", "csvparse",
+                            "rate=100/1", "allow-nan=true", "!", "stft", "n-fft=16", "hop=16",
+                            "window=rectangular", "planner=estimate"] + ("output=" + output).split()
+                           + ["!", "csvenc", "!", "filesink", "location=" + out],
+                           env=gst_env(), capture_output=True, text=True, timeout=120)
+        if not c.check(r.returncode == 0, "stft %s failed: %s" % (output, r.stderr)):
+            continue
+        with open(out) as f:
+            got = np.array([[float(v) for v in row[1:]] for row in list(csv.reader(f))[1:]])
+        per = got.shape[1] // 2  # values of channel a, then of channel b (bins:C layout)
+        bad = np.isnan(got).any(axis=1)
+        c.check(list(np.flatnonzero(bad)) == [6], "stft %s: NaN frames %s, expected [6]" % (
+            output, np.flatnonzero(bad)))
+        c.check(np.isnan(got[6]).sum() >= per, "stft %s: frame 6 has %d NaN values of %d" % (
+            output, np.isnan(got[6]).sum(), got.shape[1]))
+        print("stft %s: NaN in frame 6 only" % output)
 
 
 if __name__ == "__main__":
