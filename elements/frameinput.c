@@ -97,6 +97,10 @@ gboolean vigil_frames_map(GstBuffer *buf, const VigilFrameFormat *fmt, GArray *s
   gsize frame_bytes = sample_bytes * fmt->frame_values;
 
   memset(frames, 0, sizeof *frames);
+  if (frame_bytes == 0) {
+    g_set_error(error, VIGIL_TENSORS_ERROR, 0, "input data before its format (no caps)");
+    return FALSE;
+  }
   if (!gst_buffer_map(buf, &frames->map, GST_MAP_READ)) {
     g_set_error(error, VIGIL_TENSORS_ERROR, 0, "could not map an input buffer");
     return FALSE;

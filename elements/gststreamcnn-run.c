@@ -383,8 +383,13 @@ GstFlowReturn gst_stream_cnn_chain(GstPad *pad, GstObject *parent, GstBuffer *bu
   VigilFrames frames;
   GError *error = NULL;
   VgError err = {{0}};
-  if (!self->stream) { /* the caps were refused (and said why) or never came */
+  if (!self->stream) { /* the model or its caps were refused, and said why */
     gst_buffer_unref(buf);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  if (!gst_pad_has_current_caps(pad)) { /* the model is planned, but the frame format unknown */
+    gst_buffer_unref(buf);
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("streamcnn received data before caps."), (NULL));
     return GST_FLOW_NOT_NEGOTIATED;
   }
   check_continuity(self, buf);

@@ -4,7 +4,8 @@
  * - EOS: frames short of a hop produce nothing, EOS is forwarded;
  * - LATENCY: the element adds nothing to upstream's latency (outputs are stamped with their
  *   window's end and pushed when the frame completing the window arrives);
- * - statistics: windows-computed counts every window, mean-hop-time is positive.
+ * - statistics: windows-computed counts every window, mean-hop-time is positive;
+ * - data before caps is refused (not negotiated), not mapped with a zero frame size.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -105,6 +106,15 @@ int main(int argc, char **argv)
   gst_object_unref(e);
   CHECK(windows == 2 * OUTS, "windows-computed %" G_GUINT64_FORMAT, windows);
   CHECK(hop_ns > 0, "mean-hop-time is 0");
+  gst_harness_teardown(h);
+
+  /* data before caps: refused as not negotiated (it once divided by a zero frame size) */
+  desc = g_strdup_printf("streamcnn model=%s hop=4", argv[1]);
+  h = gst_harness_new_parse(desc);
+  g_free(desc);
+  gst_harness_play(h);
+  CHECK(gst_harness_push(h, gst_buffer_new_memdup(x, sizeof x)) == GST_FLOW_NOT_NEGOTIATED,
+        "data before caps was not refused as not negotiated");
   gst_harness_teardown(h);
   printf("streamcnn harness: %d failed\n", failures);
   return failures ? 1 : 0;

@@ -361,7 +361,7 @@ if c.check(r.returncode == 0 and os.path.exists(results_path), "the GStreamer wo
 # GstHarness: FLUSH, EOS, LATENCY, statistics
 r = subprocess.run([tool("streamcnn_harness"), paths["padded"]], env=gst_env(),
                    capture_output=True, text=True)
-c.check(r.returncode == 0, "GstHarness (FLUSH, EOS, LATENCY, statistics):\n" + r.stdout + r.stderr)
+c.check(r.returncode == 0, "GstHarness (FLUSH, EOS, LATENCY, statistics, data before caps):\n" + r.stdout + r.stderr)
 
 # EOS through gst-launch: 1000 frames, W 32, H 5: 194 windows; the 3 frames after them are dropped
 out = os.path.join(D, "eos.raw")
