@@ -81,6 +81,7 @@ static void reset_time(GstDwt *self)
   self->block_time = GST_CLOCK_TIME_NONE;
   self->seg_start = GST_CLOCK_TIME_NONE;
   self->seg_frames = 0;
+  self->discont = TRUE;
 }
 
 /* Time of frame k of buf: PTS + k * duration / n, or from the rate when the buffer has no
@@ -113,6 +114,9 @@ static GstFlowReturn push_frames(GstDwt *self, GstBuffer *out, guint n, GstClock
   guint64 in_frames = self->active == GST_DWT_TRANSFORM_DWT ? (guint64)n << self->active_levels : n;
   GST_BUFFER_PTS(out) = ts;
   GST_BUFFER_DURATION(out) = vigil_frame_format_duration(&self->in_fmt, in_frames);
+  if (self->discont)
+    GST_BUFFER_FLAG_SET(out, GST_BUFFER_FLAG_DISCONT);
+  self->discont = FALSE;
   return gst_pad_push(self->srcpad, out);
 }
 

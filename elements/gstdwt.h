@@ -55,6 +55,7 @@ struct _GstDwt {
   GArray *scratch;         /* S16 to float conversion */
   GstClockTime seg_start;  /* time of the first input frame since the last reset */
   GstClockTime block_time; /* time of the first input frame of the block being filled */
+  gboolean discont;        /* the next output starts a segment: flag it DISCONT */
   guint64 seg_frames;      /* input frames since the last reset */
 };
 

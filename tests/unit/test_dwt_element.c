@@ -83,15 +83,19 @@ GST_START_TEST(test_haar_values_and_tail)
 }
 GST_END_TEST;
 
-/* After FLUSH_STOP and after DISCONT the transform starts again from zero history. */
+/* After FLUSH_STOP and after DISCONT the transform starts again from zero history, and its first
+ * output is flagged DISCONT so that downstream history restarts too. */
 GST_START_TEST(test_flush_restarts)
 {
   GstHarness *h = new_dwt("wavelet=db2 levels=1");
   const gfloat x[6] = {3, -1, 4, 1, -5, 9};
   gst_harness_push(h, frames(x, 6, 0));
   GstBuffer *ref = gst_harness_pull(h);
+  fail_unless(GST_BUFFER_IS_DISCONT(ref), "the first output is not DISCONT");
   gst_harness_push(h, frames(x, 5, 6));
-  gst_buffer_unref(gst_harness_pull(h));
+  GstBuffer *next = gst_harness_pull(h);
+  fail_if(GST_BUFFER_IS_DISCONT(next), "a continuing output is DISCONT");
+  gst_buffer_unref(next);
   fail_unless(gst_harness_push_event(h, gst_event_new_flush_start()));
   fail_unless(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
   gst_harness_set_src_caps_str(h, CAPS);
@@ -102,6 +106,7 @@ GST_START_TEST(test_flush_restarts)
                                                                 .duration = GST_CLOCK_TIME_NONE}));
   gst_harness_push(h, frames(x, 6, 0));
   GstBuffer *again = gst_harness_pull(h);
+  fail_unless(GST_BUFFER_IS_DISCONT(again), "the first output after FLUSH is not DISCONT");
   for (guint k = 0; k < 3; k++)
     fail_unless_equals_float(value(again, 0, k), value(ref, 0, k));
   gst_buffer_unref(again);
@@ -111,8 +116,10 @@ GST_START_TEST(test_flush_restarts)
   gst_harness_push(h, d);
   GstBuffer *tail = gst_harness_pull(h); /* db2 'zero': 4 = (6 + 3) / 2 coefficients, 3 out */
   fail_unless_equals_int(gst_buffer_get_size(tail), 2 * sizeof(gfloat));
+  fail_if(GST_BUFFER_IS_DISCONT(tail), "the tail of a segment is DISCONT");
   gst_buffer_unref(tail);
   again = gst_harness_pull(h);
+  fail_unless(GST_BUFFER_IS_DISCONT(again), "the first output after DISCONT is not DISCONT");
   fail_unless_equals_uint64(GST_BUFFER_PTS(again), gst_util_uint64_scale(100, GST_SECOND, 8));
   for (guint k = 0; k < 3; k++)
     fail_unless_equals_float(value(again, 1, k), value(ref, 1, k));
