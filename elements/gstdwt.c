@@ -297,7 +297,37 @@ static gboolean configure(GstDwt *self)
     vigil_tensors_info_init(&self->out_info, rn, rd);
     append_shape(self, &self->out_info, levels + 1);
   }
+  /* a block's frame is stamped with its first input frame and complete at its last one */
+  GstClockTime latency = transform == GST_DWT_TRANSFORM_DWT
+                             ? vigil_frame_format_duration(&self->in_fmt, (1u << levels) - 1)
+                             : GST_CLOCK_TIME_NONE;
+  GST_OBJECT_LOCK(self);
+  gboolean changed = latency != self->latency;
+  self->latency = latency;
+  GST_OBJECT_UNLOCK(self);
+  if (changed)
+    gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
   reset_time(self);
+  return TRUE;
+}
+
+/* LATENCY: upstream's plus the 2^J - 1 frame periods a transform=dwt block waits for its last
+ * frame (live pipelines must not drop the frames as late). */
+static gboolean gst_dwt_src_query(GstPad *pad, GstObject *parent, GstQuery *query)
+{
+  GstDwt *self = GST_DWT(parent);
+  GST_OBJECT_LOCK(self); /* the query may come from any thread */
+  GstClockTime ours = self->latency;
+  GST_OBJECT_UNLOCK(self);
+  if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY || !GST_CLOCK_TIME_IS_VALID(ours))
+    return gst_pad_query_default(pad, parent, query);
+  if (!gst_pad_peer_query(self->sinkpad, query))
+    return FALSE;
+  gboolean live;
+  GstClockTime min, max;
+  gst_query_parse_latency(query, &live, &min, &max);
+  gst_query_set_latency(query, live, min + ours,
+                        GST_CLOCK_TIME_IS_VALID(max) ? max + ours : GST_CLOCK_TIME_NONE);
   return TRUE;
 }
 
@@ -572,9 +602,11 @@ static void gst_dwt_init(GstDwt *self)
   gst_pad_set_event_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_dwt_sink_event));
   gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
   self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
+  gst_pad_set_query_function(self->srcpad, GST_DEBUG_FUNCPTR(gst_dwt_src_query));
   gst_pad_use_fixed_caps(self->srcpad);
   gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
 
+  self->latency = GST_CLOCK_TIME_NONE;
   self->transform = DEFAULT_TRANSFORM;
   self->wavelet = g_strdup(DEFAULT_WAVELET);
   self->levels = DEFAULT_LEVELS;

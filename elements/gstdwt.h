@@ -56,6 +56,7 @@ struct _GstDwt {
   GstClockTime seg_start;  /* time of the first input frame since the last reset */
   GstClockTime block_time; /* time of the first input frame of the block being filled */
   gboolean discont;        /* the next output starts a segment: flag it DISCONT */
+  GstClockTime latency;    /* added by transform=dwt (object lock); NONE: nothing to add */
   guint64 seg_frames;      /* input frames since the last reset */
 };
 

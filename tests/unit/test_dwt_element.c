@@ -1,5 +1,5 @@
 /* GstHarness tests of the dwt element: frame counts and values of a known signal, EOS tail,
- * FLUSH and DISCONT restarts, timestamps, refused settings.
+ * FLUSH and DISCONT restarts, timestamps, latency, refused settings.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <gst/check/gstcheck.h>
@@ -175,6 +175,21 @@ GST_START_TEST(test_caps_change)
 }
 GST_END_TEST;
 
+/* LATENCY: transform=dwt adds the 2^J - 1 frame periods its blocks wait for (3 frames of 1/8 s at
+ * J = 2); swt adds nothing. */
+GST_START_TEST(test_latency)
+{
+  GstHarness *h = new_dwt("wavelet=haar levels=2");
+  gst_harness_set_upstream_latency(h, 10 * GST_MSECOND);
+  fail_unless_equals_uint64(gst_harness_query_latency(h), 10 * GST_MSECOND + 375 * GST_MSECOND);
+  gst_harness_teardown(h);
+  h = new_dwt("transform=swt wavelet=haar levels=2");
+  gst_harness_set_upstream_latency(h, 10 * GST_MSECOND);
+  fail_unless_equals_uint64(gst_harness_query_latency(h), 10 * GST_MSECOND);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 static Suite *dwt_suite(void)
 {
   Suite *s = suite_create("dwt");
@@ -184,6 +199,7 @@ static Suite *dwt_suite(void)
   tcase_add_test(tc, test_flush_restarts);
   tcase_add_test(tc, test_swt_frames);
   tcase_add_test(tc, test_caps_change);
+  tcase_add_test(tc, test_latency);
   return s;
 }
 
