@@ -25,7 +25,8 @@ static int window_works(const VgModel *m, int64_t w, VgShape *shapes)
   return 1;
 }
 
-/* Appends "a-b" or "a" ranges of valid windows in [1, VG_PLAN_SCAN_MAX] to buf. */
+/* Appends "a-b" or "a" ranges of valid windows in [1, VG_PLAN_SCAN_MAX] to buf; a range still
+ * open at the scan's end goes up to VG_MAX_DIM, the longest time axis Vigil takes. */
 static void list_valid(const VgModel *m, VgShape *shapes, char *buf, size_t size)
 {
   size_t used = 0;
@@ -40,8 +41,8 @@ static void list_valid(const VgModel *m, VgShape *shapes, char *buf, size_t size
       int64_t end = w - 1;
       int n;
       if (end == VG_PLAN_SCAN_MAX)
-        n = snprintf(buf + used, size - used, "%s%lld or more", ranges ? ", " : "",
-                     (long long)start);
+        n = snprintf(buf + used, size - used, "%s%lld or more (up to %ld)", ranges ? ", " : "",
+                     (long long)start, (long)VG_MAX_DIM);
       else if (end == start)
         n = snprintf(buf + used, size - used, "%s%lld", ranges ? ", " : "", (long long)start);
       else
@@ -74,7 +75,8 @@ VgPlan *vg_plan_create(const VgModel *m, int64_t window, int64_t hop, VgStreamMo
     p = vg_plan_from_shapes(m, shapes, window, hop, mode, &why);
     window_fault = strncmp(why.msg, "window ", 7) == 0;
   } else if (window < 1 || window > VG_MAX_DIM) {
-    snprintf(why.msg, sizeof(why.msg), "out of range");
+    snprintf(why.msg, sizeof(why.msg), "%s",
+             window < 1 ? "not positive" : "longer than Vigil takes");
   }
   if (!p && !window_fault) {
     vg_error_set(err, "%s", why.msg);

@@ -374,8 +374,12 @@ static void test_skab(void)
   graph_init(&g, 2);
   conv(&g, g.m.input, 3, 9, 1, 2, 0, 0); /* receptive field 17 */
   p = vg_plan_create(&g.m, 10, 1, VG_STREAM_EXACT, &err);
-  CHECK(!p && strstr(err.msg, "valid windows: 17 or more"), "window 10: %s", err.msg);
+  CHECK(!p && strstr(err.msg, "valid windows: 17 or more (up to 16777216)"), "window 10: %s",
+        err.msg);
   printf("refusal: %s\n", err.msg);
+  p = vg_plan_create(&g.m, 100000000, 1, VG_STREAM_EXACT, &err);
+  CHECK(!p && strstr(err.msg, "(longer than Vigil takes)") && strstr(err.msg, "up to 16777216"),
+        "window 1e8: %s", err.msg);
   graph_free(&g);
 }
 
