@@ -154,7 +154,11 @@ gboolean gst_anomalyscore_sink_event(GstPad *pad, GstObject *parent, GstEvent *e
   case GST_EVENT_CAPS: {
     GstCaps *caps;
     gst_event_parse_caps(event, &caps);
-    gboolean ok = set_caps(self, caps);
+    gboolean ok = FALSE;
+    if (!vigil_caps_refused_before(pad, caps)) { /* else its error is on the bus already */
+      ok = set_caps(self, caps);
+      vigil_caps_note(pad, caps, ok);
+    }
     gst_event_unref(event);
     return ok;
   }

@@ -301,3 +301,47 @@ GstBuffer *vigil_tensors_buffer_new(const VigilTensorsInfo *info, guint n_frames
   }
   return buf;
 }
+
+/* The refused caps and the seqnum of the STREAM_START they came in, as qdata on the pad. */
+typedef struct {
+  GstCaps *caps;
+  guint32 stream;
+} Refused;
+
+static GQuark vigil_refused_caps_quark(void)
+{
+  return g_quark_from_static_string("vigil-refused-caps");
+}
+
+static guint32 stream_seqnum(GstPad *pad)
+{
+  GstEvent *start = gst_pad_get_sticky_event(pad, GST_EVENT_STREAM_START, 0);
+  guint32 seqnum = start ? gst_event_get_seqnum(start) : GST_SEQNUM_INVALID;
+  if (start)
+    gst_event_unref(start);
+  return seqnum;
+}
+
+static void refused_free(gpointer data)
+{
+  Refused *r = data;
+  gst_caps_unref(r->caps);
+  g_free(r);
+}
+
+gboolean vigil_caps_refused_before(GstPad *pad, const GstCaps *caps)
+{
+  const Refused *r = g_object_get_qdata(G_OBJECT(pad), vigil_refused_caps_quark());
+  return r && r->stream == stream_seqnum(pad) && gst_caps_is_equal(caps, r->caps);
+}
+
+void vigil_caps_note(GstPad *pad, GstCaps *caps, gboolean accepted)
+{
+  Refused *r = NULL;
+  if (!accepted) {
+    r = g_new(Refused, 1);
+    r->caps = gst_caps_ref(caps);
+    r->stream = stream_seqnum(pad);
+  }
+  g_object_set_qdata_full(G_OBJECT(pad), vigil_refused_caps_quark(), r, refused_free);
+}

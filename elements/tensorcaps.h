@@ -78,6 +78,13 @@ void vigil_tensors_unmap(VigilTensorsMap *map);
 /* A new buffer for n_frames frames of info, one memory per tensor. NULL if allocation fails. */
 GstBuffer *vigil_tensors_buffer_new(const VigilTensorsInfo *info, guint n_frames);
 
+/* Caps a sink pad refused, so that the error is posted once: GStreamer re-sends a refused sticky
+ * CAPS event before every later buffer and serialized event. vigil_caps_refused_before() tells
+ * whether `caps` were refused on this pad in the current stream (a new STREAM_START forgets);
+ * vigil_caps_note() records the outcome of trying them. */
+gboolean vigil_caps_refused_before(GstPad *pad, const GstCaps *caps);
+void vigil_caps_note(GstPad *pad, GstCaps *caps, gboolean accepted);
+
 G_END_DECLS
 
 #endif

@@ -97,6 +97,11 @@ def run(x, rate, props="", chunks=(1000,), fmt="F32LE", pts0=0, discont_at=(), c
         if msg.type == Gst.MessageType.ERROR:
             err, dbg = msg.parse_error()
             res.errors.append("%s | %s" % (err.message, dbg))
+            # every push is done: any repeat of the error by the same element is on the bus
+            while (more := bus.pop_filtered(Gst.MessageType.ERROR)) is not None:
+                if more.src == msg.src:
+                    err, dbg = more.parse_error()
+                    res.errors.append("%s | %s" % (err.message, dbg))
             break
         if msg.type == Gst.MessageType.ELEMENT:
             res.messages.append(msg.get_structure().to_string())

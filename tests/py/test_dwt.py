@@ -235,6 +235,8 @@ for props, needle in bad:
     err = r.stderr.decode(errors="replace") + r.stdout.decode(errors="replace")
     c.check(r.returncode != 0 and needle in err, "%s: expected an error with '%s', got %r" % (
         props, needle, err[-600:]))
+    c.check(err.count("ERROR: from element") == 1, "%s: the error was posted %d times" % (
+        props, err.count("ERROR: from element")))
 caps2 = ('other/tensors,format=static,num_tensors=2,types=(string)"float32,float32",'
          'dimensions=(string)"2,2",framerate=10/1')
 res = dwtrun.run_jobs([{"props": "", "caps": caps2, "chunks": [np.zeros((1, 4))]}])[0]

@@ -159,6 +159,9 @@ def refused(props, needle, rate=8000, caps=None, chan=1):
     r = stftutil.run(np.zeros((4000, chan), np.float32), rate, props, (1000,), caps=caps)
     c.check(r.errors and needle in r.errors[0], "%s: expected an error with '%s', got %s" % (
         props or caps, needle, r.errors))
+    # the refused caps are re-sent before every later buffer: the error is still posted once
+    c.check(len(r.errors) == 1, "%s: %d errors posted: %s" % (props or caps, len(r.errors),
+                                                              r.errors))
 
 
 refused("output=mel n-fft=64 n-mels=40", "too many")
