@@ -229,8 +229,17 @@ static gboolean gst_csv_enc_sink_event(GstPad *pad, GstObject *parent, GstEvent 
     g_string_truncate(self->text, 0);
     if (self->have_info && !self->written)
       append_header(self);
-    if (self->text->len > 0)
+    if (self->text->len > 0) {
+      /* a stream with caps but no data may have sent no segment: data needs one before it */
+      GstEvent *seg = gst_pad_get_sticky_event(self->srcpad, GST_EVENT_SEGMENT, 0);
+      GstSegment time;
+      gst_segment_init(&time, GST_FORMAT_TIME);
+      if (seg)
+        gst_event_unref(seg);
+      else
+        gst_pad_push_event(self->srcpad, gst_event_new_segment(&time));
       push_text(self, NULL);
+    }
     break;
   default:
     break;

@@ -219,4 +219,15 @@ for data, props, want in ((malformed, "", 4), (nan_text, "", 2), (nan_text, "all
     out = run_gi(data, props)
     checks.check(out == "EOS %d" % want, "dropped rows: got %r, expected EOS %d" % (out, want))
 
+# Every row dropped (the timestamp column read as data: no row has a number there): csvparse sends
+# caps but no segment; csvenc still writes its header, after a segment of its own (no "data flow
+# before segment" warning).
+r = run("datetime,v\n2020-01-01 00:00:00,1\n2020-01-01 00:00:01,2\n", "columns=0",
+        check=False)
+err = r.stderr.decode(errors="replace")
+with open(os.path.join(tmp, "out.csv")) as f:
+    text = f.read()
+checks.check(r.returncode == 0 and text == "time,datetime\n" and "WARNING" not in err,
+             "all rows dropped: rc %d, output %r, stderr %r" % (r.returncode, text, err[-500:]))
+
 checks.done()
