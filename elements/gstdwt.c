@@ -499,8 +499,9 @@ static void gst_dwt_set_property(GObject *object, guint prop_id, const GValue *v
     self->transform = g_value_get_enum(value);
     break;
   case PROP_WAVELET:
-    g_free(self->wavelet);
-    self->wavelet = g_value_dup_string(value);
+    g_free(self->wavelet); /* NULL restores the default */
+    self->wavelet =
+        g_strdup(g_value_get_string(value) ? g_value_get_string(value) : DEFAULT_WAVELET);
     break;
   case PROP_LEVELS:
     self->levels = g_value_get_uint(value);

@@ -175,6 +175,20 @@ GST_START_TEST(test_caps_change)
 }
 GST_END_TEST;
 
+/* wavelet=NULL (from an application) restores the default instead of naming a "(null)" wavelet. */
+GST_START_TEST(test_wavelet_null)
+{
+  GstElement *e = gst_element_factory_make("dwt", NULL);
+  gchar *name = NULL;
+  g_object_set(e, "wavelet", "haar", NULL);
+  g_object_set(e, "wavelet", NULL, NULL);
+  g_object_get(e, "wavelet", &name, NULL);
+  fail_unless_equals_string(name, "db4");
+  g_free(name);
+  gst_object_unref(e);
+}
+GST_END_TEST;
+
 /* LATENCY: transform=dwt adds the 2^J - 1 frame periods its blocks wait for (3 frames of 1/8 s at
  * J = 2); swt adds nothing. */
 GST_START_TEST(test_latency)
@@ -200,6 +214,7 @@ static Suite *dwt_suite(void)
   tcase_add_test(tc, test_swt_frames);
   tcase_add_test(tc, test_caps_change);
   tcase_add_test(tc, test_latency);
+  tcase_add_test(tc, test_wavelet_null);
   return s;
 }
 
