@@ -43,6 +43,7 @@ struct _GstAnomalyscore {
   GstClockTime next_time; /* time after the last frame seen */
   gdouble last_score;
   VigilAnomalySummary summary;
+  gboolean summary_warned; /* post-messages without frame durations: warned once */
 };
 
 gboolean gst_anomalyscore_sink_event(GstPad *pad, GstObject *parent, GstEvent *event);

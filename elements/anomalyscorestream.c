@@ -17,6 +17,7 @@ void gst_anomalyscore_clear_stream(GstAnomalyscore *self)
   self->next_time = GST_CLOCK_TIME_NONE;
   self->last_score = NAN;
   vigil_anomaly_summary_clear(&self->summary);
+  self->summary_warned = FALSE;
 }
 
 /* Output caps: the score, then (pass-input) the input tensors. */
@@ -244,8 +245,16 @@ static void summarise(GstAnomalyscore *self, const VgAnomalyResult *r, GstClockT
                       GstClockTime frame, GPtrArray *msgs, GstClockTime interval)
 {
   VigilAnomalySummary *s = &self->summary;
-  if (!GST_CLOCK_TIME_IS_VALID(frame))
-    return; /* summaries need frame durations */
+  if (!GST_CLOCK_TIME_IS_VALID(frame)) { /* summaries count stream time in frame durations */
+    if (!self->summary_warned)
+      GST_ELEMENT_WARNING(self, STREAM, FORMAT,
+                          ("post-messages=true posts no summary: the input has no framerate and "
+                           "its buffers no durations, so no interval of stream time can be "
+                           "counted."),
+                          ("give the input tensors a framerate, or its buffers durations"));
+    self->summary_warned = TRUE;
+    return;
+  }
   if (!GST_CLOCK_TIME_IS_VALID(s->start))
     s->start = t;
   s->elapsed += frame;

@@ -368,6 +368,39 @@ GST_START_TEST(test_summaries)
 }
 GST_END_TEST;
 
+/* post-messages on a variable-rate input without buffer durations: no summary can be counted, and
+ * one warning says so (there used to be silence). */
+GST_START_TEST(test_summaries_need_durations)
+{
+  GstHarness *h = harness("anomalyscore method=threshold threshold=100 post-messages=true");
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  gst_harness_set_src_caps_str(h, "other/tensors, format=static, num_tensors=1, types=float32, "
+                                  "dimensions=(string)1, framerate=0/1");
+  gfloat v[4] = {1, 2, 3, 4}, s[4];
+  for (guint b = 0; b < 2; b++) {
+    GstBuffer *buf = gst_buffer_new_memdup(v, sizeof v);
+    GST_BUFFER_PTS(buf) = b * GST_SECOND;
+    fail_unless_equals_int(gst_harness_push(h, buf), GST_FLOW_OK);
+    pull_scores(h, s, 4);
+  }
+  gst_harness_push_event(h, gst_event_new_eos());
+  guint warnings = 0;
+  GstMessage *m;
+  while ((m = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING)) != NULL) {
+    GError *err = NULL;
+    gst_message_parse_warning(m, &err, NULL);
+    fail_unless(strstr(err->message, "no framerate") != NULL, "%s", err->message);
+    g_error_free(err);
+    gst_message_unref(m);
+    warnings++;
+  }
+  fail_unless_equals_int(warnings, 1);
+  fail_unless(next_message(bus, "anomalyscore") == NULL);
+  teardown(h, bus);
+}
+GST_END_TEST;
+
 /* An event still open at EOS ends there. */
 GST_START_TEST(test_eos_ends_event)
 {
@@ -512,6 +545,7 @@ static Suite *anomalyscore_suite(void)
   tcase_add_test(tc, test_discont);
   tcase_add_test(tc, test_pass_input);
   tcase_add_test(tc, test_summaries);
+  tcase_add_test(tc, test_summaries_need_durations);
   tcase_add_test(tc, test_eos_ends_event);
   tcase_add_test(tc, test_flush_and_live_changes);
   tcase_add_test(tc, test_refusals);
