@@ -25,12 +25,11 @@ static gboolean print_anomaly(GstMessage *msg)
   if (g_strcmp0(event, "end") == 0) {
     gst_structure_get_double(s, "peak-score", &peak);
     gst_structure_get_uint64(s, "duration", &length);
-    g_print("anomaly end: started at %" GST_TIME_FORMAT ", lasted %.3f s, peak score %.4g "
-            "(threshold %.4g)\n",
-            GST_TIME_ARGS(ts), (double)length / GST_SECOND, peak, threshold);
+    g_print("anomaly end: started at %.3f s, lasted %.3f s, peak score %.4g (threshold %.4g)\n",
+            (double)ts / GST_SECOND, (double)length / GST_SECOND, peak, threshold);
   } else {
-    g_print("anomaly start at %" GST_TIME_FORMAT ": score %.4g (threshold %.4g)\n",
-            GST_TIME_ARGS(ts), score, threshold);
+    g_print("anomaly start at %.3f s: score %.4g (threshold %.4g)\n", (double)ts / GST_SECOND,
+            score, threshold);
   }
   return TRUE;
 }
