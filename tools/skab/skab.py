@@ -12,6 +12,7 @@ which is stricter on FAR.
 import csv
 import glob
 import os
+import sys
 from collections import namedtuple
 
 import numpy as np
@@ -25,7 +26,11 @@ FEATURES = ["Accelerometer1RMS", "Accelerometer2RMS", "Current", "Pressure", "Te
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(os.path.dirname(HERE))
-DATASET = os.path.join(os.path.dirname(SOURCE), "shared", "datasets", "skab")
+# SKAB lives beside the clone (../shared/datasets/skab); VIGIL_DATASETS names the folder holding
+# skab/ elsewhere, as for the tests.
+DATASET = os.path.join(os.environ.get("VIGIL_DATASETS",
+                                      os.path.join(os.path.dirname(SOURCE), "shared", "datasets")),
+                       "skab")
 SkabFile = namedtuple("SkabFile", "path columns values anomaly changepoint")
 
 
@@ -64,8 +69,12 @@ def skab_files(root=None):
     if root is None:
         root = DATASET
     key = lambda p: (os.path.basename(os.path.dirname(p)), int(os.path.basename(p)[:-4]))
-    return sorted(glob.glob(os.path.join(root, "valve1", "*.csv")) +
-                  glob.glob(os.path.join(root, "valve2", "*.csv")), key=key)
+    files = sorted(glob.glob(os.path.join(root, "valve1", "*.csv")) +
+                   glob.glob(os.path.join(root, "valve2", "*.csv")), key=key)
+    if not files:
+        sys.exit("the SKAB dataset is not at %s (valve1/*.csv, valve2/*.csv): put it there or set "
+                 "VIGIL_DATASETS to the folder that holds skab/" % root)
+    return files
 
 
 def flag_rows(exceed, n_steps=60):

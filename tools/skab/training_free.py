@@ -33,7 +33,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from skab import (TRAIN_ROWS, SkabFile, evaluate, exceedances, flag_rows, load_skab,  # noqa: E402,F401
+from skab import (SOURCE, TRAIN_ROWS, SkabFile, evaluate, exceedances, flag_rows, load_skab,  # noqa: E402,F401
                   metrics, skab_files, window_flags)
 
 
@@ -186,10 +186,21 @@ def training_free(props, flag="score", files=None, build=None, verbose=True, sou
     return evaluate(pairs)
 
 
+USAGE = """usage: training_free.py [--build DIR] [--flag score|events] [--csv] [PROPERTY=VALUE ...]
+Runs anomalyscore with the given properties on the raw sensors of every SKAB valve experiment
+(VIGIL_DATASETS/skab, by default ../shared/datasets/skab beside the clone) and prints SKAB's F1, FAR
+and MAR. --build: the build directory holding plugins/ (default: build/ of this source tree);
+--flag events: flag rows from anomalyscore's events instead of its per-row scores; --csv: read
+the files through filesrc ! csvparse instead of appsrc."""
+
+
 def main(argv):
     build, flag, source, props = None, "score", "appsrc", []
     it = iter(argv)
     for a in it:
+        if a in ("-h", "--help"):
+            print(USAGE)
+            return
         if a == "--build":
             build = next(it)
         elif a == "--flag":
@@ -199,9 +210,8 @@ def main(argv):
         else:
             props.append(a)
     if build is None:
-        build = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build")
-    if source == "csv":
-        os.environ.setdefault("GST_PLUGIN_PATH", os.path.join(build, "plugins"))
+        build = os.path.join(SOURCE, "build")
+    os.environ.setdefault("GST_PLUGIN_PATH", os.path.join(build, "plugins"))
     m = training_free(" ".join(props), flag, build=build, source=source)
     print("all (%s, flag=%s): F1 %.3f  FAR %.2f %%  MAR %.2f %%  (tp %d fp %d tn %d fn %d)" % (
         " ".join(props), flag, m["f1"], m["far"], m["mar"], m["tp"], m["fp"], m["tn"], m["fn"]))
