@@ -7,6 +7,9 @@
  *   vigil-model run MODEL.onnx IN.f32 OUT.f32
  *                                  one window through the executor (raw float32, batch axis
  *                                  dropped, time last); T comes from IN's size.
+ *   vigil-model plan MODEL.onnx [--window W] [--hop H] [--mode exact|signal|full]
+ *                                  what streaming costs per hop (docs/elements/streamcnn.md).
+ *   vigil-model --help             this list, on stdout.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -27,21 +30,23 @@ static const struct {
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
-static int usage(void)
+static int usage(FILE *f, int status)
 {
-  fprintf(stderr, "usage:\n");
+  fprintf(f, "usage:\n");
   for (size_t i = 0; i < N_COMMANDS; i++)
-    fprintf(stderr, "  vigil-model %s\n", commands[i].usage);
-  return 2;
+    fprintf(f, "  vigil-model %s\n", commands[i].usage);
+  return status;
 }
 
 int main(int argc, char **argv)
 {
   if (argc < 2)
-    return usage();
+    return usage(stderr, 2);
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+    return usage(stdout, 0);
   for (size_t i = 0; i < N_COMMANDS; i++)
     if (strcmp(argv[1], commands[i].name) == 0)
       return commands[i].run(argc - 1, argv + 1);
   fprintf(stderr, "vigil-model: unknown command '%s'\n", argv[1]);
-  return usage();
+  return usage(stderr, 2);
 }
