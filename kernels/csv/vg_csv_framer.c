@@ -88,15 +88,18 @@ static void track_run(VgCsvFramer *f, uint64_t interval)
     f->nominal = f->run_interval;
 }
 
+/* A batch's first frame lasts the nominal spacing once a regular run has set one (the time the
+ * next row is expected: after a late row the frame does not stretch over the late interval), else
+ * the interval from the previous row; a second frame sets the batch's own spacing. */
 static void start_batch(VgCsvFramer *f, uint64_t tick, uint64_t interval, int disc)
 {
   f->first_tick = tick;
   f->batch_discont = disc;
   f->spacing_known = 1;
-  if (!disc)
-    f->spacing = interval;
-  else if (f->nominal > 0)
+  if (f->nominal > 0)
     f->spacing = f->nominal;
+  else if (!disc)
+    f->spacing = interval;
   else
     f->spacing = 0, f->spacing_known = 0;
 }

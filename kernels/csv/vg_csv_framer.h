@@ -29,7 +29,8 @@ typedef struct {
   const float *values; /* n_frames * n_values floats; valid until the next push/flush/reset */
   size_t n_frames;
   uint64_t first_tick;
-  uint64_t spacing;  /* ticks between frames (and the nominal length of the last one) */
+  uint64_t spacing;  /* ticks between frames (and the length of the last one); a lone frame's is
+                        the nominal spacing once known, else the interval before it */
   int spacing_known; /* 0 for a lone first frame, or after a discontinuity before any regular run */
   int discont;
 } VgCsvBatch;

@@ -104,7 +104,36 @@ def main():
         for e in grouped:  # each on a row's time, as each frame of a grouped buffer is
             c.check(e["timestamp"] % 1000000000 == 0 and e["timestamp"] >= 60 * 1000000000,
                     "event timestamp %d is not the end of a window" % e["timestamp"])
+    timed_rows(c, d)
     c.done()
+
+
+def timed_rows(c, d):
+    """Rows timed by their datetime column (1 s apart, sometimes 2 s: the bundled recording): a
+    window's time is its last row's time plus the nominal second, so no two windows share a time
+    (a late row once lasted its late interval, and its window ended where the next one's did), and
+    64 rows and windows per buffer give the same CSV as one."""
+    data = os.path.join(SOURCE, "data", "skab-valve1-3.csv")
+    model = os.path.join(SOURCE, "models", "skab-conv-ae.onnx")
+    texts = []
+    for fpb in (1, 64):
+        out = os.path.join(d, "timed-%d.csv" % fpb)
+        r = subprocess.run(
+            ["gst-launch-1.0", "-q", "filesrc", "location=" + data, "!", "csvparse",
+             "columns=" + ",".join(skab.FEATURES), "frames-per-buffer=%d" % fpb, "!", "streamcnn",
+             "model=" + model, "window=60", "hop=1", "output=reconstruction-error",
+             "frames-per-buffer=%d" % fpb, "!", "csvenc", "!", "filesink", "location=" + out],
+            env=gst_env(), capture_output=True, text=True, timeout=300)
+        if not c.check(r.returncode == 0, "timed pipeline failed: " + r.stderr[-2000:]):
+            return
+        texts.append(open(out).read())
+    times = [float(row.split(",")[0]) for row in texts[0].splitlines()[1:]]
+    c.check(len(times) == len(set(times)) and times == sorted(times),
+            "timed rows: window times repeat or go back (%d of %d distinct)" % (
+                len(set(times)), len(times)))
+    c.check(texts[0] == texts[1], "timed rows: frames-per-buffer=64 changed csvenc's output")
+    print("timed rows: %d windows, distinct increasing times, same CSV at 1 and 64 per buffer" %
+          len(times))
 
 
 if __name__ == "__main__":

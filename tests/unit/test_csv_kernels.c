@@ -430,7 +430,9 @@ static void test_framer(void)
   framer_log(4, t1, NULL, 9, log, sizeof log);
   CHECK(strcmp(log, "[0+1x4 D][5+1x3][20+1x2 D]") == 0, "%s", log);
   framer_log(1, t1, NULL, 9, log, sizeof log);
-  CHECK(strcmp(log, "[0+0?x1 D][1+1x1][2+1x1][3+1x1][5+2x1][6+1x1][7+1x1][20+1x1 D][21+1x1]") == 0,
+  /* lone frames last the nominal spacing once three intervals of 1 set it: the late row at 5 too
+   * (it lasted 2, the interval before it, and its window ended where the next one's does) */
+  CHECK(strcmp(log, "[0+0?x1 D][1+1x1][2+1x1][3+1x1][5+1x1][6+1x1][7+1x1][20+1x1 D][21+1x1]") == 0,
         "%s", log);
   uint64_t t2[] = {0, 10, 20, 30, 40};
   int d2[] = {0, 0, 1, 0, 0};
