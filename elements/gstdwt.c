@@ -372,8 +372,10 @@ static GstFlowReturn chain_dwt(GstDwt *self, GstBuffer *in, const VigilFrames *f
   guint n = frames->n_frames, J = self->active_levels;
   guint64 before = self->seg_frames, after = before + n;
   size_t n_out = vg_dwt_push_frames(self->dwt, n);
-  if (before == 0)
-    self->seg_start = GST_BUFFER_PTS(in);
+  if (before == 0) /* a first buffer without PTS starts where its segment does */
+    self->seg_start = GST_BUFFER_PTS_IS_VALID(in)               ? GST_BUFFER_PTS(in)
+                      : self->segment.format == GST_FORMAT_TIME ? self->segment.start
+                                                                : GST_CLOCK_TIME_NONE;
   /* The first block completed here may have started in an earlier buffer (block_time). */
   guint64 first_block_start = (before >> J) << J;
   GstClockTime ts = self->block_time;

@@ -189,6 +189,26 @@ GST_START_TEST(test_wavelet_null)
 }
 GST_END_TEST;
 
+/* A first buffer without PTS starts at its segment's start: frames are then counted from there
+ * (it once took the first PTS seen later as the origin). */
+GST_START_TEST(test_first_buffer_without_pts)
+{
+  GstHarness *h = new_dwt("wavelet=haar levels=1");
+  const gfloat x[4] = {1, 2, 3, 4};
+  GstBuffer *b = frames(x, 4, 0);
+  GST_BUFFER_PTS(b) = GST_CLOCK_TIME_NONE;
+  fail_unless_equals_int(gst_harness_push(h, b), GST_FLOW_OK);
+  GstBuffer *out = gst_harness_pull(h);
+  fail_unless_equals_uint64(GST_BUFFER_PTS(out), 0);
+  gst_buffer_unref(out);
+  fail_unless_equals_int(gst_harness_push(h, frames(x, 4, 4)), GST_FLOW_OK);
+  out = gst_harness_pull(h);
+  fail_unless_equals_uint64(GST_BUFFER_PTS(out), GST_SECOND / 2); /* frame 4 at 8 Hz */
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 /* LATENCY: transform=dwt adds the 2^J - 1 frame periods its blocks wait for (3 frames of 1/8 s at
  * J = 2); swt adds nothing. */
 GST_START_TEST(test_latency)
@@ -214,6 +234,7 @@ static Suite *dwt_suite(void)
   tcase_add_test(tc, test_swt_frames);
   tcase_add_test(tc, test_caps_change);
   tcase_add_test(tc, test_latency);
+  tcase_add_test(tc, test_first_buffer_without_pts);
   tcase_add_test(tc, test_wavelet_null);
   return s;
 }
