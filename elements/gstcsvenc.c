@@ -293,6 +293,8 @@ static void gst_csv_enc_class_init(GstCsvEncClass *klass)
 static void gst_csv_enc_init(GstCsvEnc *self)
 {
   self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
+  /* caps that only lack a field (framerate) reach set_caps and its message naming it */
+  GST_PAD_SET_ACCEPT_INTERSECT(self->sinkpad);
   gst_pad_set_chain_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_csv_enc_chain));
   gst_pad_set_event_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_csv_enc_sink_event));
   gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);

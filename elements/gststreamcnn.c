@@ -382,6 +382,8 @@ static void gst_stream_cnn_class_init(GstStreamCnnClass *klass)
 static void gst_stream_cnn_init(GstStreamCnn *self)
 {
   self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
+  /* caps that only lack a field (framerate) reach set_caps and its message naming it */
+  GST_PAD_SET_ACCEPT_INTERSECT(self->sinkpad);
   gst_pad_set_chain_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_stream_cnn_chain));
   gst_pad_set_event_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_stream_cnn_sink_event));
   gst_pad_set_query_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_stream_cnn_sink_query));

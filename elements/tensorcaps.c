@@ -165,7 +165,8 @@ gboolean vigil_tensors_info_from_structure(const GstStructure *s, VigilTensorsIn
   if (!dims)
     return fail(error, "caps field 'dimensions' is missing or not a string");
   if (!gst_structure_get_fraction(s, "framerate", &rate_n, &rate_d))
-    return fail(error, "caps field 'framerate' is missing or not a fixed fraction");
+    return fail(error, "caps field 'framerate' is missing or not a fixed fraction (framerate=0/1 "
+                       "marks a variable rate)");
   if (rate_n < 0 || rate_d <= 0)
     return fail(error, "framerate %d/%d is invalid", rate_n, rate_d);
 
