@@ -129,8 +129,8 @@ size_t conv_scratch(const VgModel *m, const VgNode *node, const VgShape *shapes,
     int64_t per_col = g.fo * (g.cig * g.kf * g.kt + g.cog);
     return (size_t)(chunk_cols(per_col, cols) * per_col);
   }
-  if (g.cig == 1)
-    return 0;
+  if (g.cig == 1 && g.g > 1)
+    return 0; /* depthwise: direct, in place */
   /* The strategy is not known here (a plan may be sized before prepare): room for either. */
   size_t blas = (size_t)(chunk_cols(g.kt * g.cig, cols) * g.kt * g.cig);
   size_t simd = conv_simd_scratch(&g, cols);

@@ -52,7 +52,8 @@ static const float *align64c(const float *p)
 int conv_simd_strategy(const ConvGeom *g)
 {
   const char *env = getenv("VIGIL_CONV");
-  if ((env && strcmp(env, "blas") == 0) || g->kf != 1 || g->cig < 2 || !vg_conv_simd_available())
+  if ((env && strcmp(env, "blas") == 0) || g->kf != 1 || (g->cig < 2 && g->g > 1) ||
+      !vg_conv_simd_available())
     return -1;
   int wino = g->kt == 3 && g->st == 1 && g->dt == 1 && g->g == 1 && g->cig >= WINO_MIN_CIN &&
              g->cog >= WINO_MIN_COUT;
