@@ -137,3 +137,18 @@ void vigil_frames_unmap(VigilFrames *frames)
     gst_buffer_unmap(frames->buffer, &frames->map);
   memset(frames, 0, sizeof *frames);
 }
+
+gboolean vigil_latency_query(GstPad *pad, GstObject *parent, GstQuery *query, GstPad *sinkpad,
+                             GstClockTime added)
+{
+  if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY || !GST_CLOCK_TIME_IS_VALID(added))
+    return gst_pad_query_default(pad, parent, query);
+  if (!gst_pad_peer_query(sinkpad, query))
+    return FALSE;
+  gboolean live;
+  GstClockTime min, max;
+  gst_query_parse_latency(query, &live, &min, &max);
+  gst_query_set_latency(query, live, min + added,
+                        GST_CLOCK_TIME_IS_VALID(max) ? max + added : GST_CLOCK_TIME_NONE);
+  return TRUE;
+}

@@ -42,6 +42,12 @@ gdouble vigil_frame_format_rate(const VigilFrameFormat *fmt);
 /* Duration of n frames, GST_CLOCK_TIME_NONE when the rate is variable. */
 GstClockTime vigil_frame_format_duration(const VigilFrameFormat *fmt, guint64 n_frames);
 
+/* A src pad's query for an element whose output frames wait `added` for later input frames
+ * (NONE: nothing added): a LATENCY query gets upstream's answer (asked through sinkpad) plus
+ * `added`; every other query, and LATENCY when nothing is added, goes to the default handler. */
+gboolean vigil_latency_query(GstPad *pad, GstObject *parent, GstQuery *query, GstPad *sinkpad,
+                             GstClockTime added);
+
 typedef struct {
   const gfloat *data;
   guint n_frames;

@@ -433,14 +433,5 @@ gboolean gst_stft_src_query(GstPad *pad, GstObject *parent, GstQuery *query)
   GST_OBJECT_LOCK(self); /* the query may come from any thread */
   GstClockTime ours = self->latency;
   GST_OBJECT_UNLOCK(self);
-  if (GST_QUERY_TYPE(query) != GST_QUERY_LATENCY || !GST_CLOCK_TIME_IS_VALID(ours))
-    return gst_pad_query_default(pad, parent, query);
-  if (!gst_pad_peer_query(self->sinkpad, query))
-    return FALSE;
-  gboolean live;
-  GstClockTime min, max;
-  gst_query_parse_latency(query, &live, &min, &max);
-  gst_query_set_latency(query, live, min + ours,
-                        GST_CLOCK_TIME_IS_VALID(max) ? max + ours : GST_CLOCK_TIME_NONE);
-  return TRUE;
+  return vigil_latency_query(pad, parent, query, self->sinkpad, ours);
 }
