@@ -37,6 +37,27 @@ static inline AVX512 void store16(float *p, __mmask16 m, __m512 v)
     _mm512_mask_storeu_ps(p, m, v);
 }
 
+/* The 32 bias values of a block (zeros without a bias: Winograd's point products). */
+static inline __attribute__((always_inline)) AVX512 void bias32(const float *bias, __m512 *b0,
+                                                                __m512 *b1)
+{
+  *b0 = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
+  *b1 = bias ? _mm512_loadu_ps(bias + 16) : _mm512_setzero_ps();
+}
+
+/* One output row of a 32-channel block: Relu if asked (max(0, x) returns its second operand when
+ * one is NaN: NaN stays, as in vg_relu), then the lanes of m0 and m1 stored. */
+static inline __attribute__((always_inline)) AVX512 void
+store_row32(float *c, __m512 s0, __m512 s1, __mmask16 m0, __mmask16 m1, int relu)
+{
+  if (relu) {
+    s0 = _mm512_max_ps(_mm512_setzero_ps(), s0);
+    s1 = _mm512_max_ps(_mm512_setzero_ps(), s1);
+  }
+  store16(c, m0, s0);
+  store16(c + 16, m1, s1);
+}
+
 /* The micro-kernel body for a compile-time row count R: 2R accumulators stay in registers over
  * the whole reduction (taps x n channels); each step loads one 32-channel weight row (2 zmm) and
  * broadcasts one input value per row. The reduction order per output is fixed (tap, then
@@ -135,8 +156,8 @@ uk_body_split(const int R, const int S, const float *a, int64_t lda, int64_t tap
       }
     }
   }
-  __m512 b0 = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
-  __m512 b1 = bias ? _mm512_loadu_ps(bias + 16) : _mm512_setzero_ps();
+  __m512 b0, b1;
+  bias32(bias, &b0, &b1);
   __mmask16 m0 = lanes(width), m1 = lanes(width - 16);
 #pragma GCC unroll 2
   for (int r = 0; r < R; r++) {
@@ -146,12 +167,7 @@ uk_body_split(const int R, const int S, const float *a, int64_t lda, int64_t tap
       s0 = _mm512_add_ps(s0, acc0[q][r]);
       s1 = _mm512_add_ps(s1, acc1[q][r]);
     }
-    if (relu) {
-      s0 = _mm512_max_ps(_mm512_setzero_ps(), s0);
-      s1 = _mm512_max_ps(_mm512_setzero_ps(), s1);
-    }
-    store16(c + r * ldc, m0, s0);
-    store16(c + r * ldc + 16, m1, s1);
+    store_row32(c + r * ldc, s0, s1, m0, m1, relu);
   }
 }
 
@@ -228,18 +244,12 @@ uk_multi_body(const int R, const int NB, const float *a, int64_t lda, int64_t ta
   for (int k = 0; k < NB; k++) {
     int wk = width - k * VG_UK_CO;
     __mmask16 m0 = lanes(wk), m1 = lanes(wk - 16);
-    __m512 b0 = bias ? _mm512_loadu_ps(bias + k * VG_UK_CO) : _mm512_setzero_ps();
-    __m512 b1 = bias ? _mm512_loadu_ps(bias + k * VG_UK_CO + 16) : _mm512_setzero_ps();
+    __m512 b0, b1;
+    bias32(bias ? bias + k * VG_UK_CO : NULL, &b0, &b1);
 #pragma GCC unroll 2
-    for (int r = 0; r < R; r++) {
-      __m512 s0 = _mm512_add_ps(acc[k][r][0], b0), s1 = _mm512_add_ps(acc[k][r][1], b1);
-      if (relu) { /* NaN stays (see uk_body) */
-        s0 = _mm512_max_ps(_mm512_setzero_ps(), s0);
-        s1 = _mm512_max_ps(_mm512_setzero_ps(), s1);
-      }
-      store16(c + r * ldc + k * VG_UK_CO, m0, s0);
-      store16(c + r * ldc + k * VG_UK_CO + 16, m1, s1);
-    }
+    for (int r = 0; r < R; r++)
+      store_row32(c + r * ldc + k * VG_UK_CO, _mm512_add_ps(acc[k][r][0], b0),
+                  _mm512_add_ps(acc[k][r][1], b1), m0, m1, relu);
   }
 }
 
