@@ -65,6 +65,9 @@ static void gather(VgStream *s, int u, int64_t k, int64_t a, int64_t b, float *d
   }
 }
 
+/* The per-node tables below (seqs, in) hold VG_MAX_NODE_INPUTS entries: vg_stream_alloc_state
+ * refuses a model with a node of more inputs. */
+
 static int is_time_input(const VgStream *s, int u)
 {
   return u >= 0 && s->m->values[u].kind != VG_VALUE_CONST && s->p->values[u].trunk;
@@ -95,8 +98,6 @@ static int advance(VgStream *s, const VgNode *node, int64_t k, VgError *err)
   }
   VgSeq seqs[VG_MAX_NODE_INPUTS];
   const VgSeq *in[VG_MAX_NODE_INPUTS];
-  if (node->n_inputs > VG_MAX_NODE_INPUTS)
-    return vg_error_set(err, "more than %d inputs", VG_MAX_NODE_INPUTS);
   for (int i = 0; i < node->n_inputs; i++) {
     in[i] = NULL;
     if (is_time_input(s, node->inputs[i])) {
@@ -122,8 +123,6 @@ static int band(VgStream *s, const VgNode *node, int64_t k, int64_t j0, int64_t 
   const VgSeq *in[VG_MAX_NODE_INPUTS];
   float *g = s->gather;
   int64_t f, l;
-  if (node->n_inputs > VG_MAX_NODE_INPUTS)
-    return vg_error_set(err, "more than %d inputs", VG_MAX_NODE_INPUTS);
   vg_node_time_deps(node, j0, j1 - 1, &f, &l);
   for (int i = 0; i < node->n_inputs; i++) {
     int u = node->inputs[i];
@@ -150,8 +149,6 @@ static int band(VgStream *s, const VgNode *node, int64_t k, int64_t j0, int64_t 
 static int run_head_node(VgStream *s, const VgNode *node, int64_t k, VgError *err)
 {
   const float *in[VG_MAX_NODE_INPUTS];
-  if (node->n_inputs > VG_MAX_NODE_INPUTS)
-    return vg_error_set(err, "more than %d inputs", VG_MAX_NODE_INPUTS);
   if (node->op == VG_OP_GLOBAL_AVG_POOL && s->p->values[node->inputs[0]].summed) {
     vg_sum_global_avg(s, node->inputs[0], k, s->vs[node->output].plain);
     return VG_OK;

@@ -148,6 +148,10 @@ int vg_stream_alloc_state(VgStream *s, VgError *err)
   s->vs = calloc((size_t)s->m->n_values, sizeof(*s->vs));
   if (!s->vs)
     return vg_error_set(err, "out of memory allocating stream state");
+  for (int i = 0; i < s->m->n_nodes; i++) /* the hop's per-node tables (vg_stream.c) */
+    if (s->m->nodes[i].n_inputs > VG_MAX_NODE_INPUTS)
+      return vg_error_set(err, "node '%s' has more than %d inputs", s->m->nodes[i].name,
+                          VG_MAX_NODE_INPUTS);
   if (s->p->mode == VG_STREAM_FULL || s->p->fallback[0])
     return alloc_full(s, err);
   for (int v = 0; v < s->m->n_values; v++)
