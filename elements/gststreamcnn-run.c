@@ -160,17 +160,11 @@ static gboolean plan_stream(GstStreamCnn *self, gint window, gint hop, VgStreamM
                       (NULL));
     return FALSE;
   }
-  const VgNode *pool = vg_model_whole_input_pool(self->model);
-  if (pool && self->plan_window != length && !self->pool_warning_posted) {
+  char warning[512];
+  if (!self->pool_warning_posted &&
+      vg_model_pool_warning(self->model, self->plan_window, warning, sizeof warning)) {
     self->pool_warning_posted = TRUE;
-    GST_ELEMENT_WARNING(self, STREAM, FORMAT,
-                        ("%s '%s' pools all of its input at the model's exported length "
-                         "%" G_GINT64_FORMAT " (how PyTorch exports AdaptiveMaxPool1d(1)); with "
-                         "window %" G_GINT64_FORMAT " it still pools only its first %d columns.",
-                         vg_op_name(pool->op), pool->name, length, self->plan_window,
-                         pool->win.kernel[pool->win.n_spatial - 1]),
-                        ("export the model at the window you stream, or pool with x.amax(-1) "
-                         "(ReduceMax), which Vigil runs as a global max pool"));
+    GST_ELEMENT_WARNING(self, STREAM, FORMAT, ("%s.", warning), (NULL));
   }
   return TRUE;
 }

@@ -123,16 +123,9 @@ int vm_plan(int argc, char **argv)
     vg_model_free(m);
     return 1;
   }
-  const VgNode *pool = vg_model_whole_input_pool(m);
-  if (pool && window != in->dims[in->rank - 1])
-    fprintf(stderr,
-            "vigil-model plan: warning: %s '%s' pools %d columns, all of its input at the "
-            "model's exported length %lld (how PyTorch exports AdaptiveMaxPool1d(1)); with "
-            "window %lld it still pools only the first %d. Export the model at length %lld, or "
-            "pool with x.amax(-1) (ReduceMax) instead.\n",
-            vg_op_name(pool->op), pool->name, pool->win.kernel[pool->win.n_spatial - 1],
-            (long long)in->dims[in->rank - 1], (long long)window,
-            pool->win.kernel[pool->win.n_spatial - 1], (long long)window);
+  char warning[512];
+  if (vg_model_pool_warning(m, window, warning, sizeof warning))
+    fprintf(stderr, "vigil-model plan: warning: %s.\n", warning);
   print_plan(path, m, p);
   vg_plan_free(p);
   vg_model_free(m);

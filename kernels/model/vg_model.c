@@ -2,11 +2,13 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "vg_model.h"
 
-const VgNode *vg_model_whole_input_pool(const VgModel *model)
+/* The first pool whose time kernel spans its whole input at the model's length, or NULL. */
+static const VgNode *whole_input_pool(const VgModel *model)
 {
   for (int i = 0; i < model->n_nodes; i++) {
     const VgNode *node = &model->nodes[i];
@@ -21,6 +23,23 @@ const VgNode *vg_model_whole_input_pool(const VgModel *model)
       return node;
   }
   return NULL;
+}
+
+int vg_model_pool_warning(const VgModel *model, int64_t window, char *buf, size_t size)
+{
+  const VgNode *pool = whole_input_pool(model);
+  const VgShape *in = &model->values[model->input].shape;
+  int64_t length = in->dims[in->rank - 1];
+  if (!pool || window == length)
+    return 0;
+  snprintf(buf, size,
+           "%s '%s' pools all of its input at the model's exported length %lld (how PyTorch "
+           "exports AdaptiveMaxPool1d(1)); with window %lld it still pools only its first %d "
+           "columns: export the model at the window you stream, or pool with x.amax(-1) "
+           "(ReduceMax), which Vigil runs as a global max pool",
+           vg_op_name(pool->op), pool->name, (long long)length, (long long)window,
+           pool->win.kernel[pool->win.n_spatial - 1]);
+  return 1;
 }
 
 static const char *const op_names[VG_OP_COUNT] = {

@@ -197,11 +197,13 @@ int vg_node_is_time_local(const VgModel *model, const VgNode *node);
 /* Output length along time for an input of t_in columns (time-local nodes). */
 int64_t vg_node_time_out_len(const VgNode *node, int64_t t_in);
 
-/* A MaxPool or AveragePool whose time kernel spans its whole input at the model's own length, as
- * PyTorch 1.13 exports AdaptiveMaxPool1d(1) and AdaptiveMaxPool2d(1): run on a window of another
- * length it pools only its first `kernel` columns (what the ONNX file says, not what the PyTorch
- * module computed). The first such node, or NULL. */
-const VgNode *vg_model_whole_input_pool(const VgModel *model);
+/* The warning for running the model on `window` columns when a MaxPool or AveragePool's time
+ * kernel spans its whole input at the model's own length, as PyTorch 1.13 exports
+ * AdaptiveMaxPool1d(1) and AdaptiveMaxPool2d(1): at another length it pools only its first
+ * `kernel` columns (what the ONNX file says, not what the PyTorch module computed). Writes the
+ * message (naming the first such node, with the advice) into buf and returns 1; 0 when the model
+ * has no such pool or window is its own length. streamcnn posts it, vigil-model plan prints it. */
+int vg_model_pool_warning(const VgModel *model, int64_t window, char *buf, size_t size);
 
 /* Input columns [*first, *last] that output columns [j0, j1] read (window-relative; may extend
  * below 0 or past the input's end, where the node sees its padding). For every input of a
