@@ -8,7 +8,8 @@
  * each in ONNX order without the batch axis. --chunk pushes N frames at a time (default: varying
  * sizes 1, 2, 3, ... to exercise partial pushes). --reset-after N pushes the first N frames, resets
  * the stream and then pushes the whole input from the start: OUT must equal a run without reset. IN
- * = "-" only prints the plan's alignment, phases and whether signal mode is exact.
+ * = "-" only prints the plan's alignment, phases and whether signal mode is exact; otherwise it
+ * also prints how many columns came from deferred taps (kernels/stream/vg_defer.h).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -125,6 +126,7 @@ int main(int argc, char **argv)
       rc = push_all(s, x, frames, chunk, u, &err);
     if (rc != VG_OK)
       fprintf(stderr, "stream_check: %s\n", err.msg);
+    printf("deferred=%lld\n", (long long)vg_stream_deferred_columns(s));
     rc = rc == VG_OK ? 0 : 1;
   } else {
     fprintf(stderr, "stream_check: cannot read %s or write %s\n", argv[2], argv[3]);

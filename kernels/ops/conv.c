@@ -27,6 +27,7 @@
 #include <cblas.h>
 
 #include "conv_priv.h"
+#include "conv_simd.h"
 
 /* Per-tap GEMMs pay off once each tap's inner dimension is this wide. */
 #define TAPS_MIN_CIN 32
@@ -212,14 +213,20 @@ static void conv1_taps(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
   }
 }
 
-void conv1_interior(const ConvGeom *g, const VgSeq *in, int64_t j0, int64_t j1, int64_t *ja,
-                    int64_t *jb)
+void conv1_interior_taps(const ConvGeom *g, const VgSeq *in, int64_t k0, int64_t k1, int64_t j0,
+                         int64_t j1, int64_t *ja, int64_t *jb)
 {
   int64_t lower = ops_max(in->lo, in->first);
   int64_t upper = ops_min(in->hi, in->first + in->count);
-  int64_t span = (g->kt - 1) * g->dt;
-  *ja = ops_min(ops_max(ops_ceil_div(lower + g->pt, g->st), j0), j1);
-  *jb = ops_min(ops_max(ops_floor_div(upper - 1 - span + g->pt, g->st) + 1, *ja), j1);
+  int64_t first = k0 * g->dt - g->pt, last = (k1 - 1) * g->dt - g->pt; /* taps' offsets */
+  *ja = ops_min(ops_max(ops_ceil_div(lower - first, g->st), j0), j1);
+  *jb = ops_min(ops_max(ops_floor_div(upper - 1 - last, g->st) + 1, *ja), j1);
+}
+
+void conv1_interior(const ConvGeom *g, const VgSeq *in, int64_t j0, int64_t j1, int64_t *ja,
+                    int64_t *jb)
+{
+  conv1_interior_taps(g, in, 0, g->kt, j0, j1, ja, jb);
 }
 
 static void conv1_gemm(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
@@ -317,5 +324,43 @@ int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, co
     return conv1_simd(&g, p, in, out, j0, j1, scratch, sums) ? CONV_SUMMED : VG_OK;
   else
     conv1_gemm(&g, p, in, out, j0, j1, scratch);
+  return VG_OK;
+}
+
+int vg_ops_conv_split(const VgModel *m, const VgNode *node, const VgShape *shapes,
+                      VgConvSplit *split)
+{
+  const VgPacked *p = node->packed;
+  if (node->op != VG_OP_CONV || !p || (p->strategy != CONV_SIMD && p->strategy != CONV_WINO))
+    return 0;
+  ConvGeom g;
+  conv_geom(m, node, ops_in_shape(shapes, node, 0), ops_out_shape(shapes, node), &g);
+  if (g.g != 1 || g.kf != 1 || g.kt < 2)
+    return 0;
+  int64_t nb = (g.co + VG_UK_CO - 1) / VG_UK_CO;
+  *split = (VgConvSplit){.taps = g.kt,
+                         .stride = g.st,
+                         .dilation = g.dt,
+                         .pad = g.pt,
+                         .row_floats = nb * VG_UK_CO,
+                         .weight_bytes = nb * VG_UK_CO * g.kt * g.ci * (int64_t)sizeof(float)};
+  return 1;
+}
+
+int vg_ops_conv_taps(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
+                     VgSeq *out, int64_t j0, int64_t j1, int64_t k0, int64_t k1, const float *start,
+                     int finish, float *scratch)
+{
+  VgConvSplit split;
+  if (!vg_ops_conv_split(m, node, shapes, &split) || k0 < 0 || k1 > split.taps || k0 >= k1 ||
+      (start && j1 - j0 != 1))
+    return VG_ERR;
+  const VgPacked *p = node->packed;
+  ConvGeom g;
+  conv_geom(m, node, ops_in_shape(shapes, node, 0), ops_out_shape(shapes, node), &g);
+  if (in->width != g.ci || out->width < g.co)
+    return VG_ERR;
+  ConvTaps span = {k0, k1, start, finish && p->fused_relu};
+  conv1_simd_taps(&g, p, &span, in, out, j0, j1, scratch);
   return VG_OK;
 }

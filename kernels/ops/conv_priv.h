@@ -24,6 +24,17 @@ typedef struct {
  * stored range of `in` (so they can be read in place). */
 void conv1_interior(const ConvGeom *g, const VgSeq *in, int64_t j0, int64_t j1, int64_t *ja,
                     int64_t *jb);
+/* The same for the taps [k0, k1) alone. */
+void conv1_interior_taps(const ConvGeom *g, const VgSeq *in, int64_t k0, int64_t k1, int64_t j0,
+                         int64_t j1, int64_t *ja, int64_t *jb);
+
+/* Part of a conv's taps (vg_ops_conv_taps): taps [k0, k1), added to `start` (32 floats per block
+ * of output channels; NULL: the bias), then the Relu if relu. */
+typedef struct {
+  int64_t k0, k1;
+  const float *start;
+  int relu;
+} ConvTaps;
 
 /* Which AVX-512 strategy suits a 1-D conv on this CPU under the VIGIL_CONV setting (CONV_SIMD,
  * CONV_WINO), or -1 for the OpenBLAS paths. VIGIL_CONV=blas forces OpenBLAS, VIGIL_CONV=direct
@@ -41,5 +52,8 @@ size_t conv_simd_scratch(const ConvGeom *g, int64_t cols);
  * otherwise (and on the direct path, which stores as usual) it returns 0. */
 int conv1_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
                int64_t j1, float *scratch, float *sums);
+/* Output columns [j0, j1) of the AVX-512 direct kernel over part of the taps (one group). */
+void conv1_simd_taps(const ConvGeom *g, const VgPacked *p, const ConvTaps *span, const VgSeq *in,
+                     VgSeq *out, int64_t j0, int64_t j1, float *scratch);
 
 #endif

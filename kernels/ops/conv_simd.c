@@ -140,30 +140,41 @@ static void out_uk(const OutBlock *b, const float *a, int64_t lda, int64_t tap, 
     vg_uk_avx512(a, lda, tap, taps, cig, b->w, b->bias, rows, c, ldc, b->width, b->relu);
 }
 
-/* Rows [j, j + rows) of one output block, all taps inside the stored signal: in place. */
-static void direct_interior(const ConvGeom *g, const OutBlock *b, const VgSeq *in, VgSeq *out,
-                            int64_t j, int rows)
+/* The taps [k0, k1) of an out_uk call: its weights start k0 taps into the block. */
+static OutBlock tap_block(OutBlock b, int64_t k0, int64_t cig)
 {
-  const float *a = seq_col(in, j * g->st - g->pt) + b->gi * g->cig;
-  out_uk(b, a, g->st * g->ci, g->dt * g->ci, g->kt, g->cig, rows, seq_col_mut(out, j) + b->off,
+  b.w += k0 * cig * VG_UK_CO;
+  return b;
+}
+
+/* Rows [j, j + rows) of one output block over taps [k0, k1), all inside the stored signal: in
+ * place. */
+static void direct_interior(const ConvGeom *g, const OutBlock *b, const VgSeq *in, VgSeq *out,
+                            int64_t j, int rows, int64_t k0, int64_t k1)
+{
+  const float *a = seq_col(in, j * g->st - g->pt + k0 * g->dt) + b->gi * g->cig;
+  OutBlock t = tap_block(*b, k0, g->cig);
+  out_uk(&t, a, g->st * g->ci, g->dt * g->ci, k1 - k0, g->cig, rows, seq_col_mut(out, j) + b->off,
          out->width);
 }
 
-/* Rows near the edges: im2col rows [(k, ci)] in scratch, zeros where a tap is padding. */
+/* Rows near the edges: im2col rows [(k, ci)] of taps [k0, k1) in scratch, zeros where a tap is
+ * padding. */
 static void direct_edge(const ConvGeom *g, const OutBlock *b, const VgSeq *in, VgSeq *out,
-                        int64_t j, int rows, float *scratch)
+                        int64_t j, int rows, int64_t k0, int64_t k1, float *scratch)
 {
-  int64_t row = g->kt * g->cig;
+  int64_t row = (k1 - k0) * g->cig;
   for (int r = 0; r < rows; r++)
-    for (int64_t k = 0; k < g->kt; k++) {
+    for (int64_t k = k0; k < k1; k++) {
       int64_t c = (j + r) * g->st - g->pt + k * g->dt;
-      float *dst = scratch + r * row + k * g->cig;
+      float *dst = scratch + r * row + (k - k0) * g->cig;
       if (seq_has(in, c))
         memcpy(dst, seq_col(in, c) + b->gi * g->cig, (size_t)g->cig * sizeof(float));
       else
         memset(dst, 0, (size_t)g->cig * sizeof(float));
     }
-  out_uk(b, scratch, row, g->cig, g->kt, g->cig, rows, seq_col_mut(out, j) + b->off, out->width);
+  OutBlock t = tap_block(*b, k0, g->cig);
+  out_uk(&t, scratch, row, g->cig, k1 - k0, g->cig, rows, seq_col_mut(out, j) + b->off, out->width);
 }
 
 /* Blocks cb .. cb + n - 1 of group gi (direct layout). */
@@ -180,26 +191,36 @@ static OutBlock out_blocks(const ConvGeom *g, const VgPacked *p, int64_t gi, int
                     .bstride = bs};
 }
 
-static void conv1_direct_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
-                              int64_t j0, int64_t j1, float *scratch)
+/* Output columns [j0, j1) over the taps of `span`. */
+static void conv1_direct_simd(const ConvGeom *g, const VgPacked *p, const ConvTaps *span,
+                              const VgSeq *in, VgSeq *out, int64_t j0, int64_t j1, float *scratch)
 {
-  int64_t ja, jb, nb = blocks(g->cog);
+  int64_t ja, jb, nb = blocks(g->cog), k0 = span->k0, k1 = span->k1;
   int step = j1 - j0 <= 2 ? VG_UK_MULTI : 1; /* blocks per call (vg_uk_multi_avx512) */
-  conv1_interior(g, in, j0, j1, &ja, &jb);
+  conv1_interior_taps(g, in, k0, k1, j0, j1, &ja, &jb);
   for (int64_t gi = 0; gi < g->g; gi++)
     for (int64_t cb = 0; cb < nb; cb += step) {
       OutBlock b = out_blocks(g, p, gi, cb, (int)(nb - cb < step ? nb - cb : step));
+      if (span->start)
+        b.bias = span->start + b.off; /* a partial sum in place of the bias (one group) */
+      b.relu = span->relu;
       for (int64_t j = j0; j < j1;) {
         /* a block of rows never straddles the interior's bounds */
         int64_t end = j < ja ? ja : j < jb ? jb : j1;
         int rows = (int)(end - j < VG_UK_ROWS ? end - j : VG_UK_ROWS);
         if (j >= ja && j < jb)
-          direct_interior(g, &b, in, out, j, rows);
+          direct_interior(g, &b, in, out, j, rows, k0, k1);
         else
-          direct_edge(g, &b, in, out, j, rows, align64(scratch));
+          direct_edge(g, &b, in, out, j, rows, k0, k1, align64(scratch));
         j += rows;
       }
     }
+}
+
+void conv1_simd_taps(const ConvGeom *g, const VgPacked *p, const ConvTaps *span, const VgSeq *in,
+                     VgSeq *out, int64_t j0, int64_t j1, float *scratch)
+{
+  conv1_direct_simd(g, p, span, in, out, j0, j1, scratch);
 }
 
 /* v[x][t][ci] for the chunk's tiles; input columns past `last` (needed by discarded outputs of the
@@ -267,6 +288,7 @@ int conv1_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out
     conv1_wino(g, p, in, out, j0, j1, scratch, sums);
     return sums != NULL;
   }
-  conv1_direct_simd(g, p, in, out, j0, j1, scratch);
+  ConvTaps all = {0, g->kt, NULL, p->fused_relu};
+  conv1_direct_simd(g, p, &all, in, out, j0, j1, scratch);
   return 0;
 }

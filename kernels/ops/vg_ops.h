@@ -69,6 +69,31 @@ int vg_ops_forward_pooled(const VgModel *model, const VgNode *node, const VgNode
  * output then equals its input everywhere, so a caller may store them once. */
 int vg_ops_node_is_fused(const VgModel *model, const VgNode *node);
 
+/* Deferred taps (kernels/stream/vg_defer.c). A 1-D conv
+ *   y[j] = b + sum_{k < K} W_k x[j*s - p + k*d]
+ * splits into its older taps [0, kd), which a streaming hop can apply to a few future columns in
+ * one pass over their weights, and its newer taps [kd, K), applied when each column's last inputs
+ * arrive. */
+typedef struct {
+  int64_t taps, stride, dilation, pad; /* along time */
+  int64_t row_floats;                  /* floats of a partial row (output channels, padded) */
+  int64_t weight_bytes;                /* packed weights that one output column reads */
+} VgConvSplit;
+
+/* Whether vg_ops_conv_taps can run the node (a 1-D conv of one group and at least 2 taps, on the
+ * AVX-512 kernels; 0 on other CPUs and under VIGIL_CONV=blas); fills split if so. */
+int vg_ops_conv_split(const VgModel *model, const VgNode *node, const VgShape *shapes,
+                      VgConvSplit *split);
+
+/* Output columns [j0, j1) of such a conv over taps [k0, k1) alone: column j = s + sum_{k0 <= k <
+ * k1} W_k x[j*s - p + k*d], where s is the bias (start NULL) or the partial row `start` (then j1 -
+ * j0 must be 1), followed by the Relu fused into the conv if finish. out may have row_floats per
+ * column (partial rows); a column holds a finished output only after its last taps ran with
+ * finish. The summation order differs from vg_ops_forward_time's (float rounding). */
+int vg_ops_conv_taps(const VgModel *model, const VgNode *node, const VgShape *shapes,
+                     const VgSeq *in, VgSeq *out, int64_t j0, int64_t j1, int64_t k0, int64_t k1,
+                     const float *start, int finish, float *scratch);
+
 /* OpenBLAS threads for every GEMM in the process. Set once, before running. Default 1: if it was
  * never called, the first vg_ops_prepare sets 1 (OpenBLAS alone would use one per core). */
 void vg_ops_set_threads(int threads);

@@ -92,6 +92,9 @@ static int advance(VgStream *s, const VgNode *node, int64_t k, VgError *err)
   else
     vg_history_trim(h, keep);
   int64_t old_hi = h->hi, n = target - h->hi;
+  VgDefer *d = s->vs[v].defer;
+  if (d && n != 1)
+    d->cls[q].count = 0; /* partial rows assume one column per hop (vg_defer.h) */
   if (n <= 0) {
     vg_sum_after(s, v, q, h, old_hi, restarted);
     return VG_OK;
@@ -107,7 +110,14 @@ static int advance(VgStream *s, const VgNode *node, int64_t k, VgError *err)
   }
   int64_t j0 = h->hi - off;
   VgSeq out = {vg_history_reserve(h, n), j0, n, -VG_FAR, VG_FAR, x->width};
-  if (vg_ops_forward_time(s->m, node, s->p->shapes, in, &out, j0, j0 + n, s->scratch) != VG_OK)
+  int rc;
+  if (d && n == 1) {
+    rc = vg_defer_column(d, s->m, node, s->p->shapes, q, h->hi, in, &out, j0, s->scratch);
+    s->deferred += rc > 0;
+  } else {
+    rc = vg_ops_forward_time(s->m, node, s->p->shapes, in, &out, j0, j0 + n, s->scratch);
+  }
+  if (rc < 0)
     return vg_error_set(err, "computing stream columns failed");
   vg_history_commit(h, n);
   vg_sum_after(s, v, q, h, old_hi, restarted);
@@ -273,6 +283,8 @@ void vg_stream_reset(VgStream *s)
       if (s->vs[v].sum)
         s->vs[v].sum[q].valid = 0;
     }
+    if (s->vs[v].defer)
+      vg_defer_drop(s->vs[v].defer);
   }
   s->next = 0;
 }
@@ -300,6 +312,11 @@ const VgShape *vg_stream_output_shape(const VgStream *s)
 int64_t vg_stream_windows(const VgStream *s)
 {
   return s->next;
+}
+
+int64_t vg_stream_deferred_columns(const VgStream *s)
+{
+  return s->deferred;
 }
 
 int64_t vg_stream_pending(const VgStream *s)

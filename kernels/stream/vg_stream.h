@@ -113,6 +113,9 @@ int64_t vg_stream_output_values(const VgStream *s); /* floats per output */
 const VgShape *vg_stream_output_shape(const VgStream *s);
 int64_t vg_stream_windows(const VgStream *s); /* windows completed since create/reset */
 int64_t vg_stream_pending(const VgStream *s); /* frames still needed to complete next window */
+/* Stream columns computed from deferred taps' partial rows since create (a statistic for tests
+ * and benchmarks: 0 when no conv qualifies, see kernels/stream/vg_defer.h). */
+int64_t vg_stream_deferred_columns(const VgStream *s);
 
 /* Reconstruction error of an autoencoder window: for each of the C channels the mean over the
  * window (and F) of |x - y| (squared = 0) or (x - y)^2 (squared = 1), written to per_channel[C];

@@ -83,6 +83,17 @@ static int alloc_value(VgStream *s, int v, VgError *err)
   return VG_OK;
 }
 
+/* Deferred taps for a conv whose stream adds one column per class hop (vg_defer.h). */
+static int alloc_defer(VgStream *s, const VgNode *node, VgError *err)
+{
+  const VgPlanValue *x = &s->p->values[node->output];
+  if (!x->trunk || x->alias >= 0 || x->band_left >= x->len || x->step != 1)
+    return VG_OK;
+  int failed;
+  s->vs[node->output].defer = vg_defer_new(s->m, node, s->p->shapes, x->classes, &failed, err);
+  return failed ? VG_ERR : VG_OK;
+}
+
 /* An alias value (VgPlanValue.alias) points at its producer's histories and bands. If it is
  * summed, the sums live with the producer too, whose advance keeps them (vg_stream_sum.c). */
 static int share_alias(VgStream *s, int v, VgError *err)
@@ -160,6 +171,9 @@ int vg_stream_alloc_state(VgStream *s, VgError *err)
   for (int v = 0; v < s->m->n_values; v++)
     if (s->p->values[v].alias >= 0 && share_alias(s, v, err) != VG_OK)
       return VG_ERR;
+  for (int n = 0; n < s->m->n_nodes; n++)
+    if (alloc_defer(s, &s->m->nodes[n], err) != VG_OK)
+      return VG_ERR;
   if (alloc_scratch(s, err) != VG_OK)
     return VG_ERR;
   s->out_values = vg_shape_count(&s->p->shapes[s->m->output]);
@@ -182,6 +196,7 @@ void vg_stream_free_state(VgStream *s)
       VgValueState *st = &s->vs[v];
       free(st->win);
       free(st->plain);
+      vg_defer_free(st->defer);
       if (s->p->values[v].alias >= 0)
         continue; /* the rest belongs to the producer's value */
       if (st->hist)

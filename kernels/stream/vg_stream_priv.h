@@ -4,6 +4,7 @@
 #ifndef VG_STREAM_PRIV_H
 #define VG_STREAM_PRIV_H
 
+#include "vg_defer.h"
 #include "vg_exec.h"
 #include "vg_history.h"
 #include "vg_ops.h"
@@ -30,6 +31,7 @@ typedef struct {
   float *band_r;     /* exact mode: columns [len - band_right, len) */
   float *win;        /* exported values: the whole window, time-major */
   float *plain;      /* head values: the whole value, ONNX order */
+  VgDefer *defer;    /* deferred taps of the conv that makes this value (vg_defer.h), or NULL */
 } VgValueState;
 
 struct VgStream {
@@ -43,7 +45,8 @@ struct VgStream {
   VgExec *exec;        /* full mode: the window executor */
   float *exec_in;      /* full mode: the window in ONNX order */
   int64_t out_values;
-  int64_t next; /* index of the next window to complete */
+  int64_t next;     /* index of the next window to complete */
+  int64_t deferred; /* columns finished from deferred taps' partial rows (a statistic) */
 };
 
 /* vg_stream_alloc.c */

@@ -30,10 +30,11 @@ def windowed(module, x, window, hop, n):
     return np.stack(outs)
 
 
-def run(model, xfile, window, hop, mode, extra=()):
+def run(model, xfile, window, hop, mode, extra=(), env=None):
     out = xfile + ".%s.%d.out" % (mode, hop)
     r = subprocess.run([tool("stream_check"), model, xfile, out, "--window", str(window), "--hop",
-                        str(hop), "--mode", mode] + list(extra), capture_output=True, text=True)
+                        str(hop), "--mode", mode] + list(extra), capture_output=True, text=True,
+                       env=None if env is None else dict(os.environ, **env))
     if r.returncode != 0:
         return None, r.stderr.strip()
     info = dict(kv.split("=") for kv in r.stdout.split())

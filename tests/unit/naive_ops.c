@@ -15,6 +15,8 @@
 
 int naive_bad_reads;
 int naive_fuse_relus;
+int naive_split_calls;
+int naive_defer;
 
 /* The Relu node that alone reads the conv's output, or NULL. */
 static const VgNode *sole_relu_reader(const VgModel *m, const VgNode *conv)
@@ -122,7 +124,10 @@ static float at(const VgSeq *s, int64_t j, int64_t c, int *pad)
   return s->data[(j - s->first) * s->width + c];
 }
 
-static void conv(const VgModel *m, const VgNode *node, const VgSeq *x, VgSeq *y, int64_t j)
+/* Column j of a conv over taps [k0, k1), starting from `start` (NULL: the bias), then the fused
+ * Relu if finish. */
+static void conv_part(const VgModel *m, const VgNode *node, const VgSeq *x, VgSeq *y, int64_t j,
+                      int64_t k0, int64_t k1, const float *start, int finish)
 {
   const VgShape *ws = &m->values[node->inputs[1]].shape;
   const float *w = m->values[node->inputs[1]].data;
@@ -131,17 +136,53 @@ static void conv(const VgModel *m, const VgNode *node, const VgSeq *x, VgSeq *y,
   int s = node->win.stride[0], d = node->win.dilation[0], p = node->win.pad_begin[0];
   float *out = y->data + (j - y->first) * y->width;
   for (int64_t o = 0; o < co; o++) {
-    double acc = b ? b[o] : 0;
-    for (int64_t i = 0; i < k; i++)
+    double acc = start ? start[o] : b ? b[o] : 0;
+    for (int64_t i = k0; i < k1; i++)
       for (int64_t c = 0; c < ci; c++) {
         int pad;
         float v = at(x, j * s - p + i * d, c, &pad);
         acc += (double)w[(o * ci + c) * k + i] * v;
       }
     out[o] = (float)acc;
-    if (naive_fuse_relus && sole_relu_reader(m, node) && !(out[o] > 0) && !isnan(out[o]))
+    if (finish && naive_fuse_relus && sole_relu_reader(m, node) && !(out[o] > 0) && !isnan(out[o]))
       out[o] = 0;
   }
+}
+
+static void conv(const VgModel *m, const VgNode *node, const VgSeq *x, VgSeq *y, int64_t j)
+{
+  conv_part(m, node, x, y, j, 0, m->values[node->inputs[1]].shape.dims[2], NULL, 1);
+}
+
+int vg_ops_conv_split(const VgModel *model, const VgNode *node, const VgShape *shapes,
+                      VgConvSplit *split)
+{
+  if (!naive_defer || node->op != VG_OP_CONV)
+    return 0;
+  const VgShape *ws = &model->values[node->inputs[1]].shape;
+  if (ws->dims[2] < 2)
+    return 0;
+  *split = (VgConvSplit){.taps = ws->dims[2],
+                         .stride = node->win.stride[0],
+                         .dilation = node->win.dilation[0],
+                         .pad = node->win.pad_begin[0],
+                         .row_floats = ws->dims[0],
+                         .weight_bytes = ws->dims[0] * ws->dims[1] * ws->dims[2] * 4};
+  return 1;
+}
+
+int vg_ops_conv_taps(const VgModel *model, const VgNode *node, const VgShape *shapes,
+                     const VgSeq *in, VgSeq *out, int64_t j0, int64_t j1, int64_t k0, int64_t k1,
+                     const float *start, int finish, float *scratch)
+{
+  VgConvSplit split;
+  if (!vg_ops_conv_split(model, node, shapes, &split) || k0 < 0 || k1 > split.taps || k0 >= k1 ||
+      (start && j1 - j0 != 1) || j0 < out->first || j1 > out->first + out->count)
+    return VG_ERR;
+  naive_split_calls++;
+  for (int64_t j = j0; j < j1; j++)
+    conv_part(model, node, in, out, j, k0, k1, start, finish);
+  return VG_OK;
 }
 
 static void conv_t(const VgModel *m, const VgNode *node, const VgSeq *x, VgSeq *y, int64_t j)

@@ -11,4 +11,10 @@ extern int naive_bad_reads;
  * values' streams. */
 extern int naive_fuse_relus;
 
+/* When set, every Conv of at least 2 taps can be split (vg_ops_conv_split, vg_ops_conv_taps), so
+ * the engine's deferred taps (kernels/stream/vg_defer.h) run under VIGIL_DEFER=always; calls of
+ * vg_ops_conv_taps are counted. */
+extern int naive_defer;
+extern int naive_split_calls;
+
 #endif

@@ -207,6 +207,7 @@ typedef struct {
   int64_t seen;
   double worst;
   const char *what;
+  float *record; /* every window's output, back to back (NULL: not kept) */
 } Ctx;
 
 static int on_window(void *user, int64_t k, const float *out, const float *in)
@@ -244,12 +245,47 @@ static int on_window(void *user, int64_t k, const float *out, const float *in)
     if (peak > 0 && err / peak > c->worst)
       c->worst = err / peak;
   }
+  if (c->record)
+    memcpy(c->record + k * vg_shape_count(s), out, sizeof(float) * (size_t)vg_shape_count(s));
   c->seen++;
   return VG_OK;
 }
 
+/* With deferred taps on, the same stream without them must give the same outputs (to float
+ * rounding: the partial rows are stored as floats), in signal mode too, where windowed inference
+ * is no reference for padded models. */
+static void compare_undeferred(Graph *g, int64_t window, int64_t hop, VgStreamMode mode, Ctx *c,
+                               int64_t total)
+{
+  VgError err = {{0}};
+  naive_defer = 0;
+  VgStream *s = vg_stream_create(&g->m, window, hop, mode, &err);
+  naive_defer = 1;
+  CHECK(s != NULL, "%s without deferred taps: %s", c->what, err.msg);
+  if (!s)
+    return;
+  int64_t n = vg_stream_output_values(s), windows = (total - window) / hop + 1;
+  float *ref = malloc(sizeof(float) * (size_t)(n * windows)), *deferred = c->record;
+  Ctx plain = *c;
+  plain.compare = 0;
+  plain.record = ref;
+  CHECK(vg_stream_push(s, c->x, total, on_window, &plain, &err) == VG_OK, "%s: %s", c->what,
+        err.msg);
+  double e = 0, peak = 0;
+  for (int64_t i = 0; i < n * windows; i++) {
+    e = fmax(e, fabs((double)deferred[i] - ref[i]));
+    peak = fmax(peak, fabs((double)ref[i]));
+  }
+  CHECK(e <= 1e-5 * peak + 1e-6, "%s: deferred taps change the output by %g (peak %g)", c->what, e,
+        peak);
+  free(ref);
+  vg_stream_destroy(s);
+}
+
 /* A stream of long_windows windows (0: enough for the case) through the engine, every window
  * compared with windowed inference. */
+static int64_t deferred_columns; /* over every stream run, vg_stream_deferred_columns */
+
 static void run_case_n(Graph *g, int64_t window, int64_t hop, VgStreamMode mode, double *worst,
                        int64_t long_windows)
 {
@@ -276,8 +312,10 @@ static void run_case_n(Graph *g, int64_t window, int64_t hop, VgStreamMode mode,
   char what[128];
   snprintf(what, sizeof(what), "%d nodes W=%lld H=%lld %s", g->m.n_nodes, (long long)window,
            (long long)hop, vg_stream_mode_name(mode));
-  Ctx c = {&g->m, p->shapes, x,   width, hop, bufs, mode != VG_STREAM_SIGNAL || p->signal_is_exact,
-           0,     0,         what};
+  Ctx c = {&g->m, p->shapes, x,    width, hop, bufs, mode != VG_STREAM_SIGNAL || p->signal_is_exact,
+           0,     0,         what, NULL};
+  if (naive_defer)
+    c.record = malloc(sizeof(float) * (size_t)(n_win * vg_stream_output_values(s)));
   for (int rep = 0; rep < 2; rep++) { /* the second pass after a reset must repeat the first */
     c.seen = 0;
     naive_bad_reads = 0;
@@ -294,6 +332,10 @@ static void run_case_n(Graph *g, int64_t window, int64_t hop, VgStreamMode mode,
     CHECK(naive_bad_reads == 0, "%s: %d reads of columns not stored", what, naive_bad_reads);
     vg_stream_reset(s);
   }
+  deferred_columns += vg_stream_deferred_columns(s);
+  if (naive_defer)
+    compare_undeferred(g, window, hop, mode, &c, total);
+  free(c.record);
   if (c.worst > *worst)
     *worst = c.worst;
   for (int v = 0; v < g->m.n_values; v++)
@@ -393,6 +435,18 @@ int main(void)
   setenv("VIGIL_HISTORY", "linear", 1); /* again with the histories' fallback layout */
   test_skab();
   test_random();
+  /* again with every conv's taps deferred where a hop adds one column (kernels/stream/vg_defer.h)
+   */
+  unsetenv("VIGIL_HISTORY");
+  naive_defer = 1;
+  setenv("VIGIL_DEFER", "always", 1);
+  deferred_columns = 0;
+  test_skab();
+  test_random();
+  printf("columns finished from deferred taps: %lld (%d split conv calls)\n",
+         (long long)deferred_columns, naive_split_calls);
+  CHECK(deferred_columns > 1000, "deferred taps ran for %lld columns only",
+        (long long)deferred_columns);
   printf("stream engine: %d checks, %d failed\n", checks, failures);
   return failures ? 1 : 0;
 }
