@@ -77,6 +77,39 @@ static void print_plan(const char *path, const VgModel *m, const VgPlan *p)
          (long long)p->weight_bytes_hop);
 }
 
+/* The convs whose older taps a stream on this CPU defers (kernels/stream/vg_defer.h): found by
+ * creating the stream, since whether a conv qualifies depends on its kernels. */
+static int print_deferred(VgModel *m, const VgPlan *p, VgError *err)
+{
+  if (p->mode == VG_STREAM_FULL || p->fallback[0])
+    return 0;
+  VgStream *s = vg_stream_create(m, p->window, p->hop, p->mode, err);
+  if (!s)
+    return 1;
+  double saved = 0;
+  int shown = 0;
+  for (int n = 0; n < m->n_nodes; n++) {
+    const VgNode *node = &m->nodes[n];
+    int64_t batch, kd, taps;
+    if (!vg_stream_deferred_taps(s, node->output, &batch, &kd, &taps))
+      continue;
+    double per_col = (double)(taps - kd) + (double)kd / (double)batch;
+    double bytes = (double)vg_shape_count(&m->values[node->inputs[1]].shape) * sizeof(float);
+    saved += bytes * (1.0 - per_col / (double)taps);
+    if (!shown++)
+      printf("deferred taps (convs that add one column per hop; see docs/design.md):\n");
+    printf("  %-24.24s taps 0-%lld of %lld for %lld columns per pass: the weights of %.2f taps "
+           "read per hop, not %lld\n",
+           m->values[node->output].name, (long long)(kd - 1), (long long)taps, (long long)batch,
+           per_col, (long long)taps);
+  }
+  if (shown)
+    printf("weights read per hop with deferred taps: %.0f bytes on average\n",
+           (double)p->weight_bytes_hop - saved);
+  vg_stream_destroy(s);
+  return 0;
+}
+
 int vm_plan(int argc, char **argv)
 {
   const char *path = NULL;
@@ -127,7 +160,10 @@ int vm_plan(int argc, char **argv)
   if (vg_model_pool_warning(m, window, warning, sizeof warning))
     fprintf(stderr, "vigil-model plan: warning: %s.\n", warning);
   print_plan(path, m, p);
+  int rc = print_deferred(m, p, &err);
+  if (rc != 0)
+    fprintf(stderr, "vigil-model plan: %s: %s\n", path, err.msg);
   vg_plan_free(p);
   vg_model_free(m);
-  return 0;
+  return rc;
 }

@@ -205,10 +205,11 @@ static void conv1_direct_simd(const ConvGeom *g, const VgPacked *p, const ConvTa
         b.bias = span->start + b.off; /* a partial sum in place of the bias (one group) */
       b.relu = span->relu;
       for (int64_t j = j0; j < j1;) {
-        /* a block of rows never straddles the interior's bounds */
-        int64_t end = j < ja ? ja : j < jb ? jb : j1;
-        int rows = (int)(end - j < VG_UK_ROWS ? end - j : VG_UK_ROWS);
-        if (j >= ja && j < jb)
+        /* A block of rows that reaches an edge is copied whole (im2col) rather than cut at the
+         * interior's bound: each block reads all of the weights, so the hop's last new column
+         * (signal mode's right edge) must not be a block of its own. */
+        int rows = (int)(j1 - j < VG_UK_ROWS ? j1 - j : VG_UK_ROWS);
+        if (j >= ja && j + rows <= jb)
           direct_interior(g, &b, in, out, j, rows, k0, k1);
         else
           direct_edge(g, &b, in, out, j, rows, k0, k1, align64(scratch));

@@ -6,23 +6,25 @@
 
 #include "vg_defer.h"
 
-/* kd for batch B: the taps whose inputs, for all B columns, column c's own taps already read. */
-static int64_t deferred_taps(const VgConvSplit *sp, int64_t batch)
+/* kd for batch B: the taps whose inputs, for each of the B columns, are stored when the first of
+ * them is due. reach: the input columns stored beyond tap 0 of that first column. */
+static int64_t deferred_taps(const VgConvSplit *sp, int64_t reach, int64_t batch)
 {
-  int64_t reach = (batch - 1) * sp->stride; /* how much further column c + B - 1 reads */
-  return sp->taps - (reach + sp->dilation - 1) / sp->dilation;
+  int64_t span = reach - (batch - 1) * sp->stride; /* from tap 0 of the batch's last column */
+  if (span < 0)
+    return 0;
+  int64_t kd = span / sp->dilation + 1;
+  return kd < sp->taps ? kd : sp->taps;
 }
 
-int vg_defer_choose(const VgConvSplit *split, int64_t *batch, int64_t *kd)
+int vg_defer_choose(const VgConvSplit *split, int64_t reach, int64_t *batch, int64_t *kd)
 {
   double best = VG_DEFER_MIN_GAIN * (double)split->taps;
   int found = 0;
   for (int64_t b = 2; b <= VG_DEFER_MAX_BATCH; b++) {
-    int64_t k = deferred_taps(split, b);
-    if (k < 1)
-      break;
+    int64_t k = deferred_taps(split, reach, b);
     double per_column = (double)(split->taps - k) + (double)k / (double)b; /* taps' weights */
-    if (per_column < best) {
+    if (k >= 1 && per_column < best) {
       best = per_column;
       *batch = b;
       *kd = k;
@@ -33,14 +35,14 @@ int vg_defer_choose(const VgConvSplit *split, int64_t *batch, int64_t *kd)
 }
 
 VgDefer *vg_defer_new(const VgModel *m, const VgNode *node, const VgShape *shapes, int64_t classes,
-                      int *failed, VgError *err)
+                      int64_t j, int64_t in_hi, int *failed, VgError *err)
 {
   const char *env = getenv("VIGIL_DEFER");
   VgConvSplit split;
   int64_t batch, kd;
   *failed = 0;
   if ((env && strcmp(env, "off") == 0) || !vg_ops_conv_split(m, node, shapes, &split) ||
-      !vg_defer_choose(&split, &batch, &kd))
+      !vg_defer_choose(&split, in_hi - 1 - (j * split.stride - split.pad), &batch, &kd))
     return NULL;
   if (split.weight_bytes < VG_DEFER_MIN_WEIGHT_BYTES && !(env && strcmp(env, "always") == 0))
     return NULL;

@@ -4,11 +4,12 @@
  * At fine hops a deep conv computes one new column per hop, a matrix-vector product whose time is
  * the time its weights take to arrive from L2 or L3 (the EEG-like model's k16 conv: 1 MB a hop).
  * Its column c reads inputs c*s - p + k*d for taps k < K. The older taps of the next columns read
- * inputs that already exist: with kd = K - ceil((B - 1) s / d), taps [0, kd) of columns c .. c + B
- * - 1 read only inputs that column c's own taps read. So when column c is due, one pass applies
- * those taps to all B columns (weights read once for B columns) into partial rows, and each of
- * the B columns then adds its taps [kd, K) when it is due: per hop (K - kd) + kd / B taps' weights
- * instead of K, and no output waits for later input.
+ * inputs that already exist: if column c's taps read stored columns up to R past its tap 0, taps
+ * [0, kd) of columns c .. c + B - 1 with kd = floor((R - (B - 1) s) / d) + 1 read only stored
+ * columns (kd = K - ceil((B - 1) s / d) when all of column c's taps do, R = (K - 1) d). So when
+ * column c is due, one pass applies those taps to all B columns (weights read once for B columns)
+ * into partial rows, and each of the B columns then adds its taps [kd, K) when it is due: per hop
+ * (K - kd) + kd / B taps' weights instead of K, and no output waits for later input.
  *
  * Exactness. A partial row holds what the column's own hop would compute for those taps as long
  * as the inputs it read are the same stream columns, and none of them is padding in the column's
@@ -43,10 +44,13 @@ typedef struct {
 } VgDefer;
 
 /* The batch B in 2 .. VG_DEFER_MAX_BATCH and kd that read the fewest weights per column, or 0 if
- * no split reads less than VG_DEFER_MIN_GAIN of the taps' weights per column. */
+ * no split reads less than VG_DEFER_MIN_GAIN of the taps' weights per column. reach: how many
+ * input columns past tap 0 of a due column are stored when it is due (K - 1 for a column whose
+ * taps all read stored columns; less at signal mode's right edge, where the last taps of the
+ * newest column read padding). */
 #define VG_DEFER_MAX_BATCH 8
 #define VG_DEFER_MIN_GAIN  0.75
-int vg_defer_choose(const VgConvSplit *split, int64_t *batch, int64_t *kd);
+int vg_defer_choose(const VgConvSplit *split, int64_t reach, int64_t *batch, int64_t *kd);
 
 /* Weights below this are read from L1/L2 fast enough that splitting does not pay (unless the
  * environment sets VIGIL_DEFER=always; VIGIL_DEFER=off disables deferral). */
@@ -54,9 +58,10 @@ int vg_defer_choose(const VgConvSplit *split, int64_t *batch, int64_t *kd);
 
 /* The node's deferral state if it has one (its output adds one column per class hop, its conv
  * splits, and its weights are worth it), else NULL with no error; NULL with a message when out of
- * memory. */
+ * memory. j: the window column of each hop's new column; in_hi: the end of the input's stored
+ * columns then (window columns). */
 VgDefer *vg_defer_new(const VgModel *m, const VgNode *node, const VgShape *shapes, int64_t classes,
-                      int *failed, VgError *err);
+                      int64_t j, int64_t in_hi, int *failed, VgError *err);
 void vg_defer_free(VgDefer *d);
 
 /* Drops every pending row. */

@@ -319,6 +319,17 @@ int64_t vg_stream_deferred_columns(const VgStream *s)
   return s->deferred;
 }
 
+int vg_stream_deferred_taps(const VgStream *s, int v, int64_t *batch, int64_t *kd, int64_t *taps)
+{
+  const VgDefer *d = s->vs ? s->vs[v].defer : NULL;
+  if (!d)
+    return 0;
+  *batch = d->batch;
+  *kd = d->kd;
+  *taps = d->split.taps;
+  return 1;
+}
+
 int64_t vg_stream_pending(const VgStream *s)
 {
   const VgHistory *h = &s->vs[s->m->input].hist[0];

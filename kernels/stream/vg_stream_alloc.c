@@ -87,10 +87,16 @@ static int alloc_value(VgStream *s, int v, VgError *err)
 static int alloc_defer(VgStream *s, const VgNode *node, VgError *err)
 {
   const VgPlanValue *x = &s->p->values[node->output];
-  if (!x->trunk || x->alias >= 0 || x->band_left >= x->len || x->step != 1)
+  if (!x->trunk || x->alias >= 0 || x->band_left >= x->len || x->step != 1 ||
+      node->op != VG_OP_CONV || !s->p->values[node->inputs[0]].trunk)
     return VG_OK;
+  /* Once the stream runs, each hop's new column is the last of the interior, and the input's
+   * stream ends at the end of its own interior (window columns). */
+  const VgPlanValue *in = &s->p->values[node->inputs[0]];
   int failed;
-  s->vs[node->output].defer = vg_defer_new(s->m, node, s->p->shapes, x->classes, &failed, err);
+  s->vs[node->output].defer =
+      vg_defer_new(s->m, node, s->p->shapes, x->classes, x->len - x->band_right - 1,
+                   in->len - in->band_right, &failed, err);
   return failed ? VG_ERR : VG_OK;
 }
 

@@ -11,11 +11,15 @@ columns of a hop, the edge bands of exact mode, and whole windows of up to 128 c
 - output channel counts of 128 (one chunk of 8 vectors), 112 (4 + 2 + 1), 48 (2 + 1), 37 (2 and
   a scalar tail of 5) and 56 per group (two groups), a GlobalAveragePool + Linear head (running
   sums, a one-row Gemm) and a time-valued output.
+- deferred taps (kernels/stream/vg_defer.h, AVX-512 only): by default on the 256 kB conv of
+  wide_deep, and with VIGIL_DEFER=always on every conv whose stream adds one column per hop;
+  `vigil-model plan` names the deferred conv.
 exact and full must equal PyTorch's windowed inference at every window (max |error| <= 1e-4 *
 max |reference| + 1e-5, as test_stream.py); signal too for the unpadded model, and on the first
 window for the padded one.
 """
 import os
+import subprocess
 
 import numpy as np
 import torch
@@ -23,7 +27,7 @@ import torch.nn as nn
 
 import streamzoo
 from test_stream import avx512, close, run, windowed
-from vigiltest import Checks, tmpdir
+from vigiltest import Checks, tmpdir, tool
 
 
 class GapLinear(nn.Module):
@@ -47,7 +51,14 @@ def models():
         nn.Conv1d(64, 112, 4, stride=2, groups=2), nn.ReLU(),
         nn.Conv1d(112, 112, 3), nn.Tanh(),
         nn.Conv1d(112, 16, 5))
-    return [("wide_padded", padded, (1, 5, 64), True), ("wide_valid", valid, (1, 4, 48), False)]
+    # a conv of 256 kB of weights after a pool: at hops 1, 2 and 4 its stream adds one column per
+    # hop, so streams defer its older taps by default (kernels/stream/vg_defer.h)
+    deep = nn.Sequential(
+        nn.Conv1d(3, 64, 3, padding=1), nn.ReLU(), nn.MaxPool1d(4),
+        nn.Conv1d(64, 128, 8), nn.ReLU(),
+        nn.Conv1d(128, 2, 1))
+    return [("wide_padded", padded, (1, 5, 64), True), ("wide_valid", valid, (1, 4, 48), False),
+            ("wide_deep", deep, (1, 3, 64), True)]
 
 
 def deferred_checks(c, path, xfile, window, hop, ref, outs, padded):
@@ -72,10 +83,21 @@ def deferred_checks(c, path, xfile, window, hop, ref, outs, padded):
     return total
 
 
+def plan_check(c, path):
+    """`vigil-model plan` names the conv whose taps a stream on this CPU defers."""
+    r = subprocess.run([tool("vigil-model"), "plan", path, "--hop", "1", "--mode", "signal"],
+                       capture_output=True, text=True)
+    lines = [ln for ln in r.stdout.splitlines() if "taps 0-" in ln]
+    c.check(r.returncode == 0 and len(lines) == 1 and "of 8 for" in lines[0] and
+            "weights read per hop with deferred taps" in r.stdout,
+            "plan does not show the deferred taps: %s %s" % (r.stdout[-600:], r.stderr))
+    print(lines[0].strip() if lines else r.stdout)
+
+
 def main():
     c = Checks("stream-wide")
     d = tmpdir()
-    deferred = 0
+    deferred = by_default = 0
     for name, module, shape, padded in models():
         module.eval()
         path = os.path.join(d, name + ".onnx")
@@ -96,6 +118,7 @@ def main():
                     continue
                 y = y.reshape(ref.shape)
                 outs[mode] = y
+                by_default += int(msg["deferred"])
                 checked = 1 if mode == "signal" and padded else n
                 for k in range(checked):
                     ok, err = close(y[k], ref[k])
@@ -112,8 +135,11 @@ def main():
                             name, hop, msg))
         print("%s: window %d, hops 1-4 checked" % (name, window), flush=True)
     if avx512():
-        print("columns finished from deferred taps (VIGIL_DEFER=always): %d" % deferred)
+        print("columns finished from deferred taps: %d by default, %d with VIGIL_DEFER=always" % (
+            by_default, deferred))
         c.check(deferred > 1000, "deferred taps ran for %d columns only" % deferred)
+        c.check(by_default > 100, "deferred taps ran by default for %d columns only" % by_default)
+        plan_check(c, os.path.join(d, "wide_deep.onnx"))
     else:
         print("no AVX-512: the deferred taps (AVX-512 kernels only) were not checked")
     c.done()
