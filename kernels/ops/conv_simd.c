@@ -191,6 +191,20 @@ static OutBlock out_blocks(const ConvGeom *g, const VgPacked *p, int64_t gi, int
                     .bstride = bs};
 }
 
+/* The taps [ka, kb) within [k0, k1) that read inside the signal for some row of [j, j + rows):
+ * the others read only padding, zeros that need not be multiplied (at a window's edge, in signal
+ * mode each hop's newest column, the last taps of a "same"-padded conv read nothing: skipping
+ * them skips reading their weights). ka = kb when every tap reads padding. */
+static void signal_taps(const ConvGeom *g, const VgSeq *in, int64_t j, int rows, int64_t k0,
+                        int64_t k1, int64_t *ka, int64_t *kb)
+{
+  int64_t first = j * g->st - g->pt, last = (j + rows - 1) * g->st - g->pt; /* tap 0's columns */
+  *ka = ops_max(k0, ops_ceil_div(in->lo - last, g->dt));
+  *kb = ops_min(k1, ops_floor_div(in->hi - 1 - first, g->dt) + 1);
+  if (*kb < *ka)
+    *kb = *ka;
+}
+
 /* Output columns [j0, j1) over the taps of `span`. */
 static void conv1_direct_simd(const ConvGeom *g, const VgPacked *p, const ConvTaps *span,
                               const VgSeq *in, VgSeq *out, int64_t j0, int64_t j1, float *scratch)
@@ -209,10 +223,13 @@ static void conv1_direct_simd(const ConvGeom *g, const VgPacked *p, const ConvTa
          * interior's bound: each block reads all of the weights, so the hop's last new column
          * (signal mode's right edge) must not be a block of its own. */
         int rows = (int)(j1 - j < VG_UK_ROWS ? j1 - j : VG_UK_ROWS);
-        if (j >= ja && j + rows <= jb)
+        if (j >= ja && j + rows <= jb) {
           direct_interior(g, &b, in, out, j, rows, k0, k1);
-        else
-          direct_edge(g, &b, in, out, j, rows, k0, k1, align64(scratch));
+        } else {
+          int64_t ka, kb;
+          signal_taps(g, in, j, rows, k0, k1, &ka, &kb);
+          direct_edge(g, &b, in, out, j, rows, ka, kb, align64(scratch));
+        }
         j += rows;
       }
     }

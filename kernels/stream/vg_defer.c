@@ -19,11 +19,13 @@ static int64_t deferred_taps(const VgConvSplit *sp, int64_t reach, int64_t batch
 
 int vg_defer_choose(const VgConvSplit *split, int64_t reach, int64_t *batch, int64_t *kd)
 {
-  double best = VG_DEFER_MIN_GAIN * (double)split->taps;
+  /* the taps a due column reads inside the signal (the kernels skip those that read padding) */
+  int64_t real = deferred_taps(split, reach, 1);
+  double best = VG_DEFER_MIN_GAIN * (double)real;
   int found = 0;
   for (int64_t b = 2; b <= VG_DEFER_MAX_BATCH; b++) {
     int64_t k = deferred_taps(split, reach, b);
-    double per_column = (double)(split->taps - k) + (double)k / (double)b; /* taps' weights */
+    double per_column = (double)(real - k) + (double)k / (double)b; /* taps' weights */
     if (k >= 1 && per_column < best) {
       best = per_column;
       *batch = b;

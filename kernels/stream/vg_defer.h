@@ -44,7 +44,8 @@ typedef struct {
 } VgDefer;
 
 /* The batch B in 2 .. VG_DEFER_MAX_BATCH and kd that read the fewest weights per column, or 0 if
- * no split reads less than VG_DEFER_MIN_GAIN of the taps' weights per column. reach: how many
+ * no split reads less than VG_DEFER_MIN_GAIN of the weights of the taps that a due column reads
+ * inside the signal (taps that read only padding are skipped by the kernels). reach: how many
  * input columns past tap 0 of a due column are stored when it is due (K - 1 for a column whose
  * taps all read stored columns; less at signal mode's right edge, where the last taps of the
  * newest column read padding). */

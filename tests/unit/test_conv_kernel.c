@@ -254,7 +254,8 @@ int main(void)
     if (rnd() % 4 == 0)
       g = ci % 2 == 0 && co % 2 == 0 ? 2 : 1;
     int k = rnd() % 5 == 0 ? 16 : rint_in(1, 5), s = rint_in(1, 3), d = rint_in(1, 2);
-    int span = d * (k - 1), pb = rint_in(0, span), pe = rint_in(0, span);
+    /* pads up to span + 2d: edge columns whose every tap reads padding (only the bias) */
+    int span = d * (k - 1), pb = rint_in(0, span + 2 * d), pe = rint_in(0, span + 2 * d);
     int64_t macs = (int64_t)ci / g * co * k, t_in = rint_in(1, 1 + (int)(400000 / macs));
     if (t_in > 200)
       t_in = rint_in(1, 200);
