@@ -343,7 +343,9 @@ int vg_ops_conv_split(const VgModel *m, const VgNode *node, const VgShape *shape
                          .dilation = g.dt,
                          .pad = g.pt,
                          .row_floats = nb * VG_UK_CO,
-                         .weight_bytes = nb * VG_UK_CO * g.kt * g.ci * (int64_t)sizeof(float)};
+                         .weight_bytes = nb * VG_UK_CO * g.kt * g.ci * (int64_t)sizeof(float),
+                         .in_width = g.ci,
+                         .max_rows = VG_UK_ROWS};
   return 1;
 }
 
@@ -362,5 +364,19 @@ int vg_ops_conv_taps(const VgModel *m, const VgNode *node, const VgShape *shapes
     return VG_ERR;
   ConvTaps span = {k0, k1, start, finish && p->fused_relu};
   conv1_simd_taps(&g, p, &span, in, out, j0, j1, scratch);
+  return VG_OK;
+}
+
+int vg_ops_conv_taps_rows(const VgModel *m, const VgNode *node, const VgShape *shapes,
+                          const float *a, int64_t lda, int64_t tap, int rows, int64_t k0,
+                          int64_t k1, float *out, int64_t ldc)
+{
+  VgConvSplit split;
+  if (!vg_ops_conv_split(m, node, shapes, &split) || k0 < 0 || k1 > split.taps || k0 >= k1 ||
+      rows < 1 || rows > split.max_rows || ldc < split.row_floats)
+    return VG_ERR;
+  ConvGeom g;
+  conv_geom(m, node, ops_in_shape(shapes, node, 0), ops_out_shape(shapes, node), &g);
+  conv1_simd_rows(&g, node->packed, a, lda, tap, rows, k0, k1, out, ldc);
   return VG_OK;
 }

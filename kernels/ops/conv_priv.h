@@ -52,6 +52,9 @@ size_t conv_simd_scratch(const ConvGeom *g, int64_t cols);
  * otherwise (and on the direct path, which stores as usual) it returns 0. */
 int conv1_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
                int64_t j1, float *scratch, float *sums);
+/* Rows of inputs (vg_ops_conv_taps_rows) over taps [k0, k1), bias added, no Relu. */
+void conv1_simd_rows(const ConvGeom *g, const VgPacked *p, const float *a, int64_t lda, int64_t tap,
+                     int rows, int64_t k0, int64_t k1, float *out, int64_t ldc);
 /* Output columns [j0, j1) of the AVX-512 direct kernel over part of the taps (one group). */
 void conv1_simd_taps(const ConvGeom *g, const VgPacked *p, const ConvTaps *span, const VgSeq *in,
                      VgSeq *out, int64_t j0, int64_t j1, float *scratch);

@@ -235,6 +235,16 @@ static void conv1_direct_simd(const ConvGeom *g, const VgPacked *p, const ConvTa
     }
 }
 
+void conv1_simd_rows(const ConvGeom *g, const VgPacked *p, const float *a, int64_t lda, int64_t tap,
+                     int rows, int64_t k0, int64_t k1, float *out, int64_t ldc)
+{
+  for (int64_t cb = 0; cb < blocks(g->cog); cb++) {
+    OutBlock b = tap_block(out_blocks(g, p, 0, cb, 1), k0, g->cig);
+    b.relu = 0;
+    out_uk(&b, a, lda, tap, k1 - k0, g->cig, rows, out + b.off, ldc);
+  }
+}
+
 void conv1_simd_taps(const ConvGeom *g, const VgPacked *p, const ConvTaps *span, const VgSeq *in,
                      VgSeq *out, int64_t j0, int64_t j1, float *scratch)
 {

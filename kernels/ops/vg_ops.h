@@ -78,6 +78,8 @@ typedef struct {
   int64_t taps, stride, dilation, pad; /* along time */
   int64_t row_floats;                  /* floats of a partial row (output channels, padded) */
   int64_t weight_bytes;                /* packed weights that one output column reads */
+  int64_t in_width;                    /* floats of an input column (C_in) */
+  int64_t max_rows;                    /* most rows one vg_ops_conv_taps_gathered call takes */
 } VgConvSplit;
 
 /* Whether vg_ops_conv_taps can run the node (a 1-D conv of one group and at least 2 taps, on the
@@ -93,6 +95,15 @@ int vg_ops_conv_split(const VgModel *model, const VgNode *node, const VgShape *s
 int vg_ops_conv_taps(const VgModel *model, const VgNode *node, const VgShape *shapes,
                      const VgSeq *in, VgSeq *out, int64_t j0, int64_t j1, int64_t k0, int64_t k1,
                      const float *start, int finish, float *scratch);
+
+/* Taps [k0, k1) of `rows` (1 .. max_rows) output columns of such a conv from rows of inputs: row
+ * r's tap k0 + t reads the C_in floats at a + r * lda + t * tap (gathered rows: lda = (k1 - k0) *
+ * C_in, tap = C_in; a stream read in place: lda = the columns between rows times C_in, tap = d *
+ * C_in). out[r * ldc + co] = bias[co] + the taps' sum (no Relu): partial rows for
+ * vg_ops_conv_taps's start. */
+int vg_ops_conv_taps_rows(const VgModel *model, const VgNode *node, const VgShape *shapes,
+                          const float *a, int64_t lda, int64_t tap, int rows, int64_t k0,
+                          int64_t k1, float *out, int64_t ldc);
 
 /* OpenBLAS threads for every GEMM in the process. Set once, before running. Default 1: if it was
  * never called, the first vg_ops_prepare sets 1 (OpenBLAS alone would use one per core). */

@@ -4,27 +4,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vg_defer.h"
+#include "vg_stream_priv.h"
 
-/* kd for batch B: the taps whose inputs, for each of the B columns, are stored when the first of
- * them is due. reach: the input columns stored beyond tap 0 of that first column. */
-static int64_t deferred_taps(const VgConvSplit *sp, int64_t reach, int64_t batch)
+/* kd for batch B: the taps whose inputs, for each of the B windows' new columns, are stored when
+ * the first window runs (see vg_defer_choose). */
+static int64_t deferred_taps(const VgConvSplit *sp, int64_t reach, int64_t in_classes,
+                             int64_t in_step, int64_t batch)
 {
-  int64_t span = reach - (batch - 1) * sp->stride; /* from tap 0 of the batch's last column */
+  int64_t behind = (batch - 1 + in_classes - 1) / in_classes * in_step; /* ceil((B-1)/Q) steps */
+  int64_t span = reach - behind; /* stored past tap 0 of the batch's last window */
   if (span < 0)
     return 0;
   int64_t kd = span / sp->dilation + 1;
   return kd < sp->taps ? kd : sp->taps;
 }
 
-int vg_defer_choose(const VgConvSplit *split, int64_t reach, int64_t *batch, int64_t *kd)
+int vg_defer_choose(const VgConvSplit *split, int64_t reach, int64_t in_classes, int64_t in_step,
+                    int64_t *batch, int64_t *kd)
 {
   /* the taps a due column reads inside the signal (the kernels skip those that read padding) */
-  int64_t real = deferred_taps(split, reach, 1);
+  int64_t real = deferred_taps(split, reach, in_classes, in_step, 1);
   double best = VG_DEFER_MIN_GAIN * (double)real;
   int found = 0;
-  for (int64_t b = 2; b <= VG_DEFER_MAX_BATCH; b++) {
-    int64_t k = deferred_taps(split, reach, b);
+  int64_t most = split->max_rows < VG_DEFER_MAX_BATCH ? split->max_rows : VG_DEFER_MAX_BATCH;
+  for (int64_t b = 2; b <= most; b++) {
+    int64_t k = deferred_taps(split, reach, in_classes, in_step, b);
+    if (k > real - 1)
+      k = real - 1; /* each hop keeps a tap: it adds the row to something and applies the Relu */
     double per_column = (double)(real - k) + (double)k / (double)b; /* taps' weights */
     if (k >= 1 && per_column < best) {
       best = per_column;
@@ -36,29 +42,27 @@ int vg_defer_choose(const VgConvSplit *split, int64_t reach, int64_t *batch, int
   return found;
 }
 
-VgDefer *vg_defer_new(const VgModel *m, const VgNode *node, const VgShape *shapes, int64_t classes,
-                      int64_t j, int64_t in_hi, int *failed, VgError *err)
+VgDefer *vg_defer_new(const VgModel *m, const VgNode *node, const VgShape *shapes,
+                      const VgDeferGeom *geom, int *failed, VgError *err)
 {
   const char *env = getenv("VIGIL_DEFER");
-  VgConvSplit split;
+  VgConvSplit sp;
   int64_t batch, kd;
   *failed = 0;
-  if ((env && strcmp(env, "off") == 0) || !vg_ops_conv_split(m, node, shapes, &split) ||
-      !vg_defer_choose(&split, in_hi - 1 - (j * split.stride - split.pad), &batch, &kd))
+  if ((env && strcmp(env, "off") == 0) || !vg_ops_conv_split(m, node, shapes, &sp))
     return NULL;
-  if (split.weight_bytes < VG_DEFER_MIN_WEIGHT_BYTES && !(env && strcmp(env, "always") == 0))
+  int64_t reach = geom->in_hi - 1 - (geom->j * sp.stride - sp.pad);
+  if (!vg_defer_choose(&sp, reach, geom->in_classes, geom->in_step, &batch, &kd))
+    return NULL;
+  if (sp.weight_bytes < VG_DEFER_MIN_WEIGHT_BYTES && !(env && strcmp(env, "always") == 0))
     return NULL;
   VgDefer *d = calloc(1, sizeof(*d));
-  if (d && (d->cls = calloc((size_t)classes, sizeof(*d->cls)))) {
-    d->split = split;
-    d->batch = batch;
-    d->kd = kd;
-    d->classes = classes;
-    int64_t q = 0;
-    for (; q < classes; q++)
-      if (!(d->cls[q].rows = calloc((size_t)(batch * split.row_floats), sizeof(float))))
-        break;
-    if (q == classes)
+  if (d) {
+    *d = (VgDefer){.split = sp, .batch = batch, .kd = kd, .geom = *geom};
+    d->rows = calloc((size_t)(batch * sp.row_floats), sizeof(float));
+    if (geom->in_classes > 1) /* with one class the pass reads the stream in place */
+      d->gathered = calloc((size_t)(batch * kd * sp.in_width), sizeof(float));
+    if (d->rows && (geom->in_classes == 1 || d->gathered))
       return d;
   }
   vg_defer_free(d);
@@ -71,65 +75,89 @@ void vg_defer_free(VgDefer *d)
 {
   if (!d)
     return;
-  if (d->cls)
-    for (int64_t q = 0; q < d->classes; q++)
-      free(d->cls[q].rows);
-  free(d->cls);
+  free(d->rows);
+  free(d->gathered);
   free(d);
 }
 
-void vg_defer_drop(VgDefer *d)
-{
-  for (int64_t q = 0; q < d->classes; q++)
-    d->cls[q].count = 0;
-}
-
-/* Input columns [lo, hi) of x that are stored and inside the signal. */
-static void readable(const VgSeq *x, int64_t *lo, int64_t *hi)
-{
-  *lo = x->lo > x->first ? x->lo : x->first;
-  *hi = x->hi < x->first + x->count ? x->hi : x->first + x->count;
-}
-
-/* A pass over taps [0, kd) of window columns j .. j + B - 1 into the class's partial rows, if
- * every input it reads is stored and inside the signal. */
-static int pass(VgDefer *d, const VgModel *m, const VgNode *node, const VgShape *shapes,
-                VgDeferClass *c, const VgSeq *x, int64_t j, float *scratch)
+/* Whether view x stores taps [0, kd) of window column j's inputs inside the signal, for the
+ * column and the `later` columns of step columns each after it; *a: where its tap 0 is. */
+static int stored(const VgDefer *d, const VgSeq *x, int64_t j, int64_t later, const float **a)
 {
   const VgConvSplit *sp = &d->split;
-  int64_t lo, hi;
-  readable(x, &lo, &hi);
+  int64_t lo = x->lo > x->first ? x->lo : x->first;
+  int64_t hi = x->hi < x->first + x->count ? x->hi : x->first + x->count;
   int64_t first = j * sp->stride - sp->pad;
-  int64_t last = (j + d->batch - 1) * sp->stride - sp->pad + (d->kd - 1) * sp->dilation;
+  int64_t last = first + later * d->geom.in_step + (d->kd - 1) * sp->dilation;
   if (first < lo || last >= hi)
     return 0;
-  VgSeq rows = {c->rows, j, d->batch, -INT64_MAX / 4, INT64_MAX / 4, sp->row_floats};
-  return vg_ops_conv_taps(m, node, shapes, x, &rows, j, j + d->batch, 0, d->kd, NULL, 0, scratch) ==
-                 VG_OK
+  *a = x->data + (first - x->first) * x->width;
+  return 1;
+}
+
+/* One input class: window k + b's new column reads window k's inputs in_step * b columns on, so
+ * the B rows are one strided block of window k's view, read in place. */
+static int pass_in_place(VgStream *s, VgDefer *d, const VgNode *node, int64_t k, int64_t j)
+{
+  VgSeq x;
+  const float *a;
+  vg_stream_view(s, node->inputs[0], k, &x);
+  if (!stored(d, &x, j, d->batch - 1, &a))
+    return 0;
+  int64_t ci = d->split.in_width;
+  return vg_ops_conv_taps_rows(s->m, node, s->p->shapes, a, d->geom.in_step * ci,
+                               d->split.dilation * ci, (int)d->batch, 0, d->kd, d->rows,
+                               d->split.row_floats) == VG_OK
              ? 1
              : VG_ERR;
 }
 
-int vg_defer_column(VgDefer *d, const VgModel *m, const VgNode *node, const VgShape *shapes,
-                    int64_t q, int64_t col, const VgSeq *const *in, VgSeq *out, int64_t j,
-                    float *scratch)
+/* Several input classes: each window's inputs through its own view, gathered into rows. */
+static int pass_gathered(VgStream *s, VgDefer *d, const VgNode *node, int64_t k, int64_t j)
 {
-  const VgSeq *x = in[0];
-  VgDeferClass *c = &d->cls[q];
-  const VgConvSplit *sp = &d->split;
-  int pending = c->count > 0 && col >= c->first && col < c->first + c->count;
-  if (!pending) {
-    int rc = pass(d, m, node, shapes, c, x, j, scratch);
+  int64_t ci = d->split.in_width, row = d->kd * ci;
+  for (int64_t b = 0; b < d->batch; b++) {
+    VgSeq x;
+    const float *a;
+    vg_stream_view(s, node->inputs[0], k + b, &x);
+    if (!stored(d, &x, j, 0, &a))
+      return 0;
+    for (int64_t t = 0; t < d->kd; t++)
+      memcpy(d->gathered + b * row + t * ci, a + t * d->split.dilation * ci,
+             (size_t)ci * sizeof(float));
+  }
+  return vg_ops_conv_taps_rows(s->m, node, s->p->shapes, d->gathered, row, ci, (int)d->batch, 0,
+                               d->kd, d->rows, d->split.row_floats) == VG_OK
+             ? 1
+             : VG_ERR;
+}
+
+/* A pass at window k: taps [0, kd) of the new columns of windows k .. k + B - 1 into the partial
+ * rows; 0 if some input is missing. */
+static int pass(VgStream *s, VgDefer *d, const VgNode *node, int64_t k, int64_t j)
+{
+  return d->geom.in_classes == 1 ? pass_in_place(s, d, node, k, j)
+                                 : pass_gathered(s, d, node, k, j);
+}
+
+int vg_defer_column(VgStream *s, const VgNode *node, int64_t k, const VgSeq *const *in, VgSeq *out,
+                    int64_t j)
+{
+  VgDefer *d = s->vs[node->output].defer;
+  if (!(d->count > 0 && k >= d->first && k < d->first + d->count)) {
+    int rc = pass(s, d, node, k, j);
     if (rc == VG_ERR)
       return VG_ERR;
-    c->count = rc ? d->batch : 0;
-    c->first = col;
+    d->count = rc ? d->batch : 0;
+    d->first = k;
     if (!rc)
-      return vg_ops_forward_time(m, node, shapes, in, out, j, j + 1, scratch) == VG_OK ? 0 : VG_ERR;
+      return vg_ops_forward_time(s->m, node, s->p->shapes, in, out, j, j + 1, s->scratch) == VG_OK
+                 ? 0
+                 : VG_ERR;
   }
-  const float *start = c->rows + (col - c->first) * sp->row_floats;
-  if (vg_ops_conv_taps(m, node, shapes, x, out, j, j + 1, d->kd, sp->taps, start, 1, scratch) !=
-      VG_OK)
-    return VG_ERR;
-  return 1;
+  const float *start = d->rows + (k - d->first) * d->split.row_floats;
+  return vg_ops_conv_taps(s->m, node, s->p->shapes, in[0], out, j, j + 1, d->kd, d->split.taps,
+                          start, 1, s->scratch) == VG_OK
+             ? 1
+             : VG_ERR;
 }

@@ -20,7 +20,7 @@ static VgHistory *class_history(VgStream *s, int v, int64_t k, int64_t *off)
 }
 
 /* A view of input u's stream for window k: everything it keeps, in window columns. */
-static void stream_view(VgStream *s, int u, int64_t k, VgSeq *seq)
+void vg_stream_view(VgStream *s, int u, int64_t k, VgSeq *seq)
 {
   int64_t off;
   VgHistory *h = class_history(s, u, k, &off);
@@ -94,7 +94,7 @@ static int advance(VgStream *s, const VgNode *node, int64_t k, VgError *err)
   int64_t old_hi = h->hi, n = target - h->hi;
   VgDefer *d = s->vs[v].defer;
   if (d && n != 1)
-    d->cls[q].count = 0; /* partial rows assume one column per hop (vg_defer.h) */
+    vg_defer_drop(d); /* partial rows assume one column per hop (vg_defer.h) */
   if (n <= 0) {
     vg_sum_after(s, v, q, h, old_hi, restarted);
     return VG_OK;
@@ -104,7 +104,7 @@ static int advance(VgStream *s, const VgNode *node, int64_t k, VgError *err)
   for (int i = 0; i < node->n_inputs; i++) {
     in[i] = NULL;
     if (is_time_input(s, node->inputs[i])) {
-      stream_view(s, node->inputs[i], k, &seqs[i]);
+      vg_stream_view(s, node->inputs[i], k, &seqs[i]);
       in[i] = &seqs[i];
     }
   }
@@ -112,7 +112,7 @@ static int advance(VgStream *s, const VgNode *node, int64_t k, VgError *err)
   VgSeq out = {vg_history_reserve(h, n), j0, n, -VG_FAR, VG_FAR, x->width};
   int rc;
   if (d && n == 1) {
-    rc = vg_defer_column(d, s->m, node, s->p->shapes, q, h->hi, in, &out, j0, s->scratch);
+    rc = vg_defer_column(s, node, k, in, &out, j0);
     s->deferred += rc > 0;
   } else {
     rc = vg_ops_forward_time(s->m, node, s->p->shapes, in, &out, j0, j0 + n, s->scratch);

@@ -49,6 +49,15 @@ struct VgStream {
   int64_t deferred; /* columns finished from deferred taps' partial rows (a statistic) */
 };
 
+/* vg_stream.c: a view of trunk value u's stream as window k sees it (everything stored). */
+void vg_stream_view(VgStream *s, int u, int64_t k, VgSeq *seq);
+
+/* vg_defer.c: window k's new column, window column j, of a conv with deferred taps (out stores
+ * it; in[] as vg_ops_forward_time): from a pending partial row, or after a new pass, or with all
+ * taps at once. 1 if it came from deferred taps, 0 if not, VG_ERR. */
+int vg_defer_column(VgStream *s, const VgNode *node, int64_t k, const VgSeq *const *in, VgSeq *out,
+                    int64_t j);
+
 /* vg_stream_alloc.c */
 int vg_stream_alloc_state(VgStream *s, VgError *err);
 

@@ -167,7 +167,9 @@ int vg_ops_conv_split(const VgModel *model, const VgNode *node, const VgShape *s
                          .dilation = node->win.dilation[0],
                          .pad = node->win.pad_begin[0],
                          .row_floats = ws->dims[0],
-                         .weight_bytes = ws->dims[0] * ws->dims[1] * ws->dims[2] * 4};
+                         .weight_bytes = ws->dims[0] * ws->dims[1] * ws->dims[2] * 4,
+                         .in_width = ws->dims[1],
+                         .max_rows = 14};
   return 1;
 }
 
@@ -276,4 +278,27 @@ int vg_exec_run(VgExec *x, const float *input, float *output, VgError *err)
 
 void vg_exec_destroy(VgExec *x)
 {
+}
+
+int vg_ops_conv_taps_rows(const VgModel *model, const VgNode *node, const VgShape *shapes,
+                          const float *a, int64_t lda, int64_t tap, int rows, int64_t k0,
+                          int64_t k1, float *out, int64_t ldc)
+{
+  VgConvSplit split;
+  if (!vg_ops_conv_split(model, node, shapes, &split) || k0 < 0 || k1 > split.taps || k0 >= k1 ||
+      rows < 1 || rows > split.max_rows || ldc < split.row_floats)
+    return VG_ERR;
+  naive_split_calls++;
+  const float *w = model->values[node->inputs[1]].data;
+  const float *b = node->n_inputs > 2 ? model->values[node->inputs[2]].data : NULL;
+  int64_t co = split.row_floats, ci = split.in_width, k = split.taps;
+  for (int r = 0; r < rows; r++)
+    for (int64_t o = 0; o < co; o++) {
+      double acc = b ? b[o] : 0;
+      for (int64_t t = k0; t < k1; t++)
+        for (int64_t c = 0; c < ci; c++)
+          acc += (double)w[(o * ci + c) * k + t] * a[r * lda + (t - k0) * tap + c];
+      out[r * ldc + o] = (float)acc;
+    }
+  return VG_OK;
 }
