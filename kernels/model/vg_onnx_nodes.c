@@ -9,36 +9,44 @@
 
 #include "vg_onnx_ops.h"
 
+#define WINDOW "auto_pad dilations kernel_shape pads strides "
+
 static const VgOpSpec specs[] = {
-    {"Conv", VG_OP_CONV, 2, 3, vg_parse_conv},
-    {"ConvTranspose", VG_OP_CONV_TRANSPOSE, 2, 3, vg_parse_conv},
-    {"BatchNormalization", VG_OP_BATCH_NORM, 5, 5, vg_parse_batch_norm},
-    {"Relu", VG_OP_RELU, 1, 1, NULL},
-    {"LeakyRelu", VG_OP_LEAKY_RELU, 1, 1, vg_parse_alpha},
-    {"Sigmoid", VG_OP_SIGMOID, 1, 1, NULL},
-    {"Tanh", VG_OP_TANH, 1, 1, NULL},
-    {"Clip", VG_OP_CLIP, 1, 3, vg_parse_clip},
-    {"Elu", VG_OP_ELU, 1, 1, vg_parse_alpha},
-    {"Erf", VG_OP_ERF, 1, 1, NULL},
-    {"Softmax", VG_OP_SOFTMAX, 1, 1, vg_parse_softmax},
-    {"MaxPool", VG_OP_MAX_POOL, 1, 1, vg_parse_pool},
-    {"AveragePool", VG_OP_AVG_POOL, 1, 1, vg_parse_pool},
-    {"GlobalAveragePool", VG_OP_GLOBAL_AVG_POOL, 1, 1, NULL},
-    {"GlobalMaxPool", VG_OP_GLOBAL_MAX_POOL, 1, 1, NULL},
-    {"ReduceMean", VG_OP_GLOBAL_AVG_POOL, 1, 2, vg_parse_reduce},
-    {"ReduceMax", VG_OP_GLOBAL_MAX_POOL, 1, 2, vg_parse_reduce},
-    {"Pad", VG_OP_PAD, 1, 4, vg_parse_pad},
-    {"Flatten", VG_OP_RESHAPE, 1, 1, vg_parse_flatten},
-    {"Reshape", VG_OP_RESHAPE, 2, 2, vg_parse_reshape},
-    {"Squeeze", VG_OP_RESHAPE, 1, 2, vg_parse_squeeze},
-    {"Unsqueeze", VG_OP_RESHAPE, 1, 2, vg_parse_unsqueeze},
-    {"Gemm", VG_OP_GEMM, 2, 3, vg_parse_gemm},
-    {"MatMul", VG_OP_MATMUL, 2, 2, NULL},
-    {"Add", VG_OP_ADD, 2, 2, NULL},
-    {"Sub", VG_OP_SUB, 2, 2, NULL},
-    {"Mul", VG_OP_MUL, 2, 2, NULL},
-    {"Div", VG_OP_DIV, 2, 2, NULL},
-    {"Concat", VG_OP_CONCAT, 1, VG_MAX_NODE_INPUTS, vg_parse_concat},
+    {"Conv", VG_OP_CONV, 2, 3, vg_parse_conv, WINDOW "group"},
+    {"ConvTranspose", VG_OP_CONV_TRANSPOSE, 2, 3, vg_parse_conv,
+     WINDOW "group output_padding output_shape"},
+    {"BatchNormalization", VG_OP_BATCH_NORM, 5, 5, vg_parse_batch_norm,
+     "epsilon momentum spatial training_mode"},
+    {"Relu", VG_OP_RELU, 1, 1, NULL, ""},
+    {"LeakyRelu", VG_OP_LEAKY_RELU, 1, 1, vg_parse_alpha, "alpha"},
+    {"Sigmoid", VG_OP_SIGMOID, 1, 1, NULL, ""},
+    {"Tanh", VG_OP_TANH, 1, 1, NULL, ""},
+    {"Clip", VG_OP_CLIP, 1, 3, vg_parse_clip, "min max"},
+    {"Elu", VG_OP_ELU, 1, 1, vg_parse_alpha, "alpha"},
+    {"Erf", VG_OP_ERF, 1, 1, NULL, ""},
+    {"Softmax", VG_OP_SOFTMAX, 1, 1, vg_parse_softmax, "axis"},
+    {"MaxPool", VG_OP_MAX_POOL, 1, 1, vg_parse_pool, WINDOW "ceil_mode storage_order"},
+    {"AveragePool", VG_OP_AVG_POOL, 1, 1, vg_parse_pool, WINDOW "ceil_mode count_include_pad"},
+    {"GlobalAveragePool", VG_OP_GLOBAL_AVG_POOL, 1, 1, NULL, ""},
+    {"GlobalMaxPool", VG_OP_GLOBAL_MAX_POOL, 1, 1, NULL, ""},
+    /* noop_with_empty_axes matters only without axes, which vg_parse_reduce refuses */
+    {"ReduceMean", VG_OP_GLOBAL_AVG_POOL, 1, 2, vg_parse_reduce,
+     "axes keepdims noop_with_empty_axes"},
+    {"ReduceMax", VG_OP_GLOBAL_MAX_POOL, 1, 2, vg_parse_reduce,
+     "axes keepdims noop_with_empty_axes"},
+    {"Pad", VG_OP_PAD, 1, 4, vg_parse_pad, "mode pads value"},
+    {"Flatten", VG_OP_RESHAPE, 1, 1, vg_parse_flatten, "axis"},
+    {"Reshape", VG_OP_RESHAPE, 2, 2, vg_parse_reshape, "allowzero"},
+    {"Squeeze", VG_OP_RESHAPE, 1, 2, vg_parse_squeeze, "axes"},
+    {"Unsqueeze", VG_OP_RESHAPE, 1, 2, vg_parse_unsqueeze, "axes"},
+    /* broadcast (before opset 7): unidirectional, which Vigil's Gemm and binary ops do */
+    {"Gemm", VG_OP_GEMM, 2, 3, vg_parse_gemm, "alpha beta transA transB broadcast"},
+    {"MatMul", VG_OP_MATMUL, 2, 2, NULL, ""},
+    {"Add", VG_OP_ADD, 2, 2, NULL, "broadcast"},
+    {"Sub", VG_OP_SUB, 2, 2, NULL, "broadcast"},
+    {"Mul", VG_OP_MUL, 2, 2, NULL, "broadcast"},
+    {"Div", VG_OP_DIV, 2, 2, NULL, "broadcast"},
+    {"Concat", VG_OP_CONCAT, 1, VG_MAX_NODE_INPUTS, vg_parse_concat, "axis"},
 };
 
 static const VgOpSpec *find_spec(const char *op_type)
@@ -146,6 +154,26 @@ static int check_inputs(VgBuild *b, const VgNode *node, VgError *err)
   return VG_OK;
 }
 
+/* Refuses an attribute the op's spec does not list (consumed_inputs, an optimisation hint of
+ * opsets 1-5, is accepted everywhere). */
+static int check_attrs(VgBuild *b, const Onnx__NodeProto *np, const VgOpSpec *spec, VgError *err)
+{
+  for (size_t i = 0; i < np->n_attribute; i++) {
+    const char *name = np->attribute[i]->name ? np->attribute[i]->name : "";
+    size_t len = strlen(name);
+    const char *at = spec->attrs;
+    while (len && (at = strstr(at, name)) &&
+           !((at == spec->attrs || at[-1] == ' ') && (at[len] == ' ' || !at[len])))
+      at += len;
+    if ((!len || !at) && strcmp(name, "consumed_inputs") != 0) {
+      char what[96];
+      snprintf(what, sizeof what, "attribute '%.64s'", name);
+      return vg_unsupported(b, err, what);
+    }
+  }
+  return VG_OK;
+}
+
 static int add_op(VgBuild *b, const Onnx__NodeProto *np, const VgOpSpec *spec, VgError *err)
 {
   VgModel *m = b->m;
@@ -155,6 +183,8 @@ static int add_op(VgBuild *b, const Onnx__NodeProto *np, const VgOpSpec *spec, V
   for (size_t o = 1; o < np->n_output; o++)
     if (np->output[o][0])
       return vg_unsupported(b, err, "second output");
+  if (check_attrs(b, np, spec, err) != VG_OK)
+    return VG_ERR;
   if (m->n_nodes >= b->cap_nodes)
     return vg_error_set(err, "too many nodes");
   VgNode *node = &m->nodes[m->n_nodes++]; /* counted now so that vg_model_free frees it */

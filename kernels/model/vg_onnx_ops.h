@@ -16,6 +16,9 @@ typedef struct {
   VgOpType op;
   int min_in, max_in;
   VgParseFn parse;
+  /* The attributes the op may carry, space-separated: any other is refused, since an attribute
+   * that a later opset added may change what the op computes (AveragePool's dilations in 19). */
+  const char *attrs;
 } VgOpSpec;
 
 /* "unsupported WHAT in op 'X' (node 'n', opset N)" */

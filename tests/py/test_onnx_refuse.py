@@ -118,6 +118,17 @@ def unsupported_ops():
     resh = model([h.make_node("Relu", ["x"], ["r"]),
                   h.make_node("Reshape", ["x", "r"], ["y"], name="rs")])
     refused(resh, "reshape_runtime_shape", "rs")
+    # an attribute the op does not take (here as a later opset might add one) is refused by name
+    ap = model([h.make_node("AveragePool", ["x"], ["y"], name="apx", kernel_shape=[2],
+                            antialias=1)])
+    refused(ap, "avgpool_unknown_attr", "attribute 'antialias'", "'AveragePool'", "apx")
+    cm = model([h.make_node("Conv", ["x", "W"], ["y"], name="cc", ceil_mode=1)], [W])
+    refused(cm, "conv_ceil_mode", "attribute 'ceil_mode'", "'Conv'", "cc")
+    # opset 5's consumed_inputs (an optimisation hint) is not refused
+    old_relu = model([h.make_node("Relu", ["x"], ["y"], name="r5", consumed_inputs=[0])],
+                     opset=5)
+    r = run(old_relu.SerializeToString(), "relu_consumed_inputs")
+    c.check(r.returncode == 0, "Relu with consumed_inputs refused: %s" % r.stderr.strip())
 
 
 def malformed_graphs():
