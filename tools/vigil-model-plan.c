@@ -88,24 +88,27 @@ static int print_deferred(VgModel *m, const VgPlan *p, VgError *err)
     return 1;
   double saved = 0;
   int shown = 0;
+  int64_t state = 0;
   for (int n = 0; n < m->n_nodes; n++) {
     const VgNode *node = &m->nodes[n];
-    int64_t batch, kd, taps;
-    if (!vg_stream_deferred_taps(s, node->output, &batch, &kd, &taps))
+    VgDeferInfo d;
+    if (!vg_stream_deferred_taps(s, node->output, &d))
       continue;
-    double per_col = (double)(taps - kd) + (double)kd / (double)batch;
+    double per_col = (double)(d.taps - d.kd) + (double)d.kd / (double)d.batch;
     double bytes = (double)vg_shape_count(&m->values[node->inputs[1]].shape) * sizeof(float);
-    saved += bytes * (1.0 - per_col / (double)taps);
+    saved += bytes * (1.0 - per_col / (double)d.taps);
+    state += d.bytes;
     if (!shown++)
       printf("deferred taps (convs that add one column per hop; see docs/design.md):\n");
     printf("  %-24.24s taps 0-%lld of %lld for %lld columns per pass: the weights of %.2f taps "
            "read per hop, not %lld\n",
-           m->values[node->output].name, (long long)(kd - 1), (long long)taps, (long long)batch,
-           per_col, (long long)taps);
+           m->values[node->output].name, (long long)(d.kd - 1), (long long)d.taps,
+           (long long)d.batch, per_col, (long long)d.taps);
   }
   if (shown)
-    printf("weights read per hop with deferred taps: %.0f bytes on average\n",
-           (double)p->weight_bytes_hop - saved);
+    printf("weights read per hop with deferred taps: %.0f bytes on average; their partial rows "
+           "and gathered inputs: %lld bytes of state more\n",
+           (double)p->weight_bytes_hop - saved, (long long)state);
   vg_stream_destroy(s);
   return 0;
 }

@@ -319,14 +319,14 @@ int64_t vg_stream_deferred_columns(const VgStream *s)
   return s->deferred;
 }
 
-int vg_stream_deferred_taps(const VgStream *s, int v, int64_t *batch, int64_t *kd, int64_t *taps)
+int vg_stream_deferred_taps(const VgStream *s, int v, VgDeferInfo *info)
 {
   const VgDefer *d = s->vs ? s->vs[v].defer : NULL;
   if (!d)
     return 0;
-  *batch = d->batch;
-  *kd = d->kd;
-  *taps = d->split.taps;
+  int64_t floats =
+      d->batch * d->split.row_floats + (d->gathered ? d->batch * d->kd * d->split.in_width : 0);
+  *info = (VgDeferInfo){d->batch, d->kd, d->split.taps, floats * (int64_t)sizeof(float)};
   return 1;
 }
 

@@ -116,9 +116,13 @@ int64_t vg_stream_pending(const VgStream *s); /* frames still needed to complete
 /* Stream columns computed from deferred taps' partial rows since create (a statistic for tests
  * and benchmarks: 0 when no conv qualifies, see kernels/stream/vg_defer.h). */
 int64_t vg_stream_deferred_columns(const VgStream *s);
-/* Whether the conv that makes value v defers its older taps in this stream: then taps [0, *kd) of
- * its *taps are applied to *batch columns per pass. */
-int vg_stream_deferred_taps(const VgStream *s, int v, int64_t *batch, int64_t *kd, int64_t *taps);
+/* How the conv that makes a value defers its older taps in a stream: taps [0, kd) of its `taps`
+ * applied to `batch` windows' columns per pass, in `bytes` of partial rows and gathered inputs. */
+typedef struct {
+  int64_t batch, kd, taps, bytes;
+} VgDeferInfo;
+/* 1 and *info if the conv that makes value v defers taps in this stream, else 0. */
+int vg_stream_deferred_taps(const VgStream *s, int v, VgDeferInfo *info);
 
 /* Reconstruction error of an autoencoder window: for each of the C channels the mean over the
  * window (and F) of |x - y| (squared = 0) or (x - y)^2 (squared = 1), written to per_channel[C];
