@@ -158,10 +158,10 @@ static void direct_interior(const ConvGeom *g, const OutBlock *b, const VgSeq *i
          out->width);
 }
 
-/* Rows near the edges: im2col rows [(k, ci)] of taps [k0, k1) in scratch, zeros where a tap is
- * padding. */
-static void direct_edge(const ConvGeom *g, const OutBlock *b, const VgSeq *in, VgSeq *out,
-                        int64_t j, int rows, int64_t k0, int64_t k1, float *scratch)
+/* Rows near the edges: im2col rows [(k, ci)] of group gi's taps [k0, k1) in scratch, zeros where
+ * a tap is padding; every output block then reads them (direct_edge). */
+static void gather_rows(const ConvGeom *g, const VgSeq *in, int64_t gi, int64_t j, int rows,
+                        int64_t k0, int64_t k1, float *scratch)
 {
   int64_t row = (k1 - k0) * g->cig;
   for (int r = 0; r < rows; r++)
@@ -169,10 +169,16 @@ static void direct_edge(const ConvGeom *g, const OutBlock *b, const VgSeq *in, V
       int64_t c = (j + r) * g->st - g->pt + k * g->dt;
       float *dst = scratch + r * row + (k - k0) * g->cig;
       if (seq_has(in, c))
-        memcpy(dst, seq_col(in, c) + b->gi * g->cig, (size_t)g->cig * sizeof(float));
+        memcpy(dst, seq_col(in, c) + gi * g->cig, (size_t)g->cig * sizeof(float));
       else
         memset(dst, 0, (size_t)g->cig * sizeof(float));
     }
+}
+
+static void direct_edge(const ConvGeom *g, const OutBlock *b, VgSeq *out, int64_t j, int rows,
+                        int64_t k0, int64_t k1, const float *scratch)
+{
+  int64_t row = (k1 - k0) * g->cig;
   OutBlock t = tap_block(*b, k0, g->cig);
   out_uk(&t, scratch, row, g->cig, k1 - k0, g->cig, rows, seq_col_mut(out, j) + b->off, out->width);
 }
@@ -205,34 +211,55 @@ static void signal_taps(const ConvGeom *g, const VgSeq *in, int64_t j, int rows,
     *kb = *ka;
 }
 
-/* Output columns [j0, j1) over the taps of `span`. */
+/* Blocks cb .. of group gi for the taps of `span`: its start rows and Relu. */
+static OutBlock span_blocks(const ConvGeom *g, const VgPacked *p, const ConvTaps *span, int64_t gi,
+                            int64_t cb, int step)
+{
+  int64_t nb = blocks(g->cog);
+  OutBlock b = out_blocks(g, p, gi, cb, (int)(nb - cb < step ? nb - cb : step));
+  if (span->start)
+    b.bias = span->start + b.off; /* a partial sum in place of the bias (one group) */
+  b.relu = span->relu;
+  return b;
+}
+
+static int chunk_rows(int64_t j, int64_t j1)
+{
+  return (int)(j1 - j < VG_UK_ROWS ? j1 - j : VG_UK_ROWS);
+}
+
+/* Output columns [j0, j1) over the taps of `span`, in chunks of up to VG_UK_ROWS rows. Interior
+ * chunks read the input in place, block by block (a block's weights stay in L1 over its chunks).
+ * A chunk that reaches an edge is copied whole (im2col) rather than cut at the interior's bound,
+ * since each chunk reads all of the weights (the hop's last new column, at signal mode's right
+ * edge, must not be a chunk of its own), and copied once for all blocks. */
 static void conv1_direct_simd(const ConvGeom *g, const VgPacked *p, const ConvTaps *span,
                               const VgSeq *in, VgSeq *out, int64_t j0, int64_t j1, float *scratch)
 {
   int64_t ja, jb, nb = blocks(g->cog), k0 = span->k0, k1 = span->k1;
   int step = j1 - j0 <= 2 ? VG_UK_MULTI : 1; /* blocks per call (vg_uk_multi_avx512) */
+  float *rows_buf = align64(scratch);
   conv1_interior_taps(g, in, k0, k1, j0, j1, &ja, &jb);
-  for (int64_t gi = 0; gi < g->g; gi++)
+  for (int64_t gi = 0; gi < g->g; gi++) {
     for (int64_t cb = 0; cb < nb; cb += step) {
-      OutBlock b = out_blocks(g, p, gi, cb, (int)(nb - cb < step ? nb - cb : step));
-      if (span->start)
-        b.bias = span->start + b.off; /* a partial sum in place of the bias (one group) */
-      b.relu = span->relu;
-      for (int64_t j = j0; j < j1;) {
-        /* A block of rows that reaches an edge is copied whole (im2col) rather than cut at the
-         * interior's bound: each block reads all of the weights, so the hop's last new column
-         * (signal mode's right edge) must not be a block of its own. */
-        int rows = (int)(j1 - j < VG_UK_ROWS ? j1 - j : VG_UK_ROWS);
-        if (j >= ja && j + rows <= jb) {
-          direct_interior(g, &b, in, out, j, rows, k0, k1);
-        } else {
-          int64_t ka, kb;
-          signal_taps(g, in, j, rows, k0, k1, &ka, &kb);
-          direct_edge(g, &b, in, out, j, rows, ka, kb, align64(scratch));
-        }
-        j += rows;
+      OutBlock b = span_blocks(g, p, span, gi, cb, step);
+      for (int64_t j = j0; j < j1; j += chunk_rows(j, j1))
+        if (j >= ja && j + chunk_rows(j, j1) <= jb)
+          direct_interior(g, &b, in, out, j, chunk_rows(j, j1), k0, k1);
+    }
+    for (int64_t j = j0; j < j1; j += chunk_rows(j, j1)) {
+      int rows = chunk_rows(j, j1);
+      if (j >= ja && j + rows <= jb)
+        continue;
+      int64_t ka, kb;
+      signal_taps(g, in, j, rows, k0, k1, &ka, &kb);
+      gather_rows(g, in, gi, j, rows, ka, kb, rows_buf);
+      for (int64_t cb = 0; cb < nb; cb += step) {
+        OutBlock b = span_blocks(g, p, span, gi, cb, step);
+        direct_edge(g, &b, out, j, rows, ka, kb, rows_buf);
       }
     }
+  }
 }
 
 void conv1_simd_rows(const ConvGeom *g, const VgPacked *p, const float *a, int64_t lda, int64_t tap,

@@ -51,8 +51,11 @@ VgDefer *vg_defer_new(const VgModel *m, const VgNode *node, const VgShape *shape
   *failed = 0;
   if ((env && strcmp(env, "off") == 0) || !vg_ops_conv_split(m, node, shapes, &sp))
     return NULL;
-  int64_t reach = geom->in_hi - 1 - (geom->j * sp.stride - sp.pad);
-  if (!vg_defer_choose(&sp, reach, geom->in_classes, geom->in_step, &batch, &kd))
+  /* A window shorter than the padding: the new column's first taps read the padding before the
+   * window's start, so no pass could run (the deferred taps are the first ones). */
+  int64_t tap0 = geom->j * sp.stride - sp.pad;
+  if (tap0 < geom->in_lo ||
+      !vg_defer_choose(&sp, geom->in_hi - 1 - tap0, geom->in_classes, geom->in_step, &batch, &kd))
     return NULL;
   if (sp.weight_bytes < VG_DEFER_MIN_WEIGHT_BYTES && !(env && strcmp(env, "always") == 0))
     return NULL;

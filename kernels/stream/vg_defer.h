@@ -34,10 +34,10 @@
 #include "vg_ops.h"
 
 /* The geometry of a conv's stream once it runs: its new column is window column j, the input's
- * stored columns end at in_hi (window columns), and the input has in_classes classes advancing
- * in_step columns per class hop. */
+ * stored columns inside the signal are [in_lo, in_hi) (window columns), and the input has
+ * in_classes classes advancing in_step columns per class hop. */
 typedef struct {
-  int64_t j, in_hi, in_classes, in_step;
+  int64_t j, in_lo, in_hi, in_classes, in_step;
 } VgDeferGeom;
 
 typedef struct {

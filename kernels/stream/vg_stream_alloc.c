@@ -93,7 +93,8 @@ static int alloc_defer(VgStream *s, const VgNode *node, VgError *err)
   /* Once the stream runs, each hop's new column is the last of the interior, and the input's
    * stream ends at the end of its own interior (window columns). */
   const VgPlanValue *in = &s->p->values[node->inputs[0]];
-  VgDeferGeom geom = {x->len - x->band_right - 1, in->len - in->band_right, in->classes, in->step};
+  VgDeferGeom geom = {x->len - x->band_right - 1, in->band_left, in->len - in->band_right,
+                      in->classes, in->step};
   int failed;
   s->vs[node->output].defer = vg_defer_new(s->m, node, s->p->shapes, &geom, &failed, err);
   return failed ? VG_ERR : VG_OK;
