@@ -3,17 +3,24 @@
 timestamp-column=ts ! csvenc`: rows sent over TCP (loopback, a port the server picks) in pieces
 that cut lines anywhere come out with their values and their times relative to the first row,
 and the client closing the connection ends the stream (EOS reaches the sink)."""
+import os
 import random
 import socket
+import sys
 import time
 
-import gi
+import vigiltest
+
+# GStreamer loads the plugin in this process: in the sanitizer build it must start with the ASan
+# runtime preloaded (vigiltest.gst_env), so the script runs itself again with it.
+if os.environ.get("VIGIL_PRELOAD") and "LD_PRELOAD" not in os.environ:
+    os.execve(sys.executable, [sys.executable] + sys.argv, vigiltest.gst_env())
+
+import gi  # noqa: E402
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstApp", "1.0")
 from gi.repository import Gst, GstApp  # noqa: E402,F401
-
-import vigiltest  # noqa: E402
 
 c = vigiltest.Checks("csv-socket")
 Gst.init(None)
