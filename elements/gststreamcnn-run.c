@@ -64,7 +64,7 @@ void gst_stream_cnn_unload(GstStreamCnn *self)
   self->model = NULL;
   g_free(self->per_channel);
   self->per_channel = NULL;
-  gst_caps_replace(&self->failed_caps, NULL);
+  self->caps_refused = FALSE;
   self->channel_error_posted = FALSE;
   self->pool_warning_posted = FALSE;
 }

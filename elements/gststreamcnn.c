@@ -189,10 +189,11 @@ static gboolean gst_stream_cnn_sink_event(GstPad *pad, GstObject *parent, GstEve
     GstCaps *caps;
     gst_event_parse_caps(event, &caps);
     gboolean ok = FALSE;
-    if (!self->failed_caps || !gst_caps_is_equal(caps, self->failed_caps)) {
+    if (!vigil_caps_refused_before(pad, caps)) { /* else its error is on the bus already */
       ok = gst_stream_cnn_setup(self, caps);
-      gst_caps_replace(&self->failed_caps, ok ? NULL : caps);
+      vigil_caps_note(pad, caps, ok);
     }
+    self->caps_refused = !ok;
     gst_event_unref(event);
     return ok;
   }
@@ -213,7 +214,7 @@ static gboolean gst_stream_cnn_sink_event(GstPad *pad, GstObject *parent, GstEve
   default:
     break;
   }
-  if (self->failed_caps && GST_EVENT_IS_SERIALIZED(event) &&
+  if (self->caps_refused && GST_EVENT_IS_SERIALIZED(event) &&
       GST_EVENT_TYPE(event) != GST_EVENT_FLUSH_STOP) {
     /* the caps were refused and the error posted: nothing flows downstream, not even EOS, so
      * that no sink prerolls on a stream that failed */
@@ -250,6 +251,7 @@ static gboolean gst_stream_cnn_sink_query(GstPad *pad, GstObject *parent, GstQue
         gst_structure_get_int(f, "channels", &n) && n != (gint)in->dims[1] &&
         !self->channel_error_posted) {
       self->channel_error_posted = TRUE;
+      self->caps_refused = TRUE; /* the pad refuses the CAPS event before the element sees it */
       GST_ELEMENT_ERROR(self, STREAM, FORMAT,
                         ("Channel mismatch: the model takes %d channels, the stream has %d.",
                          (gint)in->dims[1], n),

@@ -44,7 +44,8 @@ struct _GstStreamCnn {
   /* streaming state: built at READY->PAUSED (model) and on caps (stream) */
   gboolean channel_error_posted; /* the sink CAPS query reported a channel mismatch */
   gboolean pool_warning_posted;  /* the whole-input pool warning (plan_stream), once per model */
-  GstCaps *failed_caps; /* caps refused (error already posted): sticky re-sends stay quiet */
+  gboolean caps_refused; /* the last caps were refused (error posted): nothing flows on, not even
+                           EOS, until caps are accepted */
   VgModel *model;
   VgStream *stream;
   VigilFrameFormat fmt;

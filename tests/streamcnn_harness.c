@@ -5,7 +5,8 @@
  * - LATENCY: the element adds nothing to upstream's latency (outputs are stamped with their
  *   window's end and pushed when the frame completing the window arrives);
  * - statistics: windows-computed counts every window, mean-hop-time is positive;
- * - data before caps is refused (not negotiated), not mapped with a zero frame size.
+ * - data before caps is refused (not negotiated), not mapped with a zero frame size;
+ * - refused caps post one ERROR however often they are re-sent, and nothing flows downstream.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -50,6 +51,42 @@ static void pull(GstHarness *h, int n, float *out, GstClockTime *pts)
     pts[i] = GST_BUFFER_PTS(b);
     gst_buffer_unref(b);
   }
+}
+
+/* Refused caps (3 channels for the 2-channel model): one ERROR however many buffers re-send the
+ * sticky caps, and nothing goes downstream, not even EOS (no sink prerolls on a failed stream). */
+static void refused_caps(const char *model, const float *x)
+{
+  gchar *desc = g_strdup_printf("streamcnn model=%s hop=4", model);
+  GstHarness *h = gst_harness_new_parse(desc);
+  g_free(desc);
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  gst_harness_play(h);
+  gst_harness_set_src_caps_str(h, "audio/x-raw, format=F32LE, layout=interleaved, rate=100, "
+                                  "channels=3");
+  for (int i = 0; i < 3; i++)
+    CHECK(gst_harness_push(h, gst_buffer_new_memdup(x, 12 * sizeof(float))) ==
+              GST_FLOW_NOT_NEGOTIATED,
+          "a buffer after refused caps was not refused as not negotiated");
+  gst_harness_push_event(h, gst_event_new_eos());
+  int errors = 0, eos = 0;
+  GstMessage *m;
+  while ((m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) != NULL) {
+    errors++;
+    gst_message_unref(m);
+  }
+  GstEvent *ev;
+  while ((ev = gst_harness_try_pull_event(h)) != NULL) {
+    eos |= GST_EVENT_TYPE(ev) == GST_EVENT_EOS;
+    gst_event_unref(ev);
+  }
+  CHECK(errors == 1, "%d errors posted for one refused caps", errors);
+  CHECK(!eos, "EOS went downstream after refused caps");
+  CHECK(gst_harness_buffers_in_queue(h) == 0, "output after refused caps");
+  gst_element_set_bus(h->element, NULL);
+  gst_object_unref(bus);
+  gst_harness_teardown(h);
 }
 
 int main(int argc, char **argv)
@@ -116,6 +153,7 @@ int main(int argc, char **argv)
   CHECK(gst_harness_push(h, gst_buffer_new_memdup(x, sizeof x)) == GST_FLOW_NOT_NEGOTIATED,
         "data before caps was not refused as not negotiated");
   gst_harness_teardown(h);
+  refused_caps(argv[1], x);
   printf("streamcnn harness: %d failed\n", failures);
   return failures ? 1 : 0;
 }
