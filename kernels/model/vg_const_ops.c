@@ -11,6 +11,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -326,6 +327,14 @@ static int op_cast(VgBuild *b, const Onnx__NodeProto *np, const ConstInputs *ci,
   int64_t to;
   if (vg_attr_int(np, "to", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, &to, err) != VG_OK)
     return vg_error_prefix(err, "node '%s' (Cast)", b->node_name);
+  if (to < ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT || to > ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16 ||
+      to == ONNX__TENSOR_PROTO__DATA_TYPE__STRING ||
+      to == ONNX__TENSOR_PROTO__DATA_TYPE__COMPLEX64 ||
+      to == ONNX__TENSOR_PROTO__DATA_TYPE__COMPLEX128) {
+    char what[48];
+    snprintf(what, sizeof what, "target type %lld", (long long)to);
+    return vg_unsupported(b, err, what);
+  }
   int is_float =
       to == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT || to == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE ||
       to == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16 || to == ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16;
@@ -345,13 +354,16 @@ static int op_cast(VgBuild *b, const Onnx__NodeProto *np, const ConstInputs *ci,
 typedef int (*ConstOpFn)(VgBuild *b, const Onnx__NodeProto *np, const ConstInputs *ci, VgShape *out,
                          float **d, VgError *err);
 
+/* attrs: the attributes each op may carry; any other is refused (see VgOpSpec). Slice's are
+ * those of opsets 1-9 (inputs since 10). */
 static const struct {
   const char *name;
   ConstOpFn fn;
+  const char *attrs;
 } const_ops[] = {
-    {"Shape", op_shape},   {"ConstantOfShape", op_constant_of_shape},
-    {"Gather", op_gather}, {"Slice", op_slice},
-    {"Cast", op_cast},     {"Transpose", op_transpose},
+    {"Shape", op_shape, "start end"}, {"ConstantOfShape", op_constant_of_shape, "value"},
+    {"Gather", op_gather, "axis"},    {"Slice", op_slice, "starts ends axes"},
+    {"Cast", op_cast, "to"},          {"Transpose", op_transpose, "perm"},
 };
 
 /* Largest output any of these ops can produce from inputs of n floats (before ConstantOfShape,
@@ -367,11 +379,16 @@ static int64_t out_bound(const ConstInputs *ci, int gather)
 int vg_onnx_const_op(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
 {
   ConstOpFn fn = NULL;
+  const char *attrs = "";
   for (size_t i = 0; i < sizeof const_ops / sizeof const_ops[0]; i++)
-    if (strcmp(b->op_type, const_ops[i].name) == 0)
+    if (strcmp(b->op_type, const_ops[i].name) == 0) {
       fn = const_ops[i].fn;
+      attrs = const_ops[i].attrs;
+    }
   if (!fn)
     return 0;
+  if (vg_check_attrs(b, np, attrs, err) != VG_OK)
+    return VG_ERR;
   ConstInputs ci;
   if (const_inputs(b, np, &ci, err) != VG_OK)
     return VG_ERR;

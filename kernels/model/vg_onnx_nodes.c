@@ -154,16 +154,14 @@ static int check_inputs(VgBuild *b, const VgNode *node, VgError *err)
   return VG_OK;
 }
 
-/* Refuses an attribute the op's spec does not list (consumed_inputs, an optimisation hint of
- * opsets 1-5, is accepted everywhere). */
-static int check_attrs(VgBuild *b, const Onnx__NodeProto *np, const VgOpSpec *spec, VgError *err)
+int vg_check_attrs(VgBuild *b, const Onnx__NodeProto *np, const char *attrs, VgError *err)
 {
   for (size_t i = 0; i < np->n_attribute; i++) {
     const char *name = np->attribute[i]->name ? np->attribute[i]->name : "";
     size_t len = strlen(name);
-    const char *at = spec->attrs;
+    const char *at = attrs;
     while (len && (at = strstr(at, name)) &&
-           !((at == spec->attrs || at[-1] == ' ') && (at[len] == ' ' || !at[len])))
+           !((at == attrs || at[-1] == ' ') && (at[len] == ' ' || !at[len])))
       at += len;
     if ((!len || !at) && strcmp(name, "consumed_inputs") != 0) {
       char what[96];
@@ -183,7 +181,7 @@ static int add_op(VgBuild *b, const Onnx__NodeProto *np, const VgOpSpec *spec, V
   for (size_t o = 1; o < np->n_output; o++)
     if (np->output[o][0])
       return vg_unsupported(b, err, "second output");
-  if (check_attrs(b, np, spec, err) != VG_OK)
+  if (vg_check_attrs(b, np, spec->attrs, err) != VG_OK)
     return VG_ERR;
   if (m->n_nodes >= b->cap_nodes)
     return vg_error_set(err, "too many nodes");

@@ -23,6 +23,9 @@ typedef struct {
 
 /* "unsupported WHAT in op 'X' (node 'n', opset N)" */
 int vg_unsupported(VgBuild *b, VgError *err, const char *what);
+/* Refuses by name an attribute of np that the space-separated list `attrs` does not hold
+ * (consumed_inputs, an optimisation hint of opsets 1-5, is accepted everywhere). */
+int vg_check_attrs(VgBuild *b, const Onnx__NodeProto *np, const char *attrs, VgError *err);
 
 /* Integer values of a constant input (Reshape's shape, Pad's pads, axes): at most max of them. */
 int vg_const_ints(VgBuild *b, int v, int64_t *out, int max, int *n, VgError *err);

@@ -124,6 +124,16 @@ def unsupported_ops():
     refused(ap, "avgpool_unknown_attr", "attribute 'antialias'", "'AveragePool'", "apx")
     cm = model([h.make_node("Conv", ["x", "W"], ["y"], name="cc", ceil_mode=1)], [W])
     refused(cm, "conv_ceil_mode", "attribute 'ceil_mode'", "'Conv'", "cc")
+    # ... also in the ops evaluated on constants at load time
+    def cast_shape(**attrs):
+        return model([h.make_node("Cast", ["s"], ["s2"], name="cst", **attrs),
+                      h.make_node("Reshape", ["x", "s2"], ["y"], name="rs2")],
+                     [i64("s", [1, 4, 16])], opset=19)
+    refused(cast_shape(to=7, saturate=1), "cast_unknown_attr", "attribute 'saturate'", "'Cast'",
+            "cst")
+    refused(cast_shape(to=8), "cast_to_string", "target type 8", "'Cast'", "cst")
+    r = run(cast_shape(to=7).SerializeToString(), "cast_to_int64")
+    c.check(r.returncode == 0, "Cast of a constant shape to int64 refused: %s" % r.stderr.strip())
     # opset 5's consumed_inputs (an optimisation hint) is not refused
     old_relu = model([h.make_node("Relu", ["x"], ["y"], name="r5", consumed_inputs=[0])],
                      opset=5)
