@@ -94,16 +94,17 @@ static int print_deferred(VgModel *m, const VgPlan *p, VgError *err)
     VgDeferInfo d;
     if (!vg_stream_deferred_taps(s, node->output, &d))
       continue;
-    double per_col = (double)(d.taps - d.kd) + (double)d.kd / (double)d.batch;
+    double per_col = (double)(d.real - d.kd) + (double)d.kd / (double)d.batch;
     double bytes = (double)vg_shape_count(&m->values[node->inputs[1]].shape) * sizeof(float);
     saved += bytes * (1.0 - per_col / (double)d.taps);
     state += d.bytes;
     if (!shown++)
       printf("deferred taps (convs that add one column per hop; see docs/design.md):\n");
     printf("  %-24.24s taps 0-%lld of %lld for %lld columns per pass: the weights of %.2f taps "
-           "read per hop, not %lld\n",
+           "read per hop, not %lld%s\n",
            m->values[node->output].name, (long long)(d.kd - 1), (long long)d.taps,
-           (long long)d.batch, per_col, (long long)d.taps);
+           (long long)d.batch, per_col, (long long)d.real,
+           d.real < d.taps ? " (the others read only padding)" : "");
   }
   if (shown)
     printf("weights read per hop with deferred taps: %.0f bytes on average; their partial rows "

@@ -61,7 +61,8 @@ VgDefer *vg_defer_new(const VgModel *m, const VgNode *node, const VgShape *shape
     return NULL;
   VgDefer *d = calloc(1, sizeof(*d));
   if (d) {
-    *d = (VgDefer){.split = sp, .batch = batch, .kd = kd, .geom = *geom};
+    int64_t real = deferred_taps(&sp, geom->in_hi - 1 - tap0, geom->in_classes, geom->in_step, 1);
+    *d = (VgDefer){.split = sp, .batch = batch, .kd = kd, .real = real, .geom = *geom};
     d->rows = calloc((size_t)(batch * sp.row_floats), sizeof(float));
     if (geom->in_classes > 1) /* with one class the pass reads the stream in place */
       d->gathered = calloc((size_t)(batch * kd * sp.in_width), sizeof(float));

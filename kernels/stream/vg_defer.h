@@ -44,6 +44,7 @@ typedef struct {
   VgConvSplit split;
   int64_t batch;   /* B: windows per pass */
   int64_t kd;      /* taps [0, kd) deferred */
+  int64_t real;    /* taps a due column reads inside the signal (the others read only padding) */
   float *rows;     /* [batch][row_floats]: partial rows of windows first .. first + count */
   float *gathered; /* [batch][kd][C_in]: a pass's inputs, read from several classes */
   VgDeferGeom geom;

@@ -326,7 +326,7 @@ int vg_stream_deferred_taps(const VgStream *s, int v, VgDeferInfo *info)
     return 0;
   int64_t floats =
       d->batch * d->split.row_floats + (d->gathered ? d->batch * d->kd * d->split.in_width : 0);
-  *info = (VgDeferInfo){d->batch, d->kd, d->split.taps, floats * (int64_t)sizeof(float)};
+  *info = (VgDeferInfo){d->batch, d->kd, d->split.taps, d->real, floats * (int64_t)sizeof(float)};
   return 1;
 }
 

@@ -117,9 +117,11 @@ int64_t vg_stream_pending(const VgStream *s); /* frames still needed to complete
  * and benchmarks: 0 when no conv qualifies, see kernels/stream/vg_defer.h). */
 int64_t vg_stream_deferred_columns(const VgStream *s);
 /* How the conv that makes a value defers its older taps in a stream: taps [0, kd) of its `taps`
- * applied to `batch` windows' columns per pass, in `bytes` of partial rows and gathered inputs. */
+ * applied to `batch` windows' columns per pass, in `bytes` of partial rows and gathered inputs;
+ * a column reads `real` taps inside the signal without deferral (fewer than taps where signal
+ * mode's last taps read only padding). */
 typedef struct {
-  int64_t batch, kd, taps, bytes;
+  int64_t batch, kd, taps, real, bytes;
 } VgDeferInfo;
 /* 1 and *info if the conv that makes value v defers taps in this stream, else 0. */
 int vg_stream_deferred_taps(const VgStream *s, int v, VgDeferInfo *info);

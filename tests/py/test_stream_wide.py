@@ -14,7 +14,8 @@ columns of a hop, the edge bands of exact mode, and whole windows of up to 128 c
 - deferred taps (kernels/stream/vg_defer.h, AVX-512 only): by default on the 256 kB conv of
   wide_deep, and with VIGIL_DEFER=always on every conv whose stream adds one column per hop;
   `vigil-model plan` names a deferred conv exactly when the stream defers (wide_leftpad: a window
-  shorter than the conv's padding, where nothing can be deferred).
+  shorter than the conv's padding, where nothing can be deferred), and counts its weights per hop
+  against the taps a column reads inside the signal (fewer at signal mode's padded right edge).
 exact and full must equal PyTorch's windowed inference at every window (max |error| <= 1e-4 *
 max |reference| + 1e-5, as test_stream.py); signal too for the unpadded model, and on the first
 window for the padded one.
@@ -101,6 +102,21 @@ def plan_check(c, path, window, mode, deferred):
     return lines
 
 
+def plan_real_taps_check(c, path):
+    """The plan counts a deferred conv's weights against the taps a column reads inside the
+    signal: wide_padded's k5 dilation-2 conv reads 3 (its last 2 taps read only the padding past
+    signal mode's right edge), all 5 in exact mode; its last k3 conv 2 and 3."""
+    want = {"signal": ("not 3 (the others read only padding)", "not 2 (the others read only"),
+            "exact": ("not 5\n", "not 3\n")}
+    for mode, texts in want.items():
+        r = subprocess.run([tool("vigil-model"), "plan", path, "--window", "64", "--hop", "1",
+                            "--mode", mode], capture_output=True, text=True,
+                           env=dict(os.environ, VIGIL_DEFER="always"))
+        for text in texts:
+            c.check(text in r.stdout, "wide_padded %s plan lacks %r: %s %s" % (
+                mode, text, r.stdout[-900:], r.stderr))
+
+
 def main():
     c = Checks("stream-wide")
     d = tmpdir()
@@ -110,6 +126,8 @@ def main():
         path = os.path.join(d, name + ".onnx")
         streamzoo.export(module, shape, path)
         window = shape[-1]
+        if name == "wide_padded" and avx512():
+            plan_real_taps_check(c, path)
         for hop in (1, 2, 3, 4):
             n = 6 * window if hop == 1 else 2 * window
             total = window + hop * (n - 1)
