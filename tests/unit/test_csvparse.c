@@ -258,6 +258,39 @@ GST_START_TEST(test_csvenc_empty_buffer)
 }
 GST_END_TEST;
 
+/* A flush continues the same text (no second header row); a stop and a new start write it again. */
+static void csvenc_push_expect(GstHarness *h, GstClockTime pts, const gchar *text)
+{
+  gfloat v[] = {1, 2};
+  GstBuffer *in = gst_buffer_new_memdup(v, sizeof v);
+  GST_BUFFER_PTS(in) = pts;
+  GstBuffer *out = gst_harness_push_and_pull(h, in);
+  fail_unless_equals_int(gst_buffer_get_size(out), strlen(text));
+  fail_unless(gst_buffer_memcmp(out, 0, text, strlen(text)) == 0);
+  gst_buffer_unref(out);
+}
+
+GST_START_TEST(test_csvenc_flush_and_restart)
+{
+  const gchar *caps = "other/tensors, format=static, num_tensors=1, types=float32, "
+                      "dimensions=2, framerate=10/1";
+  GstHarness *h = gst_harness_new("csvenc");
+  gst_harness_set_src_caps_str(h, caps);
+  csvenc_push_expect(h, GST_SECOND, "time,c0,c1\n1,1,2\n");
+  fail_unless(gst_harness_push_event(h, gst_event_new_flush_start()));
+  fail_unless(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
+  GstSegment seg;
+  gst_segment_init(&seg, GST_FORMAT_TIME);
+  fail_unless(gst_harness_push_event(h, gst_event_new_segment(&seg)));
+  csvenc_push_expect(h, 3 * GST_SECOND, "3,1,2\n");
+  gst_element_set_state(h->element, GST_STATE_READY);
+  gst_harness_play(h);
+  gst_harness_set_src_caps_str(h, caps);
+  csvenc_push_expect(h, GST_SECOND, "time,c0,c1\n1,1,2\n");
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_csvenc_names_quoted)
 {
   GstHarness *h = gst_harness_new("csvenc");
@@ -353,6 +386,7 @@ static Suite *csvparse_suite(void)
   tcase_add_test(tc, test_csvenc_multi_tensor);
   tcase_add_test(tc, test_csvenc_empty_buffer);
   tcase_add_test(tc, test_csvenc_names_quoted);
+  tcase_add_test(tc, test_csvenc_flush_and_restart);
   tcase_add_test(tc, test_csvenc_caps_change_and_refusal);
   return s;
 }
