@@ -67,8 +67,9 @@ static gboolean build_scorer(GstAnomalyscore *self)
   return TRUE;
 }
 
-static gboolean set_caps(GstAnomalyscore *self, GstCaps *caps)
+static gboolean set_caps(GstElement *element, GstCaps *caps)
 {
+  GstAnomalyscore *self = GST_ANOMALYSCORE(element);
   GError *error = NULL;
   VigilTensorsInfo info;
   if (!vigil_tensors_info_from_caps(caps, &info, &error)) {
@@ -152,17 +153,8 @@ gboolean gst_anomalyscore_sink_event(GstPad *pad, GstObject *parent, GstEvent *e
 {
   GstAnomalyscore *self = GST_ANOMALYSCORE(parent);
   switch (GST_EVENT_TYPE(event)) {
-  case GST_EVENT_CAPS: {
-    GstCaps *caps;
-    gst_event_parse_caps(event, &caps);
-    gboolean ok = FALSE;
-    if (!vigil_caps_refused_before(pad, caps)) { /* else its error is on the bus already */
-      ok = set_caps(self, caps);
-      vigil_caps_note(pad, caps, ok);
-    }
-    gst_event_unref(event);
-    return ok;
-  }
+  case GST_EVENT_CAPS:
+    return vigil_caps_event(pad, event, set_caps, GST_ELEMENT(self));
   case GST_EVENT_SEGMENT:
     gst_event_copy_segment(event, &self->segment);
     break;

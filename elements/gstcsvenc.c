@@ -82,8 +82,9 @@ static gchar *make_header(const GstStructure *st, gsize n_values)
   return g_string_free(s, FALSE);
 }
 
-static gboolean set_caps(GstCsvEnc *self, GstCaps *caps)
+static gboolean set_caps(GstElement *element, GstCaps *caps)
 {
+  GstCsvEnc *self = GST_CSV_ENC(element);
   GError *error = NULL;
   if (!vigil_tensors_info_from_caps(caps, &self->info, &error)) {
     GST_ELEMENT_ERROR(self, STREAM, FORMAT,
@@ -213,17 +214,9 @@ static GstFlowReturn gst_csv_enc_chain(GstPad *pad, GstObject *parent, GstBuffer
 static gboolean gst_csv_enc_sink_event(GstPad *pad, GstObject *parent, GstEvent *event)
 {
   GstCsvEnc *self = GST_CSV_ENC(parent);
-  GstCaps *caps;
   switch (GST_EVENT_TYPE(event)) {
   case GST_EVENT_CAPS:
-    gst_event_parse_caps(event, &caps);
-    gboolean ok = FALSE;
-    if (!vigil_caps_refused_before(pad, caps)) { /* else its error is on the bus already */
-      ok = set_caps(self, caps);
-      vigil_caps_note(pad, caps, ok);
-    }
-    gst_event_unref(event);
-    return ok;
+    return vigil_caps_event(pad, event, set_caps, GST_ELEMENT(self));
   case GST_EVENT_EOS:
     /* A stream without frames still gets its header row. */
     g_string_truncate(self->text, 0);

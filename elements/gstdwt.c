@@ -322,8 +322,9 @@ static gboolean gst_dwt_src_query(GstPad *pad, GstObject *parent, GstQuery *quer
   return vigil_latency_query(pad, parent, query, self->sinkpad, ours);
 }
 
-static gboolean set_caps(GstDwt *self, GstCaps *caps)
+static gboolean set_caps(GstElement *element, GstCaps *caps)
 {
+  GstDwt *self = GST_DWT(element);
   GError *error = NULL;
   VigilFrameFormat fmt;
   if (!vigil_frame_format_from_caps(caps, &fmt, &error)) {
@@ -422,17 +423,8 @@ static gboolean gst_dwt_sink_event(GstPad *pad, GstObject *parent, GstEvent *eve
 {
   GstDwt *self = GST_DWT(parent);
   switch (GST_EVENT_TYPE(event)) {
-  case GST_EVENT_CAPS: {
-    GstCaps *caps;
-    gst_event_parse_caps(event, &caps);
-    gboolean ok = FALSE;
-    if (!vigil_caps_refused_before(pad, caps)) { /* else its error is on the bus already */
-      ok = set_caps(self, caps);
-      vigil_caps_note(pad, caps, ok);
-    }
-    gst_event_unref(event);
-    return ok;
-  }
+  case GST_EVENT_CAPS:
+    return vigil_caps_event(pad, event, set_caps, GST_ELEMENT(self));
   case GST_EVENT_EOS:
     if (self->dwt)
       drain(self);

@@ -13,7 +13,7 @@ GST_DEBUG_CATEGORY_EXTERN(gst_stream_cnn_debug);
 gboolean gst_stream_cnn_load(GstStreamCnn *self);
 void gst_stream_cnn_unload(GstStreamCnn *self);
 /* Plans the stream for new sink caps and sets the src caps. */
-gboolean gst_stream_cnn_setup(GstStreamCnn *self, GstCaps *caps);
+gboolean gst_stream_cnn_setup(GstElement *element, GstCaps *caps);
 /* Forgets every frame (flush, discontinuity). */
 void gst_stream_cnn_restart(GstStreamCnn *self);
 GstFlowReturn gst_stream_cnn_chain(GstPad *pad, GstObject *parent, GstBuffer *buf);

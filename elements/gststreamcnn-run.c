@@ -169,8 +169,9 @@ static gboolean plan_stream(GstStreamCnn *self, gint window, gint hop, VgStreamM
   return TRUE;
 }
 
-gboolean gst_stream_cnn_setup(GstStreamCnn *self, GstCaps *caps)
+gboolean gst_stream_cnn_setup(GstElement *element, GstCaps *caps)
 {
+  GstStreamCnn *self = GST_STREAM_CNN(element);
   GError *error = NULL;
   if (!self->model)
     return FALSE;

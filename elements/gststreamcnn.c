@@ -185,18 +185,9 @@ static gboolean gst_stream_cnn_sink_event(GstPad *pad, GstObject *parent, GstEve
 {
   GstStreamCnn *self = GST_STREAM_CNN(parent);
   switch (GST_EVENT_TYPE(event)) {
-  case GST_EVENT_CAPS: {
-    GstCaps *caps;
-    gst_event_parse_caps(event, &caps);
-    gboolean ok = FALSE;
-    if (!vigil_caps_refused_before(pad, caps)) { /* else its error is on the bus already */
-      ok = gst_stream_cnn_setup(self, caps);
-      vigil_caps_note(pad, caps, ok);
-    }
-    self->caps_refused = !ok;
-    gst_event_unref(event);
-    return ok;
-  }
+  case GST_EVENT_CAPS:
+    self->caps_refused = !vigil_caps_event(pad, event, gst_stream_cnn_setup, GST_ELEMENT(self));
+    return !self->caps_refused;
   case GST_EVENT_SEGMENT:
     gst_event_copy_segment(event, &self->segment);
     break;

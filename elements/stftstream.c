@@ -319,8 +319,9 @@ static gboolean configure(GstStft *self)
   return ok;
 }
 
-static gboolean set_caps(GstStft *self, GstCaps *caps)
+static gboolean set_caps(GstElement *element, GstCaps *caps)
 {
+  GstStft *self = GST_STFT(element);
   GError *error = NULL;
   VigilFrameFormat fmt;
   if (!vigil_frame_format_from_caps(caps, &fmt, &error)) {
@@ -397,17 +398,8 @@ gboolean gst_stft_sink_event(GstPad *pad, GstObject *parent, GstEvent *event)
 {
   GstStft *self = GST_STFT(parent);
   switch (GST_EVENT_TYPE(event)) {
-  case GST_EVENT_CAPS: {
-    GstCaps *caps;
-    gst_event_parse_caps(event, &caps);
-    gboolean ok = FALSE;
-    if (!vigil_caps_refused_before(pad, caps)) { /* else its error is on the bus already */
-      ok = set_caps(self, caps);
-      vigil_caps_note(pad, caps, ok);
-    }
-    gst_event_unref(event);
-    return ok;
-  }
+  case GST_EVENT_CAPS:
+    return vigil_caps_event(pad, event, set_caps, GST_ELEMENT(self));
   case GST_EVENT_SEGMENT:
     gst_event_copy_segment(event, &self->segment);
     break;

@@ -336,6 +336,19 @@ gboolean vigil_caps_refused_before(GstPad *pad, const GstCaps *caps)
   return r && r->stream == stream_seqnum(pad) && gst_caps_is_equal(caps, r->caps);
 }
 
+gboolean vigil_caps_event(GstPad *pad, GstEvent *event, VigilSetCaps set, GstElement *element)
+{
+  GstCaps *caps;
+  gst_event_parse_caps(event, &caps);
+  gboolean ok = FALSE;
+  if (!vigil_caps_refused_before(pad, caps)) {
+    ok = set(element, caps);
+    vigil_caps_note(pad, caps, ok);
+  }
+  gst_event_unref(event);
+  return ok;
+}
+
 void vigil_caps_note(GstPad *pad, GstCaps *caps, gboolean accepted)
 {
   Refused *r = NULL;

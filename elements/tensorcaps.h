@@ -85,6 +85,13 @@ GstBuffer *vigil_tensors_buffer_new(const VigilTensorsInfo *info, guint n_frames
 gboolean vigil_caps_refused_before(GstPad *pad, const GstCaps *caps);
 void vigil_caps_note(GstPad *pad, GstCaps *caps, gboolean accepted);
 
+/* An element's caps setter: TRUE if it took the caps, else FALSE with its error posted. */
+typedef gboolean (*VigilSetCaps)(GstElement *element, GstCaps *caps);
+/* Handles and consumes a CAPS event on a sink pad: calls set unless these caps were refused
+ * before in this stream (their error is on the bus already) and notes the outcome. Returns
+ * whether the caps are accepted. */
+gboolean vigil_caps_event(GstPad *pad, GstEvent *event, VigilSetCaps set, GstElement *element);
+
 G_END_DECLS
 
 #endif
