@@ -395,7 +395,7 @@ static void gst_anomalyscore_class_init(GstAnomalyscoreClass *klass)
       ec, "Anomaly score", "Filter/Analyzer/Tensor",
       "Scores each tensor frame for anomaly (threshold, z-score, median/MAD, or anomaly "
       "likelihood), outputs the score, and posts 'anomaly' messages when events start and end",
-      "Vigil developers");
+      "Vigil contributors");
   gst_type_mark_as_plugin_api(GST_TYPE_ANOMALYSCORE_METHOD, 0);
   gst_type_mark_as_plugin_api(GST_TYPE_ANOMALYSCORE_COMBINE, 0);
   gst_type_mark_as_plugin_api(GST_TYPE_ANOMALYSCORE_DISCONT, 0);

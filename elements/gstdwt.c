@@ -579,7 +579,7 @@ static void gst_dwt_class_init(GstDwtClass *klass)
       "Streaming multilevel discrete wavelet transform (decimated, equal to "
       "pywt.wavedec mode=zero) or stationary wavelet transform of audio or tensor frames, as "
       "other/tensors",
-      "Vigil developers");
+      "Vigil contributors");
   gst_type_mark_as_plugin_api(GST_TYPE_DWT_TRANSFORM, 0);
   gst_type_mark_as_plugin_api(GST_TYPE_DWT_LAYOUT, 0);
   GST_DEBUG_CATEGORY_INIT(gst_dwt_debug, "dwt", 0, "Vigil streaming wavelet transform");

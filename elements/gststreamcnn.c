@@ -366,7 +366,7 @@ static void gst_stream_cnn_class_init(GstStreamCnnClass *klass)
   gst_element_class_set_static_metadata(
       ec, "Streaming CNN", "Filter/Analyzer/Audio",
       "Runs an ONNX CNN over sliding windows, reusing each activation across windows",
-      "Vigil developers");
+      "Vigil contributors");
   gst_type_mark_as_plugin_api(GST_TYPE_STREAM_CNN_MODE, 0);
   gst_type_mark_as_plugin_api(GST_TYPE_STREAM_CNN_OUTPUT, 0);
   gst_type_mark_as_plugin_api(GST_TYPE_STREAM_CNN_METRIC, 0);
