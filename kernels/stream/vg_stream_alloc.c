@@ -46,7 +46,7 @@ static int alloc_sums(VgValueState *st, const VgPlanValue *x, VgError *err)
   if (!st->sum)
     return vg_error_set(err, "out of memory allocating running sums");
   for (int64_t q = 0; q < x->classes; q++)
-    if (!(st->sum[q].acc = calloc((size_t)x->width, sizeof(double))))
+    if (!(st->sum[q].acc = calloc((size_t)(3 * x->width), sizeof(double))))
       return vg_error_set(err, "out of memory allocating running sums");
   return VG_OK;
 }

@@ -15,7 +15,8 @@
 
 /* Running sum of the interior stream columns [lo, hi) of one class, per float of a column. */
 typedef struct {
-  double *acc;
+  double *acc; /* [3][width]: the sums, the sums of magnitudes |x|, and their peak since the last
+                  exact re-sum (see vg_stream_sum.c) */
   int64_t lo, hi;
   int64_t updates; /* since the last exact re-sum */
   int valid;
@@ -23,6 +24,8 @@ typedef struct {
 
 /* Hops between exact re-sums of a running sum: bounds the drift of add-and-subtract updates. */
 #define VG_RESUM_PERIOD 64
+/* ... and as soon as a sum of magnitudes falls this far below its peak since the last re-sum. */
+#define VG_RESUM_CANCEL 4096.0
 
 typedef struct {
   VgRunningSum *sum; /* [classes]: summed values */

@@ -1,10 +1,20 @@
 /* GlobalAveragePool over time as a running sum. Per class, the sum of the interior stream columns
  * of the current window is updated by adding the columns that enter and subtracting those that
- * leave (in double precision), and recomputed exactly every VG_RESUM_PERIOD windows of the class so
- * that rounding cannot drift. The mean adds the window's edge bands (exact mode) and divides by the
- * window's length at that layer (and F for 2-D values). A NaN or an infinity cannot be subtracted
- * back out (inf - inf is NaN), so when one leaves the window the sum is recomputed from the columns
- * that remain: the output is NaN exactly while a NaN is inside the window, as windowed inference.
+ * leave (in double precision). The mean adds the window's edge bands (exact mode) and divides by
+ * the window's length at that layer (and F for 2-D values).
+ *
+ * Rounding. Each update rounds with an error of at most 2^-53 times the sum of magnitudes |x| in
+ * the window at that time, so after n updates since an exact re-sum the error is at most
+ * n 2^-53 P, P the peak of that sum of magnitudes. The sums are re-summed exactly from the stored
+ * columns every VG_RESUM_PERIOD windows of the class (n stays small) and as soon as a sum of
+ * magnitudes falls VG_RESUM_CANCEL-fold below its peak (a large value, 1e30 say, has left the
+ * window: subtracting it back out left an error of its size times 2^-53). Between re-sums the error
+ * thus stays below about 2^11 2^-53 2^12 = 2^-30 of the current sum of magnitudes, far below the
+ * float rounding of windowed inference itself.
+ *
+ * A NaN or an infinity cannot be subtracted back out (inf - inf is NaN), so when one leaves the
+ * window the sum is recomputed from the columns that remain: the output is NaN exactly while a NaN
+ * is inside the window, as windowed inference.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -21,14 +31,33 @@ VG_SIMD_CLONES static void add_cols(double *acc, const VgHistory *h, int64_t a, 
                                     int subtract)
 {
   const float *c = a < b ? vg_history_col(h, a) : NULL; /* [a, b) is contiguous from there */
+  double *mag = acc + h->width;
   for (int64_t j = a; j < b; j++, c += h->width) {
     if (subtract)
-      for (int64_t i = 0; i < h->width; i++)
+      for (int64_t i = 0; i < h->width; i++) {
         acc[i] -= (double)c[i];
+        mag[i] -= fabs((double)c[i]);
+      }
     else
-      for (int64_t i = 0; i < h->width; i++)
+      for (int64_t i = 0; i < h->width; i++) {
         acc[i] += (double)c[i];
+        mag[i] += fabs((double)c[i]);
+      }
   }
+}
+
+/* Raises the peaks of the sums of magnitudes; whether one has fallen VG_RESUM_CANCEL-fold below
+ * its peak (false for NaN, which all_finite catches). */
+static int cancelled(double *acc, int64_t width)
+{
+  const double *mag = acc + width;
+  double *peak = acc + 2 * width;
+  int fell = 0;
+  for (int64_t i = 0; i < width; i++) {
+    peak[i] = mag[i] > peak[i] ? mag[i] : peak[i];
+    fell |= peak[i] > VG_RESUM_CANCEL * mag[i];
+  }
+  return fell;
 }
 
 /* Whether every sum is finite. A NaN or an infinity that entered the window made its sum
@@ -64,14 +93,18 @@ void vg_sum_after(VgStream *s, int v, int64_t q, const VgHistory *h, int64_t old
   VgRunningSum *r = s->vs[v].sum ? &s->vs[v].sum[q] : NULL;
   if (!r)
     return;
-  if (restarted || !r->valid || r->hi != old_hi || ++r->updates >= VG_RESUM_PERIOD) {
-    memset(r->acc, 0, sizeof(double) * (size_t)h->width);
+  int resum = restarted || !r->valid || r->hi != old_hi || ++r->updates >= VG_RESUM_PERIOD;
+  if (!resum) {
+    add_cols(r->acc, h, old_hi, h->hi, 0);
+    resum = cancelled(r->acc, h->width);
+  }
+  if (resum) {
+    memset(r->acc, 0, sizeof(double) * (size_t)(2 * h->width));
     add_cols(r->acc, h, h->lo, h->hi, 0);
+    memcpy(r->acc + 2 * h->width, r->acc + h->width, sizeof(double) * (size_t)h->width);
     r->updates = 0;
     r->valid = 1;
     r->lo = h->lo;
-  } else {
-    add_cols(r->acc, h, old_hi, h->hi, 0);
   }
   r->hi = h->hi;
 }

@@ -14,6 +14,7 @@ import sys
 
 import numpy as np
 import torch
+import torch.nn as nn
 
 import streamzoo
 from vigiltest import Checks, tool, tmpdir
@@ -121,6 +122,36 @@ def close(a, ref):
     return err <= RTOL * np.max(np.abs(ref)) + ATOL, err
 
 
+def spike_checks(c, d):
+    """A large finite value (a sentinel such as 1e30) passing through the window of a
+    GlobalAveragePool head: the running sums subtract it back out, which leaves an error of its
+    size times 2^-53, so they must be re-summed once it has left (kernels/stream/vg_stream_sum.c).
+    Every window must still equal windowed inference, with the spikes inside and after."""
+    torch.manual_seed(5)
+    module = nn.Sequential(nn.Conv1d(2, 8, 3), nn.ReLU(), nn.Conv1d(8, 6, 3, stride=2),
+                           nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(6, 3)).eval()
+    path = os.path.join(d, "gap_spike.onnx")
+    streamzoo.export(module, (1, 2, 32), path)
+    window = 32
+    for hop in (1, 3):
+        n = 100
+        x = torch.randn(1, 2, window + hop * (n - 1))
+        x[0, 0, 5], x[0, 1, 40], x[0, 0, 41] = 1e30, -3e20, 1e15
+        xfile = os.path.join(d, "gap_spike.%d.f32" % hop)
+        x[0].T.contiguous().numpy().astype(np.float32).tofile(xfile)
+        ref = windowed(module, x, window, hop, n)
+        for mode in ("exact", "signal"):
+            y, msg = run(path, xfile, window, hop, mode)
+            if not c.check(y is not None and y.size == ref.size, "spike hop %d %s: %s" % (
+                    hop, mode, msg)):
+                continue
+            y = y.reshape(ref.shape)
+            bad = [k for k in range(n) if not close(y[k], ref[k])[0]]
+            c.check(not bad, "spike hop %d %s: %d windows differ from windowed inference, "
+                    "first %s: %s vs %s" % (hop, mode, len(bad), bad[:1],
+                                            y[bad[0]] if bad else "", ref[bad[0]] if bad else ""))
+
+
 def main():
     c = Checks("stream")
     d = tmpdir()
@@ -175,6 +206,7 @@ def main():
                         "%s: a reset does not restart the stream cleanly (%s)" % (name, msg))
         print("%s: window %d, align %d, phases %d, hops %s" % (name, window, align, phases, hops))
     plan_checks(c, d)
+    spike_checks(c, d)
     print("worst relative error (exact, full, unpadded signal): %.3g" % worst)
     for name, v in nrmse.items():
         print("signal NRMSE %s: %s" % (name, " ".join("%.4f" % e for e in v)))
