@@ -89,18 +89,19 @@ static gboolean match_frame_shape(GstStreamCnn *self, guint channels, guint bins
     self->fmt.channels = 1;
     self->fmt.inner = bins;
   }
-  if (self->fmt.channels != channels) {
+  if (self->fmt.channels != channels && bins == 1) {
     GST_ELEMENT_ERROR(self, STREAM, FORMAT,
                       ("Channel mismatch: the model takes %u channels, the stream has %u.",
                        channels, self->fmt.channels),
                       ("insert audioconvert or choose the tensor columns to match"));
     return FALSE;
   }
-  if (self->fmt.inner != bins) {
+  if (self->fmt.channels != channels || self->fmt.inner != bins) {
+    /* a 2-D model: name both axes, whichever differs (tensor dimensions are bins:channels) */
     GST_ELEMENT_ERROR(self, STREAM, FORMAT,
-                      ("Frame mismatch: the model takes frames of %u channels x %u values, the "
-                       "stream has %u x %u.",
-                       channels, bins, self->fmt.channels, self->fmt.inner),
+                      ("Frame mismatch: the model takes frames of %u channels x %u values "
+                       "(tensor dimensions=%u:%u), the stream has %u x %u.",
+                       channels, bins, bins, channels, self->fmt.channels, self->fmt.inner),
                       (NULL));
     return FALSE;
   }

@@ -331,6 +331,9 @@ src = "audiotestsrc num-buffers=3 ! audio/x-raw,format=F32LE,rate=1000,channels=
 junk = os.path.join(D, "junk.onnx")
 with open(junk, "wb") as f:
     f.write(b"\x08\x07\x12\x04junk" * 10)
+csv3 = os.path.join(D, "three.csv")
+with open(csv3, "w") as f:
+    f.write("a,b,c\n" + "".join("%d,%d,%d\n" % (i, -i, 2 * i) for i in range(64)))
 errors = [
     (src % 2 + "streamcnn model=/nonexistent/m.onnx ! fakesink", ["/nonexistent/m.onnx",
                                                                   "does not exist"]),
@@ -338,6 +341,10 @@ errors = [
     (src % 2 + "streamcnn ! fakesink", ["No model"]),
     (src % 3 + "streamcnn model=%s ! fakesink" % paths["padded"], ["takes 2 channels",
                                                                    "stream has 3"]),
+    # a 2-D model fed frames of 3 values: the message names both axes it takes
+    ("filesrc location=%s ! csvparse rate=100/1 ! streamcnn model=%s ! fakesink" % (
+        csv3, paths["conv2d"]), ["Frame mismatch", "2 channels x %d values" % models["conv2d"][1][2],
+                                 "the stream has 3 x 1"]),
     (src % 2 + "streamcnn model=%s window=5 ! fakesink" % paths["valid"], [
         "window 5", "valid windows: 11 or more"]),
     (src % 2 + "streamcnn model=%s hop=40 ! fakesink" % paths["padded"], [
