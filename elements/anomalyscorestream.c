@@ -382,6 +382,11 @@ GstFlowReturn gst_anomalyscore_chain(GstPad *pad, GstObject *parent, GstBuffer *
     gst_buffer_unref(buf);
     return GST_FLOW_ERROR;
   }
+  if (in.n_frames == 0) { /* nothing to score or pass on (its DISCONT is taken above) */
+    vigil_tensors_unmap(&in);
+    gst_buffer_unref(buf);
+    return GST_FLOW_OK;
+  }
   GstBuffer *out = make_output(self, buf, in.n_frames, &score_map);
   if (!out) {
     vigil_tensors_unmap(&in);
@@ -393,8 +398,7 @@ GstFlowReturn gst_anomalyscore_chain(GstPad *pad, GstObject *parent, GstBuffer *
   FrameClock fc;
   GPtrArray *msgs = self->msgs;
   frame_clock_init(self, buf, in.n_frames, &fc);
-  if (in.n_frames > 0)
-    score_frames(self, &in, (gfloat *)score_map.data, &fc, &tally, msgs);
+  score_frames(self, &in, (gfloat *)score_map.data, &fc, &tally, msgs);
   gst_memory_unmap(gst_buffer_peek_memory(out, 0), &score_map);
   vigil_tensors_unmap(&in);
   gst_buffer_unref(buf);

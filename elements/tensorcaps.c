@@ -260,6 +260,10 @@ gboolean vigil_tensors_map(GstBuffer *buf, const VigilTensorsInfo *info, GstMapF
   memset(map, 0, sizeof *map);
   if (info->num_tensors == 1)
     return map_whole(buf, info, flags, map, error);
+  if (gst_buffer_get_size(buf) == 0) { /* no frames, whatever its memories: as for one tensor */
+    map->buffer = buf;
+    return TRUE;
+  }
   if (gst_buffer_n_memory(buf) != info->num_tensors)
     return fail(error, "buffer holds %u memories but the caps say num_tensors=%u",
                 gst_buffer_n_memory(buf), info->num_tensors);

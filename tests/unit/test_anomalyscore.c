@@ -295,6 +295,11 @@ GST_START_TEST(test_pass_input)
     memcpy(map.data, t1, sizeof t1);
     gst_memory_unmap(m1, &map);
   }
+  /* empty buffers (no memory, or one of size 0) hold no frame: nothing out, no error (the first
+   * once appended a NULL memory to the output) */
+  fail_unless_equals_int(gst_harness_push(h, gst_buffer_new()), GST_FLOW_OK);
+  fail_unless_equals_int(gst_harness_push(h, gst_buffer_new_allocate(NULL, 0, NULL)), GST_FLOW_OK);
+  fail_unless_equals_int(gst_harness_buffers_in_queue(h), 0);
   GST_BUFFER_PTS(in) = 0;
   GST_BUFFER_DURATION(in) = 2 * PERIOD;
   GstBuffer *out = gst_harness_push_and_pull(h, in);

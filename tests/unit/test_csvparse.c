@@ -230,6 +230,11 @@ GST_START_TEST(test_csvenc_multi_tensor)
   GstCaps *caps = gst_pad_get_current_caps(h->sinkpad);
   fail_unless(gst_structure_has_name(gst_caps_get_structure(caps, 0), "text/csv"));
   gst_caps_unref(caps);
+  /* an empty buffer of a 2-tensor stream (no memory, or one of size 0) holds no frame: no text,
+   * no error (it was "buffer holds 0 memories but the caps say num_tensors=2") */
+  fail_unless_equals_int(gst_harness_push(h, gst_buffer_new()), GST_FLOW_OK);
+  fail_unless_equals_int(gst_harness_push(h, gst_buffer_new_allocate(NULL, 0, NULL)), GST_FLOW_OK);
+  fail_unless_equals_int(gst_harness_buffers_in_queue(h), 0);
   gst_harness_teardown(h);
 }
 GST_END_TEST;
