@@ -191,22 +191,27 @@ static int preamble_line(VgCsvReader *r, const char *line, size_t len)
   return 0;
 }
 
-/* UTF-16 and UTF-32 text shows as NUL bytes in the first line. */
-static int looks_like_utf16(const char *line, size_t len)
+/* UTF-16 and UTF-32 text starts with a byte-order mark FF FE or FE FF, or shows as NUL bytes in the
+ * first line. */
+static int utf16_bom(const char *line, size_t len)
 {
-  return (len >= 2 && ((unsigned char)line[0] == 0xFF || (unsigned char)line[0] == 0xFE) &&
-          ((unsigned char)line[1] == 0xFE || (unsigned char)line[1] == 0xFF)) ||
-         memchr(line, '\0', len) != NULL;
+  unsigned char a = len >= 2 ? (unsigned char)line[0] : 0,
+                b = len >= 2 ? (unsigned char)line[1] : 0;
+  return (a == 0xFF && b == 0xFE) || (a == 0xFE && b == 0xFF);
 }
 
 static int header_line(VgCsvReader *r, const char *line, size_t len, VgError *err)
 {
   if (preamble_line(r, line, len))
     return VG_CSV_NEED_DATA;
-  if (looks_like_utf16(line, len)) {
+  int bom = utf16_bom(line, len);
+  if (bom || memchr(line, '\0', len) != NULL) {
     r->state = STATE_FAILED;
-    return vg_error_set(err, "the header row holds NUL bytes: the input looks like UTF-16 or "
-                             "binary; convert it to UTF-8 text (e.g. iconv -f UTF-16 -t UTF-8)");
+    return vg_error_set(err,
+                        "%s: the input looks like UTF-16 or binary; convert it to UTF-8 text "
+                        "(e.g. iconv -f UTF-16 -t UTF-8)",
+                        bom ? "the input starts with a UTF-16 byte-order mark"
+                            : "the header row holds NUL bytes");
   }
   if (vg_csv_header_parse(r, line, len, err) != VG_OK) {
     r->state = STATE_FAILED;

@@ -389,6 +389,11 @@ static void test_reader_errors(void)
   expect_error(&cfg, "abcdef\n1\n", "header row is longer");
   cfg.max_line = 0;
   expect_error(&cfg, "\xFF\xFEt\0i\0m\0e\0", "looks like UTF-16");
+  expect_error(&cfg, "\xFF\xFE,b\n1,2\n", "starts with a UTF-16 byte-order mark");
+  expect_error(&cfg,
+               "\xFE\xFF"
+               "a,b\n1,2\n",
+               "starts with a UTF-16 byte-order mark");
   cfg.delimiter = 'x';
   CHECK(vg_csv_reader_create(&cfg, NULL) == NULL, "delimiter x accepted");
 }
