@@ -300,7 +300,8 @@ static void install_properties(GObjectClass *oc)
       g_param_spec_uint("window", "Window",
                         "Frames of history: zscore: exponential span (alpha = 2/(window+1)), 0 "
                         "for all frames; mad: sliding window, 0 for the warmup length; "
-                        "likelihood: long-run window, 0 for all frames",
+                        "likelihood: long-run window, 0 for all frames (1 is refused: a "
+                        "deviation needs two values)",
                         0, MAX_FRAMES, DEFAULT_WINDOW, RW));
   g_object_class_install_property(
       oc, PROP_SHORT_WINDOW,

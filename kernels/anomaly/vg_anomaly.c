@@ -77,6 +77,11 @@ static int check_config(const VgAnomalyConfig *c, VgError *err)
   if (c->method == VG_ANOMALY_MAD && c->window == 0 && c->warmup == 0)
     return vg_error_set(err, "anomaly: method mad needs a window (or a warmup, whose length "
                              "is then the window)");
+  size_t w = c->method == VG_ANOMALY_MAD && c->window == 0 ? c->warmup : c->window;
+  if (c->method != VG_ANOMALY_THRESHOLD && w == 1)
+    return vg_error_set(err, "anomaly: a window of 1 frame holds no deviation to score against "
+                             "(mad with window=0 takes the warmup's length): use 0 (zscore, "
+                             "likelihood: all frames) or at least 2");
   if (c->method == VG_ANOMALY_LIKELIHOOD && c->short_window == 0)
     return vg_error_set(err, "anomaly: the likelihood's short window must be at least 1 frame");
   return VG_OK;
@@ -271,17 +276,18 @@ static double deviation(double x, double centre, double sd)
   return fabs(x - centre) / (sd > floor_sd ? sd : floor_sd);
 }
 
+/* A deviation needs two values: before them a channel scores 0, not |x - x0| over the floor. */
 static void score_zscore(VgAnomaly *a, const float *x, int learn)
 {
   for (size_t c = 0; c < a->cfg.channels; c++) {
     if (a->welford) {
       VgWelford *w = &a->welford[c];
-      a->chan[c] = w->n ? deviation(x[c], w->mean, sqrt(vg_welford_var(w))) : 0.0;
+      a->chan[c] = w->n >= 2 ? deviation(x[c], w->mean, sqrt(vg_welford_var(w))) : 0.0;
       if (learn)
         vg_welford_add(w, x[c]);
     } else {
       VgEwma *e = &a->ewma[c];
-      a->chan[c] = e->n ? deviation(x[c], e->mean, sqrt(e->var)) : 0.0;
+      a->chan[c] = e->n >= 2 ? deviation(x[c], e->mean, sqrt(e->var)) : 0.0;
       if (learn)
         vg_ewma_add(e, x[c]);
     }
@@ -292,7 +298,7 @@ static void score_mad(VgAnomaly *a, const float *x, int learn)
 {
   for (size_t c = 0; c < a->cfg.channels; c++) {
     VgSlidingMedian *m = a->median[c];
-    if (vg_sliding_median_count(m) > 0) {
+    if (vg_sliding_median_count(m) >= 2) {
       double med = vg_sliding_median_median(m);
       a->chan[c] = deviation(x[c], med, VG_MAD_TO_SIGMA * vg_sliding_median_mad(m));
     } else {

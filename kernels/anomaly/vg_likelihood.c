@@ -49,7 +49,7 @@ double vg_likelihood_push(VgLikelihood *l, double x, int learn)
   double avg = l->s_sum / (double)l->s_count;
 
   double z = 0.0;
-  if (l->dist.n > 0) {
+  if (l->dist.n >= 2) { /* a deviation needs two values */
     double sd = sqrt(vg_welford_var(&l->dist));
     double floor_sd = vg_sd_floor(l->dist.mean);
     z = (avg - l->dist.mean) / (sd > floor_sd ? sd : floor_sd);
