@@ -18,6 +18,7 @@ gboolean gst_stream_cnn_load(GstStreamCnn *self)
   GST_OBJECT_LOCK(self);
   gchar *path = g_strdup(self->model_path);
   gint threads = self->threads;
+  self->run = self->props;
   GST_OBJECT_UNLOCK(self);
   gst_stream_cnn_unload(self);
   if (!path || !*path) {
@@ -45,11 +46,7 @@ gboolean gst_stream_cnn_load(GstStreamCnn *self)
   }
   g_free(path);
   /* window and hop do not depend on the caps: refuse impossible ones now, before data flows */
-  GST_OBJECT_LOCK(self);
-  gint window = self->window, hop = self->hop;
-  VgStreamMode mode = self->mode;
-  GST_OBJECT_UNLOCK(self);
-  if (!plan_stream(self, window, hop, mode)) {
+  if (!plan_stream(self, self->run.window, self->run.hop, self->run.mode)) {
     gst_stream_cnn_unload(self);
     return FALSE;
   }
@@ -67,6 +64,7 @@ void gst_stream_cnn_unload(GstStreamCnn *self)
   self->caps_refused = FALSE;
   self->channel_error_posted = FALSE;
   self->pool_warning_posted = FALSE;
+  self->duration_warning_posted = FALSE;
 }
 
 /* Input channels C and bins F (1 for 1-D models) the model takes. */
@@ -184,11 +182,9 @@ gboolean gst_stream_cnn_setup(GstElement *element, GstCaps *caps)
   guint channels, bins;
   gint64 length;
   model_input_dims(self->model, &channels, &bins, &length);
-  GST_OBJECT_LOCK(self);
-  gint window = self->window, hop = self->hop;
-  VgStreamMode mode = self->mode;
-  GstStreamCnnOutput output = self->output;
-  GST_OBJECT_UNLOCK(self);
+  gint window = self->run.window, hop = self->run.hop;
+  VgStreamMode mode = self->run.mode;
+  GstStreamCnnOutput output = self->run.output;
   if (!match_frame_shape(self, channels, bins) || !plan_stream(self, window, hop, mode))
     return FALSE;
   gint rate_n = 0, rate_d = 1;
@@ -245,7 +241,7 @@ static GstClockTime window_end(GstStreamCnn *self, guint64 k)
 static gboolean begin_output(GstStreamCnn *self, guint64 first)
 {
   GError *error = NULL;
-  guint n = (guint)MIN((guint64)self->frames_per_buffer, self->out_due);
+  guint n = (guint)MIN((guint64)self->run.frames_per_buffer, self->out_due);
   self->out_buf = vigil_tensors_buffer_new(&self->out_info, n);
   if (!self->out_buf) {
     GST_ELEMENT_ERROR(self, RESOURCE, FAILED,
@@ -269,7 +265,7 @@ static void write_frame(GstStreamCnn *self, guint i, const float *out, const flo
 {
   VigilTensorsMap *map = &self->out_map;
   if (self->out_info.num_tensors == 2) {
-    int squared = self->metric == GST_STREAM_CNN_METRIC_MSE;
+    int squared = self->run.metric == GST_STREAM_CNN_METRIC_MSE;
     gsize c = self->fmt.channels;
     map->data[0][i] = (gfloat)vg_recon_error(in, out, self->fmt.channels, self->fmt.inner,
                                              self->plan_window, squared, map->data[1] + i * c);
@@ -399,6 +395,15 @@ GstFlowReturn gst_stream_cnn_chain(GstPad *pad, GstObject *parent, GstBuffer *bu
   self->buf_dur = GST_BUFFER_DURATION_IS_VALID(buf) && frames.n_frames > 0
                       ? GST_BUFFER_DURATION(buf) / frames.n_frames
                       : GST_CLOCK_TIME_NONE;
+  if (self->fmt.rate_n == 0 && frames.n_frames > 0 && !GST_BUFFER_DURATION_IS_VALID(buf) &&
+      !self->duration_warning_posted) {
+    self->duration_warning_posted = TRUE;
+    GST_ELEMENT_WARNING(self, STREAM, FORMAT,
+                        ("Variable-rate input buffers without a duration: their frames' times "
+                         "are unknown, so outputs are stamped at their window's last frame with "
+                         "no duration."),
+                        ("set buffer durations upstream (docs/tensors.md)"));
+  }
   self->buf_first = self->frames;
   self->flow = GST_FLOW_OK;
   self->mark_ns = g_get_monotonic_time();

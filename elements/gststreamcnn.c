@@ -104,31 +104,34 @@ static void gst_stream_cnn_set_property(GObject *object, guint prop_id, const GV
 {
   GstStreamCnn *self = GST_STREAM_CNN(object);
   GST_OBJECT_LOCK(self);
+  if (GST_STATE(self) > GST_STATE_READY && prop_id != PROP_THREADS)
+    GST_WARNING_OBJECT(self, "'%s' changed while running: it takes effect at the next start",
+                       pspec->name);
   switch (prop_id) {
   case PROP_MODEL:
     g_free(self->model_path);
     self->model_path = g_value_dup_string(value);
     break;
   case PROP_WINDOW:
-    self->window = g_value_get_int(value);
+    self->props.window = g_value_get_int(value);
     break;
   case PROP_HOP:
-    self->hop = g_value_get_int(value);
+    self->props.hop = g_value_get_int(value);
     break;
   case PROP_MODE:
-    self->mode = (VgStreamMode)g_value_get_enum(value);
+    self->props.mode = (VgStreamMode)g_value_get_enum(value);
     break;
   case PROP_OUTPUT:
-    self->output = (GstStreamCnnOutput)g_value_get_enum(value);
+    self->props.output = (GstStreamCnnOutput)g_value_get_enum(value);
     break;
   case PROP_ERROR_METRIC:
-    self->metric = (GstStreamCnnMetric)g_value_get_enum(value);
+    self->props.metric = (GstStreamCnnMetric)g_value_get_enum(value);
     break;
   case PROP_THREADS:
     self->threads = g_value_get_int(value);
     break;
   case PROP_FRAMES_PER_BUFFER:
-    self->frames_per_buffer = g_value_get_uint(value);
+    self->props.frames_per_buffer = g_value_get_uint(value);
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -147,25 +150,25 @@ static void gst_stream_cnn_get_property(GObject *object, guint prop_id, GValue *
     g_value_set_string(value, self->model_path);
     break;
   case PROP_WINDOW:
-    g_value_set_int(value, self->window);
+    g_value_set_int(value, self->props.window);
     break;
   case PROP_HOP:
-    g_value_set_int(value, self->hop);
+    g_value_set_int(value, self->props.hop);
     break;
   case PROP_MODE:
-    g_value_set_enum(value, self->mode);
+    g_value_set_enum(value, self->props.mode);
     break;
   case PROP_OUTPUT:
-    g_value_set_enum(value, self->output);
+    g_value_set_enum(value, self->props.output);
     break;
   case PROP_ERROR_METRIC:
-    g_value_set_enum(value, self->metric);
+    g_value_set_enum(value, self->props.metric);
     break;
   case PROP_THREADS:
     g_value_set_int(value, self->threads);
     break;
   case PROP_FRAMES_PER_BUFFER:
-    g_value_set_uint(value, self->frames_per_buffer);
+    g_value_set_uint(value, self->props.frames_per_buffer);
     break;
   case PROP_WINDOWS_COMPUTED:
     g_value_set_uint64(value, self->windows_computed);
@@ -385,11 +388,11 @@ static void gst_stream_cnn_init(GstStreamCnn *self)
   gst_pad_set_query_function(self->srcpad, GST_DEBUG_FUNCPTR(gst_stream_cnn_src_query));
   gst_pad_use_fixed_caps(self->srcpad);
   gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
-  self->mode = DEFAULT_MODE;
-  self->output = DEFAULT_OUTPUT;
-  self->metric = DEFAULT_ERROR_METRIC;
+  self->props.mode = DEFAULT_MODE;
+  self->props.output = DEFAULT_OUTPUT;
+  self->props.metric = DEFAULT_ERROR_METRIC;
   self->threads = DEFAULT_THREADS;
-  self->frames_per_buffer = DEFAULT_FRAMES_PER_BUFFER;
+  self->props.frames_per_buffer = DEFAULT_FRAMES_PER_BUFFER;
   self->s16_scratch = g_array_new(FALSE, FALSE, sizeof(gfloat));
   self->std_scratch = g_array_new(FALSE, FALSE, sizeof(gfloat));
   gst_segment_init(&self->segment, GST_FORMAT_TIME);

@@ -25,28 +25,37 @@ typedef enum {
   GST_STREAM_CNN_METRIC_MSE,
 } GstStreamCnnMetric;
 
+/* The settings that shape a stream: set through properties in any state, taken at READY->PAUSED
+ * with the model, so that a change while running waits for the next start instead of mixing an
+ * old model with a new window at the next caps event. */
+typedef struct {
+  gint window, hop; /* 0: the model's input length; 0: window / 4 */
+  VgStreamMode mode;
+  GstStreamCnnOutput output;
+  GstStreamCnnMetric metric;
+  guint frames_per_buffer; /* most output frames (windows) per buffer */
+} GstStreamCnnSettings;
+
 struct _GstStreamCnn {
   GstElement parent;
   GstPad *sinkpad, *srcpad;
 
   /* properties (object lock) */
   gchar *model_path;
-  gint window, hop; /* 0: the model's input length; 0: window / 4 */
-  VgStreamMode mode;
-  GstStreamCnnOutput output;
-  GstStreamCnnMetric metric;
+  GstStreamCnnSettings props;
   gint threads;
-  guint frames_per_buffer; /* most output frames (windows) per buffer */
   /* statistics (object lock) */
   guint64 windows_computed;
   guint64 compute_ns;
 
   /* streaming state: built at READY->PAUSED (model) and on caps (stream) */
-  gboolean channel_error_posted; /* the sink CAPS query reported a channel mismatch */
-  gboolean pool_warning_posted;  /* the whole-input pool warning (plan_stream), once per model */
+  gboolean channel_error_posted;    /* the sink CAPS query reported a channel mismatch */
+  gboolean pool_warning_posted;     /* the whole-input pool warning (plan_stream), once per model */
+  gboolean duration_warning_posted; /* variable rate without buffer durations, once per model */
   gboolean caps_refused; /* the last caps were refused (error posted): nothing flows on, not even
                            EOS, until caps are accepted */
   VgModel *model;
+  GstStreamCnnSettings run; /* props at READY->PAUSED: what the stream uses */
   VgStream *stream;
   VigilFrameFormat fmt;
   VigilTensorsInfo out_info;

@@ -6,7 +6,9 @@
  *   window's end and pushed when the frame completing the window arrives);
  * - statistics: windows-computed counts every window, mean-hop-time is positive;
  * - data before caps is refused (not negotiated), not mapped with a zero frame size;
- * - refused caps post one ERROR however often they are re-sent, and nothing flows downstream.
+ * - refused caps post one ERROR however often they are re-sent, and nothing flows downstream;
+ * - a hop set while PLAYING waits for the next start;
+ * - variable-rate buffers without a duration get one WARNING.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -89,6 +91,60 @@ static void refused_caps(const char *model, const float *x)
   gst_harness_teardown(h);
 }
 
+/* hop set while PLAYING waits for the next start: caps re-sent meanwhile (the stream is planned
+ * again) keep hop 4; after READY and back, hop 2 (it once took the new hop at the next caps). */
+static void hop_changed_while_playing(const char *model, const float *x)
+{
+  gchar *desc = g_strdup_printf("streamcnn model=%s hop=4", model);
+  GstHarness *h = gst_harness_new_parse(desc);
+  g_free(desc);
+  const gchar *caps = "audio/x-raw, format=F32LE, layout=interleaved, rate=100, channels=2";
+  gst_harness_set_src_caps_str(h, caps);
+  GstElement *e = gst_harness_find_element(h, "streamcnn");
+  g_object_set(e, "hop", 2, NULL);
+  gst_harness_push_event(h, gst_event_new_caps(gst_caps_from_string(caps)));
+  push_frames(h, x, 0, 36);
+  CHECK(gst_harness_buffers_in_queue(h) == 2,
+        "hop changed while playing: %u outputs, not 2 of hop 4", gst_harness_buffers_in_queue(h));
+  while (gst_harness_buffers_in_queue(h))
+    gst_buffer_unref(gst_harness_pull(h));
+  gst_element_set_state(h->element, GST_STATE_READY);
+  gst_harness_play(h);
+  gst_harness_set_src_caps_str(h, caps);
+  push_frames(h, x, 0, 36);
+  CHECK(gst_harness_buffers_in_queue(h) == 3, "after a restart: %u outputs, not 3 of hop 2",
+        gst_harness_buffers_in_queue(h));
+  gst_object_unref(e);
+  gst_harness_teardown(h);
+}
+
+/* Variable-rate buffers without a duration: one WARNING on the bus, however many buffers. */
+static void variable_rate_without_duration(const char *model, const float *x)
+{
+  gchar *desc = g_strdup_printf("streamcnn model=%s hop=4", model);
+  GstHarness *h = gst_harness_new_parse(desc);
+  g_free(desc);
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  gst_harness_set_src_caps_str(h, "other/tensors, format=static, num_tensors=1, types=float32, "
+                                  "dimensions=2, framerate=0/1");
+  for (int i = 0; i < 3; i++) {
+    GstBuffer *b = gst_buffer_new_memdup(x + i * 24, 12 * 2 * sizeof(float));
+    GST_BUFFER_PTS(b) = (GstClockTime)i * GST_SECOND;
+    CHECK(gst_harness_push(h, b) == GST_FLOW_OK, "push failed");
+  }
+  int warnings = 0;
+  GstMessage *m;
+  while ((m = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING)) != NULL) {
+    warnings++;
+    gst_message_unref(m);
+  }
+  CHECK(warnings == 1, "%d warnings for buffers without a duration", warnings);
+  gst_element_set_bus(h->element, NULL);
+  gst_object_unref(bus);
+  gst_harness_teardown(h);
+}
+
 int main(int argc, char **argv)
 {
   gst_init(&argc, &argv);
@@ -154,6 +210,8 @@ int main(int argc, char **argv)
         "data before caps was not refused as not negotiated");
   gst_harness_teardown(h);
   refused_caps(argv[1], x);
+  hop_changed_while_playing(argv[1], x);
+  variable_rate_without_duration(argv[1], x);
   printf("streamcnn harness: %d failed\n", failures);
   return failures ? 1 : 0;
 }
