@@ -63,9 +63,9 @@ int vg_model_read_standardisation(VgModel *m, const char *mean_text, const char 
     /* a subnormal deviation turns ordinary inputs into infinities */
     if (!(m->input_std[i] >= FLT_MIN))
       ret = vg_error_set(err,
-                         "model metadata %s: channel %d has deviation %g (must be > 0 and "
-                         "at least %g, the smallest normal float)",
-                         VG_META_INPUT_STD, i + 1, m->input_std[i], (double)FLT_MIN);
+                         "model metadata %s: channel %d (counting from 0) has deviation %g "
+                         "(must be > 0 and at least %g, the smallest normal float)",
+                         VG_META_INPUT_STD, i, m->input_std[i], (double)FLT_MIN);
   if (c)
     freelocale(c);
   if (ret != VG_OK) {

@@ -40,7 +40,8 @@ def main():
     bad = {
         "few": ({"vigil.input_mean": "1,2", "vigil.input_std": "1,1,1"}, "has 2 values"),
         "many": ({"vigil.input_mean": "1,2,3,4", "vigil.input_std": "1,1,1"}, "more values"),
-        "zero-std": ({"vigil.input_mean": "1,2,3", "vigil.input_std": "1,0,1"}, "must be > 0"),
+        "zero-std": ({"vigil.input_mean": "1,2,3", "vigil.input_std": "1,0,1"},
+                     "channel 1 (counting from 0) has deviation 0 (must be > 0"),
         "subnormal-std": ({"vigil.input_mean": "1,2,3", "vigil.input_std": "1,1e-45,1"},
                           "smallest normal float"),
         "text": ({"vigil.input_mean": "1,x,3", "vigil.input_std": "1,1,1"}, "not a finite"),
