@@ -211,6 +211,21 @@ static void signal_taps(const ConvGeom *g, const VgSeq *in, int64_t j, int rows,
     *kb = *ka;
 }
 
+/* With a stored zero tail after the signal (VgSeq.zeros): the end of the rows whose taps all read
+ * stored columns, the tail's zeros included; else jb. */
+static int64_t zero_tail_end(const ConvGeom *g, const VgSeq *in, int64_t k0, int64_t k1, int64_t j0,
+                             int64_t j1, int64_t jb)
+{
+  if (in->zeros <= 0 || in->count <= 0 || in->first + in->count != in->hi)
+    return jb;
+  VgSeq ext = *in;
+  ext.hi += ext.zeros;
+  ext.count += ext.zeros;
+  int64_t ja, jz;
+  conv1_interior_taps(g, &ext, k0, k1, j0, j1, &ja, &jz);
+  return jz;
+}
+
 /* Blocks cb .. of group gi for the taps of `span`: its start rows and Relu. */
 static OutBlock span_blocks(const ConvGeom *g, const VgPacked *p, const ConvTaps *span, int64_t gi,
                             int64_t cb, int step)
@@ -240,7 +255,9 @@ static int chunk_rows(int64_t j0, int64_t j, int64_t j1)
  * chunks read the input in place, block by block (a block's weights stay in L1 over its chunks).
  * A chunk that reaches an edge is copied whole (im2col) rather than cut at the interior's bound,
  * since each chunk reads all of the weights (the hop's last new column, at signal mode's right
- * edge, must not be a chunk of its own), and copied once for all blocks. */
+ * edge, must not be a chunk of its own), and copied once for all blocks; unless the input keeps
+ * its right padding as stored zeros (signal mode's streams): then the edge chunk reads in place
+ * too, over the taps that read inside the signal. */
 static void conv1_direct_simd(const ConvGeom *g, const VgPacked *p, const ConvTaps *span,
                               const VgSeq *in, VgSeq *out, int64_t j0, int64_t j1, float *scratch)
 {
@@ -248,6 +265,7 @@ static void conv1_direct_simd(const ConvGeom *g, const VgPacked *p, const ConvTa
   int step = j1 - j0 <= 2 ? VG_UK_MULTI : 1; /* blocks per call (vg_uk_multi_avx512) */
   float *rows_buf = align64(scratch);
   conv1_interior_taps(g, in, k0, k1, j0, j1, &ja, &jb);
+  int64_t jz = zero_tail_end(g, in, k0, k1, j0, j1, jb);
   for (int64_t gi = 0; gi < g->g; gi++) {
     for (int64_t cb = 0; cb < nb; cb += step) {
       OutBlock b = span_blocks(g, p, span, gi, cb, step);
@@ -261,6 +279,13 @@ static void conv1_direct_simd(const ConvGeom *g, const VgPacked *p, const ConvTa
         continue;
       int64_t ka, kb;
       signal_taps(g, in, j, rows, k0, k1, &ka, &kb);
+      if (j >= ja && j + rows <= jz) {
+        for (int64_t cb = 0; cb < nb; cb += step) {
+          OutBlock b = span_blocks(g, p, span, gi, cb, step);
+          direct_interior(g, &b, in, out, j, rows, ka, kb);
+        }
+        continue;
+      }
       gather_rows(g, in, gi, j, rows, ka, kb, rows_buf);
       for (int64_t cb = 0; cb < nb; cb += step) {
         OutBlock b = span_blocks(g, p, span, gi, cb, step);

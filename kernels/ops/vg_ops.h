@@ -27,6 +27,11 @@ typedef struct {
   int64_t count;
   int64_t lo, hi;
   int64_t width;
+  /* When the stored columns end at hi: the columns [hi, hi + zeros) after them are stored too, as
+   * zeros, so that a 1-D Conv's edge rows read in place instead of being copied (the streaming
+   * engine's signal mode keeps such a tail; 0 elsewhere). Only Conv reads them: its padding is 0.
+   */
+  int64_t zeros;
 } VgSeq;
 
 /* Prepares every node's packed data (GEMM-ready weights, folded constants). Called once after

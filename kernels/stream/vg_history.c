@@ -123,9 +123,23 @@ void vg_history_clear(VgHistory *h)
   memset(h, 0, sizeof(*h));
 }
 
+void vg_history_zero_tail(VgHistory *h)
+{
+  memset(vg_history_col(h, h->hi), 0, (size_t)(h->tail * h->width) * sizeof(float));
+}
+
+void vg_history_set_tail(VgHistory *h, int64_t tail)
+{
+  h->tail = h->width > 0 ? tail : 0;
+  if (h->tail)
+    vg_history_zero_tail(h);
+}
+
 void vg_history_restart(VgHistory *h, int64_t start)
 {
   h->base = h->lo = h->hi = start;
+  if (h->tail)
+    vg_history_zero_tail(h);
 }
 
 void vg_history_trim(VgHistory *h, int64_t from)
@@ -138,7 +152,7 @@ void vg_history_trim(VgHistory *h, int64_t from)
 
 float *vg_history_reserve(VgHistory *h, int64_t n)
 {
-  if (!h->ring && h->hi - h->base + n > h->cap) {
+  if (!h->ring && h->hi - h->base + n + h->tail > h->cap) {
     int64_t live = h->hi - h->lo;
     memmove(h->buf, vg_history_col(h, h->lo), (size_t)(live * h->width) * sizeof(float));
     h->base = h->lo;

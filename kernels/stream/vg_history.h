@@ -26,13 +26,17 @@ typedef struct {
   int64_t cap;   /* columns the buffer holds (the ring: one of its two mappings) */
   int64_t base;  /* column index stored at buf[0] (the ring: at buf[0] modulo cap) */
   int64_t lo, hi;
-  int ring;  /* the double-mapped ring (else the linear buffer) */
-  void *map; /* the ring's whole mapping, guard pages included */
+  int64_t tail; /* zero columns kept after hi (vg_history_set_tail) */
+  int ring;     /* the double-mapped ring (else the linear buffer) */
+  void *map;    /* the ring's whole mapping, guard pages included */
   size_t map_bytes;
 } VgHistory;
 
 /* A history of width floats per column in which live + appended columns never exceed `cols`. */
 int vg_history_init(VgHistory *h, int64_t width, int64_t cols, VgError *err);
+/* Keeps `tail` columns of zeros after hi from now on (read in place as padding, VgSeq.zeros):
+ * the history must have been made with `tail` more columns than it keeps live. */
+void vg_history_set_tail(VgHistory *h, int64_t tail);
 void vg_history_clear(VgHistory *h);
 
 /* Bytes of memory that vg_history_init(width, cols) takes (if the ring is available). */
@@ -46,9 +50,12 @@ void vg_history_trim(VgHistory *h, int64_t from);
 
 /* Room for n more columns at hi (n + live <= cols); returns where column hi goes. */
 float *vg_history_reserve(VgHistory *h, int64_t n);
+void vg_history_zero_tail(VgHistory *h);
 static inline void vg_history_commit(VgHistory *h, int64_t n)
 {
   h->hi += n;
+  if (h->tail)
+    vg_history_zero_tail(h);
 }
 
 /* Column col (lo <= col <= hi); the columns after it up to hi follow contiguously. */

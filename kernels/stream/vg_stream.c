@@ -28,9 +28,11 @@ void vg_stream_view(VgStream *s, int u, int64_t k, VgSeq *seq)
   seq->first = h->lo - off;
   seq->count = h->hi - h->lo;
   seq->width = s->p->values[u].width;
+  seq->zeros = 0;
   if (s->p->mode == VG_STREAM_SIGNAL) {
     seq->lo = 0; /* columns first computed now see the window's edges as padding */
     seq->hi = s->p->values[u].len;
+    seq->zeros = h->tail; /* used only where the stored columns end at hi (VgSeq) */
   } else {
     seq->lo = -VG_FAR; /* exact streams only compute columns that see no padding */
     seq->hi = VG_FAR;

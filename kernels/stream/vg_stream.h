@@ -46,6 +46,8 @@ typedef struct {
   int64_t classes;               /* stream classes (polyphase): window k uses class k % classes */
   int64_t step;      /* columns one class advances per window of that class: classes*H*scale */
   int64_t hist_cols; /* columns of history kept per class (without the slack) */
+  int64_t zero_tail; /* SIGNAL: zero columns kept after the stream's end, which the 1-D convs
+                        reading this value read in place as their right padding (VgSeq.zeros) */
   double new_cols_per_hop; /* columns computed per hop on average (stream + bands) */
   double flops_hop;        /* FLOPs of the node producing this value, per hop (average) */
   double flops_full;       /* the same node's FLOPs on a whole window */

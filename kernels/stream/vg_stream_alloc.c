@@ -67,10 +67,11 @@ static int alloc_value(VgStream *s, int v, VgError *err)
     st->hist = calloc((size_t)x->classes, sizeof(*st->hist));
     if (!st->hist)
       return vg_error_set(err, "out of memory allocating stream histories");
-    int64_t cap = x->hist_cols;
-    for (int64_t q = 0; q < x->classes; q++)
-      if (vg_history_init(&st->hist[q], x->width, cap, err) != VG_OK)
+    for (int64_t q = 0; q < x->classes; q++) {
+      if (vg_history_init(&st->hist[q], x->width, x->hist_cols + x->zero_tail, err) != VG_OK)
         return VG_ERR;
+      vg_history_set_tail(&st->hist[q], x->zero_tail);
+    }
   }
   if (x->band_left > 0 && !(st->band_l = alloc_floats(x->band_left * x->width, err)))
     return VG_ERR;
