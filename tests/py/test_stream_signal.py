@@ -8,7 +8,8 @@ the current window [0, len) read 0. test_stream.py and test_stream_zoo.py check 
 padded models at the first window only (later windows differ from windowed inference by design).
 Models: the kernel paths of a hop's right edge (AVX-512 direct chunks of 1-14 rows, two equal
 chunks for 15-27 columns, multi-block one-row calls; OpenBLAS elsewhere), padding on either side,
-dilation, wider padding than the kernel's reach. Tolerance as test_stream.py."""
+dilation, wider padding than the kernel's reach; and random chains of such convs. Tolerance as
+test_stream.py."""
 import os
 
 import numpy as np
@@ -68,8 +69,24 @@ def models():
     ppg_block = nn.Sequential(nn.Conv1d(1, 32, 5, dilation=2, padding=4), nn.ReLU(),
                               nn.Conv1d(32, 32, 5, dilation=2, padding=4), nn.ReLU(),
                               nn.Conv1d(32, 64, 5, dilation=2, padding=4), nn.ReLU())
-    return [("chain", chain, 4, 64, (1, 3, 16, 20, 64)), ("wide_pad", wide_pad, 3, 48, (1, 5, 17)),
-            ("ppg_block", ppg_block, 1, 96, (4, 16, 27))]
+    fixed = [("chain", chain, 4, 64, (1, 3, 16, 20, 64)),
+             ("wide_pad", wide_pad, 3, 48, (1, 5, 17)), ("ppg_block", ppg_block, 1, 96, (4, 16, 27))]
+    # random chains: channels across the kernels' block sizes, kernels 1-7, dilations 1-3,
+    # paddings from none to past the kernel's reach
+    rng = np.random.default_rng(7)
+    for i in range(6):
+        c_in = int(rng.choice([1, 2, 5, 16]))
+        layers_, c = [], c_in
+        for _ in range(int(rng.integers(1, 4))):
+            co, k, d = int(rng.choice([8, 17, 32, 48, 64, 96])), int(rng.integers(1, 8)), \
+                int(rng.integers(1, 4))
+            pad = int(rng.integers(0, d * (k - 1) + 3))
+            layers_ += [nn.Conv1d(c, co, k, dilation=d, padding=pad), nn.ReLU()]
+            c = co
+        window = int(rng.integers(24, 80))
+        hops = sorted({1, int(rng.integers(2, 9)), int(rng.integers(12, 28))})
+        fixed.append(("random%d" % i, nn.Sequential(*layers_[:-1]), c_in, window, tuple(hops)))
+    return fixed
 
 
 def main():
@@ -98,8 +115,8 @@ def main():
                 if not c.check(ok, "%s hop %d: window %d differs from the emulation by %g" % (
                         name, hop, k, err)):
                     break
-            if hop == window:
-                continue  # nothing is reused: signal mode is windowed inference there
+            if hop == window or not any(cv[3] for cv in convs):
+                continue  # nothing is reused, or no padding: signal mode is windowed inference
             # and it is not windowed inference (else this test would not test signal mode)
             with torch.no_grad():
                 last = module(x[None, :, (n - 1) * hop:(n - 1) * hop + window]).numpy().ravel()
