@@ -217,10 +217,13 @@ static GstFlowReturn drain(GstDwt *self)
   GstClockTime ts = self->block_time;
   size_t n = self->dwt ? vg_dwt_flush_frames(self->dwt) : 0;
   GstFlowReturn ret = GST_FLOW_OK;
-  if (self->dwt && n > 0) {
+  /* every segment with input ends with its message, also when all its coefficients went out in
+   * whole frames already (no tail): the lengths are what a consumer needs */
+  if (self->dwt && self->seg_frames > 0) {
     GstMessage *msg = segment_end_message(self, ts, n);
     GST_DEBUG_OBJECT(self, "flushing %" G_GSIZE_FORMAT " tail frames", n);
-    ret = run_dwt(self, NULL, 0, n, ts);
+    if (n > 0)
+      ret = run_dwt(self, NULL, 0, n, ts);
     gst_element_post_message(GST_ELEMENT(self), msg);
   }
   if (self->dwt)

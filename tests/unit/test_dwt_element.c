@@ -83,6 +83,34 @@ GST_START_TEST(test_haar_values_and_tail)
 }
 GST_END_TEST;
 
+/* haar, 1 level, 2 frames: the one block holds pywt's 1 + 1 coefficients, so EOS has no tail to
+ * push; the segment still ends with its message (lengths 1, 1; tail-frames 0). */
+GST_START_TEST(test_message_without_tail)
+{
+  GstHarness *h = new_dwt("wavelet=haar levels=1");
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  const gfloat x[2] = {1, 3};
+  fail_unless_equals_int(gst_harness_push(h, frames(x, 2, 0)), GST_FLOW_OK);
+  gst_buffer_unref(gst_harness_pull(h));
+  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+  fail_unless_equals_int(gst_harness_buffers_in_queue(h), 0);
+  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT);
+  fail_unless(msg != NULL, "no dwt message for a segment without a tail");
+  const GstStructure *st = gst_message_get_structure(msg);
+  guint tail = 99;
+  fail_unless(gst_structure_get_uint(st, "tail-frames", &tail));
+  fail_unless_equals_int(tail, 0);
+  const GValue *lengths = gst_structure_get_value(st, "lengths");
+  fail_unless_equals_uint64(g_value_get_uint64(gst_value_array_get_value(lengths, 0)), 1);
+  fail_unless_equals_uint64(g_value_get_uint64(gst_value_array_get_value(lengths, 1)), 1);
+  gst_message_unref(msg);
+  gst_element_set_bus(h->element, NULL);
+  gst_object_unref(bus);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 /* After FLUSH_STOP and after DISCONT the transform starts again from zero history, and its first
  * output is flagged DISCONT so that downstream history restarts too. */
 GST_START_TEST(test_flush_restarts)
@@ -230,6 +258,7 @@ static Suite *dwt_suite(void)
   TCase *tc = tcase_create("general");
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_haar_values_and_tail);
+  tcase_add_test(tc, test_message_without_tail);
   tcase_add_test(tc, test_flush_restarts);
   tcase_add_test(tc, test_swt_frames);
   tcase_add_test(tc, test_caps_change);
