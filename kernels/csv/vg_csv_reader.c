@@ -213,6 +213,12 @@ static int header_line(VgCsvReader *r, const char *line, size_t len, VgError *er
                         bom ? "the input starts with a UTF-16 byte-order mark"
                             : "the header row holds NUL bytes");
   }
+  if (memchr(line, '\r', len) != NULL) { /* a line's final CR is dropped already */
+    r->state = STATE_FAILED;
+    return vg_error_set(err, "the header row holds a carriage return not followed by a line feed: "
+                             "the lines seem to end with a lone CR (classic Mac OS); convert them "
+                             "to LF (e.g. tr '\\r' '\\n')");
+  }
   if (vg_csv_header_parse(r, line, len, err) != VG_OK) {
     r->state = STATE_FAILED;
     return VG_ERR;

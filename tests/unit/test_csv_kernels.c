@@ -390,6 +390,7 @@ static void test_reader_errors(void)
   cfg.max_line = 0;
   expect_error(&cfg, "\xFF\xFEt\0i\0m\0e\0", "looks like UTF-16");
   expect_error(&cfg, "\xFF\xFE,b\n1,2\n", "starts with a UTF-16 byte-order mark");
+  expect_error(&cfg, "a,b\r1,2\r3,4\r", "lone CR");
   expect_error(&cfg,
                "\xFE\xFF"
                "a,b\n1,2\n",
