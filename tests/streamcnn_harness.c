@@ -55,15 +55,46 @@ static void pull(GstHarness *h, int n, float *out, GstClockTime *pts)
   }
 }
 
-/* Refused caps (3 channels for the 2-channel model): one ERROR however many buffers re-send the
- * sticky caps, and nothing goes downstream, not even EOS (no sink prerolls on a failed stream). */
-static void refused_caps(const char *model, const float *x)
+/* A harness around "streamcnn model=MODEL hop=4", and a bus of its own when bus is not NULL. */
+static GstHarness *new_harness(const char *model, GstBus **bus)
 {
   gchar *desc = g_strdup_printf("streamcnn model=%s hop=4", model);
   GstHarness *h = gst_harness_new_parse(desc);
   g_free(desc);
-  GstBus *bus = gst_bus_new();
-  gst_element_set_bus(h->element, bus);
+  if (bus) {
+    *bus = gst_bus_new();
+    gst_element_set_bus(h->element, *bus);
+  }
+  return h;
+}
+
+/* Pops and counts the bus's messages of one type. */
+static int count_messages(GstBus *bus, GstMessageType type)
+{
+  int n = 0;
+  GstMessage *m;
+  while ((m = gst_bus_pop_filtered(bus, type)) != NULL) {
+    n++;
+    gst_message_unref(m);
+  }
+  return n;
+}
+
+static void free_harness(GstHarness *h, GstBus *bus)
+{
+  if (bus) {
+    gst_element_set_bus(h->element, NULL);
+    gst_object_unref(bus);
+  }
+  gst_harness_teardown(h);
+}
+
+/* Refused caps (3 channels for the 2-channel model): one ERROR however many buffers re-send the
+ * sticky caps, and nothing goes downstream, not even EOS (no sink prerolls on a failed stream). */
+static void refused_caps(const char *model, const float *x)
+{
+  GstBus *bus;
+  GstHarness *h = new_harness(model, &bus);
   gst_harness_play(h);
   gst_harness_set_src_caps_str(h, "audio/x-raw, format=F32LE, layout=interleaved, rate=100, "
                                   "channels=3");
@@ -72,12 +103,7 @@ static void refused_caps(const char *model, const float *x)
               GST_FLOW_NOT_NEGOTIATED,
           "a buffer after refused caps was not refused as not negotiated");
   gst_harness_push_event(h, gst_event_new_eos());
-  int errors = 0, eos = 0;
-  GstMessage *m;
-  while ((m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) != NULL) {
-    errors++;
-    gst_message_unref(m);
-  }
+  int errors = count_messages(bus, GST_MESSAGE_ERROR), eos = 0;
   GstEvent *ev;
   while ((ev = gst_harness_try_pull_event(h)) != NULL) {
     eos |= GST_EVENT_TYPE(ev) == GST_EVENT_EOS;
@@ -86,18 +112,14 @@ static void refused_caps(const char *model, const float *x)
   CHECK(errors == 1, "%d errors posted for one refused caps", errors);
   CHECK(!eos, "EOS went downstream after refused caps");
   CHECK(gst_harness_buffers_in_queue(h) == 0, "output after refused caps");
-  gst_element_set_bus(h->element, NULL);
-  gst_object_unref(bus);
-  gst_harness_teardown(h);
+  free_harness(h, bus);
 }
 
 /* hop set while PLAYING waits for the next start: caps re-sent meanwhile (the stream is planned
  * again) keep hop 4; after READY and back, hop 2 (it once took the new hop at the next caps). */
 static void hop_changed_while_playing(const char *model, const float *x)
 {
-  gchar *desc = g_strdup_printf("streamcnn model=%s hop=4", model);
-  GstHarness *h = gst_harness_new_parse(desc);
-  g_free(desc);
+  GstHarness *h = new_harness(model, NULL);
   const gchar *caps = "audio/x-raw, format=F32LE, layout=interleaved, rate=100, channels=2";
   gst_harness_set_src_caps_str(h, caps);
   GstElement *e = gst_harness_find_element(h, "streamcnn");
@@ -115,17 +137,14 @@ static void hop_changed_while_playing(const char *model, const float *x)
   CHECK(gst_harness_buffers_in_queue(h) == 3, "after a restart: %u outputs, not 3 of hop 2",
         gst_harness_buffers_in_queue(h));
   gst_object_unref(e);
-  gst_harness_teardown(h);
+  free_harness(h, NULL);
 }
 
 /* Variable-rate buffers without a duration: one WARNING on the bus, however many buffers. */
 static void variable_rate_without_duration(const char *model, const float *x)
 {
-  gchar *desc = g_strdup_printf("streamcnn model=%s hop=4", model);
-  GstHarness *h = gst_harness_new_parse(desc);
-  g_free(desc);
-  GstBus *bus = gst_bus_new();
-  gst_element_set_bus(h->element, bus);
+  GstBus *bus;
+  GstHarness *h = new_harness(model, &bus);
   gst_harness_set_src_caps_str(h, "other/tensors, format=static, num_tensors=1, types=float32, "
                                   "dimensions=2, framerate=0/1");
   for (int i = 0; i < 3; i++) {
@@ -133,16 +152,9 @@ static void variable_rate_without_duration(const char *model, const float *x)
     GST_BUFFER_PTS(b) = (GstClockTime)i * GST_SECOND;
     CHECK(gst_harness_push(h, b) == GST_FLOW_OK, "push failed");
   }
-  int warnings = 0;
-  GstMessage *m;
-  while ((m = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING)) != NULL) {
-    warnings++;
-    gst_message_unref(m);
-  }
+  int warnings = count_messages(bus, GST_MESSAGE_WARNING);
   CHECK(warnings == 1, "%d warnings for buffers without a duration", warnings);
-  gst_element_set_bus(h->element, NULL);
-  gst_object_unref(bus);
-  gst_harness_teardown(h);
+  free_harness(h, bus);
 }
 
 int main(int argc, char **argv)
@@ -150,9 +162,7 @@ int main(int argc, char **argv)
   gst_init(&argc, &argv);
   if (argc < 2)
     return 2;
-  gchar *desc = g_strdup_printf("streamcnn model=%s hop=4", argv[1]);
-  GstHarness *h = gst_harness_new_parse(desc);
-  g_free(desc);
+  GstHarness *h = new_harness(argv[1], NULL);
   gst_harness_set_src_caps_str(h, "audio/x-raw, format=F32LE, layout=interleaved, rate=100, "
                                   "channels=2");
   float x[2 * (FRAMES + 1)], a[OUTS * 48], b[OUTS * 48];
@@ -202,9 +212,7 @@ int main(int argc, char **argv)
   gst_harness_teardown(h);
 
   /* data before caps: refused as not negotiated (it once divided by a zero frame size) */
-  desc = g_strdup_printf("streamcnn model=%s hop=4", argv[1]);
-  h = gst_harness_new_parse(desc);
-  g_free(desc);
+  h = new_harness(argv[1], NULL);
   gst_harness_play(h);
   CHECK(gst_harness_push(h, gst_buffer_new_memdup(x, sizeof x)) == GST_FLOW_NOT_NEGOTIATED,
         "data before caps was not refused as not negotiated");
