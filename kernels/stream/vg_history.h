@@ -50,6 +50,7 @@ void vg_history_trim(VgHistory *h, int64_t from);
 
 /* Room for n more columns at hi (n + live <= cols); returns where column hi goes. */
 float *vg_history_reserve(VgHistory *h, int64_t n);
+/* Zeroes the `tail` columns after hi (after each commit and restart: appends overwrite them). */
 void vg_history_zero_tail(VgHistory *h);
 static inline void vg_history_commit(VgHistory *h, int64_t n)
 {
