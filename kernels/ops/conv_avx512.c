@@ -391,6 +391,69 @@ AVX512 void vg_wino_output_avx512(const float *m, int64_t ms, const float *bias,
     wino_out16(m, ms, _mm512_loadu_ps(bias + o), y, rows, o, lanes(width - o), relu, sum);
 }
 
+/* Input transform B^T d of Winograd F(4,3) with the points 0, +-1, +-2 and infinity (integer
+ * entries, exact in float): the +-1 and +-2 rows pair up as p + q and p - q. */
+static inline __attribute__((always_inline)) AVX512 void
+wino4_in16(const float *const d[VG_WINO4_N], int64_t i, __mmask16 m, float *v, int64_t vs)
+{
+  __m512 x[VG_WINO4_N];
+#pragma GCC unroll 6
+  for (int j = 0; j < VG_WINO4_N; j++)
+    x[j] = _mm512_maskz_loadu_ps(m, d[j] + i);
+  const __m512 k4 = _mm512_set1_ps(4.0f), k5 = _mm512_set1_ps(5.0f), k2 = _mm512_set1_ps(2.0f);
+  store16(v + i, m, _mm512_fnmadd_ps(k5, x[2], _mm512_fmadd_ps(k4, x[0], x[4])));
+  __m512 p = _mm512_fnmadd_ps(k4, x[2], x[4]), q = _mm512_fnmadd_ps(k4, x[1], x[3]);
+  store16(v + 1 * vs + i, m, _mm512_add_ps(p, q));
+  store16(v + 2 * vs + i, m, _mm512_sub_ps(p, q));
+  p = _mm512_sub_ps(x[4], x[2]);
+  q = _mm512_mul_ps(k2, _mm512_sub_ps(x[3], x[1]));
+  store16(v + 3 * vs + i, m, _mm512_add_ps(p, q));
+  store16(v + 4 * vs + i, m, _mm512_sub_ps(p, q));
+  store16(v + 5 * vs + i, m, _mm512_fnmadd_ps(k5, x[3], _mm512_fmadd_ps(k4, x[1], x[5])));
+}
+
+AVX512 void vg_wino4_input_avx512(const float *const d[VG_WINO4_N], int64_t n, float *v, int64_t vs)
+{
+  for (int64_t i = 0; i < n; i += 16)
+    wino4_in16(d, i, lanes((int)(n - i < 16 ? n - i : 16)), v, vs);
+}
+
+/* Output transform A^T m of F(4,3): y[i] = sum_x m[x] a_x^i, plus m[5] (infinity) in the last
+ * row; the +-1 and +-2 pairs share their sums and differences. */
+static inline __attribute__((always_inline)) AVX512 void wino4_out16(const float *m, int64_t ms,
+                                                                     __m512 bias, float *const y[],
+                                                                     int rows, int64_t o,
+                                                                     __mmask16 mask, int relu)
+{
+  __m512 x[VG_WINO4_N];
+#pragma GCC unroll 6
+  for (int j = 0; j < VG_WINO4_N; j++)
+    x[j] = _mm512_loadu_ps(m + j * ms + o);
+  __m512 s1 = _mm512_add_ps(x[1], x[2]), d1 = _mm512_sub_ps(x[1], x[2]);
+  __m512 s2 = _mm512_add_ps(x[3], x[4]), d2 = _mm512_sub_ps(x[3], x[4]);
+  __m512 r[VG_WINO4_M];
+  r[0] = _mm512_add_ps(_mm512_add_ps(x[0], s1), s2);
+  r[1] = _mm512_fmadd_ps(_mm512_set1_ps(2.0f), d2, d1);
+  r[2] = _mm512_fmadd_ps(_mm512_set1_ps(4.0f), s2, s1);
+  r[3] = _mm512_add_ps(x[5], _mm512_fmadd_ps(_mm512_set1_ps(8.0f), d2, d1));
+#pragma GCC unroll 4
+  for (int i = 0; i < VG_WINO4_M; i++) {
+    r[i] = _mm512_add_ps(r[i], bias);
+    if (relu)
+      r[i] = _mm512_max_ps(_mm512_setzero_ps(), r[i]); /* NaN stays (see uk_body) */
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < rows; i++)
+    store16(y[i] + o, mask, r[i]);
+}
+
+AVX512 void vg_wino4_output_avx512(const float *m, int64_t ms, const float *bias, float *const y[],
+                                   int rows, int width, int relu)
+{
+  for (int o = 0; o < width; o += 16)
+    wino4_out16(m, ms, _mm512_loadu_ps(bias + o), y, rows, o, lanes(width - o), relu);
+}
+
 #else /* not GCC-compatible x86-64: OpenBLAS only */
 
 int vg_conv_simd_available(void)
@@ -418,6 +481,15 @@ void vg_wino_output_avx512(const float *m, int64_t mstride, const float *bias, f
 {
 }
 
+void vg_wino4_input_avx512(const float *const d[VG_WINO4_N], int64_t n, float *v, int64_t vstride)
+{
+}
+
+void vg_wino4_output_avx512(const float *m, int64_t mstride, const float *bias, float *const y[],
+                            int rows, int width, int relu)
+{
+}
+
 #endif
 
 /* G of the transform with the rows scaled by 1/s[x] (see wino_in16): (G g)[x] = g0 + a g1 + a^2 g2
@@ -429,4 +501,15 @@ void vg_wino_weights(const float g[3], double u[VG_WINO_N])
   for (int x = 0; x < VG_WINO_N - 1; x++)
     u[x] = ((double)g[0] + pt[x] * (double)g[1] + pt[x] * pt[x] * (double)g[2]) / s[x];
   u[VG_WINO_N - 1] = (double)g[2];
+}
+
+/* G of F(4,3): (G g)[x] = (g0 + a g1 + a^2 g2) / prod_{b != a} (a - b) over the finite points b,
+ * g2 alone at infinity. */
+void vg_wino4_weights(const float g[3], double u[VG_WINO4_N])
+{
+  static const double pt[VG_WINO4_N - 1] = {0.0, 1.0, -1.0, 2.0, -2.0};
+  static const double f[VG_WINO4_N - 1] = {4.0, -6.0, -6.0, 24.0, 24.0};
+  for (int x = 0; x < VG_WINO4_N - 1; x++)
+    u[x] = ((double)g[0] + pt[x] * (double)g[1] + pt[x] * pt[x] * (double)g[2]) / f[x];
+  u[VG_WINO4_N - 1] = (double)g[2];
 }

@@ -9,8 +9,8 @@
 #include "ops_priv.h"
 
 /* VgPacked.strategy of a Conv node, chosen at prepare time. CONV_SIMD and CONV_WINO are the
- * AVX-512 kernels (conv_simd.c); CONV_WINO packs the direct kernel's weights too and uses them for
- * calls with few columns. */
+ * AVX-512 kernels (conv_simd.c); CONV_WINO packs the weights of F(6,3), of F(4,3) (spans of 13 to
+ * 24 columns) and of the direct kernel (calls with fewer columns). */
 enum { CONV_DIRECT, CONV_TAPS, CONV_IM2COL, CONV_2D, CONV_SIMD, CONV_WINO };
 
 typedef struct {

@@ -16,6 +16,13 @@
  * outputs. 8 products per 6 outputs instead of 18: 2.25x fewer multiplications, plus transforms
  * linear in ci and co. Padding enters as zero input columns, so edges are exact.
  *
+ * Winograd F(4,3), the same scheme with 6 points per 4 outputs (2x fewer multiplications), serves
+ * spans of 13 to 24 columns: a streaming hop's new columns, too few for F(6,3)'s tiles to pay. Such
+ * a span is one row block, so each point's GEMM reads its transformed weights once for a few rows,
+ * and the weights' size decides: F(4,3)'s are 6/8 of F(6,3)'s, and measured faster below 25
+ * columns (accelerometer-like H 24: 24.5 -> 22.9 us), slower from 30. Below 13 columns (3 tiles or
+ * fewer) the direct kernel wins (H 8: 13.6 against 16.3 us with F(4,3)).
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <stdint.h>
@@ -29,7 +36,12 @@
  * columns for whole tiles to pay (a streaming hop of a few columns uses the direct kernel). */
 #define WINO_MIN_CIN  16
 #define WINO_MIN_COUT 32
-#define WINO_MIN_COLS 24
+#define WINO_MIN_COLS 25
+/* Spans of [WINO4_MIN_COLS, WINO_MIN_COLS) columns use F(4,3), whose tiles of 4 fit them. Fewer
+ * columns read the weights for too few rows to pay for F(4,3)'s twice larger transformed set. */
+#define WINO4_MIN_COLS 13
+/* Tiles of the longest F(4,3) span. */
+#define WINO4_TILES ((WINO_MIN_COLS - 1 + VG_WINO4_M - 1) / VG_WINO4_M)
 /* Floats of transformed input per chunk of tiles (1 MiB): a 960-column window of 128 channels in
  * one chunk, so that the transformed weights stream once; 256 KiB chunks measured no faster. */
 #define WINO_CHUNK_FLOATS 262144
@@ -69,7 +81,7 @@ int64_t conv_simd_w_floats(const ConvGeom *g, int strategy)
 {
   int64_t n = 16 + direct_floats(g); /* 16: room to align the blocks to 64 bytes */
   if (strategy == CONV_WINO)
-    n += blocks(g->cog) * VG_WINO_N * g->ci * VG_UK_CO;
+    n += blocks(g->cog) * (VG_WINO_N + VG_WINO4_N) * g->ci * VG_UK_CO;
   return n;
 }
 
@@ -93,14 +105,19 @@ void conv_simd_pack(const ConvGeom *g, const float *w, const float *bias, VgPack
     }
   if (p->strategy != CONV_WINO)
     return;
-  float *u = d + direct_floats(g); /* [block][x][ci][32] */
+  float *u = d + direct_floats(g); /* F(6,3), then F(4,3): [block][x][ci][32] */
+  float *u4 = u + nb * VG_WINO_N * cig * VG_UK_CO;
   for (int64_t co = 0; co < g->cog; co++)
     for (int64_t ci = 0; ci < cig; ci++) {
-      double t[VG_WINO_N];
+      double t[VG_WINO_N], t4[VG_WINO4_N];
       vg_wino_weights(w + (co * cig + ci) * 3, t);
+      vg_wino4_weights(w + (co * cig + ci) * 3, t4);
       float *blk = u + (co / VG_UK_CO) * VG_WINO_N * cig * VG_UK_CO;
       for (int x = 0; x < VG_WINO_N; x++)
         blk[(x * cig + ci) * VG_UK_CO + co % VG_UK_CO] = (float)t[x];
+      blk = u4 + (co / VG_UK_CO) * VG_WINO4_N * cig * VG_UK_CO;
+      for (int x = 0; x < VG_WINO4_N; x++)
+        blk[(x * cig + ci) * VG_UK_CO + co % VG_UK_CO] = (float)t4[x];
     }
 }
 
@@ -118,7 +135,10 @@ size_t conv_simd_scratch(const ConvGeom *g, int64_t cols)
   tiles = tiles < wino_cap(g) ? tiles : wino_cap(g);
   size_t wino =
       (size_t)(tiles * VG_WINO_N * g->ci + VG_WINO_N * VG_UK_ROWS * VG_UK_CO + g->ci + 48);
-  return direct > wino ? direct : wino;
+  size_t wino4 =
+      (size_t)(WINO4_TILES * VG_WINO4_N * g->ci + VG_WINO4_N * VG_UK_ROWS * VG_UK_CO + g->ci + 48);
+  size_t n = direct > wino ? direct : wino;
+  return n > wino4 ? n : wino4;
 }
 
 /* A run of n blocks of up to 32 output channels each (n > 1 only for calls of one or two
@@ -311,17 +331,21 @@ void conv1_simd_taps(const ConvGeom *g, const VgPacked *p, const ConvTaps *span,
   conv1_direct_simd(g, p, span, in, out, j0, j1, scratch);
 }
 
-/* v[x][t][ci] for the chunk's tiles; input columns past `last` (needed by discarded outputs of the
- * last tile only) read as zeros like padding: they need not be stored. */
+/* A tile's input column c, or zeros for padding and for the columns past `last`, which only the
+ * discarded outputs of a span's last tile need: they need not be stored. */
+static const float *tile_col(const VgSeq *in, int64_t c, int64_t last, const float *zero)
+{
+  return seq_has(in, c) && c <= last ? seq_col(in, c) : zero;
+}
+
+/* v[x][t][ci] for the chunk's tiles. */
 static void wino_inputs(const ConvGeom *g, const VgSeq *in, int64_t jt, int64_t nt, int64_t last,
                         const float *zero, float *v, int64_t vs)
 {
   for (int64_t t = 0; t < nt; t++, jt += VG_WINO_M) {
     const float *d[VG_WINO_N];
-    for (int k = 0; k < VG_WINO_N; k++) {
-      int64_t c = jt - g->pt + k;
-      d[k] = seq_has(in, c) && c <= last ? seq_col(in, c) : zero;
-    }
+    for (int k = 0; k < VG_WINO_N; k++)
+      d[k] = tile_col(in, jt - g->pt + k, last, zero);
     vg_wino_input_avx512(d, g->ci, v + t * g->ci, vs);
   }
 }
@@ -369,12 +393,51 @@ static void conv1_wino(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
   }
 }
 
+/* F(4,3) over a short span [j0, j1) (WINO4_TILES tiles at most, one row block): the 6 point
+ * GEMMs of every block of 32 output channels, then A^T m into the output columns. */
+static void conv1_wino4(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
+                        int64_t j0, int64_t j1, float *scratch)
+{
+  int64_t tiles = (j1 - j0 + VG_WINO4_M - 1) / VG_WINO4_M, ci = g->ci, nb = blocks(g->cog);
+  float *v = align64(scratch), *m = align64(v + VG_WINO4_N * tiles * ci);
+  float *zero = m + VG_WINO4_N * VG_UK_ROWS * VG_UK_CO;
+  memset(zero, 0, (size_t)ci * sizeof(float));
+  int64_t last = j1 - 1 - g->pt + 2, vs = tiles * ci;
+  for (int64_t t = 0; t < tiles; t++) {
+    const float *d[VG_WINO4_N];
+    for (int k = 0; k < VG_WINO4_N; k++)
+      d[k] = tile_col(in, j0 + t * VG_WINO4_M - g->pt + k, last, zero);
+    vg_wino4_input_avx512(d, ci, v + t * ci, vs);
+  }
+  const float *u0 = align64c(p->w) + direct_floats(g) + nb * VG_WINO_N * ci * VG_UK_CO;
+  for (int64_t cb = 0; cb < nb; cb++) {
+    OutBlock b = out_blocks(g, p, 0, cb, 1);
+    const float *u = u0 + cb * VG_WINO4_N * ci * VG_UK_CO;
+    for (int x = 0; x < VG_WINO4_N; x++)
+      vg_uk_avx512(v + x * vs, ci, 0, 1, ci, u + x * ci * VG_UK_CO, NULL, (int)tiles,
+                   m + x * VG_UK_ROWS * VG_UK_CO, VG_UK_CO, VG_UK_CO, 0);
+    for (int64_t t = 0; t < tiles; t++) {
+      int64_t j = j0 + t * VG_WINO4_M;
+      int rows = (int)(j1 - j < VG_WINO4_M ? j1 - j : VG_WINO4_M);
+      float *y[VG_WINO4_M];
+      for (int i = 0; i < rows; i++)
+        y[i] = seq_col_mut(out, j + i) + b.off;
+      vg_wino4_output_avx512(m + t * VG_UK_CO, VG_UK_ROWS * VG_UK_CO, b.bias, y, rows, b.width,
+                             b.relu);
+    }
+  }
+}
+
 int conv1_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
                int64_t j1, float *scratch, float *sums)
 {
   if (p->strategy == CONV_WINO && j1 - j0 >= WINO_MIN_COLS) {
     conv1_wino(g, p, in, out, j0, j1, scratch, sums);
     return sums != NULL;
+  }
+  if (p->strategy == CONV_WINO && j1 - j0 >= WINO4_MIN_COLS && !sums) {
+    conv1_wino4(g, p, in, out, j0, j1, scratch);
+    return 0;
   }
   ConvTaps all = {0, g->kt, NULL, p->fused_relu};
   conv1_direct_simd(g, p, &all, in, out, j0, j1, scratch);

@@ -25,6 +25,11 @@
 /* Winograd F(6,3): 6 outputs from 8 inputs per tile and per channel, 8 products instead of 18. */
 #define VG_WINO_M 6
 #define VG_WINO_N 8
+/* Winograd F(4,3), for spans too short for F(6,3)'s tiles (a streaming hop's new columns): 4
+ * outputs from 6 inputs, 6 products instead of 12, with 6/8 of F(6,3)'s transformed weights to
+ * read per call. */
+#define VG_WINO4_M 4
+#define VG_WINO4_N 6
 
 /* Whether the running CPU (and OS) supports the AVX-512 kernels. */
 int vg_conv_simd_available(void);
@@ -60,5 +65,11 @@ void vg_wino_output_avx512(const float *m, int64_t mstride, const float *bias, f
 /* The weight transform: u[x] = (G g)[x] / s[x] for the 3 taps g of one (co, ci) pair, with the
  * same row scales s as the input transform (see conv_avx512.c). */
 void vg_wino_weights(const float g[3], double u[VG_WINO_N]);
+
+/* The same three for F(4,3): 6 input columns d, up to 4 output columns y (no running sums). */
+void vg_wino4_input_avx512(const float *const d[VG_WINO4_N], int64_t n, float *v, int64_t vstride);
+void vg_wino4_output_avx512(const float *m, int64_t mstride, const float *bias, float *const y[],
+                            int rows, int width, int relu);
+void vg_wino4_weights(const float g[3], double u[VG_WINO4_N]);
 
 #endif

@@ -1,6 +1,6 @@
 /* Unit test of the 1-D conv's three paths (kernels/ops/conv.c, conv_simd.c, conv_avx512.c):
  * OpenBLAS (VIGIL_CONV=blas), the AVX-512 direct micro-kernel (VIGIL_CONV=direct) and Winograd
- * F(6,3) (default, for k3 stride-1 convs with enough channels), each against a plain
+ * F(6,3) and F(4,3) (default, for k3 stride-1 convs with enough channels), each against a plain
  * double-precision loop written from the ONNX definition, on the same random cases: channel
  * counts around the 32-channel blocks and the 16-lane vectors, groups, kernel sizes 1 to 16,
  * strides, dilations, pads, time lengths from 1 column, requested ranges [j0, j1) that cut
@@ -222,15 +222,27 @@ static int run_path(Case *c, Path *path, int64_t lo, int64_t hi, int64_t j0, int
   return 1;
 }
 
+/* Column ranges of run_case: anywhere, nearly the whole output, or a streaming hop's span of 8 to
+ * 30 columns (around F(4,3)'s and F(6,3)'s thresholds) at any position, edges included. */
+enum { RANGE_ANY, RANGE_WIDE, RANGE_SPAN };
+
 /* One case through every path, on one random extent and column range. */
-static void run_case(Case *c, Path *paths, int n_paths, int simd, int wide_range)
+static void run_case(Case *c, Path *paths, int n_paths, int simd, int range)
 {
   int64_t lo = rnd() % 3 == 0 ? rint_in(0, (int)c->t_in / 3) : 0;
   int64_t hi = rnd() % 3 == 0 ? rint_in((int)lo + 1, (int)c->t_in) : c->t_in;
-  int64_t j0 = wide_range ? rint_in(0, 2) : rint_in(0, (int)c->t_out - 1);
+  int64_t j0 = range == RANGE_WIDE ? rint_in(0, 2) : rint_in(0, (int)c->t_out - 1), j1;
   if (j0 >= c->t_out)
     j0 = 0;
-  int64_t j1 = wide_range ? c->t_out - rint_in(0, 2) : rint_in((int)j0 + 1, (int)c->t_out);
+  if (range == RANGE_SPAN) {
+    j1 = j0 + rint_in(8, 30);
+    if (j1 > c->t_out) {
+      j0 = c->t_out - (j1 - j0) > 0 ? c->t_out - (j1 - j0) : 0;
+      j1 = c->t_out;
+    }
+  } else {
+    j1 = range == RANGE_WIDE ? c->t_out - rint_in(0, 2) : rint_in((int)j0 + 1, (int)c->t_out);
+  }
   if (j1 <= j0)
     j1 = c->t_out;
   for (int i = 0; i < n_paths; i++) {
@@ -261,7 +273,7 @@ int main(void)
       t_in = rint_in(1, 200);
     Case c;
     if (case_init(&c, ci, co, g, k, s, d, pb, pe, t_in)) {
-      run_case(&c, paths, n_paths, ci / g >= 2, rnd() % 2);
+      run_case(&c, paths, n_paths, ci / g >= 2, rnd() % 2 ? RANGE_WIDE : RANGE_ANY);
       cases++;
     }
     case_free(&c);
@@ -273,7 +285,18 @@ int main(void)
     int64_t t_in = rint_in(20, 20 + (int)(1500000 / (ci * co * 3)));
     Case c;
     if (case_init(&c, ci, co, 1, 3, 1, 1, pb, pe, t_in)) {
-      run_case(&c, paths, n_paths, 1, rnd() % 4 != 0);
+      run_case(&c, paths, n_paths, 1, rnd() % 4 != 0 ? RANGE_WIDE : RANGE_ANY);
+      cases++;
+    }
+    case_free(&c);
+  }
+  /* the same domain on a streaming hop's short spans: F(4,3), and F(6,3) from 25 columns */
+  for (int rep = 0; rep < 60; rep++) {
+    int ci = cis[3 + rnd() % 8], co = cos[7 + rnd() % 7];
+    int pb = rint_in(0, 2), pe = rint_in(0, 2);
+    Case c;
+    if (case_init(&c, ci, co, 1, 3, 1, 1, pb, pe, rint_in(8, 80))) {
+      run_case(&c, paths, n_paths, 1, RANGE_SPAN);
       cases++;
     }
     case_free(&c);
@@ -282,5 +305,5 @@ int main(void)
     printf("VIGIL_CONV=%s: %ld values, max |err| / sum |terms| (auto: within 5 columns) = %.3g\n",
            paths[i].env, paths[i].values, paths[i].worst);
   printf("test_conv_kernel: %d cases, %d checks, %d failed\n", cases, checks, failures);
-  return failures || cases < 300 ? 1 : 0;
+  return failures || cases < 400 ? 1 : 0;
 }
