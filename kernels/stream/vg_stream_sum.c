@@ -19,30 +19,65 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "vg_simd.h"
 #include "vg_stream_priv.h"
 
-/* acc += sign x columns [a, b). Separate loops per sign so that they vectorise; at full width,
- * because the columns just computed may already have left the cache (the float to double
- * conversions at 16 bytes a step ran 3.5x slower than at 64 then). */
+/* Eight doubles, eight floats (GCC vector extensions: 1 zmm or 2 ymm a register). */
+typedef double V8d __attribute__((vector_size(64)));
+typedef float V8f __attribute__((vector_size(32)));
+typedef int64_t V8i __attribute__((vector_size(64)));
+
+/* Channels per block of add_cols: 4 + 4 vectors of 8 doubles, kept in registers. */
+#define SUM_VECS  4
+#define SUM_BLOCK (8 * SUM_VECS)
+
+/* acc += sign x columns [a, b), and their magnitudes into acc[width ..). Block by block of
+ * channels, the columns are summed in registers and added to acc once, instead of reading and
+ * writing acc per column (accelerometer-like model, signal: H 160 112.1 -> 109.5 us a hop, H 15
+ * 18.9 -> 18.7). The columns' own sum first, then the running one: no more rounding than adding
+ * them one by one. What remains is mostly reading the leaving columns, long out of L1 (skipping
+ * that, wrongly, saved 0.6 us at H 15). */
 VG_SIMD_CLONES static void add_cols(double *acc, const VgHistory *h, int64_t a, int64_t b,
                                     int subtract)
 {
-  const float *c = a < b ? vg_history_col(h, a) : NULL; /* [a, b) is contiguous from there */
-  double *mag = acc + h->width;
-  for (int64_t j = a; j < b; j++, c += h->width) {
-    if (subtract)
-      for (int64_t i = 0; i < h->width; i++) {
-        acc[i] -= (double)c[i];
-        mag[i] -= fabs((double)c[i]);
+  if (a >= b)
+    return;
+  const float *c0 = vg_history_col(h, a); /* [a, b) is contiguous from there */
+  int64_t w = h->width, i0 = 0;
+  double sign = subtract ? -1.0 : 1.0, *mag = acc + w;
+  for (; i0 + SUM_BLOCK <= w; i0 += SUM_BLOCK) {
+    V8d sum[SUM_VECS] = {{0}}, abs_sum[SUM_VECS] = {{0}}, magnitude;
+    const float *c = c0 + i0;
+    for (int64_t j = a; j < b; j++, c += w)
+#pragma GCC unroll 4
+      for (int v = 0; v < SUM_VECS; v++) {
+        V8f f; /* no helper functions: a vector return value warns of an ABI change */
+        memcpy(&f, c + 8 * v, sizeof f);
+        V8d x = __builtin_convertvector(f, V8d);
+        V8i bits;
+        memcpy(&bits, &x, sizeof bits);
+        bits &= INT64_MAX; /* |x|: the sign bits cleared */
+        memcpy(&magnitude, &bits, sizeof magnitude);
+        sum[v] += x;
+        abs_sum[v] += magnitude;
       }
-    else
-      for (int64_t i = 0; i < h->width; i++) {
-        acc[i] += (double)c[i];
-        mag[i] += fabs((double)c[i]);
+    for (int v = 0; v < SUM_VECS; v++)
+      for (int i = 0; i < 8; i++) {
+        acc[i0 + 8 * v + i] += sign * sum[v][i];
+        mag[i0 + 8 * v + i] += sign * abs_sum[v][i];
       }
+  }
+  for (int64_t i = i0; i < w; i++) {
+    double sum = 0.0, abs_sum = 0.0;
+    for (int64_t j = 0; j < b - a; j++) {
+      sum += (double)c0[j * w + i];
+      abs_sum += fabs((double)c0[j * w + i]);
+    }
+    acc[i] += sign * sum;
+    mag[i] += sign * abs_sum;
   }
 }
 
