@@ -454,6 +454,24 @@ AVX512 void vg_wino4_output_avx512(const float *m, int64_t ms, const float *bias
     wino4_out16(m, ms, _mm512_loadu_ps(bias + o), y, rows, o, lanes(width - o), relu);
 }
 
+/* Whether x[0 .. n) are all finite: x * 0 is NaN exactly for NaN and the infinities. */
+AVX512 int vg_finite_avx512(const float *x, int64_t n)
+{
+  const __m512 zero = _mm512_setzero_ps();
+  __m512 a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), zero, a0);
+    a1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16), zero, a1);
+    a2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 32), zero, a2);
+    a3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 48), zero, a3);
+  }
+  for (; i < n; i += 16)
+    a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(lanes((int)(n - i)), x + i), zero, a0);
+  __m512 a = _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
+  return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) == 0;
+}
+
 #else /* not GCC-compatible x86-64: OpenBLAS only */
 
 int vg_conv_simd_available(void)
@@ -483,6 +501,11 @@ void vg_wino_output_avx512(const float *m, int64_t mstride, const float *bias, f
 
 void vg_wino4_input_avx512(const float *const d[VG_WINO4_N], int64_t n, float *v, int64_t vstride)
 {
+}
+
+int vg_finite_avx512(const float *x, int64_t n)
+{
+  return 1;
 }
 
 void vg_wino4_output_avx512(const float *m, int64_t mstride, const float *bias, float *const y[],

@@ -14,7 +14,8 @@
  * u = G g (at prepare); then m[x] = sum_ci v[x][ci] u[x][ci][co] for each of the 8 points x, which
  * is 8 GEMMs (tiles x ci) x (ci x co) run by the same micro-kernel, and y = A^T m gives the 6
  * outputs. 8 products per 6 outputs instead of 18: 2.25x fewer multiplications, plus transforms
- * linear in ci and co. Padding enters as zero input columns, so edges are exact.
+ * linear in ci and co. Padding enters as zero input columns, so edges are exact. Input holding a
+ * NaN or an infinity takes the direct kernel (wino_inputs_finite).
  *
  * Winograd F(4,3), the same scheme with 6 points per 4 outputs (2x fewer multiplications), serves
  * spans of 13 to 24 columns: a streaming hop's new columns, too few for F(6,3)'s tiles to pay. Such
@@ -428,14 +429,26 @@ static void conv1_wino4(const ConvGeom *g, const VgPacked *p, const VgSeq *in, V
   }
 }
 
+/* Whether the input columns that Winograd reads for [j0, j1) are all finite. Its transforms mix
+ * a tile's columns, so a NaN or an infinity would reach every output of the tile, also those that
+ * do not read it (where windowed inference stays finite): such spans take the direct kernel. A
+ * pass over the input, about 0.3 % of the accelerometer-like window. */
+static int wino_inputs_finite(const ConvGeom *g, const VgSeq *in, int64_t j0, int64_t j1)
+{
+  int64_t a = ops_max(j0 - g->pt, in->lo), b = ops_min(j1 - 1 - g->pt + 2, in->hi - 1);
+  return b < a || vg_finite_avx512(seq_col(in, a), (b - a + 1) * in->width);
+}
+
 int conv1_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
                int64_t j1, float *scratch, float *sums)
 {
-  if (p->strategy == CONV_WINO && j1 - j0 >= WINO_MIN_COLS) {
+  int wino = p->strategy == CONV_WINO && j1 - j0 >= WINO4_MIN_COLS &&
+             (j1 - j0 >= WINO_MIN_COLS || !sums) && wino_inputs_finite(g, in, j0, j1);
+  if (wino && j1 - j0 >= WINO_MIN_COLS) {
     conv1_wino(g, p, in, out, j0, j1, scratch, sums);
     return sums != NULL;
   }
-  if (p->strategy == CONV_WINO && j1 - j0 >= WINO4_MIN_COLS && !sums) {
+  if (wino) {
     conv1_wino4(g, p, in, out, j0, j1, scratch);
     return 0;
   }

@@ -20,11 +20,16 @@ def main():
     c = Checks("nan-propagation")
     torch.manual_seed(0)
     d = tmpdir()
+    # name: (model, window, hop). "winograd": its 16 -> 32 conv is in Winograd's domain (hop spans
+    # of 16 columns run F(4,3), whole windows F(6,3)), whose tiles must not carry a NaN to outputs
+    # that do not read it; its per-column output shows any that would.
     models = {
-        "relu-gap": nn.Sequential(nn.Conv1d(2, 4, 3, padding=1), nn.ReLU(),
-                                  nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(4, 1)),
-        "clip-maxpool": nn.Sequential(nn.Conv1d(2, 4, 3), nn.Hardtanh(-0.5, 0.5),
-                                      nn.MaxPool1d(2), nn.Conv1d(4, 1, 3)),
+        "relu-gap": (nn.Sequential(nn.Conv1d(2, 4, 3, padding=1), nn.ReLU(),
+                                   nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(4, 1)), 32, 1),
+        "clip-maxpool": (nn.Sequential(nn.Conv1d(2, 4, 3), nn.Hardtanh(-0.5, 0.5),
+                                       nn.MaxPool1d(2), nn.Conv1d(4, 1, 3)), 32, 1),
+        "winograd": (nn.Sequential(nn.Conv1d(2, 16, 3), nn.ReLU(), nn.Conv1d(16, 32, 3, padding=1),
+                                   nn.ReLU(), nn.Conv1d(32, 2, 3)), 64, 16),
     }
     x = np.random.default_rng(0).standard_normal((300, 2)).astype(np.float32)
     x[100, 1] = np.nan
@@ -33,19 +38,18 @@ def main():
         f.write("a,b\n")
         for row in x:
             f.write(",".join("nan" if np.isnan(v) else "%.9g" % v for v in row) + "\n")
-    window = 32
-    for name, model in models.items():
+    for name, (model, window, hop) in models.items():
         model.eval()
         path = os.path.join(d, name + ".onnx")
         torch.onnx.export(model, torch.zeros(1, 2, window), path, opset_version=13)
         with torch.no_grad():
             ref = np.array([model(torch.from_numpy(x[k:k + window].T[None].copy())).numpy().ravel()
-                            for k in range(len(x) - window + 1)])
+                            for k in range(0, len(x) - window + 1, hop)])
         for mode in ("exact", "full"):
             out = os.path.join(d, "%s-%s.csv" % (name, mode))
             r = subprocess.run(["gst-launch-1.0", "-q", "filesrc", "location=" + data, "!",
                                 "csvparse", "rate=100/1", "allow-nan=true", "!", "streamcnn",
-                                "model=" + path, "window=%d" % window, "hop=1", "mode=" + mode,
+                                "model=" + path, "window=%d" % window, "hop=%d" % hop, "mode=" + mode,
                                 "!", "csvenc", "!", "filesink", "location=" + out],
                                env=gst_env(), capture_output=True, text=True, timeout=120)
             if not c.check(r.returncode == 0, "%s %s failed: %s" % (name, mode, r.stderr)):
