@@ -115,7 +115,10 @@ def main():
             runs = {"pt": [], "full": [], "exact": [], "signal": []}
             for _ in range(ROUNDS):
                 runs["pt"].append(torch_window_us(module, shape))
-                for mode, hops in (("full", 100), ("exact", 960), ("signal", 960)):
+                # fine hops run more hops, so that each run lasts long enough (0.1-0.5 s) for the
+                # shared machine's millisecond interruptions to average out
+                hops = 960 * max(1, (w // hop) // 4)
+                for mode, hops in (("full", 100), ("exact", hops), ("signal", hops)):
                     r = engine(path, w, hop, mode, hops)
                     runs[mode].append(float(r["amortised_us"]))
                     if mode == "exact":
