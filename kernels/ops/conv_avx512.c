@@ -454,22 +454,31 @@ AVX512 void vg_wino4_output_avx512(const float *m, int64_t ms, const float *bias
     wino4_out16(m, ms, _mm512_loadu_ps(bias + o), y, rows, o, lanes(width - o), relu);
 }
 
-/* Whether x[0 .. n) are all finite: x * 0 is NaN exactly for NaN and the infinities. */
-AVX512 int vg_finite_avx512(const float *x, int64_t n)
+/* *max = max |x[i]| and *sum = sum |x[i]| over i < n, in float; *sum is NaN if some x[i] is NaN
+ * and infinite if some is infinite (or the sum overflows), whatever *max says. */
+AVX512 void vg_magnitudes_avx512(const float *x, int64_t n, float *max, float *sum)
 {
-  const __m512 zero = _mm512_setzero_ps();
-  __m512 a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+  /* four independent sums and maxima, so that the adds' latency does not bound the pass */
+  const __m512i mag = _mm512_set1_epi32(0x7fffffff);
+  __m512 s[4], m[4];
+  for (int k = 0; k < 4; k++)
+    s[k] = m[k] = _mm512_setzero_ps();
   int64_t i = 0;
-  for (; i + 64 <= n; i += 64) {
-    a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), zero, a0);
-    a1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16), zero, a1);
-    a2 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 32), zero, a2);
-    a3 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 48), zero, a3);
+  for (; i + 64 <= n; i += 64)
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; k++) {
+      __m512 a = _mm512_castsi512_ps(_mm512_and_epi32(_mm512_loadu_si512(x + i + 16 * k), mag));
+      s[k] = _mm512_add_ps(s[k], a);
+      m[k] = _mm512_max_ps(m[k], a);
+    }
+  for (; i < n; i += 16) {
+    __m512i v = _mm512_maskz_loadu_epi32(lanes((int)(n - i)), x + i);
+    __m512 a = _mm512_castsi512_ps(_mm512_and_epi32(v, mag));
+    s[0] = _mm512_add_ps(s[0], a);
+    m[0] = _mm512_max_ps(m[0], a);
   }
-  for (; i < n; i += 16)
-    a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(lanes((int)(n - i)), x + i), zero, a0);
-  __m512 a = _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
-  return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) == 0;
+  *sum = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s[0], s[1]), _mm512_add_ps(s[2], s[3])));
+  *max = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_max_ps(m[0], m[1]), _mm512_max_ps(m[2], m[3])));
 }
 
 #else /* not GCC-compatible x86-64: OpenBLAS only */
@@ -503,9 +512,9 @@ void vg_wino4_input_avx512(const float *const d[VG_WINO4_N], int64_t n, float *v
 {
 }
 
-int vg_finite_avx512(const float *x, int64_t n)
+void vg_magnitudes_avx512(const float *x, int64_t n, float *max, float *sum)
 {
-  return 1;
+  *max = *sum = 0.0f;
 }
 
 void vg_wino4_output_avx512(const float *m, int64_t mstride, const float *bias, float *const y[],

@@ -15,7 +15,7 @@
  * is 8 GEMMs (tiles x ci) x (ci x co) run by the same micro-kernel, and y = A^T m gives the 6
  * outputs. 8 products per 6 outputs instead of 18: 2.25x fewer multiplications, plus transforms
  * linear in ci and co. Padding enters as zero input columns, so edges are exact. Input holding a
- * NaN or an infinity takes the direct kernel (wino_inputs_finite).
+ * NaN, an infinity or a lone outlier takes the direct kernel (wino_inputs_tame).
  *
  * Winograd F(4,3), the same scheme with 6 points per 4 outputs (2x fewer multiplications), serves
  * spans of 13 to 24 columns: a streaming hop's new columns, too few for F(6,3)'s tiles to pay. Such
@@ -26,6 +26,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,9 @@
 #define WINO4_MIN_COLS 13
 /* Tiles of the longest F(4,3) span. */
 #define WINO4_TILES ((WINO_MIN_COLS - 1 + VG_WINO4_M - 1) / VG_WINO4_M)
+/* Outlier ratio above which a span takes the direct kernel (wino_inputs_tame): Winograd's error
+ * beside the outlier then stays within about 4096 x 1e-8 of the other values' scale. */
+#define WINO_OUTLIER 4096.0f
 /* Floats of transformed input per chunk of tiles (1 MiB): a 960-column window of 128 channels in
  * one chunk, so that the transformed weights stream once; 256 KiB chunks measured no faster. */
 #define WINO_CHUNK_FLOATS 262144
@@ -429,21 +433,31 @@ static void conv1_wino4(const ConvGeom *g, const VgPacked *p, const VgSeq *in, V
   }
 }
 
-/* Whether the input columns that Winograd reads for [j0, j1) are all finite. Its transforms mix
- * a tile's columns, so a NaN or an infinity would reach every output of the tile, also those that
- * do not read it (where windowed inference stays finite): such spans take the direct kernel. A
- * pass over the input, about 0.3 % of the accelerometer-like window. */
-static int wino_inputs_finite(const ConvGeom *g, const VgSeq *in, int64_t j0, int64_t j1)
+/* Whether Winograd may run [j0, j1): its transforms mix a tile's columns, so that each output's
+ * rounding error scales with the largest magnitude in its tile rather than in its own terms (the
+ * unit test measures up to 1e-6 of it). A NaN or an infinity would thus reach every output of the
+ * tile, and a lone outlier (a glitch, a 1e30 sentinel) would swamp the outputs beside it that do
+ * not read it: in a stream, later windows that hold those outputs but not the outlier would be
+ * wrong where windowed inference is not (a 1e6 spike among values of about 1 put errors of 0.3 %
+ * on its tile's other outputs, 1e30 put 1e20). Such spans run the direct kernel: those whose input
+ * is not finite, or whose largest magnitude exceeds WINO_OUTLIER times the mean magnitude of the
+ * others. One pass over the input, about 0.4 % of the accelerometer-like window. */
+static int wino_inputs_tame(const ConvGeom *g, const VgSeq *in, int64_t j0, int64_t j1)
 {
   int64_t a = ops_max(j0 - g->pt, in->lo), b = ops_min(j1 - 1 - g->pt + 2, in->hi - 1);
-  return b < a || vg_finite_avx512(seq_col(in, a), (b - a + 1) * in->width);
+  if (b < a)
+    return 1;
+  int64_t n = (b - a + 1) * in->width; /* >= 16: Winograd convs have 16 input channels or more */
+  float max, sum;
+  vg_magnitudes_avx512(seq_col(in, a), n, &max, &sum);
+  return isfinite(sum) && max <= WINO_OUTLIER * ((sum - max) / (float)(n - 1));
 }
 
 int conv1_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
                int64_t j1, float *scratch, float *sums)
 {
   int wino = p->strategy == CONV_WINO && j1 - j0 >= WINO4_MIN_COLS &&
-             (j1 - j0 >= WINO_MIN_COLS || !sums) && wino_inputs_finite(g, in, j0, j1);
+             (j1 - j0 >= WINO_MIN_COLS || !sums) && wino_inputs_tame(g, in, j0, j1);
   if (wino && j1 - j0 >= WINO_MIN_COLS) {
     conv1_wino(g, p, in, out, j0, j1, scratch, sums);
     return sums != NULL;
