@@ -10,6 +10,7 @@
 #if defined(__GNUC__) && defined(__x86_64__)
 
 #include <immintrin.h>
+#include <string.h>
 
 #define AVX512 __attribute__((target("avx512f,avx512vl,fma")))
 
@@ -454,31 +455,76 @@ AVX512 void vg_wino4_output_avx512(const float *m, int64_t ms, const float *bias
     wino4_out16(m, ms, _mm512_loadu_ps(bias + o), y, rows, o, lanes(width - o), relu);
 }
 
-/* *max = max |x[i]| and *sum = sum |x[i]| over i < n, in float; *sum is NaN if some x[i] is NaN
- * and infinite if some is infinite (or the sum overflows), whatever *max says. */
-AVX512 void vg_magnitudes_avx512(const float *x, int64_t n, float *max, float *sum)
+/* peak[c] = max_i |x[c*width + i]| for c < cols, as float bit patterns compared as integers: the
+ * sign bit cleared, NaN and the infinities are the largest patterns, so they win the maximum and
+ * come out as NaN or infinity. */
+static inline __attribute__((always_inline)) AVX512 __m512i col_max16(const float *x, int64_t width,
+                                                                      __m512i mag)
 {
-  /* four independent sums and maxima, so that the adds' latency does not bound the pass */
+  __m512i m0 = _mm512_setzero_si512(), m1 = m0;
+  int64_t i = 0;
+  for (; i + 32 <= width; i += 32) {
+    m0 = _mm512_max_epu32(m0, _mm512_and_epi32(_mm512_loadu_si512(x + i), mag));
+    m1 = _mm512_max_epu32(m1, _mm512_and_epi32(_mm512_loadu_si512(x + i + 16), mag));
+  }
+  for (; i < width; i += 16)
+    m0 = _mm512_max_epu32(
+        m0, _mm512_and_epi32(_mm512_maskz_loadu_epi32(lanes((int)(width - i)), x + i), mag));
+  return _mm512_max_epu32(m0, m1);
+}
+
+/* Halves the lanes per column: a and b hold columns of 2^k lanes each; the result holds the same
+ * columns, a's then b's, in 2^(k-1) lanes each (the max of each lane pair). */
+static inline __attribute__((always_inline)) AVX512 __m512i fold2(__m512i a, __m512i b)
+{
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+  return _mm512_max_epu32(_mm512_permutex2var_epi32(a, even, b),
+                          _mm512_permutex2var_epi32(a, odd, b));
+}
+
+AVX512 void vg_column_peaks_avx512(const float *x, int64_t cols, int64_t width, float *peak)
+{
   const __m512i mag = _mm512_set1_epi32(0x7fffffff);
-  __m512 s[4], m[4];
-  for (int k = 0; k < 4; k++)
-    s[k] = m[k] = _mm512_setzero_ps();
+  int64_t c = 0;
+  /* 16 columns at a time: their 16-lane maxima folded into one vector, 15 folds for 16 columns
+   * instead of a full horizontal reduction each */
+  for (; c + 16 <= cols; c += 16) {
+    __m512i v[16];
+#pragma GCC unroll 16
+    for (int k = 0; k < 16; k++)
+      v[k] = col_max16(x + (c + k) * width, width, mag);
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; k++)
+      v[k] = fold2(v[2 * k], v[2 * k + 1]);
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; k++)
+      v[k] = fold2(v[2 * k], v[2 * k + 1]);
+#pragma GCC unroll 2
+    for (int k = 0; k < 2; k++)
+      v[k] = fold2(v[2 * k], v[2 * k + 1]);
+    _mm512_storeu_si512(peak + c, fold2(v[0], v[1]));
+  }
+  for (; c < cols; c++) {
+    uint32_t bits = _mm512_reduce_max_epu32(col_max16(x + c * width, width, mag));
+    memcpy(&peak[c], &bits, sizeof bits);
+  }
+}
+
+/* Whether x[0 .. n) are all finite: x * 0 is NaN exactly for NaN and the infinities. */
+AVX512 int vg_finite_avx512(const float *x, int64_t n)
+{
+  const __m512 zero = _mm512_setzero_ps();
+  __m512 a[4] = {zero, zero, zero, zero};
   int64_t i = 0;
   for (; i + 64 <= n; i += 64)
 #pragma GCC unroll 4
-    for (int k = 0; k < 4; k++) {
-      __m512 a = _mm512_castsi512_ps(_mm512_and_epi32(_mm512_loadu_si512(x + i + 16 * k), mag));
-      s[k] = _mm512_add_ps(s[k], a);
-      m[k] = _mm512_max_ps(m[k], a);
-    }
-  for (; i < n; i += 16) {
-    __m512i v = _mm512_maskz_loadu_epi32(lanes((int)(n - i)), x + i);
-    __m512 a = _mm512_castsi512_ps(_mm512_and_epi32(v, mag));
-    s[0] = _mm512_add_ps(s[0], a);
-    m[0] = _mm512_max_ps(m[0], a);
-  }
-  *sum = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s[0], s[1]), _mm512_add_ps(s[2], s[3])));
-  *max = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_max_ps(m[0], m[1]), _mm512_max_ps(m[2], m[3])));
+    for (int k = 0; k < 4; k++)
+      a[k] = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16 * k), zero, a[k]);
+  for (; i < n; i += 16)
+    a[0] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(lanes((int)(n - i)), x + i), zero, a[0]);
+  __m512 t = _mm512_add_ps(_mm512_add_ps(a[0], a[1]), _mm512_add_ps(a[2], a[3]));
+  return _mm512_cmp_ps_mask(t, t, _CMP_UNORD_Q) == 0;
 }
 
 #else /* not GCC-compatible x86-64: OpenBLAS only */
@@ -512,9 +558,13 @@ void vg_wino4_input_avx512(const float *const d[VG_WINO4_N], int64_t n, float *v
 {
 }
 
-void vg_magnitudes_avx512(const float *x, int64_t n, float *max, float *sum)
+void vg_column_peaks_avx512(const float *x, int64_t cols, int64_t width, float *peak)
 {
-  *max = *sum = 0.0f;
+}
+
+int vg_finite_avx512(const float *x, int64_t n)
+{
+  return 1;
 }
 
 void vg_wino4_output_avx512(const float *m, int64_t mstride, const float *bias, float *const y[],

@@ -26,6 +26,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,8 +45,9 @@
 #define WINO4_MIN_COLS 13
 /* Tiles of the longest F(4,3) span. */
 #define WINO4_TILES ((WINO_MIN_COLS - 1 + VG_WINO4_M - 1) / VG_WINO4_M)
-/* Outlier ratio above which a span takes the direct kernel (wino_inputs_tame): Winograd's error
- * beside the outlier then stays within about 4096 x 1e-8 of the other values' scale. */
+/* Ratio of a tile's largest input magnitude to an output's own above which the span takes the
+ * direct kernel (wino_inputs_tame): that output's error then stays within about 4096 x 1e-7 of its
+ * own terms' magnitude. */
 #define WINO_OUTLIER 4096.0f
 /* Floats of transformed input per chunk of tiles (1 MiB): a 960-column window of 128 channels in
  * one chunk, so that the transformed weights stream once; 256 KiB chunks measured no faster. */
@@ -433,32 +435,86 @@ static void conv1_wino4(const ConvGeom *g, const VgPacked *p, const VgSeq *in, V
   }
 }
 
-/* Whether Winograd may run [j0, j1): its transforms mix a tile's columns, so that each output's
- * rounding error scales with the largest magnitude in its tile rather than in its own terms (the
- * unit test measures up to 1e-6 of it). A NaN or an infinity would thus reach every output of the
- * tile, and a lone outlier (a glitch, a 1e30 sentinel) would swamp the outputs beside it that do
- * not read it: in a stream, later windows that hold those outputs but not the outlier would be
- * wrong where windowed inference is not (a 1e6 spike among values of about 1 put errors of 0.3 %
- * on its tile's other outputs, 1e30 put 1e20). Such spans run the direct kernel: those whose input
- * is not finite, or whose largest magnitude exceeds WINO_OUTLIER times the mean magnitude of the
- * others. One pass over the input, about 0.4 % of the accelerometer-like window. */
-static int wino_inputs_tame(const ConvGeom *g, const VgSeq *in, int64_t j0, int64_t j1)
+/* Input columns whose peaks tame_tiles takes per call: 32 tiles of F(6,3). */
+#define PEAK_COLS (32 * VG_WINO_M + 2)
+
+/* Whether each tile of m outputs (m + 2 inputs) in [j0, j1) has finite input whose largest
+ * magnitude is at most WINO_OUTLIER times the largest of each of its outputs' own 3 columns;
+ * peak[] holds the peaks of the input columns from c0 on, n of them. */
+static int tame_tiles(const float *peak, int64_t n, int64_t c0, const ConvGeom *g, int64_t j0,
+                      int64_t j1, int m)
+{
+  float own[PEAK_COLS]; /* own[c] = max of peak[c .. c + 2] */
+  int finite = 1;
+  for (int64_t c = 0; c < n; c++)
+    finite &= peak[c] <= FLT_MAX; /* false for NaN and the infinities */
+  if (!finite)
+    return 0;
+  for (int64_t c = 0; c + 2 < n; c++) {
+    float a = peak[c] > peak[c + 1] ? peak[c] : peak[c + 1];
+    own[c] = a > peak[c + 2] ? a : peak[c + 2];
+  }
+  for (int64_t j = j0; j < j1; j += m) {
+    int64_t t = j - g->pt - c0;
+    int rows = (int)(j1 - j < m ? j1 - j : m);
+    float tile = own[t], least = own[t];
+    for (int i = 1; i < m; i++)
+      tile = own[t + i] > tile ? own[t + i] : tile;
+    for (int i = 1; i < rows; i++)
+      least = own[t + i] < least ? own[t + i] : least;
+    if (tile > WINO_OUTLIER * least)
+      return 0;
+  }
+  return 1;
+}
+
+/* Whether Winograd may run [j0, j1) with tiles of m outputs. Its transforms mix a tile's columns,
+ * so that each output's rounding error scales with the largest magnitude in its tile rather than
+ * in its own terms (the unit test measures up to 1e-6 of it). A NaN or an infinity would thus
+ * reach every output of the tile, and an outlier (a glitch, a 1e30 sentinel, and the columns a conv
+ * spreads it to) would swamp the outputs beside it that do not read it: in a stream, later windows
+ * that hold those outputs but not the outlier would be wrong where windowed inference is not (a
+ * 1e6 spike among values of about 1 put errors of 0.3 % on its tile-mates, 1e30 put 1e20). Such
+ * spans run the direct kernel. The check takes each input column's largest magnitude (one pass
+ * over the input) and compares, per tile, the largest to each output's own columns'. It costs 3 %
+ * of the accelerometer-like window, so it runs where the outputs are kept for later windows
+ * (VgSeq.kept: the streaming engine's histories); a window computed for itself only needs its
+ * input finite (wino_inputs_finite), the outlier's rounding staying within its own magnitudes. */
+static int wino_inputs_tame(const ConvGeom *g, const VgSeq *in, int64_t j0, int64_t j1, int m)
+{
+  float peak[PEAK_COLS];
+  int64_t last = j1 - 1 - g->pt + 2; /* later columns read as zeros (tile_col) */
+  int64_t step = (PEAK_COLS - 2) / m * m;
+  for (int64_t ja = j0; ja < j1; ja += step) {
+    int64_t jb = ops_min(ja + step, j1), c0 = ja - g->pt, c1 = c0 + (jb - ja + m - 1) / m * m + 2;
+    int64_t a = ops_max(c0, in->lo), b = ops_min(ops_min(c1, last + 1), in->hi);
+    for (int64_t c = c0; c < c1; c++)
+      if (c < a || c >= b)
+        peak[c - c0] = 0.0f; /* padding */
+    if (a < b)
+      vg_column_peaks_avx512(seq_col(in, a), b - a, in->width, peak + (a - c0));
+    if (!tame_tiles(peak, c1 - c0, c0, g, ja, jb, m))
+      return 0;
+  }
+  return 1;
+}
+
+/* Whether the input of [j0, j1) is finite: enough where the outputs serve this window only (an
+ * outlier's rounding then stays within the window's own magnitudes). */
+static int wino_inputs_finite(const ConvGeom *g, const VgSeq *in, int64_t j0, int64_t j1)
 {
   int64_t a = ops_max(j0 - g->pt, in->lo), b = ops_min(j1 - 1 - g->pt + 2, in->hi - 1);
-  if (b < a)
-    return 1;
-  int64_t n = (b - a + 1) * in->width; /* >= 16: Winograd convs have 16 input channels or more */
-  float max, sum;
-  vg_magnitudes_avx512(seq_col(in, a), n, &max, &sum);
-  return isfinite(sum) && max <= WINO_OUTLIER * ((sum - max) / (float)(n - 1));
+  return b < a || vg_finite_avx512(seq_col(in, a), (b - a + 1) * in->width);
 }
 
 int conv1_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
                int64_t j1, float *scratch, float *sums)
 {
-  int wino = p->strategy == CONV_WINO && j1 - j0 >= WINO4_MIN_COLS &&
-             (j1 - j0 >= WINO_MIN_COLS || !sums) && wino_inputs_tame(g, in, j0, j1);
-  if (wino && j1 - j0 >= WINO_MIN_COLS) {
+  int64_t n = j1 - j0;
+  int m = n >= WINO_MIN_COLS ? VG_WINO_M : VG_WINO4_M;
+  int wino = p->strategy == CONV_WINO && n >= WINO4_MIN_COLS && (m == VG_WINO_M || !sums) &&
+             (out->kept ? wino_inputs_tame(g, in, j0, j1, m) : wino_inputs_finite(g, in, j0, j1));
+  if (wino && m == VG_WINO_M) {
     conv1_wino(g, p, in, out, j0, j1, scratch, sums);
     return sums != NULL;
   }

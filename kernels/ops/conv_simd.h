@@ -52,9 +52,11 @@ void vg_uk_multi_avx512(const float *a, int64_t lda, int64_t tap, int64_t taps, 
                         const float *b, int64_t bstride, int nblocks, const float *bias, int rows,
                         float *c, int64_t ldc, int width, int relu);
 
-/* The largest magnitude and the sum of magnitudes of the n floats at x (the sum is NaN or
- * infinite when one of them is). */
-void vg_magnitudes_avx512(const float *x, int64_t n, float *max, float *sum);
+/* The largest magnitude of each of `cols` columns of `width` floats (NaN or infinity when the
+ * column holds one). */
+void vg_column_peaks_avx512(const float *x, int64_t cols, int64_t width, float *peak);
+/* Whether the n floats at x are all finite (no NaN, no infinity). */
+int vg_finite_avx512(const float *x, int64_t n);
 
 /* Winograd F(6,3) transforms, vectorised along channels (all arrays of `n` channels):
  * input: v[x*vstride + i] = sum_j BT[x][j] d[j][i] for x < 8, from the tile's 8 input columns d[j]

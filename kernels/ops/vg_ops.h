@@ -32,6 +32,10 @@ typedef struct {
    * engine's signal mode keeps such a tail; 0 elsewhere). Only Conv reads them: its padding is 0.
    */
   int64_t zeros;
+  /* Whether the columns written here are kept and read again by later windows (a streaming
+   * history): Winograd then also steps aside for outliers, whose rounding it would spread to
+   * columns that outlive them (kernels/ops/conv_simd.c). 0 elsewhere. */
+  int kept;
 } VgSeq;
 
 /* Prepares every node's packed data (GEMM-ready weights, folded constants). Called once after

@@ -111,7 +111,7 @@ static int advance(VgStream *s, const VgNode *node, int64_t k, VgError *err)
     }
   }
   int64_t j0 = h->hi - off;
-  VgSeq out = {vg_history_reserve(h, n), j0, n, -VG_FAR, VG_FAR, x->width};
+  VgSeq out = {vg_history_reserve(h, n), j0, n, -VG_FAR, VG_FAR, x->width, .kept = 1};
   int rc;
   if (d && n == 1) {
     rc = vg_defer_column(s, node, k, in, &out, j0);
