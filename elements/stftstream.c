@@ -288,6 +288,7 @@ static gboolean configure(GstStft *self)
 {
   GST_OBJECT_LOCK(self);
   GstStftSettings s = self->props;
+  GstClockTime before = self->latency; /* building the kernel clears it */
   gchar *wisdom = wisdom_path(&s);
   gboolean default_wisdom = s.wisdom_file == NULL;
   self->reconfigure = FALSE;
@@ -302,10 +303,16 @@ static gboolean configure(GstStft *self)
   } else if (check_size(self, &s) && build_kernel(self, &s, wisdom)) {
     self->cfg = s;
     self->have_format = TRUE;
-    guint64 samples = s.n_fft - 1 - (s.center ? s.n_fft / 2 : 0);
+    /* a buffer of frames-per-buffer frames goes out when its last frame is complete */
+    guint64 samples =
+        s.n_fft - 1 - (s.center ? s.n_fft / 2 : 0) + (guint64)(s.frames_per_buffer - 1) * s.hop;
+    GstClockTime latency = vigil_frame_format_duration(&self->fmt, samples);
     GST_OBJECT_LOCK(self);
-    self->latency = vigil_frame_format_duration(&self->fmt, samples);
+    gboolean changed = latency != before;
+    self->latency = latency;
     GST_OBJECT_UNLOCK(self);
+    if (changed) /* a live pipeline recomputes its latency (a change while playing, too) */
+      gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
     gdouble frames = (gdouble)s.interval * vigil_frame_format_rate(&self->fmt) / s.hop / GST_SECOND;
     self->frames_per_interval = frames < 1.0 ? 1 : (guint)(frames + 0.5);
     gst_stft_stream_reset(self);
@@ -418,7 +425,7 @@ gboolean gst_stft_sink_event(GstPad *pad, GstObject *parent, GstEvent *event)
 
 /* Latency: frame k is complete when its last sample arrives, (n_fft - 1) samples after its first
  * (n_fft - 1 - n_fft/2 after its centre with center=true), and its PTS is that first (centre)
- * sample's time. */
+ * sample's time; a buffer of n frames waits (n - 1) hops more for its last frame. */
 gboolean gst_stft_src_query(GstPad *pad, GstObject *parent, GstQuery *query)
 {
   GstStft *self = GST_STFT(parent);

@@ -129,6 +129,57 @@ GST_START_TEST(test_caps_and_latency)
 }
 GST_END_TEST;
 
+static GstClockTime query_latency(GstHarness *h)
+{
+  GstQuery *q = gst_query_new_latency();
+  fail_unless(gst_pad_peer_query(h->sinkpad, q));
+  GstClockTime min;
+  gst_query_parse_latency(q, NULL, &min, NULL);
+  gst_query_unref(q);
+  return min;
+}
+
+static guint latency_messages(GstBus *bus)
+{
+  guint n = 0;
+  GstMessage *m;
+  while ((m = gst_bus_pop_filtered(bus, GST_MESSAGE_LATENCY))) {
+    gst_message_unref(m);
+    n++;
+  }
+  return n;
+}
+
+/* A buffer of frames-per-buffer frames is pushed when its last frame is complete, (n - 1) hops
+ * after its first (its PTS): a live sink must wait that long too. A change of the latency while
+ * streaming posts a latency message, so that a live pipeline recomputes its own. */
+GST_START_TEST(test_latency_frames_per_buffer)
+{
+  GstHarness *h = gst_harness_new_parse("stft planner=estimate n-fft=16 hop=4 frames-per-buffer=4");
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  gst_harness_set_src_caps_str(h, AUDIO_CAPS);
+  fail_unless_equals_int(gst_harness_push(h, samples(28, 0.0f, 0)), GST_FLOW_OK);
+  fail_unless_equals_int(gst_harness_buffers_in_queue(h), 1); /* frames 0-3: samples 0-27 */
+  gst_buffer_unref(gst_harness_pull(h));
+  fail_unless_equals_uint64(query_latency(h), gst_util_uint64_scale(15 + 3 * 4, GST_SECOND, 8000));
+  fail_unless_equals_int(latency_messages(bus), 1);
+  GstElement *stft = gst_harness_find_element(h, "stft");
+  g_object_set(stft, "frames-per-buffer", 2, NULL);
+  fail_unless_equals_int(gst_harness_push(h, samples(4, 0.0f, GST_SECOND)), GST_FLOW_OK);
+  fail_unless_equals_uint64(query_latency(h), gst_util_uint64_scale(15 + 4, GST_SECOND, 8000));
+  fail_unless_equals_int(latency_messages(bus), 1);
+  g_object_set(stft, "hop", 2, "frames-per-buffer", 3, NULL); /* the same latency: no message */
+  fail_unless_equals_int(gst_harness_push(h, samples(4, 0.0f, 2 * GST_SECOND)), GST_FLOW_OK);
+  fail_unless_equals_uint64(query_latency(h), gst_util_uint64_scale(15 + 4, GST_SECOND, 8000));
+  fail_unless_equals_int(latency_messages(bus), 0);
+  gst_object_unref(stft);
+  gst_element_set_bus(h->element, NULL);
+  gst_object_unref(bus);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_property_change_restarts)
 {
   GstHarness *h = new_stft("n-fft=8 hop=4");
@@ -169,6 +220,7 @@ static Suite *stft_suite(void)
   tcase_add_test(tc, test_eos_center_tail);
   tcase_add_test(tc, test_eos_drops_partial_frame);
   tcase_add_test(tc, test_caps_and_latency);
+  tcase_add_test(tc, test_latency_frames_per_buffer);
   tcase_add_test(tc, test_property_change_restarts);
   return s;
 }
