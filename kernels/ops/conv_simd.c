@@ -1,5 +1,6 @@
 /* The AVX-512 paths of the 1-D conv: weight packing, and the drivers that cut a range of output
- * columns into micro-kernel calls (conv_avx512.c holds the AVX-512 code itself).
+ * columns into micro-kernel calls (conv_avx512.c and conv_wino_avx512.c hold the AVX-512 code
+ * itself).
  *
  * Direct: out[j][co] = b[co] + sum_k sum_ci W[co][ci][k] in[j*s - p + k*d][ci] is a GEMM whose
  * A row j, reduction index (k, ci), sits at in + (j*s - p)*C + k*d*C + ci: the micro-kernel reads

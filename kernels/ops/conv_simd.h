@@ -69,7 +69,7 @@ void vg_wino_output_avx512(const float *m, int64_t mstride, const float *bias, f
                            int rows, int width, int relu, float *sum);
 
 /* The weight transform: u[x] = (G g)[x] / s[x] for the 3 taps g of one (co, ci) pair, with the
- * same row scales s as the input transform (see conv_avx512.c). */
+ * same row scales s as the input transform (see conv_wino_avx512.c). */
 void vg_wino_weights(const float g[3], double u[VG_WINO_N]);
 
 /* The same three for F(4,3): 6 input columns d, up to 4 output columns y (no running sums). */
