@@ -39,8 +39,8 @@ static double now_us(void)
 static void conv(const float *w, const float *x, int k0, int taps, int rows, float *y)
 {
   for (int b = 0; b < BLK; b++)
-    vg_uk_avx512(x + k0 * C, C, C, taps, C, w + ((size_t)b * K + k0) * C * VG_UK_CO, NULL, rows,
-                 y + b * VG_UK_CO, C, VG_UK_CO, 0);
+    vg_conv_kernels()->uk(x + k0 * C, C, C, taps, C, w + ((size_t)b * K + k0) * C * VG_UK_CO, NULL,
+                          rows, y + b * VG_UK_CO, C, VG_UK_CO, 0);
 }
 
 int main(int argc, char **argv)

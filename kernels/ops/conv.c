@@ -1,8 +1,9 @@
 /* Conv 1-D and 2-D on time-major columns.
  *
- * On CPUs with AVX-512, 1-D convs with at least 2 input channels per group run on Vigil's own
- * kernels instead (conv_simd.c: a register-blocked direct kernel, Winograd F(6,3) for k3 stride 1);
- * this file's OpenBLAS paths serve every other CPU and shape, and VIGIL_CONV=blas forces them.
+ * On CPUs with AVX-512 or AVX2 + FMA, 1-D convs with at least 2 input channels per group run on
+ * Vigil's own kernels instead (conv_simd.c: a register-blocked direct kernel, Winograd F(6,3) for
+ * k3 stride 1); this file's OpenBLAS paths serve every other CPU and shape, and VIGIL_CONV=blas
+ * forces them.
  *
  * 1-D (input columns of C_in floats, output columns of C_out floats), output column j reads input
  * columns j*s - p + k*d for k in [0, K):
@@ -87,7 +88,7 @@ int conv_prepare(VgModel *m, VgNode *node, VgError *err)
     return vg_error_prefix(err, "Conv '%s'", node->name);
   const float *w = wv->data;
   if (simd >= 0) {
-    p->strategy = simd; /* AVX-512 kernels, their own layout (conv_simd.c) */
+    p->strategy = simd; /* SIMD kernels, their own layout (conv_simd.c) */
     conv_simd_pack(&g, w, has_bias ? ops_value(m, node, 2)->data : NULL, p);
   } else if (wv->shape.rank == 4) {
     p->strategy = CONV_2D; /* W[co][ci][kf][kt] is already the GEMM's A: [co][(ci,kf,kt)] */

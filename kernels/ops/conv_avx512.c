@@ -1,8 +1,8 @@
 /* AVX-512 kernels of the 1-D conv (see conv_simd.h): the register-blocked micro-kernels (the
  * Winograd transforms are in conv_wino_avx512.c). Every function that uses AVX-512 carries the
  * target attribute, so this file builds with the project's baseline flags and the rest of the
- * library stays runnable on any x86-64; conv.c calls these only when vg_conv_simd_available() says
- * so.
+ * library stays runnable on any x86-64; conv_simd.c calls these only when vg_conv_kernels() picks
+ * them.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -11,7 +11,7 @@
 
 #if defined(__GNUC__) && defined(__x86_64__)
 
-int vg_conv_simd_available(void)
+int vg_conv_avx512_available(void)
 {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
@@ -280,7 +280,7 @@ AVX512 void vg_uk_avx512(const float *a, int64_t lda, int64_t tap, int64_t taps,
 
 #else /* not GCC-compatible x86-64: OpenBLAS only */
 
-int vg_conv_simd_available(void)
+int vg_conv_avx512_available(void)
 {
   return 0;
 }

@@ -1,5 +1,5 @@
 /* Conv internals shared by conv.c (geometry, strategy, OpenBLAS paths) and conv_simd.c (the
- * AVX-512 paths' packing and drivers). Internal to kernels/ops.
+ * SIMD paths' packing and drivers). Internal to kernels/ops.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -9,8 +9,8 @@
 #include "ops_priv.h"
 
 /* VgPacked.strategy of a Conv node, chosen at prepare time. CONV_SIMD and CONV_WINO are the
- * AVX-512 kernels (conv_simd.c); CONV_WINO packs the weights of F(6,3), of F(4,3) (spans of 13 to
- * 24 columns) and of the direct kernel (calls with fewer columns). */
+ * SIMD kernels (conv_simd.c: AVX-512 or AVX2); CONV_WINO packs the weights of F(6,3), of F(4,3)
+ * (spans of 13 to 24 columns) and of the direct kernel (calls with fewer columns). */
 enum { CONV_DIRECT, CONV_TAPS, CONV_IM2COL, CONV_2D, CONV_SIMD, CONV_WINO };
 
 typedef struct {
@@ -36,7 +36,7 @@ typedef struct {
   int relu;
 } ConvTaps;
 
-/* Which AVX-512 strategy suits a 1-D conv on this CPU under the VIGIL_CONV setting (CONV_SIMD,
+/* Which SIMD strategy suits a 1-D conv on this CPU under the VIGIL_CONV setting (CONV_SIMD,
  * CONV_WINO), or -1 for the OpenBLAS paths. VIGIL_CONV=blas forces OpenBLAS, VIGIL_CONV=direct
  * disables Winograd (both for tests and benchmarks of the other paths). */
 int conv_simd_strategy(const ConvGeom *g);
@@ -45,7 +45,7 @@ int64_t conv_simd_w_floats(const ConvGeom *g, int strategy);
 int64_t conv_simd_aux_floats(const ConvGeom *g);
 /* Packs the weights W[co][cig][kt] and the bias (NULL: zeros) for the strategy in p. */
 void conv_simd_pack(const ConvGeom *g, const float *w, const float *bias, VgPacked *p);
-/* Scratch floats conv1_simd needs for up to `cols` output columns (any AVX-512 strategy). */
+/* Scratch floats conv1_simd needs for up to `cols` output columns (any SIMD strategy). */
 size_t conv_simd_scratch(const ConvGeom *g, int64_t cols);
 /* Output columns [j0, j1) (the caller checked the widths). With sums != NULL the Winograd path
  * adds each output column to sums[0 .. co) instead of storing it, and returns 1;
@@ -55,7 +55,7 @@ int conv1_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out
 /* Rows of inputs (vg_ops_conv_taps_rows) over taps [k0, k1), bias added, no Relu. */
 void conv1_simd_rows(const ConvGeom *g, const VgPacked *p, const float *a, int64_t lda, int64_t tap,
                      int rows, int64_t k0, int64_t k1, float *out, int64_t ldc);
-/* Output columns [j0, j1) of the AVX-512 direct kernel over part of the taps (one group). */
+/* Output columns [j0, j1) of the SIMD direct kernel over part of the taps (one group). */
 void conv1_simd_taps(const ConvGeom *g, const VgPacked *p, const ConvTaps *span, const VgSeq *in,
                      VgSeq *out, int64_t j0, int64_t j1, float *scratch);
 

@@ -1,6 +1,6 @@
-/* The AVX-512 paths of the 1-D conv: weight packing, and the drivers that cut a range of output
- * columns into micro-kernel calls (conv_avx512.c and conv_wino_avx512.c hold the AVX-512 code
- * itself).
+/* The SIMD paths of the 1-D conv: weight packing, the choice of kernels (AVX-512 or AVX2), and the
+ * drivers that cut a range of output columns into micro-kernel calls (conv_avx512.c,
+ * conv_wino_avx512.c and conv_avx2.c hold the kernels themselves).
  *
  * Direct: out[j][co] = b[co] + sum_k sum_ci W[co][ci][k] in[j*s - p + k*d][ci] is a GEMM whose
  * A row j, reduction index (k, ci), sits at in + (j*s - p)*C + k*d*C + ci: the micro-kernel reads
@@ -162,10 +162,10 @@ static void out_uk(const OutBlock *b, const float *a, int64_t lda, int64_t tap, 
                    int64_t cig, int rows, float *c, int64_t ldc)
 {
   if (b->n > 1)
-    vg_uk_multi_avx512(a, lda, tap, taps, cig, b->w, b->bstride, b->n, b->bias, rows, c, ldc,
-                       b->width, b->relu);
+    vg_conv_kernels()->uk_multi(a, lda, tap, taps, cig, b->w, b->bstride, b->n, b->bias, rows, c,
+                                ldc, b->width, b->relu);
   else
-    vg_uk_avx512(a, lda, tap, taps, cig, b->w, b->bias, rows, c, ldc, b->width, b->relu);
+    vg_conv_kernels()->uk(a, lda, tap, taps, cig, b->w, b->bias, rows, c, ldc, b->width, b->relu);
 }
 
 /* The taps [k0, k1) of an out_uk call: its weights start k0 taps into the block. */
@@ -354,7 +354,7 @@ static void wino_inputs(const ConvGeom *g, const VgSeq *in, int64_t jt, int64_t 
     const float *d[VG_WINO_N];
     for (int k = 0; k < VG_WINO_N; k++)
       d[k] = tile_col(in, jt - g->pt + k, last, zero);
-    vg_wino_input_avx512(d, g->ci, v + t * g->ci, vs);
+    vg_conv_kernels()->wino_input(d, g->ci, v + t * g->ci, vs);
   }
 }
 
@@ -366,16 +366,17 @@ static void wino_block(const ConvGeom *g, const OutBlock *b, const float *v, int
   for (int64_t rb = 0; rb < nt; rb += VG_UK_ROWS) {
     int rows = (int)(nt - rb < VG_UK_ROWS ? nt - rb : VG_UK_ROWS);
     for (int x = 0; x < VG_WINO_N; x++)
-      vg_uk_avx512(v + x * vs + rb * g->ci, g->ci, 0, 1, g->ci, b->w + x * g->ci * VG_UK_CO, NULL,
-                   rows, m + x * VG_UK_ROWS * VG_UK_CO, VG_UK_CO, VG_UK_CO, 0);
+      vg_conv_kernels()->uk(v + x * vs + rb * g->ci, g->ci, 0, 1, g->ci,
+                            b->w + x * g->ci * VG_UK_CO, NULL, rows, m + x * VG_UK_ROWS * VG_UK_CO,
+                            VG_UK_CO, VG_UK_CO, 0);
     for (int r = 0; r < rows; r++) {
       int64_t j = jt + (rb + r) * VG_WINO_M;
       int n = (int)(j1 - j < VG_WINO_M ? j1 - j : VG_WINO_M);
       float *y[VG_WINO_M];
       for (int i = 0; i < n && !sums; i++)
         y[i] = seq_col_mut(out, j + i) + b->off;
-      vg_wino_output_avx512(m + r * VG_UK_CO, VG_UK_ROWS * VG_UK_CO, b->bias, y, n, b->width,
-                            b->relu, sums ? sums + b->off : NULL);
+      vg_conv_kernels()->wino_output(m + r * VG_UK_CO, VG_UK_ROWS * VG_UK_CO, b->bias, y, n,
+                                     b->width, b->relu, sums ? sums + b->off : NULL);
     }
   }
 }
@@ -415,23 +416,23 @@ static void conv1_wino4(const ConvGeom *g, const VgPacked *p, const VgSeq *in, V
     const float *d[VG_WINO4_N];
     for (int k = 0; k < VG_WINO4_N; k++)
       d[k] = tile_col(in, j0 + t * VG_WINO4_M - g->pt + k, last, zero);
-    vg_wino4_input_avx512(d, ci, v + t * ci, vs);
+    vg_conv_kernels()->wino4_input(d, ci, v + t * ci, vs);
   }
   const float *u0 = align64c(p->w) + direct_floats(g) + nb * VG_WINO_N * ci * VG_UK_CO;
   for (int64_t cb = 0; cb < nb; cb++) {
     OutBlock b = out_blocks(g, p, 0, cb, 1);
     const float *u = u0 + cb * VG_WINO4_N * ci * VG_UK_CO;
     for (int x = 0; x < VG_WINO4_N; x++)
-      vg_uk_avx512(v + x * vs, ci, 0, 1, ci, u + x * ci * VG_UK_CO, NULL, (int)tiles,
-                   m + x * VG_UK_ROWS * VG_UK_CO, VG_UK_CO, VG_UK_CO, 0);
+      vg_conv_kernels()->uk(v + x * vs, ci, 0, 1, ci, u + x * ci * VG_UK_CO, NULL, (int)tiles,
+                            m + x * VG_UK_ROWS * VG_UK_CO, VG_UK_CO, VG_UK_CO, 0);
     for (int64_t t = 0; t < tiles; t++) {
       int64_t j = j0 + t * VG_WINO4_M;
       int rows = (int)(j1 - j < VG_WINO4_M ? j1 - j : VG_WINO4_M);
       float *y[VG_WINO4_M];
       for (int i = 0; i < rows; i++)
         y[i] = seq_col_mut(out, j + i) + b.off;
-      vg_wino4_output_avx512(m + t * VG_UK_CO, VG_UK_ROWS * VG_UK_CO, b.bias, y, rows, b.width,
-                             b.relu);
+      vg_conv_kernels()->wino4_output(m + t * VG_UK_CO, VG_UK_ROWS * VG_UK_CO, b.bias, y, rows,
+                                      b.width, b.relu);
     }
   }
 }
@@ -493,7 +494,7 @@ static int wino_inputs_tame(const ConvGeom *g, const VgSeq *in, int64_t j0, int6
       if (c < a || c >= b)
         peak[c - c0] = 0.0f; /* padding */
     if (a < b)
-      vg_column_peaks_avx512(seq_col(in, a), b - a, in->width, peak + (a - c0));
+      vg_conv_kernels()->column_peaks(seq_col(in, a), b - a, in->width, peak + (a - c0));
     if (!tame_tiles(peak, c1 - c0, c0, g, ja, jb, m))
       return 0;
   }
@@ -505,7 +506,7 @@ static int wino_inputs_tame(const ConvGeom *g, const VgSeq *in, int64_t j0, int6
 static int wino_inputs_finite(const ConvGeom *g, const VgSeq *in, int64_t j0, int64_t j1)
 {
   int64_t a = ops_max(j0 - g->pt, in->lo), b = ops_min(j1 - 1 - g->pt + 2, in->hi - 1);
-  return b < a || vg_finite_avx512(seq_col(in, a), (b - a + 1) * in->width);
+  return b < a || vg_conv_kernels()->finite(seq_col(in, a), (b - a + 1) * in->width);
 }
 
 int conv1_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,

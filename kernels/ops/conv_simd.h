@@ -1,14 +1,16 @@
-/* Hand-written AVX-512 kernels of the 1-D conv (internal to kernels/ops; see conv.c).
+/* Hand-written SIMD kernels of the 1-D conv (internal to kernels/ops; see conv.c).
  *
  * Why beside OpenBLAS: Debian 12's OpenBLAS 0.3.21 picks its kernels by CPU model and falls back
  * to its Haswell (AVX2) ones on CPUs it does not know (recent AMD EPYC), half the FMA width the
- * CPU has. These kernels are compiled for AVX-512 with function target attributes and only called
- * when the running CPU has it (vg_conv_simd_available); every other CPU keeps the OpenBLAS path.
+ * CPU has, and its per-tap GEMMs pack both operands on every call. These kernels come in two
+ * instruction sets with the same contracts: AVX-512 (conv_avx512.c, conv_wino_avx512.c) and AVX2 +
+ * FMA (conv_avx2.c), compiled with function target attributes and called only when the running
+ * CPU has them (vg_conv_kernels); every other CPU keeps the OpenBLAS path.
  *
  * Layout: activations are time-major columns (the C channels of a time step are contiguous), so
  * the kernels vectorise along output channels: a block of VG_UK_ROWS output columns x VG_UK_CO
- * output channels lives in zmm registers while input values are broadcast and multiplied by
- * packed weight rows of VG_UK_CO channels.
+ * output channels lives in registers while input values are broadcast and multiplied by packed
+ * weight rows of VG_UK_CO channels.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -31,8 +33,9 @@
 #define VG_WINO4_M 4
 #define VG_WINO4_N 6
 
-/* Whether the running CPU (and OS) supports the AVX-512 kernels. */
-int vg_conv_simd_available(void);
+/* Whether the running CPU (and OS) supports the AVX-512 kernels, the AVX2 + FMA ones. */
+int vg_conv_avx512_available(void);
+int vg_conv_avx2_available(void);
 
 /* The micro-kernel: for r < rows (1 .. VG_UK_ROWS) and o < width (1 .. VG_UK_CO),
  *   c[r*ldc + o] = bias[o] + sum_{t < taps} sum_{i < n} a[r*lda + t*tap + i] * b[(t*n + i)*32 + o]
@@ -77,5 +80,45 @@ void vg_wino4_input_avx512(const float *const d[VG_WINO4_N], int64_t n, float *v
 void vg_wino4_output_avx512(const float *m, int64_t mstride, const float *bias, float *const y[],
                             int rows, int width, int relu);
 void vg_wino4_weights(const float g[3], double u[VG_WINO4_N]);
+
+/* The AVX2 + FMA kernels: the same contracts as the AVX-512 ones above. */
+void vg_uk_avx2(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n, const float *b,
+                const float *bias, int rows, float *c, int64_t ldc, int width, int relu);
+void vg_uk_multi_avx2(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n,
+                      const float *b, int64_t bstride, int nblocks, const float *bias, int rows,
+                      float *c, int64_t ldc, int width, int relu);
+void vg_column_peaks_avx2(const float *x, int64_t cols, int64_t width, float *peak);
+int vg_finite_avx2(const float *x, int64_t n);
+void vg_wino_input_avx2(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vstride);
+void vg_wino_output_avx2(const float *m, int64_t mstride, const float *bias, float *const y[],
+                         int rows, int width, int relu, float *sum);
+void vg_wino4_input_avx2(const float *const d[VG_WINO4_N], int64_t n, float *v, int64_t vstride);
+void vg_wino4_output_avx2(const float *m, int64_t mstride, const float *bias, float *const y[],
+                          int rows, int width, int relu);
+
+/* One instruction set's kernels. */
+typedef struct {
+  const char *name; /* "avx512", "avx2" */
+  void (*uk)(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n, const float *b,
+             const float *bias, int rows, float *c, int64_t ldc, int width, int relu);
+  void (*uk_multi)(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n,
+                   const float *b, int64_t bstride, int nblocks, const float *bias, int rows,
+                   float *c, int64_t ldc, int width, int relu);
+  void (*column_peaks)(const float *x, int64_t cols, int64_t width, float *peak);
+  int (*finite)(const float *x, int64_t n);
+  void (*wino_input)(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vstride);
+  void (*wino_output)(const float *m, int64_t mstride, const float *bias, float *const y[],
+                      int rows, int width, int relu, float *sum);
+  void (*wino4_input)(const float *const d[VG_WINO4_N], int64_t n, float *v, int64_t vstride);
+  void (*wino4_output)(const float *m, int64_t mstride, const float *bias, float *const y[],
+                       int rows, int width, int relu);
+} VgConvKernels;
+
+/* The kernels for the running CPU, chosen once per process: AVX-512, else AVX2 + FMA, else NULL
+ * (the OpenBLAS path alone). The environment variable VIGIL_SIMD=avx2 takes AVX2 on an AVX-512
+ * CPU, VIGIL_SIMD=none neither (tests, benchmarks, a CPU that misreports). */
+const VgConvKernels *vg_conv_kernels(void);
+/* vg_conv_kernels() != NULL */
+int vg_conv_simd_available(void);
 
 #endif

@@ -134,7 +134,7 @@ int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, co
                  VgSeq *out, int64_t j0, int64_t j1, float *scratch, float *sums);
 
 /* conv_small.c: 1-D Conv of a few output columns without GEMM packing, up to CONV_SMALL_MAX_COLS
- * columns per call, on the OpenBLAS paths (CPUs without AVX-512, VIGIL_CONV=blas): the streaming
+ * columns per call, on the OpenBLAS paths (CPUs without AVX2, VIGIL_CONV=blas): the streaming
  * hop's new columns and bands. Measured against OpenBLAS 0.3.21's sgemm (Haswell kernels on an
  * AVX-512 machine), it was faster at every size, whole windows too (full mode 1.5x). 256 covers
  * every layer's new columns per hop at the benchmark's hops, the paper's (H 160 and 256) included.

@@ -92,7 +92,7 @@ typedef struct {
 } VgConvSplit;
 
 /* Whether vg_ops_conv_taps can run the node (a 1-D conv of one group and at least 2 taps, on the
- * AVX-512 kernels; 0 on other CPUs and under VIGIL_CONV=blas); fills split if so. */
+ * SIMD kernels; 0 on other CPUs and under VIGIL_CONV=blas); fills split if so. */
 int vg_ops_conv_split(const VgModel *model, const VgNode *node, const VgShape *shapes,
                       VgConvSplit *split);
 

@@ -44,10 +44,17 @@ def run(model, xfile, window, hop, mode, extra=(), env=None):
     return np.fromfile(out, dtype=np.float32), info
 
 
-def avx512():
+def simd_kernels():
+    """Whether Vigil's own conv kernels run here (kernels/ops/conv_simd.h): AVX-512, or AVX2 + FMA
+    (VIGIL_SIMD=avx2 takes them on AVX-512 CPUs too), unless VIGIL_SIMD=none."""
     with open("/proc/cpuinfo") as f:
         flags = next((ln for ln in f if ln.startswith("flags")), "").split()
-    return "avx512f" in flags and "avx512vl" in flags
+    simd = os.environ.get("VIGIL_SIMD")
+    if simd == "none":
+        return False
+    if simd != "avx2" and "avx512f" in flags and "avx512vl" in flags:
+        return True
+    return "avx2" in flags and "fma" in flags
 
 
 def plan_checks(c, d):
@@ -67,8 +74,8 @@ def plan_checks(c, d):
     # at hop 1 every layer computes columns in every hop: all 1388 parameters are read
     c.check("weights read per hop: 5552 bytes" in r.stdout,
             "vigil-model plan skab_ae weights per hop:\n" + r.stdout)
-    # the two Conv + Relu pairs share a stream where the AVX-512 kernels fuse the Relu
-    fused = avx512() and os.environ.get("VIGIL_CONV") != "blas"
+    # the two Conv + Relu pairs share a stream where the SIMD kernels fuse the Relu
+    fused = simd_kernels() and os.environ.get("VIGIL_CONV") != "blas"
     shared = [ln for ln in r.stdout.splitlines() if ln.split()[3:4] and " shared " in ln]
     c.check(len(shared) == (2 if fused else 0),
             "vigil-model plan skab_ae: %d shared values, expected %d:\n%s"

@@ -11,7 +11,7 @@ columns of a hop, the edge bands of exact mode, and whole windows of up to 128 c
 - output channel counts of 128 (one chunk of 8 vectors), 112 (4 + 2 + 1), 48 (2 + 1), 37 (2 and
   a scalar tail of 5) and 56 per group (two groups), a GlobalAveragePool + Linear head (running
   sums, a one-row Gemm) and a time-valued output.
-- deferred taps (kernels/stream/vg_defer.h, AVX-512 only): by default on the 256 kB conv of
+- deferred taps (kernels/stream/vg_defer.h, SIMD kernels only): by default on the 256 kB conv of
   wide_deep, and with VIGIL_DEFER=always on every conv whose stream adds one column per hop;
   `vigil-model plan` names a deferred conv exactly when the stream defers (wide_leftpad: a window
   shorter than the conv's padding, where nothing can be deferred), and counts its weights per hop
@@ -28,7 +28,7 @@ import torch
 import torch.nn as nn
 
 import streamzoo
-from test_stream import avx512, close, run, windowed
+from test_stream import simd_kernels, close, run, windowed
 from vigiltest import Checks, tmpdir, tool
 
 
@@ -126,7 +126,7 @@ def main():
         path = os.path.join(d, name + ".onnx")
         streamzoo.export(module, shape, path)
         window = shape[-1]
-        if name == "wide_padded" and avx512():
+        if name == "wide_padded" and simd_kernels():
             plan_real_taps_check(c, path)
         for hop in (1, 2, 3, 4):
             n = 6 * window if hop == 1 else 2 * window
@@ -144,7 +144,7 @@ def main():
                 y = y.reshape(ref.shape)
                 outs[mode] = y
                 by_default += int(msg["deferred"])
-                if hop == 1 and mode != "full" and avx512():
+                if hop == 1 and mode != "full" and simd_kernels():
                     for ln in plan_check(c, path, window, mode, int(msg["deferred"])):
                         print("%s %s: %s" % (name, mode, ln.strip()))
                 checked = 1 if mode == "signal" and padded else n
@@ -153,7 +153,7 @@ def main():
                     if not c.check(ok, "%s hop %d %s: window %d differs by %g (max |ref| %g)" % (
                             name, hop, mode, k, err, np.max(np.abs(ref[k])))):
                         break
-            if avx512():
+            if simd_kernels():
                 deferred += deferred_checks(c, path, xfile, window, hop, ref, outs, padded)
             if hop in (1, 3) and "exact" in outs:
                 y, msg = run(path, xfile, window, hop, "exact",
@@ -162,13 +162,13 @@ def main():
                         "%s hop %d: a reset does not restart the stream cleanly (%s)" % (
                             name, hop, msg))
         print("%s: window %d, hops 1-4 checked" % (name, window), flush=True)
-    if avx512():
+    if simd_kernels():
         print("columns finished from deferred taps: %d by default, %d with VIGIL_DEFER=always" % (
             by_default, deferred))
         c.check(deferred > 1000, "deferred taps ran for %d columns only" % deferred)
         c.check(by_default > 100, "deferred taps ran by default for %d columns only" % by_default)
     else:
-        print("no AVX-512: the deferred taps (AVX-512 kernels only) were not checked")
+        print("no SIMD kernels: the deferred taps (SIMD kernels only) were not checked")
     c.done()
 
 

@@ -1,0 +1,61 @@
+/* The choice of the 1-D conv's SIMD kernels for the running CPU (conv_simd.h: vg_conv_kernels).
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conv_simd.h"
+
+#if defined(__GNUC__) && defined(__x86_64__)
+static const VgConvKernels avx512 = {"avx512",
+                                     vg_uk_avx512,
+                                     vg_uk_multi_avx512,
+                                     vg_column_peaks_avx512,
+                                     vg_finite_avx512,
+                                     vg_wino_input_avx512,
+                                     vg_wino_output_avx512,
+                                     vg_wino4_input_avx512,
+                                     vg_wino4_output_avx512};
+static const VgConvKernels avx2 = {"avx2",
+                                   vg_uk_avx2,
+                                   vg_uk_multi_avx2,
+                                   vg_column_peaks_avx2,
+                                   vg_finite_avx2,
+                                   vg_wino_input_avx2,
+                                   vg_wino_output_avx2,
+                                   vg_wino4_input_avx2,
+                                   vg_wino4_output_avx2};
+
+static const VgConvKernels *choose_kernels(void)
+{
+  const char *env = getenv("VIGIL_SIMD");
+  if (env && strcmp(env, "none") == 0)
+    return NULL;
+  if (!(env && strcmp(env, "avx2") == 0) && vg_conv_avx512_available())
+    return &avx512;
+  return vg_conv_avx2_available() ? &avx2 : NULL;
+}
+#else
+static const VgConvKernels *choose_kernels(void)
+{
+  return NULL;
+}
+#endif
+
+/* Chosen on first use; racing first uses choose the same and store the same pointer. */
+const VgConvKernels *vg_conv_kernels(void)
+{
+  static const VgConvKernels *chosen;
+  static int done;
+  if (__atomic_load_n(&done, __ATOMIC_ACQUIRE))
+    return __atomic_load_n(&chosen, __ATOMIC_RELAXED);
+  const VgConvKernels *k = choose_kernels();
+  __atomic_store_n(&chosen, k, __ATOMIC_RELAXED);
+  __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+  return k;
+}
+
+int vg_conv_simd_available(void)
+{
+  return vg_conv_kernels() != NULL;
+}
