@@ -19,13 +19,12 @@
  */
 #include <string.h>
 
+#include "conv_simd.h"
 #include "ops_priv.h"
 
-/* Output columns sharing one pass over the weights, and vectors of 16 channels per chunk at
- * most. */
+/* Output columns sharing one pass over the weights, and vectors per chunk at most. */
 #define SMALL_NB 4
 #define SMALL_NV 8
-#define VLEN     16
 
 /* acc += x * w as one fused multiply-add: -std=c11 turns GCC's contraction off (ISO C's default),
  * and two instructions per product cost 3-8 % of a hop where the kernel is compute-bound (A/B,
@@ -37,9 +36,10 @@
 #define SMALL_FMA
 #endif
 
-/* 16 floats; alignment 4 so that any float pointer may be loaded, may_alias because the weights
- * and columns are float arrays. */
-typedef float v16 __attribute__((vector_size(VLEN * sizeof(float)), aligned(4), may_alias));
+/* 16 and 8 floats; alignment 4 so that any float pointer may be loaded, may_alias because the
+ * weights and columns are float arrays. */
+typedef float v16 __attribute__((vector_size(16 * sizeof(float)), aligned(4), may_alias));
+typedef float v8 __attribute__((vector_size(8 * sizeof(float)), aligned(4), may_alias));
 
 /* taps[k]: the group's C_in/g floats of the input column output column j reads through tap k, or
  * `zeros` when that column is padding. */
@@ -52,43 +52,40 @@ static void tap_pointers(const OpsConv1 *g, const VgSeq *in, int64_t j, int64_t 
   }
 }
 
-/* nb columns (taps[r * kt + k]) times nv vectors of output channels starting at co0 of the
+/* nb columns (taps[r * kt + k]) times nv vectors of VL output channels starting at co0 of the
  * group's B. Called with constant nb and nv so that the accumulators become registers. Every
  * accumulator is one dependency chain of adds (3-4 cycles each): nb * nv of them must be in flight
- * to keep the FP units busy, hence wide chunks (8 vectors) for a single column. */
-static inline __attribute__((always_inline)) void block(int nb, int nv, const OpsConv1 *g,
-                                                        const float *const *taps, const float *b,
-                                                        const float *bias, float *const *o,
-                                                        int64_t co0)
-{
-  v16 acc[SMALL_NB][SMALL_NV];
-#pragma GCC unroll 4
-  for (int r = 0; r < nb; r++)
-#pragma GCC unroll 8
-    for (int v = 0; v < nv; v++)
-      acc[r][v] = *(const v16 *)(bias + co0 + v * VLEN);
-  for (int64_t k = 0; k < g->kt; k++)
-    for (int64_t ci = 0; ci < g->cig; ci++) {
-      const float *w = b + (k * g->cig + ci) * g->cog + co0;
-      v16 wv[SMALL_NV];
-      /* Unrolled so that acc[][] stays in registers (GCC keeps a rolled loop's array in memory). */
-#pragma GCC unroll 8
-      for (int v = 0; v < nv; v++)
-        wv[v] = *(const v16 *)(w + v * VLEN);
-#pragma GCC unroll 4
-      for (int r = 0; r < nb; r++) {
-        float x = taps[r * g->kt + k][ci];
-#pragma GCC unroll 8
-        for (int v = 0; v < nv; v++)
-          acc[r][v] += x * wv[v];
-      }
-    }
-#pragma GCC unroll 4
-  for (int r = 0; r < nb; r++)
-#pragma GCC unroll 8
-    for (int v = 0; v < nv; v++)
-      *(v16 *)(o[r] + co0 + v * VLEN) = acc[r][v];
-}
+ * to keep the FP units busy, hence wide chunks for a single column. Defined for vectors of 16
+ * floats (one zmm) and of 8 (one ymm): GCC splits wider vectors than the target's registers into
+ * halves, and builds their broadcasts through the stack. */
+#define DEFINE_BLOCK(NAME, VT, VL)                                                                 \
+  static inline __attribute__((always_inline)) void NAME(                                          \
+      int nb, int nv, const OpsConv1 *g, const float *const *taps, const float *b,                 \
+      const float *bias, float *const *o, int64_t co0)                                             \
+  {                                                                                                \
+    VT acc[SMALL_NB][SMALL_NV];                                                                    \
+    _Pragma("GCC unroll 4") for (int r = 0; r < nb; r++)                                           \
+        _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) acc[r][v] =                           \
+            *(const VT *)(bias + co0 + v * VL);                                                    \
+    for (int64_t k = 0; k < g->kt; k++)                                                            \
+      for (int64_t ci = 0; ci < g->cig; ci++) {                                                    \
+        const float *w = b + (k * g->cig + ci) * g->cog + co0;                                     \
+        VT wv[SMALL_NV];                                                                           \
+        /* unrolled so that acc[][] stays in registers (GCC keeps a rolled loop's array in         \
+         * memory) */                                                                              \
+        _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) wv[v] = *(const VT *)(w + v * VL);    \
+        _Pragma("GCC unroll 4") for (int r = 0; r < nb; r++)                                       \
+        {                                                                                          \
+          float x = taps[r * g->kt + k][ci];                                                       \
+          _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) acc[r][v] += x * wv[v];             \
+        }                                                                                          \
+      }                                                                                            \
+    _Pragma("GCC unroll 4") for (int r = 0; r < nb; r++)                                           \
+            _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) *                                 \
+        (VT *)(o[r] + co0 + v * VL) = acc[r][v];                                                   \
+  }
+DEFINE_BLOCK(block16, v16, 16)
+DEFINE_BLOCK(block8, v8, 8)
 
 /* Channels [co0, cog) that no vector chunk covers, one at a time. */
 static void block_tail(int nb, const OpsConv1 *g, const float *const *taps, const float *b,
@@ -106,53 +103,72 @@ static void block_tail(int nb, const OpsConv1 *g, const float *const *taps, cons
     }
 }
 
-/* Channels [0, cog) of nb columns in chunks of nv_max vectors (the widest that keeps nb * nv
- * accumulators and nv weight vectors within 32 AVX-512 registers), then of 4, 2 and 1 vectors for
- * what remains; returns the first channel left for block_tail. */
-static inline __attribute__((always_inline)) int64_t chunks(int nb, int nv_max, const OpsConv1 *g,
-                                                            const float *const *taps,
-                                                            const float *b, const float *bias,
-                                                            float *const *o)
+/* Channels [0, cog) of nb columns in chunks of nv_max vectors of vl floats (the widest that keeps
+ * nb * nv accumulators within the registers), then of 4, 2 and 1 vectors for what remains;
+ * returns the first channel left for block_tail. */
+static inline __attribute__((always_inline)) int64_t
+chunks(const int vl, int nb, int nv_max, const OpsConv1 *g, const float *const *taps,
+       const float *b, const float *bias, float *const *o)
 {
+#define BLOCK(nv)                                                                                  \
+  (vl == 16 ? block16(nb, nv, g, taps, b, bias, o, co0) : block8(nb, nv, g, taps, b, bias, o, co0))
   int64_t co0 = 0;
-  for (; co0 + nv_max * VLEN <= g->cog; co0 += nv_max * VLEN)
-    block(nb, nv_max, g, taps, b, bias, o, co0);
-  if (nv_max > 4 && co0 + 4 * VLEN <= g->cog) {
-    block(nb, 4, g, taps, b, bias, o, co0);
-    co0 += 4 * VLEN;
+  for (; co0 + nv_max * vl <= g->cog; co0 += nv_max * vl)
+    BLOCK(nv_max);
+  if (nv_max > 4 && co0 + 4 * vl <= g->cog) {
+    BLOCK(4);
+    co0 += 4 * vl;
   }
-  if (nv_max > 2 && co0 + 2 * VLEN <= g->cog) {
-    block(nb, 2, g, taps, b, bias, o, co0);
-    co0 += 2 * VLEN;
+  if (nv_max > 2 && co0 + 2 * vl <= g->cog) {
+    BLOCK(2);
+    co0 += 2 * vl;
   }
-  if (nv_max > 1 && co0 + VLEN <= g->cog) {
-    block(nb, 1, g, taps, b, bias, o, co0);
-    co0 += VLEN;
+  if (nv_max > 1 && co0 + vl <= g->cog) {
+    BLOCK(1);
+    co0 += vl;
   }
+#undef BLOCK
   return co0;
 }
 
-/* One block of nb <= SMALL_NB columns of one group. */
-VG_SIMD_CLONES SMALL_FMA static void group_block(int nb, const OpsConv1 *g,
-                                                 const float *const *taps, const float *b,
-                                                 const float *bias, float *const *o)
-{
-  int64_t co0;
-  switch (nb) {
-  case 1:
-    co0 = chunks(1, 8, g, taps, b, bias, o);
-    break;
-  case 2:
-    co0 = chunks(2, 4, g, taps, b, bias, o);
-    break;
-  case 3:
-    co0 = chunks(3, 4, g, taps, b, bias, o);
-    break;
-  default:
-    co0 = chunks(SMALL_NB, 4, g, taps, b, bias, o);
-    break;
+/* One block of nb <= SMALL_NB columns of one group, in chunks of at most NV1 vectors of VL floats
+ * for one column and NV4 for several: as many accumulators as the instruction set's registers
+ * hold (32 zmm, 16 ymm, 16 xmm: a vector of 8 floats takes two). */
+#define GROUP_BLOCK(NAME, TARGET, VL, NV1, NV4)                                                    \
+  TARGET SMALL_FMA static void NAME(int nb, const OpsConv1 *g, const float *const *taps,           \
+                                    const float *b, const float *bias, float *const *o)            \
+  {                                                                                                \
+    int64_t co0 = nb == 1   ? chunks(VL, 1, NV1, g, taps, b, bias, o)                              \
+                  : nb == 2 ? chunks(VL, 2, NV4, g, taps, b, bias, o)                              \
+                  : nb == 3 ? chunks(VL, 3, NV4, g, taps, b, bias, o)                              \
+                            : chunks(VL, SMALL_NB, NV4, g, taps, b, bias, o);                      \
+    block_tail(nb, g, taps, b, bias, o, co0);                                                      \
   }
-  block_tail(nb, g, taps, b, bias, o, co0);
+
+typedef void (*GroupBlockFn)(int, const OpsConv1 *, const float *const *, const float *,
+                             const float *, float *const *);
+
+GROUP_BLOCK(group_block_base, , 8, 4, 1)
+#if defined(__GNUC__) && defined(__x86_64__)
+/* One version per instruction set: GCC's target_clones compiled the AVX-512 one for AVX2 as
+ * well, on 16-float vectors split in two and 32 accumulators' worth of ymm, and ran a 32 -> 32 k5
+ * layer at 1.9 GFLOP/s, building every broadcast through the stack. */
+GROUP_BLOCK(group_block_avx512, __attribute__((target("avx512f"))), 16, 8, 4)
+GROUP_BLOCK(group_block_avx2, __attribute__((target("avx2,fma"))), 8, 8, 2)
+#endif
+
+/* The version of the conv kernels' instruction set (vg_conv_kernels: VIGIL_SIMD=avx2 takes the
+ * AVX2 one on AVX-512 CPUs too), else the baseline's. */
+static GroupBlockFn group_block_fn(void)
+{
+#if defined(__GNUC__) && defined(__x86_64__)
+  const VgConvKernels *k = vg_conv_kernels();
+  if (k && strcmp(k->name, "avx512") == 0)
+    return group_block_avx512;
+  if (k && strcmp(k->name, "avx2") == 0)
+    return group_block_avx2;
+#endif
+  return group_block_base;
 }
 
 void conv1_small(const OpsConv1 *g, const float *w, const float *bias, const VgSeq *in, VgSeq *out,
@@ -163,6 +179,7 @@ void conv1_small(const OpsConv1 *g, const float *w, const float *bias, const VgS
   const float *taps[SMALL_NB * CONV_SMALL_MAX_TAPS];
   float *o[SMALL_NB];
   float *zeros = scratch;
+  GroupBlockFn group_block = group_block_fn();
   memset(zeros, 0, (size_t)g->cig * sizeof(float));
   for (int64_t ja = j0; ja < j1; ja += SMALL_NB) {
     int nb = (int)ops_min(SMALL_NB, j1 - ja);
