@@ -190,12 +190,16 @@ AVX2 void vg_uk_avx2(const float *a, int64_t lda, int64_t tap, int64_t taps, int
     (rows == 1 ? uk_block_1 : uk_block_2)(a, lda, tap, taps, n, b, bias, c, ldc, width, relu);
     return;
   }
+  /* passes of equal rows (14: 5 + 5 + 4, not 6 + 6 + 2, whose last pass would wait on FMA
+   * latency with 4 chains) */
+  int passes = (rows + HALF_ROWS - 1) / HALF_ROWS;
   for (int h = 0; h < 2 && 16 * h < width; h++) {
     int w = width - 16 * h < 16 ? width - 16 * h : 16;
-    for (int r0 = 0; r0 < rows; r0 += HALF_ROWS) {
-      int R = rows - r0 < HALF_ROWS ? rows - r0 : HALF_ROWS;
+    for (int p = 0, r0 = 0; p < passes; p++) {
+      int R = (rows - r0 + passes - p - 1) / (passes - p);
       half[R - 1](a + r0 * lda, lda, tap, taps, n, b + 16 * h, bias ? bias + 16 * h : NULL,
                   c + r0 * ldc + 16 * h, ldc, w, relu);
+      r0 += R;
     }
   }
 }
