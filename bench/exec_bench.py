@@ -1,8 +1,11 @@
 #!/usr/bin/python3
 """Window executor benchmark: the three StreamiNNC-like models, C executor vs PyTorch.
 
-Usage: /usr/bin/python3 bench/exec_bench.py [BUILD_DIR] [REPEATS] [ROUNDS]
+Usage: /usr/bin/python3 bench/exec_bench.py [--avx2] [BUILD_DIR] [REPEATS] [ROUNDS]
 (BUILD_DIR defaults to build/; run `tools/build normal` first. Defaults: 50 repeats, 5 rounds.)
+--avx2 measures both sides as on a CPU without AVX-512: Vigil with VIGIL_SIMD=avx2 (its AVX2
+kernels) and PyTorch with DNNL_MAX_CPU_ISA=AVX2 (oneDNN's AVX2 convolutions; ATen's own kernels
+are AVX2 in Debian's build anyway). The script re-executes itself with those set.
 
 Per model: median time per window of PyTorch (1 thread, torch.no_grad(), eval mode) and of
 bench/bench_exec (OpenBLAS on 1 thread) in the same run, their ratio, for each conv path: the
@@ -23,9 +26,16 @@ import subprocess
 import sys
 import time
 
-import numpy as np
-import torch
-import torch.nn as nn
+if "--avx2" in sys.argv and os.environ.get("DNNL_MAX_CPU_ISA") != "AVX2":
+    # oneDNN reads its ISA limit once, when torch loads: set it before the import
+    os.execve(sys.executable, [sys.executable] + sys.argv,
+              dict(os.environ, DNNL_MAX_CPU_ISA="AVX2", VIGIL_SIMD="avx2"))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+
+import torch_baseline  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -137,9 +147,12 @@ def run_bench(bench, path, repeats, variant):
 
 
 def main():
-    build = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(HERE), "build")
-    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 50
-    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    avx2_only = "--avx2" in sys.argv
+    args = [a for a in sys.argv[1:] if a != "--avx2"]
+    build = args[0] if len(args) > 0 else os.path.join(os.path.dirname(HERE), "build")
+    repeats = int(args[1]) if len(args) > 1 else 50
+    rounds = int(args[2]) if len(args) > 2 else 5
+    torch_baseline.steady_malloc()
     bench = os.path.join(build, "bench", "bench_exec")
     vm = os.path.join(build, "tools", "vigil-model")
     torch.set_num_threads(1)
@@ -150,16 +163,20 @@ def main():
     # AMD EPYC) it falls back to Haswell (AVX2) kernels even when AVX-512 is there. The baseline
     # (VIGIL_CONV=blas) is measured with both.
     corename = openblas_corename()
-    avx512 = "avx512f" in open("/proc/cpuinfo").read().split()
+    avx512 = "avx512f" in open("/proc/cpuinfo").read().split() and not avx2_only
     variants = {"default": {}}
     if avx512:
         variants["AVX-512 direct (VIGIL_CONV=direct)"] = {"VIGIL_CONV": "direct"}
+    if avx2_only:
+        variants = {"AVX2 (VIGIL_SIMD=avx2)": {},
+                    "AVX2 direct (VIGIL_SIMD=avx2 VIGIL_CONV=direct)": {"VIGIL_CONV": "direct"}}
     variants["OpenBLAS %s (VIGIL_CONV=blas)" % corename] = {"VIGIL_CONV": "blas"}
     if avx512 and corename != "SkylakeX":
         variants["OpenBLAS SkylakeX (VIGIL_CONV=blas)"] = {"VIGIL_CONV": "blas",
                                                          "OPENBLAS_CORETYPE": "SkylakeX"}
-    print("torch %s, %d thread; OpenBLAS %s, 1 thread; %d rounds of %d repeats: medians" % (
-        torch.__version__, torch.get_num_threads(), corename, rounds, repeats))
+    print("torch %s, %d thread%s; OpenBLAS %s, 1 thread; %d rounds of %d repeats: medians" % (
+        torch.__version__, torch.get_num_threads(),
+        ", DNNL_MAX_CPU_ISA=AVX2" if avx2_only else "", corename, rounds, repeats))
     rows = []
     for name, make in (("EEG-like", eeg_like), ("accelerometer-like", accel_like),
                        ("PPG-like", ppg_like)):

@@ -22,6 +22,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stream_models  # noqa: E402
+import torch_baseline  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
@@ -95,6 +96,7 @@ def signal_nrmse(path, shape, hop, windows=40):
 
 
 def main():
+    torch_baseline.steady_malloc()
     d = tempfile.mkdtemp(prefix="vigil-bench-")
     print("| model | W | H | W/H | plan FLOP ratio | full us | exact us | signal us | "
           "full/exact | full/signal | signal vs 0.8 ratio | exact/signal | PyTorch us/window | "
