@@ -270,7 +270,9 @@ static void install_properties(GObjectClass *oc)
                         GST_TYPE_ANOMALYSCORE_METHOD, DEFAULT_METHOD, RW));
   g_object_class_install_property(
       oc, PROP_COMBINE,
-      g_param_spec_enum("combine", "Combine", "How the channel scores combine into the frame's",
+      g_param_spec_enum("combine", "Combine",
+                        "How the channel scores combine into the frame's score: max (largest), "
+                        "mean, or l2 (Euclidean norm)",
                         GST_TYPE_ANOMALYSCORE_COMBINE, DEFAULT_COMBINE, RW));
   g_object_class_install_property(
       oc, PROP_THRESHOLD,
@@ -287,7 +289,9 @@ static void install_properties(GObjectClass *oc)
                           0.0, 1.0, DEFAULT_QUANTILE, RW));
   g_object_class_install_property(
       oc, PROP_FACTOR,
-      g_param_spec_double("factor", "Factor", "Multiplies the learned quantile into a threshold",
+      g_param_spec_double("factor", "Factor",
+                          "method=threshold with threshold=0: the event threshold is factor x the "
+                          "learned quantile of the warmup scores",
                           1e-12, 1e12, DEFAULT_FACTOR, RW));
   g_object_class_install_property(
       oc, PROP_WARMUP,
@@ -351,25 +355,28 @@ static void install_properties(GObjectClass *oc)
   g_object_class_install_property(
       oc, PROP_INTERVAL,
       g_param_spec_uint64("interval", "Interval",
-                          "Stream time covered by each summary message, in nanoseconds", 1,
-                          G_MAXUINT64, DEFAULT_INTERVAL, RW));
+                          "Stream time covered by each 'anomalyscore' summary message "
+                          "(post-messages=true), in nanoseconds",
+                          1, G_MAXUINT64, DEFAULT_INTERVAL, RW));
   g_object_class_install_property(
       oc, PROP_DISCONT,
       g_param_spec_enum("discont", "Discontinuity",
                         "What a DISCONT buffer or a flush does to the statistics",
                         GST_TYPE_ANOMALYSCORE_DISCONT, DEFAULT_DISCONT, RW));
-  g_object_class_install_property(oc, PROP_FRAMES,
-                                  g_param_spec_uint64("frames", "Frames",
-                                                      "Frames scored since the element started", 0,
-                                                      G_MAXUINT64, 0, RO));
+  g_object_class_install_property(
+      oc, PROP_FRAMES,
+      g_param_spec_uint64("frames", "Frames", "Frames scored since the last READY to PAUSED change",
+                          0, G_MAXUINT64, 0, RO));
   g_object_class_install_property(
       oc, PROP_NONFINITE_FRAMES,
       g_param_spec_uint64("nonfinite-frames", "Non-finite frames",
-                          "Frames holding NaN or infinity, which were not scored", 0, G_MAXUINT64,
-                          0, RO));
+                          "Frames holding NaN or infinity, which were not scored, since the last "
+                          "READY to PAUSED change",
+                          0, G_MAXUINT64, 0, RO));
   g_object_class_install_property(
       oc, PROP_EVENTS,
-      g_param_spec_uint64("events", "Events", "Anomaly events started since the element started", 0,
+      g_param_spec_uint64("events", "Events",
+                          "Anomaly events started since the last READY to PAUSED change", 0,
                           G_MAXUINT64, 0, RO));
   g_object_class_install_property(
       oc, PROP_CURRENT_THRESHOLD,

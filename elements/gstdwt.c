@@ -564,8 +564,10 @@ static void gst_dwt_class_init(GstDwtClass *klass)
                           DEFAULT_WAVELET, flags));
   g_object_class_install_property(
       gobject_class, PROP_LEVELS,
-      g_param_spec_uint("levels", "Levels", "Decomposition levels J (swt allows at most 12)", 1,
-                        MAX_LEVELS, DEFAULT_LEVELS, flags));
+      g_param_spec_uint("levels", "Levels",
+                        "Decomposition levels J: transform=dwt emits one frame per 2^J input "
+                        "frames (framerate = input rate / 2^J); swt allows at most 12",
+                        1, MAX_LEVELS, DEFAULT_LEVELS, flags));
 
   g_object_class_install_property(
       gobject_class, PROP_LAYOUT,

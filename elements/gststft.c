@@ -368,7 +368,8 @@ static void install_output_properties(GObjectClass *oc)
   g_object_class_install_property(
       oc, PROP_INTERVAL,
       g_param_spec_uint64("interval", "Interval",
-                          "Interval of time between messages, in nanoseconds (rounded to a whole "
+                          "Interval of time between 'stft' and 'stft-periods' messages "
+                          "(post-messages=true, periods > 0), in nanoseconds (rounded to a whole "
                           "number of hops, at least one)",
                           1, G_MAXUINT64, DEFAULT_INTERVAL, PARAM_FLAGS));
   g_object_class_install_property(

@@ -306,11 +306,13 @@ static void install_properties(GObjectClass *oc)
       oc, PROP_MODEL,
       g_param_spec_string("model", "Model",
                           "Path of the ONNX model file (input [1, C, T] or "
-                          "[1, C, F, T], time last)",
+                          "[1, C, F, T], time last), loaded at the READY to PAUSED change",
                           DEFAULT_MODEL, rw));
   g_object_class_install_property(
       oc, PROP_WINDOW,
-      g_param_spec_int("window", "Window", "Window length in frames (0: the model's input length)",
+      g_param_spec_int("window", "Window",
+                       "Window length W in input frames, the frames each model run sees (0: the "
+                       "model's own input length)",
                        0, G_MAXINT, DEFAULT_WINDOW, rw));
   g_object_class_install_property(
       oc, PROP_HOP,
@@ -318,23 +320,31 @@ static void install_properties(GObjectClass *oc)
                        "Frames between the starts of consecutive windows, from 1 to "
                        "the window (0: a quarter of the window)",
                        0, G_MAXINT, DEFAULT_HOP, rw));
-  g_object_class_install_property(oc, PROP_MODE,
-                                  g_param_spec_enum("mode", "Mode",
-                                                    "How windows reuse each other's computation",
-                                                    GST_TYPE_STREAM_CNN_MODE, DEFAULT_MODE, rw));
+  g_object_class_install_property(
+      oc, PROP_MODE,
+      g_param_spec_enum("mode", "Mode",
+                        "How windows reuse each other's computation: exact (equal to windowed "
+                        "inference), signal (cheapest, deviates near the window edges when "
+                        "layers pad), full (every window recomputed)",
+                        GST_TYPE_STREAM_CNN_MODE, DEFAULT_MODE, rw));
   g_object_class_install_property(
       oc, PROP_OUTPUT,
-      g_param_spec_enum("output", "Output", "What each output frame holds",
+      g_param_spec_enum("output", "Output",
+                        "What each output frame holds: the model's output, or for autoencoders "
+                        "the reconstruction error (its sum over channels, then each channel's)",
                         GST_TYPE_STREAM_CNN_OUTPUT, DEFAULT_OUTPUT, rw));
   g_object_class_install_property(oc, PROP_ERROR_METRIC,
                                   g_param_spec_enum("error-metric", "Error metric",
                                                     "Per-channel error of "
-                                                    "output=reconstruction-error",
+                                                    "output=reconstruction-error over the window: "
+                                                    "mae (mean |x - y|) or mse (mean (x - y)^2)",
                                                     GST_TYPE_STREAM_CNN_METRIC,
                                                     DEFAULT_ERROR_METRIC, rw));
   g_object_class_install_property(
       oc, PROP_THREADS,
-      g_param_spec_int("threads", "Threads", "OpenBLAS threads for the convolutions (process-wide)",
+      g_param_spec_int("threads", "Threads",
+                       "OpenBLAS threads for the convolutions: process-wide, set when the "
+                       "model loads (READY to PAUSED)",
                        1, 64, DEFAULT_THREADS, rw));
   g_object_class_install_property(
       oc, PROP_FRAMES_PER_BUFFER,
