@@ -395,20 +395,22 @@ GstFlowReturn gst_stream_cnn_chain(GstPad *pad, GstObject *parent, GstBuffer *bu
   self->buf_dur = GST_BUFFER_DURATION_IS_VALID(buf) && frames.n_frames > 0
                       ? GST_BUFFER_DURATION(buf) / frames.n_frames
                       : GST_CLOCK_TIME_NONE;
-  if (self->fmt.rate_n == 0 && frames.n_frames > 0 && !GST_BUFFER_DURATION_IS_VALID(buf) &&
-      !self->duration_warning_posted) {
-    self->duration_warning_posted = TRUE;
-    GST_ELEMENT_WARNING(self, STREAM, FORMAT,
-                        ("Variable-rate input buffers without a duration: their frames' times "
-                         "are unknown, so outputs are stamped at their window's last frame with "
-                         "no duration."),
-                        ("set buffer durations upstream (docs/tensors.md)"));
-  }
   self->buf_first = self->frames;
   self->flow = GST_FLOW_OK;
   self->mark_ns = g_get_monotonic_time();
   self->out_due =
       windows_done(self, self->frames + frames.n_frames) - windows_done(self, self->frames);
+  /* Only a window that ends in such a buffer is stamped differently: csvparse's first row (no
+   * duration, the next row's time being unknown yet) ends no window and warrants no warning. */
+  if (self->fmt.rate_n == 0 && self->out_due > 0 && !GST_BUFFER_DURATION_IS_VALID(buf) &&
+      !self->duration_warning_posted) {
+    self->duration_warning_posted = TRUE;
+    GST_ELEMENT_WARNING(self, STREAM, FORMAT,
+                        ("Variable-rate input buffers without a duration: their frames' times "
+                         "are unknown, so outputs of windows that end in them are stamped at the "
+                         "window's last frame with no duration."),
+                        ("set buffer durations upstream (docs/tensors.md)"));
+  }
   const float *data = standardised(self, &frames);
   int rc = vg_stream_push(self->stream, data, frames.n_frames, on_window, self, &err);
   self->frames += frames.n_frames;
