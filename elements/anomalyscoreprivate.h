@@ -44,6 +44,7 @@ struct _GstAnomalyscore {
   gdouble last_score;
   VigilAnomalySummary summary;
   gboolean summary_warned; /* post-messages without frame durations: warned once */
+  guint64 undated_frames;  /* frames without a duration, left out of the summaries */
 };
 
 gboolean gst_anomalyscore_sink_event(GstPad *pad, GstObject *parent, GstEvent *event);

@@ -18,6 +18,7 @@ void gst_anomalyscore_clear_stream(GstAnomalyscore *self)
   self->last_score = NAN;
   vigil_anomaly_summary_clear(&self->summary);
   self->summary_warned = FALSE;
+  self->undated_frames = 0;
 }
 
 /* Output caps: the score, then (pass-input) the input tensors. */
@@ -238,13 +239,17 @@ static void summarise(GstAnomalyscore *self, const VgAnomalyResult *r, GstClockT
 {
   VigilAnomalySummary *s = &self->summary;
   if (!GST_CLOCK_TIME_IS_VALID(frame)) { /* summaries count stream time in frame durations */
-    if (!self->summary_warned)
+    /* one such frame is csvparse's first timestamped row (the next row's time is unknown yet):
+     * warn from the second on */
+    if (++self->undated_frames >= 2 && !self->summary_warned) {
       GST_ELEMENT_WARNING(self, STREAM, FORMAT,
-                          ("post-messages=true posts no summary: the input has no framerate and "
-                           "its buffers no durations, so no interval of stream time can be "
-                           "counted."),
+                          ("post-messages=true leaves frames without a duration out of the "
+                           "summaries (the input has no framerate and these buffers no "
+                           "durations): no stream time is counted for them, and no summary is "
+                           "posted while no frame has one."),
                           ("give the input tensors a framerate, or its buffers durations"));
-    self->summary_warned = TRUE;
+      self->summary_warned = TRUE;
+    }
     return;
   }
   if (!GST_CLOCK_TIME_IS_VALID(s->start))

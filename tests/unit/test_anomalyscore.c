@@ -406,6 +406,40 @@ GST_START_TEST(test_summaries_need_durations)
 }
 GST_END_TEST;
 
+/* csvparse's first timestamped row has no duration, the others have theirs: summaries are posted
+ * (that frame is left out) and there is no warning (there used to be one saying no summary would
+ * be posted). */
+GST_START_TEST(test_first_frame_without_duration)
+{
+  GstHarness *h = harness("anomalyscore method=threshold threshold=100 post-messages=true "
+                          "interval=2000000000");
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  gst_harness_set_src_caps_str(h, "other/tensors, format=static, num_tensors=1, types=float32, "
+                                  "dimensions=(string)1, framerate=0/1");
+  gfloat v = 1, s;
+  for (guint b = 0; b < 6; b++) {
+    GstBuffer *buf = gst_buffer_new_memdup(&v, sizeof v);
+    GST_BUFFER_PTS(buf) = b * GST_SECOND;
+    if (b > 0)
+      GST_BUFFER_DURATION(buf) = GST_SECOND;
+    fail_unless_equals_int(gst_harness_push(h, buf), GST_FLOW_OK);
+    pull_scores(h, &s, 1);
+  }
+  guint warnings = 0, summaries = 0;
+  GstMessage *m;
+  while ((m = gst_bus_pop(bus)) != NULL) {
+    warnings += GST_MESSAGE_TYPE(m) == GST_MESSAGE_WARNING;
+    summaries += GST_MESSAGE_TYPE(m) == GST_MESSAGE_ELEMENT &&
+                 gst_structure_has_name(gst_message_get_structure(m), "anomalyscore");
+    gst_message_unref(m);
+  }
+  fail_unless_equals_int(warnings, 0);
+  fail_unless_equals_int(summaries, 2); /* 5 s of dated frames, 2 s each */
+  teardown(h, bus);
+}
+GST_END_TEST;
+
 /* An event still open at EOS ends there. */
 GST_START_TEST(test_eos_ends_event)
 {
@@ -551,6 +585,7 @@ static Suite *anomalyscore_suite(void)
   tcase_add_test(tc, test_pass_input);
   tcase_add_test(tc, test_summaries);
   tcase_add_test(tc, test_summaries_need_durations);
+  tcase_add_test(tc, test_first_frame_without_duration);
   tcase_add_test(tc, test_eos_ends_event);
   tcase_add_test(tc, test_flush_and_live_changes);
   tcase_add_test(tc, test_refusals);
