@@ -37,7 +37,7 @@ def rows(seed, minutes):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--minutes", type=int, default=15)
     ap.add_argument("-o", "--output", default="data/sample-sensors.csv")

@@ -150,7 +150,7 @@ def plot(path, recording, times, values, columns, labels, scores, threshold, eve
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     ap.add_argument("--data", default=os.path.join(SOURCE, "data", "skab-valve1-3.csv"))
     ap.add_argument("--model", default=os.path.join(SOURCE, "models", "skab-conv-ae.onnx"))
     ap.add_argument("--out", default=os.path.join(SOURCE, "out"))
