@@ -1,8 +1,10 @@
 /* `vigil-model plan MODEL.onnx [--window W] [--hop H] [--mode exact|signal|full]`: what the
- * streaming engine keeps and computes per hop, layer by layer (docs/elements/streamcnn.md).
+ * streaming engine keeps and computes per hop, layer by layer (docs/elements/streamcnn.md). W and
+ * H default as streamcnn's properties do: W the model's input length, H a quarter of W.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,21 @@ static int parse_mode(const char *s, VgStreamMode *mode)
       return 1;
     }
   return 0;
+}
+
+/* A whole number for --window or --hop: "abc", "3x", "" and out-of-range values are refused
+ * (atoll read them as 0, the default, or as a saturated or truncated number). */
+static int parse_count(const char *opt, const char *s, long long *out)
+{
+  char *end = NULL;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (end == s || *end || errno == ERANGE) {
+    fprintf(stderr, "vigil-model plan: %s '%s' is not a whole number of frames\n", opt, s);
+    return 0;
+  }
+  *out = v;
+  return 1;
 }
 
 static void print_value(const VgModel *m, const VgPlan *p, int v)
@@ -120,11 +137,11 @@ int vm_plan(int argc, char **argv)
   long long window = 0, hop = 0;
   VgStreamMode mode = VG_STREAM_EXACT;
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--window") == 0 && i + 1 < argc)
-      window = atoll(argv[++i]);
-    else if (strcmp(argv[i], "--hop") == 0 && i + 1 < argc)
-      hop = atoll(argv[++i]);
-    else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) {
+    if ((strcmp(argv[i], "--window") == 0 || strcmp(argv[i], "--hop") == 0) && i + 1 < argc) {
+      if (!parse_count(argv[i], argv[i + 1], argv[i][2] == 'w' ? &window : &hop))
+        return 2;
+      i++;
+    } else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) {
       if (!parse_mode(argv[++i], &mode)) {
         fprintf(stderr, "vigil-model plan: unknown mode '%s' (exact, signal or full)\n", argv[i]);
         return 2;
@@ -151,8 +168,8 @@ int vm_plan(int argc, char **argv)
   const VgShape *in = &m->values[m->input].shape;
   if (window == 0)
     window = in->dims[in->rank - 1];
-  if (hop == 0)
-    hop = window;
+  if (hop == 0) /* streamcnn's default (elements/gststreamcnn-run.c) */
+    hop = window / 4 > 1 ? window / 4 : 1;
   /* prepared as streamcnn prepares it, so that the plan shows the fusions this CPU gets */
   VgPlan *p = vg_ops_prepare(m, &err) == VG_OK ? vg_plan_create(m, window, hop, mode, &err) : NULL;
   if (!p) {

@@ -2,7 +2,9 @@
 """The ONNX loader on hand-written graphs (onnx.helper): what it must refuse, with a message naming
 the op, node and opset or what is malformed; truncated and corrupted files (refused, never a crash
 or a sanitizer report); and a few valid graphs PyTorch does not export, whose output shapes must
-match ONNX's own shape inference."""
+match ONNX's own shape inference. Also `vigil-model plan`'s arguments: W and H default as
+streamcnn's properties (the model's length, W/4), and a W or H that is not a whole number is
+refused, not read as 0 (the default) or as its leading digits."""
 import random
 import subprocess
 
@@ -300,8 +302,27 @@ def valid_graphs():
             c.check(shape_of(r) == want, "%s: shape %s, ONNX %s" % (name, shape_of(r), want))
 
 
+def plan_arguments():
+    path = D + "/plan_args.onnx"
+    onnx.save(model([h.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[3])],
+                    [f32("w", [2, 4, 3])]), path)
+    for args, want in (([], "window 16  hop 4  mode exact"),
+                       (["--window", "40"], "window 40  hop 10"),
+                       (["--window", "3"], "window 3  hop 1"),
+                       (["--hop", "5"], "window 16  hop 5")):
+        r = subprocess.run([VM, "plan", path] + args, capture_output=True, text=True)
+        c.check(r.returncode == 0 and want in r.stdout, "plan %s: want '%s': %d %s%s" % (
+            args, want, r.returncode, r.stdout[:200], r.stderr))
+    for args in (["--window", "abc"], ["--hop", "3x"], ["--hop", ""], ["--window", "16.5"],
+                 ["--window", "99999999999999999999"]):
+        r = subprocess.run([VM, "plan", path] + args, capture_output=True, text=True)
+        c.check(r.returncode == 2 and "'%s' is not a whole number" % args[1] in r.stderr and
+                not r.stdout, "plan %s: %d %s%s" % (args, r.returncode, r.stdout[:200], r.stderr))
+
+
 unsupported_ops()
 malformed_graphs()
 truncated_and_corrupted()
 valid_graphs()
+plan_arguments()
 c.done()
