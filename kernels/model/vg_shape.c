@@ -66,7 +66,7 @@ static int64_t axis_out_len(const VgNode *node, int ax, int64_t n)
   if (node->op == VG_OP_CONV_TRANSPOSE)
     return (n - 1) * s - pb - pe + d * (k - 1) + w->output_padding[ax] + 1;
   int64_t span = n + pb + pe - d * (k - 1) - 1;
-  if (span < 0)
+  if (span < (w->ceil_mode ? 1 - s : 0)) /* ceil_mode: as vg_time.c's window_out_len */
     return 0;
   if (!w->ceil_mode)
     return span / s + 1;

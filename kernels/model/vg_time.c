@@ -44,11 +44,13 @@ static int64_t ceil_div(int64_t a, int64_t b)
 }
 
 /* Output length of a sliding window along one axis: ONNX's formula, and for ceil_mode the rule
- * ONNX Runtime and PyTorch share that the last window must start inside the input or left pad. */
+ * ONNX Runtime and PyTorch share that the last window must start inside the input or left pad.
+ * With ceil_mode a window may reach up to s - 1 columns past the padded input, the first one
+ * too: MaxPool1d(2, 2, ceil_mode=True) gives one column at length 1. */
 static int64_t window_out_len(int64_t n, int k, int s, int d, int pb, int pe, int ceil_mode)
 {
   int64_t span = n + pb + pe - (int64_t)d * (k - 1) - 1;
-  if (span < 0)
+  if (span < (ceil_mode ? 1 - (int64_t)s : 0))
     return 0;
   if (!ceil_mode)
     return span / s + 1;

@@ -10,9 +10,10 @@ Covered: Conv 1-D/2-D (valid and same padding, strides, dilations, groups, depth
 multipliers, wide convs), ConvTranspose 1-D/2-D (strides, pads, output_padding, dilation, groups),
 BatchNorm folded and unfolded (after an activation, and on dense features), residual adds,
 concatenations, Pad, MaxPool/AvgPool (pads, ceil_mode, count_include_pad; AvgPool1d exports as
-Pad + AveragePool), global pools, GELU (Div/Erf/Add/Mul), LeakyRelu, Sigmoid, Tanh, Clip, Elu,
-Softmax over channels and over dense features, Dropout, Flatten/Reshape, dense heads (Gemm,
-MatMul + Add), element-wise ops with constants and gating products.
+Pad + AveragePool; ceil_mode windows longer than their input), global pools, GELU
+(Div/Erf/Add/Mul), LeakyRelu, Sigmoid, Tanh, Clip, Elu, Softmax over channels and over dense
+features, Dropout, Flatten/Reshape, dense heads (Gemm, MatMul + Add), element-wise ops with
+constants and gating products.
 """
 import torch
 import torch.nn as nn
@@ -405,6 +406,13 @@ def zoo():
     add("fpad_as_exported", Seq(TorchPad((1, 4), -0.3), nn.Conv1d(3, 4, 3, stride=2)), (1, 3, 27))
     add("zeropad2d_as_exported", Seq(nn.ZeroPad2d((2, 1, 1, 0)), nn.Conv2d(2, 3, 3), nn.ReLU()),
         (1, 2, 6, 15))
+    # ---- ceil_mode pools whose window is longer than their input: one column, as in PyTorch ----
+    add("ceil_pool_short", Seq(nn.Conv1d(2, 4, 6, stride=2, padding=2), nn.ReLU(),
+                               nn.MaxPool1d(4, stride=2, dilation=2, ceil_mode=True),
+                               nn.AvgPool1d(2, ceil_mode=True), nn.Conv1d(4, 3, 1)), (1, 2, 12))
+    add("ceil_pool2d_short_freq", Seq(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(),
+                                      nn.MaxPool2d((4, 3), stride=(3, 2), ceil_mode=True),
+                                      nn.AvgPool2d((2, 1), ceil_mode=True)), (1, 2, 2, 9))
     return m
 
 
