@@ -129,7 +129,9 @@ static int plan_scale(const VgModel *m, const VgNode *node, VgPlanValue *pv, VgE
 
 /* Exact-mode bands: output column j is clean when every input column it reads lies inside that
  * input's clean interior [bl, len - br) of the same window. Reads are monotone in j, so the clean
- * columns form one interval; everything else is recomputed per window. */
+ * columns form one interval; everything else is recomputed per window. An input without a clean
+ * column has no stream to read: then no output column is clean, not even one that reads no
+ * input column (a transposed conv's output padding), whose stream would have nothing to view. */
 static void plan_bands(const VgModel *m, const VgNode *node, VgPlanValue *pv)
 {
   VgPlanValue *o = &pv[node->output];
@@ -142,7 +144,8 @@ static void plan_bands(const VgModel *m, const VgNode *node, VgPlanValue *pv)
       int u = node->inputs[i];
       if (u < 0 || m->values[u].kind == VG_VALUE_CONST)
         continue;
-      clean = f >= pv[u].band_left && l < pv[u].len - pv[u].band_right;
+      clean =
+          pv[u].band_left < pv[u].len && f >= pv[u].band_left && l < pv[u].len - pv[u].band_right;
     }
     if (clean) {
       if (first_clean < 0)

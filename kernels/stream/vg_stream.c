@@ -106,6 +106,8 @@ static int advance(VgStream *s, const VgNode *node, int64_t k, VgError *err)
   for (int i = 0; i < node->n_inputs; i++) {
     in[i] = NULL;
     if (is_time_input(s, node->inputs[i])) {
+      if (!s->vs[node->inputs[i]].hist) /* the plan never streams over an input without one */
+        return vg_error_set(err, "internal error: a stream over an input without one");
       vg_stream_view(s, node->inputs[i], k, &seqs[i]);
       in[i] = &seqs[i];
     }

@@ -144,6 +144,12 @@ def models():
         ("convt_ceil", Seq(nn.Conv1d(2, 4, 3, stride=3), nn.ReLU(),
                            nn.ConvTranspose1d(4, 3, 3, stride=3), nn.ReLU(),
                            nn.MaxPool1d(2, ceil_mode=True)), (1, 2, 45), True),
+        # found by an acceptance sweep: at W 2 the padded conv has no clean column, while the last
+        # output column (output_padding, beyond every kernel footprint) reads none at all and was
+        # planned as a stream over an input without one (exact mode crashed)
+        ("convt_gap", Seq(nn.Conv1d(1, 1, 3, padding=1),
+                          nn.ConvTranspose1d(1, 1, 2, stride=3, output_padding=1)), (1, 1, 2),
+         True),
     ]
 
 
