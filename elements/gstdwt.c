@@ -25,6 +25,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_dwt_debug);
 #define DEFAULT_LEVELS    3
 #define DEFAULT_LAYOUT    GST_DWT_LAYOUT_TENSORS
 #define MAX_LEVELS        (VIGIL_TENSORS_MAX - 1) /* J + 1 tensors per frame */
+#define TAIL_BYTES        ((gsize)4 << 20)        /* largest EOS tail buffer, unless 1 frame */
 
 enum { PROP_0, PROP_TRANSFORM, PROP_WAVELET, PROP_LEVELS, PROP_LAYOUT };
 
@@ -151,8 +152,8 @@ static void repack(GstDwt *self, float *const *t_ptr, size_t n, float *dst)
   }
 }
 
-/* Runs the DWT kernel on n_in frames (push) or, with in == NULL, flushes it; sends the n_out
- * frames it completes as one buffer at time ts. */
+/* Runs the DWT kernel on n_in frames (push) or, with in == NULL, takes the next n_out frames of
+ * its tail; sends the n_out frames as one buffer at time ts. */
 static GstFlowReturn run_dwt(GstDwt *self, const float *in, guint n_in, size_t n_out,
                              GstClockTime ts)
 {
@@ -175,10 +176,20 @@ static GstFlowReturn run_dwt(GstDwt *self, const float *in, guint n_in, size_t n
     for (guint t = 0; t <= J; t++)
       t_ptr[t] = map.data[t];
   }
+  int rc, done = 0;
   if (in)
-    vg_dwt_push(self->dwt, in, n_in, t_ptr, &written);
+    rc = vg_dwt_push(self->dwt, in, n_in, t_ptr, &written);
   else
-    vg_dwt_flush(self->dwt, t_ptr, &written);
+    rc = vg_dwt_flush_some(self->dwt, t_ptr, n_out, &written, &done);
+  if (rc != VG_OK || written != n_out) {
+    GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("dwt: internal error in the wavelet kernel"),
+                      ("%" G_GSIZE_FORMAT " frames of %" G_GSIZE_FORMAT, written, n_out));
+    if (out) {
+      vigil_tensors_unmap(&map);
+      gst_buffer_unref(out);
+    }
+    return GST_FLOW_ERROR;
+  }
   if (!out)
     return GST_FLOW_OK;
   if (self->packed)
@@ -212,6 +223,40 @@ static GstMessage *segment_end_message(GstDwt *self, GstClockTime ts, size_t tai
   return gst_message_new_element(GST_OBJECT(self), st);
 }
 
+/* Time of tail frame k (ts: the first's): with a fixed rate counted from the segment's first
+ * timestamp as every other frame (chain_dwt), so pieces join without rounding drift. With a
+ * variable rate only the first piece has a known time. */
+static GstClockTime tail_time(GstDwt *self, GstClockTime ts, guint64 k)
+{
+  guint J = self->active_levels;
+  guint64 first = (self->seg_frames >> J) << J; /* the partial block's first input frame */
+  GstClockTime from_start = vigil_frame_format_duration(&self->in_fmt, first + (k << J));
+  GstClockTime from_ts = vigil_frame_format_duration(&self->in_fmt, k << J);
+  if (k == 0)
+    return ts;
+  if (GST_CLOCK_TIME_IS_VALID(self->seg_start) && GST_CLOCK_TIME_IS_VALID(from_start))
+    return self->seg_start + from_start;
+  if (GST_CLOCK_TIME_IS_VALID(ts) && GST_CLOCK_TIME_IS_VALID(from_ts))
+    return ts + from_ts;
+  return GST_CLOCK_TIME_NONE;
+}
+
+/* Pushes the n tail frames from time ts in buffers of at most TAIL_BYTES (or one frame, if a
+ * frame is larger): with levels=15 and hundreds of channels a frame is tens of MB and the tail
+ * tens of frames, which the kernel computes piece by piece (vg_dwt_flush_some) so that neither
+ * it nor this element ever holds the whole tail. */
+static GstFlowReturn push_tail(GstDwt *self, size_t n, GstClockTime ts)
+{
+  gsize frame_bytes = ((gsize)self->in_fmt.frame_values << self->active_levels) * sizeof(float);
+  size_t piece = MAX(TAIL_BYTES / frame_bytes, 1);
+  GstFlowReturn ret = GST_FLOW_OK;
+  for (size_t k = 0; k < n && ret == GST_FLOW_OK; k += piece) {
+    size_t m = MIN(piece, n - k);
+    ret = run_dwt(self, NULL, 0, m, tail_time(self, ts, k));
+  }
+  return ret;
+}
+
 static GstFlowReturn drain(GstDwt *self)
 {
   GstClockTime ts = self->block_time;
@@ -223,7 +268,7 @@ static GstFlowReturn drain(GstDwt *self)
     GstMessage *msg = segment_end_message(self, ts, n);
     GST_DEBUG_OBJECT(self, "flushing %" G_GSIZE_FORMAT " tail frames", n);
     if (n > 0)
-      ret = run_dwt(self, NULL, 0, n, ts);
+      ret = push_tail(self, n, ts);
     gst_element_post_message(GST_ELEMENT(self), msg);
   }
   if (self->dwt)

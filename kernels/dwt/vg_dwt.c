@@ -37,6 +37,13 @@ struct VgDwt {
   unsigned shift[VG_DWT_MAX_LEVELS + 1]; /* log2 of each tensor's width */
   float *const *out;                     /* the caller's arrays during a push */
   size_t out_frames; /* frames of this push that go to out; later ones go to staging */
+  int overrun;       /* a coefficient fell after staging's frame (an error, never expected) */
+  /* The flush in progress (vg_dwt_flush_some): level whose L - 1 zeros are going in, zeros
+   * still to append to it, the frame count at which the tail ends, pywt's lengths. */
+  int flushing;
+  unsigned flush_level, zeros_left;
+  uint64_t flush_end;
+  uint64_t final[VG_DWT_MAX_LEVELS + 1];
 };
 
 unsigned vg_dwt_tensor_width(const VgDwt *d, unsigned t)
@@ -124,6 +131,8 @@ void vg_dwt_reset(VgDwt *d)
     l->n_in = l->n_out = 0;
   }
   d->frames_out = 0;
+  d->overrun = 0;
+  d->flushing = 0;
   memset(d->staging, 0, d->frame_values * sizeof(float));
 }
 
@@ -136,7 +145,9 @@ size_t vg_dwt_push_frames(const VgDwt *d, size_t n_frames)
 
 /* Stores n coefficients of tensor t, the first being number k0 of its stream (per signal), for
  * every signal: vals[s * vstride + i]. Frames before frames_out + out_frames go to the caller's
- * arrays, the frame after them to staging. Walks frames and slots without dividing. */
+ * arrays, the frame after them to staging. Walks frames and slots without dividing. A frame
+ * further on has no room: it is not written and sets overrun (vg_dwt_flush_some explains why it
+ * cannot happen). */
 static void store_run(VgDwt *d, unsigned t, uint64_t k0, const float *vals, size_t n,
                       size_t vstride)
 {
@@ -144,9 +155,13 @@ static void store_run(VgDwt *d, unsigned t, uint64_t k0, const float *vals, size
   uint64_t frame = k0 >> d->shift[t];
   size_t slot = (size_t)(k0 & (width - 1));
   for (size_t i = 0; i < n; frame++, slot = 0) {
-    float *base = frame < d->frames_out + d->out_frames
-                      ? d->out[t] + (size_t)(frame - d->frames_out) * width * S
-                      : d->staging + d->offset[t];
+    uint64_t end = d->frames_out + d->out_frames;
+    if (frame > end || (frame < end && !d->out)) {
+      d->overrun = 1;
+      return;
+    }
+    float *base = frame < end ? d->out[t] + (size_t)(frame - d->frames_out) * width * S
+                              : d->staging + d->offset[t];
     size_t m = width - slot < n - i ? width - slot : n - i;
     for (unsigned s = 0; s < S; s++)
       memcpy(base + (size_t)s * width + slot, vals + s * vstride + i, m * sizeof(float));
@@ -270,6 +285,9 @@ static void end_output(VgDwt *d, size_t *n_out)
 
 int vg_dwt_push(VgDwt *d, const float *in, size_t n_frames, float *const *out, size_t *n_out)
 {
+  *n_out = 0;
+  if (d->flushing)
+    return VG_ERR;
   begin_output(d, out, vg_dwt_push_frames(d, n_frames));
   for (size_t done = 0; done < n_frames;) {
     size_t n = n_frames - done < CHUNK ? n_frames - done : CHUNK;
@@ -277,7 +295,7 @@ int vg_dwt_push(VgDwt *d, const float *in, size_t n_frames, float *const *out, s
     done += n;
   }
   end_output(d, n_out);
-  return VG_OK;
+  return d->overrun ? VG_ERR : VG_OK;
 }
 
 uint64_t vg_dwt_length(const VgDwt *d, unsigned t)
@@ -303,24 +321,99 @@ size_t vg_dwt_flush_frames(const VgDwt *d)
   return (size_t)(frames - d->frames_out);
 }
 
+/* Starts the tail: the frame count at which it ends and pywt's length of every tensor. */
+static void begin_flush(VgDwt *d)
+{
+  d->flush_end = d->frames_out + vg_dwt_flush_frames(d);
+  for (unsigned t = 0; t <= d->levels; t++)
+    d->final[t] = vg_dwt_length(d, t);
+  d->flush_level = 0;
+  d->zeros_left = d->taps - 1;
+  d->flushing = 1;
+}
+
+/* Coefficients per signal written so far to tensor t: level J - t's details, or for t = 0 the
+ * last level's approximations. */
+static uint64_t written(const VgDwt *d, unsigned t)
+{
+  return d->level[t == 0 ? d->levels - 1 : d->levels - t].n_out;
+}
+
+/* Frame f is complete when every tensor holds its coefficients there or has no more to come. */
+static int frame_complete(const VgDwt *d, uint64_t f)
+{
+  for (unsigned t = 0; t <= d->levels; t++) {
+    uint64_t need = (f + 1) << d->shift[t];
+    if (written(d, t) < (need < d->final[t] ? need : d->final[t]))
+      return 0;
+  }
+  return 1;
+}
+
+/* Hands staging (frame frames_out, complete) out as frame k of out and clears it. */
+static void emit_frame(VgDwt *d, float *const *out, size_t k)
+{
+  for (unsigned t = 0; t <= d->levels; t++) {
+    size_t v = (size_t)vg_dwt_tensor_width(d, t) * d->signals;
+    memcpy(out[t] + k * v, d->staging + d->offset[t], v * sizeof(float));
+  }
+  memset(d->staging, 0, d->frame_values * sizeof(float));
+  d->frames_out++;
+}
+
+/* Appends at most 2 of the current level's zeros and runs it and the levels below. Level j's
+ * zeros go in only once level j - 1's have all reached it, as pywt pads each level's input. */
+static int flush_step(VgDwt *d)
+{
+  if (d->flush_level >= d->levels)
+    return VG_ERR;
+  Level *l = &d->level[d->flush_level];
+  unsigned z = d->zeros_left < 2 ? d->zeros_left : 2;
+  for (unsigned s = 0; s < d->signals; s++)
+    memset(l->buf + s * d->cap + l->fill, 0, z * sizeof(float));
+  l->fill += z;
+  for (unsigned i = d->flush_level; i < d->levels; i++)
+    run_level(d, i);
+  d->zeros_left -= z;
+  if (d->zeros_left == 0) {
+    d->flush_level++;
+    d->zeros_left = d->taps - 1;
+  }
+  return VG_OK;
+}
+
+/* Why staging (one frame) is enough: while level j takes its zeros, levels j .. J - 1 have
+ * produced floor(c / 2^(i - j + 1)) coefficients (c: level j's input count, zeros included), so
+ * every unfinished tensor has exactly F = floor(c / 2^(J - j)) complete frames and its partial
+ * coefficients lie in frame F; finished tensors are complete everywhere. Frames are emitted as
+ * soon as they complete, so before a step frames_out = F. Two zeros add at most one coefficient
+ * per tensor: either F stays and it lands in frame F, or F grows by one and that coefficient is
+ * the one completing frame F. Either way it lands in staging's frame; store_run checks it. */
+int vg_dwt_flush_some(VgDwt *d, float *const *out, size_t max_frames, size_t *n_out, int *done)
+{
+  size_t n = 0;
+  if (!d->flushing)
+    begin_flush(d);
+  while (n < max_frames && d->frames_out < d->flush_end && !d->overrun) {
+    if (frame_complete(d, d->frames_out))
+      emit_frame(d, out, n++);
+    else if (flush_step(d) != VG_OK)
+      break; /* all zeros in and still incomplete: cannot happen */
+  }
+  *n_out = n;
+  *done = d->frames_out >= d->flush_end;
+  if (d->overrun || (n < max_frames && !*done)) {
+    vg_dwt_reset(d);
+    *done = 1;
+    return VG_ERR;
+  }
+  if (*done)
+    vg_dwt_reset(d);
+  return VG_OK;
+}
+
 int vg_dwt_flush(VgDwt *d, float *const *out, size_t *n_out)
 {
-  size_t n = vg_dwt_flush_frames(d);
-  for (unsigned t = 0; t <= d->levels && n > 0; t++)
-    memset(out[t], 0, n * vg_dwt_tensor_width(d, t) * d->signals * sizeof(float));
-  begin_output(d, out, n);
-  if (n > 0) {
-    /* Level j's L - 1 zeros go in after level j - 1's tail has reached it. */
-    for (unsigned j = 0; j < d->levels; j++) {
-      Level *l = &d->level[j];
-      for (unsigned s = 0; s < d->signals; s++)
-        memset(l->buf + s * d->cap + l->fill, 0, (d->taps - 1) * sizeof(float));
-      l->fill += d->taps - 1;
-      for (unsigned i = j; i < d->levels; i++)
-        run_level(d, i);
-    }
-  }
-  end_output(d, n_out);
-  vg_dwt_reset(d);
-  return VG_OK;
+  int done = 0;
+  return vg_dwt_flush_some(d, out, vg_dwt_flush_frames(d), n_out, &done);
 }

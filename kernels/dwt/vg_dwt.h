@@ -54,8 +54,18 @@ int vg_dwt_push(VgDwt *d, const float *in, size_t n_frames, float *const *out, s
 size_t vg_dwt_flush_frames(const VgDwt *d);
 
 /* Ends the stream: writes the remaining frames (partial block and pywt's tail coefficients, zero
- * where a level has none) and resets. */
+ * where a level has none) and resets. Room for vg_dwt_flush_frames(d) frames in out. */
 int vg_dwt_flush(VgDwt *d, float *const *out, size_t *n_out);
+
+/* The same tail in pieces, so that a caller never holds it all (with 2^15-frame blocks of many
+ * signals it is tens of frames of tens of MB): writes the next min(max_frames, frames left)
+ * frames to out[t] (room for max_frames), *n_out of them. *done becomes 1 with the last frame
+ * (or when nothing was pushed), and the transform is then reset; until then call it again, and
+ * do not push (vg_dwt_push fails). Concatenated, the pieces equal vg_dwt_flush's output byte for
+ * byte, whatever max_frames. vg_dwt_flush_frames(d) gives the frames left. The tail is computed
+ * as it is handed out: memory stays at one staging frame. VG_ERR (and a reset) on an internal
+ * inconsistency, which no input is known to cause. */
+int vg_dwt_flush_some(VgDwt *d, float *const *out, size_t max_frames, size_t *n_out, int *done);
 
 /* Coefficients per signal of tensor t that pywt.wavedec gives for the input pushed since the
  * reset, once flushed: N_j = floor((N_{j-1} + L - 1) / 2), N_0 = input frames. */

@@ -5,6 +5,8 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
+#include "dwt/vg_dwt.h"
+
 #define CAPS "audio/x-raw, format=F32LE, layout=interleaved, rate=8, channels=1"
 
 static GstHarness *new_dwt(const gchar *props)
@@ -252,6 +254,120 @@ GST_START_TEST(test_latency)
 }
 GST_END_TEST;
 
+/* The EOS tail of large frames comes in several buffers (at most 4 MiB, here 16 frames of
+ * 4096 x 16 floats), consecutive in time, whose bytes together are the kernel's one-shot
+ * vg_dwt_flush tail (repacked for layout=packed), then the segment's message. db20, 12 levels,
+ * 16 channels at 8 Hz (a frame is 512 s), 3 blocks and 100 frames: 3 frames, then a tail of 39.
+ * Before the tail was computed in pieces, it left as one buffer. */
+#define TAIL_J 12
+#define TAIL_C 16
+static void check_tail_pieces(gboolean packed)
+{
+  const guint block = 1u << TAIL_J, n = 3 * block + 100;
+  GstHarness *h =
+      new_dwt(packed ? "wavelet=db20 levels=12 layout=packed" : "wavelet=db20 levels=12");
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  gst_harness_set_src_caps_str(h, "audio/x-raw, format=F32LE, layout=interleaved, rate=8, "
+                                  "channels=16");
+  gfloat *x = g_new(gfloat, (gsize)n * TAIL_C);
+  for (guint i = 0; i < n * TAIL_C; i++)
+    x[i] = (gfloat)((i * 7919u) % 1000u) / 500.0f - 1.0f;
+
+  /* The reference: the kernel's whole blocks, then its one-shot tail (ref[t]: tail frames of
+   * tensor t), packed as the element packs them: per signal, cA_J then cD_J, ..., cD_1. */
+  VgWavelet w;
+  VgError err = {{0}};
+  fail_unless(vg_wavelet_init(&w, "db20", &err) == VG_OK);
+  VgDwt *d = vg_dwt_create(&w, TAIL_J, TAIL_C, &err);
+  gfloat *ref[TAIL_J + 1];
+  gsize tail = 0, whole = 0, frame_floats = (gsize)block * TAIL_C;
+  for (guint t = 0; t <= TAIL_J; t++)
+    ref[t] = g_new0(gfloat, (gsize)64 * vg_dwt_tensor_width(d, t) * TAIL_C);
+  vg_dwt_push(d, x, n, ref, &whole);
+  fail_unless_equals_int(whole, 3);
+  fail_unless(vg_dwt_flush(d, ref, &tail) == VG_OK);
+  fail_unless_equals_int(tail, 39);
+  gfloat *want = g_new0(gfloat, tail * frame_floats);
+  for (gsize k = 0; k < tail; k++)
+    for (guint s = 0; s < TAIL_C; s++)
+      for (guint t = 0; t <= TAIL_J; t++) {
+        guint wt = vg_dwt_tensor_width(d, t);
+        memcpy(want + (k * TAIL_C + s) * block + (t ? wt : 0), ref[t] + (k * TAIL_C + s) * wt,
+               wt * sizeof(gfloat));
+      }
+  vg_dwt_destroy(d);
+
+  gsize bytes = (gsize)n * TAIL_C * sizeof(gfloat);
+  GstBuffer *in = gst_buffer_new_wrapped(g_memdup2(x, bytes), bytes);
+  GST_BUFFER_PTS(in) = 0;
+  GST_BUFFER_DURATION(in) = (GstClockTime)n * GST_SECOND / 8;
+  fail_unless_equals_int(gst_harness_push(h, in), GST_FLOW_OK);
+  gst_buffer_unref(gst_harness_pull(h)); /* the 3 whole blocks */
+  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+  const GstClockTime frame_time = (GstClockTime)block * GST_SECOND / 8;
+  GstClockTime next = 3 * frame_time;
+  gsize got = 0;
+  guint pieces = 0;
+  GstBuffer *out;
+  while ((out = gst_harness_try_pull(h))) {
+    gsize m = 0;
+    for (guint t = 0; t < gst_buffer_n_memory(out); t++) {
+      GstMapInfo info;
+      GstMemory *mem = gst_buffer_peek_memory(out, t);
+      fail_unless(gst_memory_map(mem, &info, GST_MAP_READ));
+      gsize wt = packed ? block : (t ? 1u << (t - 1) : 1u), v = wt * TAIL_C;
+      const gfloat *expect = packed ? want + got * frame_floats : ref[t] + got * v;
+      m = info.size / (v * sizeof(gfloat));
+      fail_unless(m * v * sizeof(gfloat) == info.size);
+      fail_unless(memcmp(info.data, expect, info.size) == 0,
+                  "tail frames from %" G_GSIZE_FORMAT ": tensor %u differs", got, t);
+      gst_memory_unmap(mem, &info);
+    }
+    fail_unless(m >= 1 && m <= 16, "%" G_GSIZE_FORMAT " frames in a tail buffer", m);
+    fail_unless_equals_uint64(GST_BUFFER_PTS(out), next);
+    fail_unless_equals_uint64(GST_BUFFER_DURATION(out), m * frame_time);
+    fail_if(GST_BUFFER_IS_DISCONT(out));
+    next += GST_BUFFER_DURATION(out);
+    got += m;
+    pieces++;
+    gst_buffer_unref(out);
+  }
+  fail_unless_equals_int(got, tail);
+  fail_unless_equals_int(pieces, 3); /* 16 + 16 + 7 */
+  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT);
+  fail_unless(msg != NULL);
+  guint tail_frames = 0;
+  guint64 ts = 0, dur = 0;
+  const GstStructure *st = gst_message_get_structure(msg);
+  fail_unless(gst_structure_get_uint(st, "tail-frames", &tail_frames));
+  fail_unless(gst_structure_get_uint64(st, "timestamp", &ts));
+  fail_unless(gst_structure_get_uint64(st, "duration", &dur));
+  fail_unless_equals_int(tail_frames, tail);
+  fail_unless_equals_uint64(ts, 3 * frame_time);
+  fail_unless_equals_uint64(dur, tail * frame_time);
+  gst_message_unref(msg);
+  for (guint t = 0; t <= TAIL_J; t++)
+    g_free(ref[t]);
+  g_free(want);
+  g_free(x);
+  gst_element_set_bus(h->element, NULL);
+  gst_object_unref(bus);
+  gst_harness_teardown(h);
+}
+
+GST_START_TEST(test_tail_pieces)
+{
+  check_tail_pieces(FALSE);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_tail_pieces_packed)
+{
+  check_tail_pieces(TRUE);
+}
+GST_END_TEST;
+
 static Suite *dwt_suite(void)
 {
   Suite *s = suite_create("dwt");
@@ -265,6 +381,8 @@ static Suite *dwt_suite(void)
   tcase_add_test(tc, test_latency);
   tcase_add_test(tc, test_first_buffer_without_pts);
   tcase_add_test(tc, test_wavelet_null);
+  tcase_add_test(tc, test_tail_pieces);
+  tcase_add_test(tc, test_tail_pieces_packed);
   return s;
 }
 

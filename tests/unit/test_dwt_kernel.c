@@ -224,6 +224,96 @@ static void test_dwt_stream(const char *name, unsigned J, unsigned S, size_t n)
   free(x);
 }
 
+/* Flushes d in pieces of at most max_frames (vg_dwt_flush_some) into tensors[t] from frame 0;
+ * returns the frames written. Checks each piece's size, the frames left and that a push in the
+ * middle of the tail is refused. */
+static size_t flush_in_pieces(VgDwt *d, unsigned J, unsigned S, size_t max_frames, float **tensors)
+{
+  size_t total = 0, left = vg_dwt_flush_frames(d), got;
+  float *ptr[VG_DWT_MAX_LEVELS + 1];
+  for (int done = 0, calls = 0; !done; calls++) {
+    for (unsigned t = 0; t <= J; t++)
+      ptr[t] = tensors[t] + total * vg_dwt_tensor_width(d, t) * S;
+    CHECK(vg_dwt_flush_some(d, ptr, max_frames, &got, &done) == VG_OK, "flush_some failed");
+    size_t want = left < max_frames ? left : max_frames;
+    CHECK(got == want, "piece %d: %zu frames, expected %zu", calls, got, want);
+    total += got;
+    left -= got;
+    CHECK(done == (left == 0), "piece %d: done=%d with %zu frames left", calls, done, left);
+    CHECK(done || vg_dwt_flush_frames(d) == left, "%zu frames left, flush_frames says %zu", left,
+          vg_dwt_flush_frames(d));
+    if (!done && calls == 0) {
+      float x = 1.0f;
+      size_t n;
+      CHECK(vg_dwt_push(d, &x, 1, ptr, &n) == VG_ERR && n == 0, "push accepted during a flush");
+    }
+    if (calls > 1000 || (got == 0 && !done)) {
+      CHECK(0, "flush_some makes no progress");
+      break;
+    }
+  }
+  CHECK(vg_dwt_flush_frames(d) == 0, "not reset after the last piece");
+  return total;
+}
+
+/* vg_dwt_flush_some with pieces of 1, 2 and 3 frames gives vg_dwt_flush's tail byte for byte,
+ * and the transform is reset after it (a second stream equals the first). */
+static void test_flush_pieces(const char *name, unsigned J, unsigned S, size_t n)
+{
+  VgWavelet w;
+  VgError err = {{0}};
+  CHECK(vg_wavelet_init(&w, name, &err) == VG_OK, "%s", err.msg);
+  unsigned seed = 5;
+  float *x = malloc(n * S * sizeof(float));
+  for (size_t i = 0; i < n * S; i++)
+    x[i] = (float)frand(&seed);
+  VgDwt *d = vg_dwt_create(&w, J, S, &err);
+  CHECK(d != NULL, "create: %s", err.msg);
+  if (!d)
+    return;
+  size_t cap = vg_dwt_push_frames(d, n) + 64, out, ref_frames = 0;
+  float *ref[VG_DWT_MAX_LEVELS + 1], *got[VG_DWT_MAX_LEVELS + 1];
+  for (unsigned t = 0; t <= J; t++) {
+    ref[t] = calloc(cap * vg_dwt_tensor_width(d, t) * S, sizeof(float));
+    got[t] = calloc(cap * vg_dwt_tensor_width(d, t) * S, sizeof(float));
+  }
+  vg_dwt_push(d, x, n, ref, &out); /* the whole blocks, then the one-shot tail after them */
+  float *ptr[VG_DWT_MAX_LEVELS + 1];
+  for (unsigned t = 0; t <= J; t++)
+    ptr[t] = ref[t] + out * vg_dwt_tensor_width(d, t) * S;
+  CHECK(vg_dwt_flush(d, ptr, &ref_frames) == VG_OK, "flush failed");
+  CHECK(ref_frames > 0, "%s: no tail", name);
+  for (size_t max = 1; max <= 3; max++) {
+    for (int round = 0; round < 2; round++) { /* the second round checks the reset */
+      size_t pushed;
+      vg_dwt_push(d, x, n, got, &pushed);
+      CHECK(pushed == out, "%zu frames pushed, expected %zu", pushed, out);
+      for (unsigned t = 0; t <= J; t++)
+        ptr[t] = got[t] + pushed * vg_dwt_tensor_width(d, t) * S;
+      size_t frames = flush_in_pieces(d, J, S, max, ptr);
+      CHECK(frames == ref_frames, "%s J=%u n=%zu max=%zu: %zu tail frames, expected %zu", name, J,
+            n, max, frames, ref_frames);
+      for (unsigned t = 0; t <= J; t++) {
+        size_t v = (out + ref_frames) * vg_dwt_tensor_width(d, t) * S;
+        CHECK(memcmp(got[t], ref[t], v * sizeof(float)) == 0,
+              "%s J=%u S=%u n=%zu: pieces of %zu frames differ from one flush in tensor %u", name,
+              J, S, n, max, t);
+        memset(got[t], 0xff, v * sizeof(float)); /* stale values must not pass the next round */
+      }
+    }
+  }
+  /* Nothing pushed: done at once, no frame. */
+  int done = 0;
+  CHECK(vg_dwt_flush_some(d, got, 1, &out, &done) == VG_OK && done && out == 0,
+        "empty flush: done=%d, %zu frames", done, out);
+  for (unsigned t = 0; t <= J; t++) {
+    free(ref[t]);
+    free(got[t]);
+  }
+  vg_dwt_destroy(d);
+  free(x);
+}
+
 /* SWT: buffer-size invariance and a naive causal a-trous reference. */
 static void test_swt_stream(const char *name, unsigned J, unsigned S, size_t n)
 {
@@ -285,6 +375,14 @@ int main(void)
   test_dwt_stream("sym7", 3, 2, 777);
   test_dwt_stream("coif3", 4, 3, 2048);
   test_dwt_stream("db20", 2, 1, 5);
+  test_flush_pieces("haar", 1, 1, 1);
+  test_flush_pieces("db4", 5, 1, 3001);
+  test_flush_pieces("sym7", 3, 2, 5);    /* shorter than one block */
+  test_flush_pieces("coif5", 6, 3, 64);  /* whole blocks only */
+  test_flush_pieces("db20", 10, 1, 100); /* shorter than one block */
+  test_flush_pieces("db20", 10, 2, 3001);
+  test_flush_pieces("sym20", 12, 1, 9000);
+  test_flush_pieces("db20", 15, 1, 40000);
   test_swt_stream("db2", 3, 2, 1500);
   test_swt_stream("sym5", 5, 1, 2100);
   printf("%d failures\n", failures);
