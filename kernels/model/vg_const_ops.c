@@ -39,6 +39,14 @@ static int const_inputs(VgBuild *b, const Onnx__NodeProto *np, ConstInputs *ci, 
     if (v < 0)
       return vg_error_set(err, "node '%s' (%s) reads '%s', an output Vigil does not compute",
                           b->node_name, b->op_type, np->input[k]);
+    if (v == b->m->input) /* e.g. a [1, T, C] model transposing its input */
+      return vg_error_set(err,
+                          "unsupported op '%s' (node '%s', opset %lld) on the graph input '%s': "
+                          "Vigil evaluates it on constants only, and streams the input as the "
+                          "file declares it, [1, C, T] or [1, C, F, T] with time last: export "
+                          "the model to take that layout, without this %s",
+                          b->op_type, b->node_name, (long long)b->m->opset, np->input[k],
+                          b->op_type);
     if (b->m->values[v].kind != VG_VALUE_CONST)
       return vg_error_set(err,
                           "unsupported op '%s' (node '%s', opset %lld): Vigil evaluates it on "

@@ -114,7 +114,13 @@ def unsupported_ops():
     refused(selfw, "conv_weights_from_input", "non-constant weights", "cx")
     sl = model([h.make_node("Slice", ["x", "s", "e"], ["y"], name="sl")],
                [i64("s", [0]), i64("e", [8])])
-    refused(sl, "slice_of_input", "'Slice'", "sl", "constants only")
+    refused(sl, "slice_of_input", "'Slice'", "sl", "constants only", "time last")
+    # a model for [1, T, C] input that transposes it: the message says what layout to export
+    tr = model([h.make_node("Transpose", ["x"], ["t"], name="tr", perm=[0, 2, 1]),
+                h.make_node("Conv", ["t", "W"], ["y"], name="ct")], [f32("W", [8, 4, 3])],
+               inputs=[h.make_tensor_value_info("x", TP.FLOAT, [1, 16, 4])])
+    refused(tr, "transpose_of_input", "'Transpose'", "tr", "graph input 'x'",
+            "[1, C, T] or [1, C, F, T] with time last")
     rm = model([h.make_node("ReduceMean", ["x"], ["y"], name="rm", axes=[1])])
     refused(rm, "reducemean_channels", "'ReduceMean'", "rm", "axes")
     resh = model([h.make_node("Relu", ["x"], ["r"]),
