@@ -44,6 +44,7 @@ gboolean gst_stream_cnn_load(GstStreamCnn *self)
     g_free(path);
     return FALSE;
   }
+  GST_INFO_OBJECT(self, "loaded '%s'; 1-D conv kernels: %s", path, vg_ops_conv_kernels_name());
   g_free(path);
   /* window and hop do not depend on the caps: refuse impossible ones now, before data flows */
   if (!plan_stream(self, self->run.window, self->run.hop, self->run.mode)) {

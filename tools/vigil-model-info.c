@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "vg_model.h"
+#include "vg_ops.h"
 #include "vigil-model.h"
 
 static void print_shape(const VgShape *s)
@@ -208,6 +209,7 @@ static int print_model(const VgModel *m, const char *path, int64_t t, VgError *e
   printf("parameters: %" PRId64 "\n", params);
   printf("FLOPs per window: %.0f (multiply-adds count 2)\n", flops);
   print_time(m, shapes);
+  printf("1-D conv kernels on this CPU: %s\n", vg_ops_conv_kernels_name());
   free(shapes);
   return VG_OK;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "conv_simd.h"
+#include "vg_ops.h"
 
 #if defined(__GNUC__) && defined(__x86_64__)
 static const VgConvKernels avx512 = {"avx512",
@@ -58,4 +59,10 @@ const VgConvKernels *vg_conv_kernels(void)
 int vg_conv_simd_available(void)
 {
   return vg_conv_kernels() != NULL;
+}
+
+const char *vg_ops_conv_kernels_name(void)
+{
+  const VgConvKernels *k = vg_conv_kernels();
+  return !k ? "OpenBLAS" : strcmp(k->name, "avx512") == 0 ? "AVX-512" : "AVX2";
 }

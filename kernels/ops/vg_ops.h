@@ -118,4 +118,9 @@ int vg_ops_conv_taps_rows(const VgModel *model, const VgNode *node, const VgShap
  * never called, the first vg_ops_prepare sets 1 (OpenBLAS alone would use one per core). */
 void vg_ops_set_threads(int threads);
 
+/* Which kernels run the 1-D convs in this process: "AVX-512" or "AVX2" (Vigil's own, chosen per
+ * CPU; VIGIL_SIMD=avx2 or none changes the choice), or "OpenBLAS". VIGIL_CONV=blas, read when a
+ * model is prepared, sends a model's convs to OpenBLAS whatever this says. */
+const char *vg_ops_conv_kernels_name(void);
+
 #endif

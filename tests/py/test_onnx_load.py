@@ -237,6 +237,22 @@ def info(path, length=None):
     return subprocess.run(args, capture_output=True, text=True)
 
 
+def kernels_check(c, path, text):
+    """info names the conv kernels this CPU runs, and VIGIL_SIMD changes them."""
+    with open("/proc/cpuinfo") as f:
+        flags = next((ln for ln in f if ln.startswith("flags")), "").split()
+    simd = os.environ.get("VIGIL_SIMD")
+    want = ("OpenBLAS" if simd == "none" else
+            "AVX-512" if simd != "avx2" and "avx512f" in flags and "avx512vl" in flags else
+            "AVX2" if "avx2" in flags and "fma" in flags else "OpenBLAS")
+    c.check("1-D conv kernels on this CPU: %s\n" % want in text,
+            "info: expected the %s kernels:\n%s" % (want, text))
+    r = subprocess.run([VM, "info", path], capture_output=True, text=True,
+                       env=dict(os.environ, VIGIL_SIMD="none"))
+    c.check("1-D conv kernels on this CPU: OpenBLAS\n" in r.stdout,
+            "info with VIGIL_SIMD=none:\n" + r.stdout)
+
+
 def out_shape(text):
     m = re.search(r"^output: '[^']*' \[([0-9, ]*)\]", text, re.M)
     return tuple(int(v) for v in m.group(1).split(",")) if m else None
@@ -276,6 +292,7 @@ def main():
                 c.check(params and int(params.group(1)) == n_params, "%s: %s parameters, "
                         "PyTorch %d" % (name, params and params.group(1), n_params))
             if name == "field":
+                kernels_check(c, path, r.stdout)
                 rf = re.search(r"^receptive field along time: (\d+) input columns", r.stdout, re.M)
                 want = torch_field(model, shape)
                 c.check(rf and int(rf.group(1)) == want, "field: receptive field %s, autograd %d"
