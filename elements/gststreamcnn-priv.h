@@ -14,6 +14,8 @@ gboolean gst_stream_cnn_load(GstStreamCnn *self);
 void gst_stream_cnn_unload(GstStreamCnn *self);
 /* Plans the stream for new sink caps and sets the src caps. */
 gboolean gst_stream_cnn_setup(GstElement *element, GstCaps *caps);
+/* Sends downstream upstream's segment with its stop moved to cover the outputs stamped there. */
+gboolean gst_stream_cnn_push_segment(GstStreamCnn *self, guint32 seqnum);
 /* Forgets every frame (flush, discontinuity). */
 void gst_stream_cnn_restart(GstStreamCnn *self);
 GstFlowReturn gst_stream_cnn_chain(GstPad *pad, GstObject *parent, GstBuffer *buf);

@@ -66,6 +66,8 @@ void gst_stream_cnn_unload(GstStreamCnn *self)
   self->channel_error_posted = FALSE;
   self->pool_warning_posted = FALSE;
   self->duration_warning_posted = FALSE;
+  self->have_segment = FALSE;
+  gst_segment_init(&self->segment, GST_FORMAT_TIME);
 }
 
 /* Input channels C and bins F (1 for 1-D models) the model takes. */
@@ -201,7 +203,31 @@ gboolean gst_stream_cnn_setup(GstElement *element, GstCaps *caps)
                   self->plan_window, self->plan_hop, out);
   gboolean ok = gst_pad_push_event(self->srcpad, gst_event_new_caps(out));
   gst_caps_unref(out);
+  /* caps that change mid-stream can change the hop's duration, which the segment's stop covers */
+  if (ok && self->have_segment)
+    ok = gst_stream_cnn_push_segment(self, gst_util_seqnum_next());
   return ok;
+}
+
+/* An output is stamped with its window's end and spans the next hop, so the window that ends at
+ * upstream's segment stop gives an output at the stop: a sink clipping to upstream's segment drops
+ * it (its start is not before the stop). Downstream gets upstream's segment with the stop one hop
+ * later (open with a variable-rate input, whose hop has no fixed duration): every output lies whole
+ * inside it; the outputs' times and the running times are unchanged. */
+gboolean gst_stream_cnn_push_segment(GstStreamCnn *self, guint32 seqnum)
+{
+  GstSegment seg = self->segment;
+  if (seg.format == GST_FORMAT_TIME && GST_CLOCK_TIME_IS_VALID(seg.stop)) {
+    GstClockTime hop = self->stream && self->fmt.rate_n > 0
+                           ? vigil_frame_format_duration(&self->fmt, (guint64)self->plan_hop)
+                           : GST_CLOCK_TIME_NONE;
+    seg.stop = GST_CLOCK_TIME_IS_VALID(hop) && seg.stop < G_MAXUINT64 - 1 - hop
+                   ? seg.stop + hop
+                   : GST_CLOCK_TIME_NONE;
+  }
+  GstEvent *event = gst_event_new_segment(&seg);
+  gst_event_set_seqnum(event, seqnum);
+  return gst_pad_push_event(self->srcpad, event);
 }
 
 void gst_stream_cnn_restart(GstStreamCnn *self)

@@ -193,7 +193,14 @@ static gboolean gst_stream_cnn_sink_event(GstPad *pad, GstObject *parent, GstEve
     return !self->caps_refused;
   case GST_EVENT_SEGMENT:
     gst_event_copy_segment(event, &self->segment);
-    break;
+    self->have_segment = TRUE;
+    if (self->caps_refused)
+      break;
+    {
+      guint32 seqnum = gst_event_get_seqnum(event);
+      gst_event_unref(event);
+      return gst_stream_cnn_push_segment(self, seqnum);
+    }
   case GST_EVENT_GAP:
     gst_event_unref(event); /* an output per hop follows the frames, not upstream's gaps */
     return TRUE;

@@ -63,15 +63,16 @@ struct _GstStreamCnn {
   GArray *s16_scratch;
   GArray *std_scratch; /* standardised frames, when the model file carries standardisation */
   gfloat *per_channel;
-  GstSegment segment;
-  GstClockTime base_ts; /* time of frame 0 since the last reset */
-  guint64 frames;       /* frames pushed since the last reset */
-  GstClockTime buf_pts; /* variable rate: the current buffer's first frame time */
-  GstClockTime buf_dur; /* ... and its frame period */
-  guint64 buf_first;    /* ... and its first frame's index since the last reset */
-  gboolean discont;     /* mark the next output DISCONT */
-  GstFlowReturn flow;   /* the last downstream push */
-  gint64 mark_ns;       /* monotonic time where the current computation began */
+  GstSegment segment;    /* upstream's */
+  gboolean have_segment; /* one has arrived since the start (our own goes downstream) */
+  GstClockTime base_ts;  /* time of frame 0 since the last reset */
+  guint64 frames;        /* frames pushed since the last reset */
+  GstClockTime buf_pts;  /* variable rate: the current buffer's first frame time */
+  GstClockTime buf_dur;  /* ... and its frame period */
+  guint64 buf_first;     /* ... and its first frame's index since the last reset */
+  gboolean discont;      /* mark the next output DISCONT */
+  GstFlowReturn flow;    /* the last downstream push */
+  gint64 mark_ns;        /* monotonic time where the current computation began */
   /* The output buffer being filled, mapped: windows completed by one input buffer are grouped into
    * buffers of at most frames_per_buffer frames (gststreamcnn-run.c). */
   GstBuffer *out_buf;

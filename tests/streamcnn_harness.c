@@ -8,7 +8,9 @@
  * - data before caps is refused (not negotiated), not mapped with a zero frame size;
  * - refused caps post one ERROR however often they are re-sent, and nothing flows downstream;
  * - a hop set while PLAYING waits for the next start;
- * - variable-rate buffers without a duration get one WARNING, unless no window ends in them.
+ * - variable-rate buffers without a duration get one WARNING, unless no window ends in them;
+ * - the output segment keeps every output whole, the last window's output stamped at upstream's
+ *   segment stop included (sinks dropped it), also after caps that change the hop's duration.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -179,6 +181,66 @@ static void first_frame_without_duration(const char *model, const float *x)
   free_harness(h, bus);
 }
 
+/* The last SEGMENT event downstream, and whether every output buffer lies whole inside it. */
+static void check_outputs_in_segment(GstHarness *h, const char *what, int expect)
+{
+  GstSegment seg;
+  gboolean have = FALSE;
+  GstEvent *ev;
+  while ((ev = gst_harness_try_pull_event(h)) != NULL) {
+    if (GST_EVENT_TYPE(ev) == GST_EVENT_SEGMENT) {
+      gst_event_copy_segment(ev, &seg);
+      have = TRUE;
+    }
+    gst_event_unref(ev);
+  }
+  CHECK(have, "%s: no segment downstream", what);
+  CHECK((int)gst_harness_buffers_in_queue(h) == expect, "%s: %u outputs, expected %d", what,
+        gst_harness_buffers_in_queue(h), expect);
+  GstBuffer *b;
+  while (have && (b = gst_harness_try_pull(h)) != NULL) {
+    guint64 start, stop, end = GST_BUFFER_PTS(b) + GST_BUFFER_DURATION(b);
+    gboolean in = gst_segment_clip(&seg, GST_FORMAT_TIME, GST_BUFFER_PTS(b), end, &start, &stop);
+    CHECK(in && start == GST_BUFFER_PTS(b) && stop == end,
+          "%s: output %" GST_TIME_FORMAT " + %" GST_TIME_FORMAT
+          " outside the segment (stop %" GST_TIME_FORMAT ")",
+          what, GST_TIME_ARGS(GST_BUFFER_PTS(b)), GST_TIME_ARGS(GST_BUFFER_DURATION(b)),
+          GST_TIME_ARGS(seg.stop));
+    gst_buffer_unref(b);
+  }
+}
+
+/* A segment that stops where the frames end (a seek with a stop, a demuxer that knows the
+ * duration): the last window ends there, so its output is stamped at the stop; a sink clipping to
+ * the segment dropped it. */
+static void segment_stop(const char *model, const float *x)
+{
+  GstHarness *h = new_harness(model, NULL);
+  gst_harness_set_src_caps_str(h, "audio/x-raw, format=F32LE, layout=interleaved, rate=200, "
+                                  "channels=2");
+  GstSegment seg;
+  gst_segment_init(&seg, GST_FORMAT_TIME);
+  seg.stop = gst_util_uint64_scale(36, GST_SECOND, RATE);
+  gst_harness_push_event(h, gst_event_new_segment(&seg));
+  /* new caps (hop 4 now lasts 40 ms, not 20): the segment downstream follows (pushed as an event:
+   * gst_harness_set_src_caps_str would send a new segment too) */
+  gst_harness_push_event(h, gst_event_new_caps(gst_caps_from_string(
+                                "audio/x-raw, format=F32LE, layout=interleaved, rate=100, "
+                                "channels=2")));
+  push_frames(h, x, 0, 36); /* windows end at frames 32 and 36, the stop */
+  check_outputs_in_segment(h, "audio", 2);
+  gst_harness_teardown(h);
+
+  /* variable rate: frame times come from the buffers */
+  h = new_harness(model, NULL);
+  gst_harness_set_src_caps_str(h, "other/tensors, format=static, num_tensors=1, types=float32, "
+                                  "dimensions=2, framerate=0/1");
+  gst_harness_push_event(h, gst_event_new_segment(&seg));
+  push_frames(h, x, 0, 36);
+  check_outputs_in_segment(h, "variable rate", 2);
+  gst_harness_teardown(h);
+}
+
 int main(int argc, char **argv)
 {
   gst_init(&argc, &argv);
@@ -243,6 +305,7 @@ int main(int argc, char **argv)
   hop_changed_while_playing(argv[1], x);
   variable_rate_without_duration(argv[1], x);
   first_frame_without_duration(argv[1], x);
+  segment_stop(argv[1], x);
   printf("streamcnn harness: %d failed\n", failures);
   return failures ? 1 : 0;
 }
