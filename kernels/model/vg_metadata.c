@@ -25,7 +25,10 @@ static int parse_list(const char *key, const char *text, int n, float *out, loca
     const char *end = strchr(p, ',');
     size_t len = end ? (size_t)(end - p) : strlen(p);
     if (vg_csv_parse_float(p, len, 0, c, &out[i]) != 0 || !isfinite(out[i]))
-      return vg_error_set(err, "model metadata %s: value %d is not a finite number", key, i + 1);
+      return vg_error_set(err,
+                          "model metadata %s: the value of channel %d (counting from 0) is not a "
+                          "finite number",
+                          key, i);
     if (!end && i + 1 < n)
       return vg_error_set(err, "model metadata %s has %d values; the input has %d channels", key,
                           i + 1, n);

@@ -44,8 +44,10 @@ def main():
                      "channel 1 (counting from 0) has deviation 0 (must be > 0"),
         "subnormal-std": ({"vigil.input_mean": "1,2,3", "vigil.input_std": "1,1e-45,1"},
                           "smallest normal float"),
-        "text": ({"vigil.input_mean": "1,x,3", "vigil.input_std": "1,1,1"}, "not a finite"),
-        "nan": ({"vigil.input_mean": "1,nan,3", "vigil.input_std": "1,1,1"}, "not a finite"),
+        "text": ({"vigil.input_mean": "1,x,3", "vigil.input_std": "1,1,1"},
+                 "the value of channel 1 (counting from 0) is not a finite"),
+        "nan": ({"vigil.input_mean": "1,2,nan", "vigil.input_std": "1,1,1"},
+                "the value of channel 2 (counting from 0) is not a finite"),
         "no-std": ({"vigil.input_mean": "1,2,3"}, "without vigil.input_std"),
     }
     for name, (meta, words) in bad.items():
