@@ -236,6 +236,7 @@ void gst_stream_cnn_restart(GstStreamCnn *self)
     vg_stream_reset(self->stream);
   self->frames = 0;
   self->base_ts = GST_CLOCK_TIME_NONE;
+  self->bound_k = G_MAXUINT64;
   self->discont = TRUE;
 }
 
@@ -262,6 +263,37 @@ static guint64 windows_done(const GstStreamCnn *self, guint64 frames)
 static GstClockTime window_end(GstStreamCnn *self, guint64 k)
 {
   return frame_time(self, k * (guint64)self->plan_hop + (guint64)self->plan_window);
+}
+
+/* Frame where window k's last hop starts (the end of window k - 1). */
+static guint64 hop_start(const GstStreamCnn *self, guint64 k)
+{
+  return k * (guint64)self->plan_hop + (guint64)self->plan_window - (guint64)self->plan_hop;
+}
+
+/* Variable rate: the time of the frame where window k's last hop starts. The current buffer's PTS
+ * and spacing give it when that frame is in this buffer; an earlier buffer, whose spacing may
+ * differ, held it otherwise, and remember_bound kept it (1.1 s hops were stamped 2.0 s long when
+ * the spacing changed from 1 s to 0.1 s). */
+static GstClockTime hop_start_time(GstStreamCnn *self, guint64 k)
+{
+  guint64 f = hop_start(self, k);
+  if (self->fmt.rate_n == 0 && f < self->buf_first && self->bound_k == k)
+    return self->bound_time;
+  return frame_time(self, f);
+}
+
+/* After a buffer of n frames: the latest hop boundary it held, for windows completed later. */
+static void remember_bound(GstStreamCnn *self, guint64 n)
+{
+  guint64 w = (guint64)self->plan_window, h = (guint64)self->plan_hop, end = self->buf_first + n;
+  if (self->fmt.rate_n != 0 || end + h <= w)
+    return;                          /* fixed rate: frame times are exact; or no boundary yet */
+  guint64 k = (end + h - w - 1) / h; /* largest k with hop_start(k) < end */
+  if (hop_start(self, k) >= self->buf_first) {
+    self->bound_k = k;
+    self->bound_time = frame_time(self, hop_start(self, k));
+  }
 }
 
 /* Starts an output buffer for the next min(frames-per-buffer, due) windows, mapped for writing. */
@@ -313,8 +345,7 @@ static GstFlowReturn push_output(GstStreamCnn *self)
   self->out_buf = NULL;
   GstClockTime t_first = window_end(self, k0);
   GstClockTime t_last = window_end(self, k0 + n - 1);
-  GstClockTime t_start = frame_time(self, k0 * (guint64)self->plan_hop +
-                                              (guint64)self->plan_window - (guint64)self->plan_hop);
+  GstClockTime t_start = hop_start_time(self, k0);
   GST_BUFFER_PTS(buf) = t_first;
   GST_BUFFER_DURATION(buf) = GST_CLOCK_TIME_IS_VALID(t_last) && GST_CLOCK_TIME_IS_VALID(t_start)
                                  ? t_last - t_start
@@ -440,6 +471,7 @@ GstFlowReturn gst_stream_cnn_chain(GstPad *pad, GstObject *parent, GstBuffer *bu
   }
   const float *data = standardised(self, &frames);
   int rc = vg_stream_push(self->stream, data, frames.n_frames, on_window, self, &err);
+  remember_bound(self, frames.n_frames);
   self->frames += frames.n_frames;
   vigil_frames_unmap(&frames);
   gst_buffer_unref(buf);

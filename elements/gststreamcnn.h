@@ -70,9 +70,14 @@ struct _GstStreamCnn {
   GstClockTime buf_pts;  /* variable rate: the current buffer's first frame time */
   GstClockTime buf_dur;  /* ... and its frame period */
   guint64 buf_first;     /* ... and its first frame's index since the last reset */
-  gboolean discont;      /* mark the next output DISCONT */
-  GstFlowReturn flow;    /* the last downstream push */
-  gint64 mark_ns;        /* monotonic time where the current computation began */
+  /* variable rate: the latest hop boundary (frame k * hop + window - hop, where window k's last
+   * hop starts) that an earlier buffer held, and its time: the start of a hop that spans buffers
+   * of different frame spacing */
+  guint64 bound_k;
+  GstClockTime bound_time;
+  gboolean discont;   /* mark the next output DISCONT */
+  GstFlowReturn flow; /* the last downstream push */
+  gint64 mark_ns;     /* monotonic time where the current computation began */
   /* The output buffer being filled, mapped: windows completed by one input buffer are grouped into
    * buffers of at most frames_per_buffer frames (gststreamcnn-run.c). */
   GstBuffer *out_buf;

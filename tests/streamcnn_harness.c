@@ -159,6 +159,38 @@ static void variable_rate_without_duration(const char *model, const float *x)
   free_harness(h, bus);
 }
 
+/* Variable rate, the spacing changing from 1 s to 0.1 s between buffers: window 0 (frames 0-31)
+ * ends at 30.2 s and its last hop starts at frame 28, 28 s, in the first buffer: 2.2 s long (it
+ * was stamped 0.4 s, the second buffer's spacing times the hop); the next hops lie inside the
+ * second buffer, 0.4 s each. */
+static void spacing_changes(const char *model, const float *x)
+{
+  GstHarness *h = new_harness(model, NULL);
+  gst_harness_set_src_caps_str(h, "other/tensors, format=static, num_tensors=1, types=float32, "
+                                  "dimensions=2, framerate=0/1");
+  GstBuffer *a = gst_buffer_new_memdup(x, 30 * 2 * sizeof(float));
+  GST_BUFFER_PTS(a) = 0;
+  GST_BUFFER_DURATION(a) = 30 * GST_SECOND;
+  GstBuffer *b = gst_buffer_new_memdup(x + 60, 10 * 2 * sizeof(float));
+  GST_BUFFER_PTS(b) = 30 * GST_SECOND;
+  GST_BUFFER_DURATION(b) = GST_SECOND;
+  CHECK(gst_harness_push(h, a) == GST_FLOW_OK && gst_harness_push(h, b) == GST_FLOW_OK,
+        "push failed");
+  const GstClockTime ms = GST_MSECOND, pts[3] = {30200 * ms, 30600 * ms, 31000 * ms};
+  const GstClockTime dur[3] = {2200 * ms, 400 * ms, 400 * ms};
+  CHECK(gst_harness_buffers_in_queue(h) == 3, "%u outputs, not 3", gst_harness_buffers_in_queue(h));
+  for (int i = 0; i < 3 && gst_harness_buffers_in_queue(h); i++) {
+    GstBuffer *o = gst_harness_pull(h);
+    CHECK(GST_BUFFER_PTS(o) == pts[i] && GST_BUFFER_DURATION(o) == dur[i],
+          "window %d: pts %" GST_TIME_FORMAT " duration %" GST_TIME_FORMAT ", not %" GST_TIME_FORMAT
+          " and %" GST_TIME_FORMAT,
+          i, GST_TIME_ARGS(GST_BUFFER_PTS(o)), GST_TIME_ARGS(GST_BUFFER_DURATION(o)),
+          GST_TIME_ARGS(pts[i]), GST_TIME_ARGS(dur[i]));
+    gst_buffer_unref(o);
+  }
+  free_harness(h, NULL);
+}
+
 /* csvparse's first row has no duration (the next row's time is unknown yet), the others have
  * theirs: no window ends in the first row, so no output is stamped without a duration and no
  * WARNING is due (the README's pipeline printed one). */
@@ -305,6 +337,7 @@ int main(int argc, char **argv)
   hop_changed_while_playing(argv[1], x);
   variable_rate_without_duration(argv[1], x);
   first_frame_without_duration(argv[1], x);
+  spacing_changes(argv[1], x);
   segment_stop(argv[1], x);
   printf("streamcnn harness: %d failed\n", failures);
   return failures ? 1 : 0;
