@@ -136,7 +136,6 @@ static GstFlowReturn run_dwt(GstDwt *self, const float *in, guint n_in, size_t n
   return push_frames(self, out, (guint)written, ts);
 }
 
-/* Emits the DWT tail (partial block and pywt's boundary coefficients) and resets. */
 /* The "dwt" element message that ends a segment: where its tail starts, how many input frames
  * it had, and pywt's coefficient count per tensor (the frames after them are zero padding). */
 static GstMessage *segment_end_message(GstDwt *self, GstClockTime ts, size_t tail)
@@ -195,6 +194,7 @@ static GstFlowReturn push_tail(GstDwt *self, size_t n, GstClockTime ts)
   return ret;
 }
 
+/* Emits the DWT tail (partial block and pywt's boundary coefficients) and resets. */
 GstFlowReturn gst_dwt_drain(GstDwt *self)
 {
   GstClockTime ts = self->block_time;
@@ -209,11 +209,7 @@ GstFlowReturn gst_dwt_drain(GstDwt *self)
       ret = push_tail(self, n, ts);
     gst_element_post_message(GST_ELEMENT(self), msg);
   }
-  if (self->dwt)
-    vg_dwt_reset(self->dwt);
-  if (self->swt)
-    vg_swt_reset(self->swt);
-  gst_dwt_reset_time(self);
+  gst_dwt_reset_state(self);
   return ret;
 }
 

@@ -259,16 +259,17 @@ static guint64 windows_done(const GstStreamCnn *self, guint64 frames)
   return frames < w ? 0 : (frames - w) / h + 1;
 }
 
-/* Time of the end of window k (the time just after its last frame). */
-static GstClockTime window_end(GstStreamCnn *self, guint64 k)
-{
-  return frame_time(self, k * (guint64)self->plan_hop + (guint64)self->plan_window);
-}
-
 /* Frame where window k's last hop starts (the end of window k - 1). */
 static guint64 hop_start(const GstStreamCnn *self, guint64 k)
 {
   return k * (guint64)self->plan_hop + (guint64)self->plan_window - (guint64)self->plan_hop;
+}
+
+/* Time of the end of window k (the time just after its last frame, where window k + 1's last hop
+ * starts). */
+static GstClockTime window_end(GstStreamCnn *self, guint64 k)
+{
+  return frame_time(self, hop_start(self, k + 1));
 }
 
 /* Variable rate: the time of the frame where window k's last hop starts. The current buffer's PTS

@@ -178,9 +178,9 @@ static AVX2 void uk_block_2(const float *a, int64_t lda, int64_t tap, int64_t ta
   uk_block_body(2, 1, a, lda, tap, taps, n, b, bias, c, ldc, width, relu);
 }
 
-AVX2 void vg_uk_avx2(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n,
-                     const float *b, const float *bias, int rows, float *c, int64_t ldc, int width,
-                     int relu)
+static AVX2 void vg_uk_avx2(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n,
+                            const float *b, const float *bias, int rows, float *c, int64_t ldc,
+                            int width, int relu)
 {
   static const UkFn half[HALF_ROWS] = {uk_half_1, uk_half_2, uk_half_3,
                                        uk_half_4, uk_half_5, uk_half_6};
@@ -206,9 +206,9 @@ AVX2 void vg_uk_avx2(const float *a, int64_t lda, int64_t tap, int64_t taps, int
 
 /* One block after the other: at one or two rows each block's call is bound by its weights'
  * arrival, and AVX2 cores have too few registers to interleave several blocks' streams. */
-AVX2 void vg_uk_multi_avx2(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n,
-                           const float *b, int64_t bstride, int nblocks, const float *bias,
-                           int rows, float *c, int64_t ldc, int width, int relu)
+static AVX2 void vg_uk_multi_avx2(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n,
+                                  const float *b, int64_t bstride, int nblocks, const float *bias,
+                                  int rows, float *c, int64_t ldc, int width, int relu)
 {
   for (int k = 0; k < nblocks && width - k * VG_UK_CO > 0; k++)
     vg_uk_avx2(a, lda, tap, taps, n, b + k * bstride, bias ? bias + k * VG_UK_CO : NULL, rows,
@@ -246,7 +246,8 @@ static ALWAYS_INLINE AVX2 void wino_in8(const float *const d[VG_WINO_N], int64_t
   store8(v + 7 * vs + i, m, v7);
 }
 
-AVX2 void vg_wino_input_avx2(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vs)
+static AVX2 void vg_wino_input_avx2(const float *const d[VG_WINO_N], int64_t n, float *v,
+                                    int64_t vs)
 {
   for (int64_t i = 0; i < n; i += 8)
     wino_in8(d, i, (int)(n - i < 8 ? n - i : 8), v, vs);
@@ -296,8 +297,8 @@ static ALWAYS_INLINE AVX2 void wino_out8(const float *mm, int64_t ms, const floa
   wino_finish8(r, VG_WINO_M, _mm256_loadu_ps(bias + o), y, rows, o, m, relu, sum);
 }
 
-AVX2 void vg_wino_output_avx2(const float *m, int64_t ms, const float *bias, float *const y[],
-                              int rows, int width, int relu, float *sum)
+static AVX2 void vg_wino_output_avx2(const float *m, int64_t ms, const float *bias,
+                                     float *const y[], int rows, int width, int relu, float *sum)
 {
   for (int o = 0; o < width; o += 8)
     wino_out8(m, ms, bias, y, rows, o, width - o, relu, sum);
@@ -323,7 +324,8 @@ static ALWAYS_INLINE AVX2 void wino4_in8(const float *const d[VG_WINO4_N], int64
   store8(v + 5 * vs + i, m, _mm256_fnmadd_ps(k5, x[3], _mm256_fmadd_ps(k4, x[1], x[5])));
 }
 
-AVX2 void vg_wino4_input_avx2(const float *const d[VG_WINO4_N], int64_t n, float *v, int64_t vs)
+static AVX2 void vg_wino4_input_avx2(const float *const d[VG_WINO4_N], int64_t n, float *v,
+                                     int64_t vs)
 {
   for (int64_t i = 0; i < n; i += 8)
     wino4_in8(d, i, (int)(n - i < 8 ? n - i : 8), v, vs);
@@ -347,8 +349,8 @@ static ALWAYS_INLINE AVX2 void wino4_out8(const float *mm, int64_t ms, const flo
   wino_finish8(r, VG_WINO4_M, _mm256_loadu_ps(bias + o), y, rows, o, m, relu, NULL);
 }
 
-AVX2 void vg_wino4_output_avx2(const float *m, int64_t ms, const float *bias, float *const y[],
-                               int rows, int width, int relu)
+static AVX2 void vg_wino4_output_avx2(const float *m, int64_t ms, const float *bias,
+                                      float *const y[], int rows, int width, int relu)
 {
   for (int o = 0; o < width; o += 8)
     wino4_out8(m, ms, bias, y, rows, o, width - o, relu);
@@ -356,7 +358,7 @@ AVX2 void vg_wino4_output_avx2(const float *m, int64_t ms, const float *bias, fl
 
 /* peak[c] = max |x[c*width + i]| over i, compared as bit patterns with the sign cleared: NaN and
  * the infinities are the largest patterns and win (as vg_column_peaks_avx512). */
-AVX2 void vg_column_peaks_avx2(const float *x, int64_t cols, int64_t width, float *peak)
+static AVX2 void vg_column_peaks_avx2(const float *x, int64_t cols, int64_t width, float *peak)
 {
   const __m256i mag = _mm256_set1_epi32(0x7fffffff);
   for (int64_t c = 0; c < cols; c++) {
@@ -376,7 +378,7 @@ AVX2 void vg_column_peaks_avx2(const float *x, int64_t cols, int64_t width, floa
 }
 
 /* Whether x[0 .. n) are all finite: x * 0 is NaN exactly for NaN and the infinities. */
-AVX2 int vg_finite_avx2(const float *x, int64_t n)
+static AVX2 int vg_finite_avx2(const float *x, int64_t n)
 {
   const __m256 zero = _mm256_setzero_ps();
   __m256 a0 = zero, a1 = zero;
@@ -390,6 +392,12 @@ AVX2 int vg_finite_avx2(const float *x, int64_t n)
   __m256 t = _mm256_add_ps(a0, a1);
   return _mm256_movemask_ps(_mm256_cmp_ps(t, t, _CMP_UNORD_Q)) == 0;
 }
+
+const VgConvKernels vg_conv_kernels_avx2 = {VG_SIMD_AVX2,         "AVX2",
+                                            vg_uk_avx2,           vg_uk_multi_avx2,
+                                            vg_column_peaks_avx2, vg_finite_avx2,
+                                            vg_wino_input_avx2,   vg_wino_output_avx2,
+                                            vg_wino4_input_avx2,  vg_wino4_output_avx2};
 
 #else /* not GCC-compatible x86-64: never called (vg_conv_kernels) */
 

@@ -8,24 +8,11 @@
 #include "vg_ops.h"
 
 #if defined(__GNUC__) && defined(__x86_64__)
-static const VgConvKernels avx512 = {"avx512",
-                                     vg_uk_avx512,
-                                     vg_uk_multi_avx512,
-                                     vg_column_peaks_avx512,
-                                     vg_finite_avx512,
-                                     vg_wino_input_avx512,
-                                     vg_wino_output_avx512,
-                                     vg_wino4_input_avx512,
-                                     vg_wino4_output_avx512};
-static const VgConvKernels avx2 = {"avx2",
-                                   vg_uk_avx2,
-                                   vg_uk_multi_avx2,
-                                   vg_column_peaks_avx2,
-                                   vg_finite_avx2,
-                                   vg_wino_input_avx2,
-                                   vg_wino_output_avx2,
-                                   vg_wino4_input_avx2,
-                                   vg_wino4_output_avx2};
+static const VgConvKernels avx512 = {VG_SIMD_AVX512,         "AVX-512",
+                                     vg_uk_avx512,           vg_uk_multi_avx512,
+                                     vg_column_peaks_avx512, vg_finite_avx512,
+                                     vg_wino_input_avx512,   vg_wino_output_avx512,
+                                     vg_wino4_input_avx512,  vg_wino4_output_avx512};
 
 static const VgConvKernels *choose_kernels(void)
 {
@@ -34,7 +21,7 @@ static const VgConvKernels *choose_kernels(void)
     return NULL;
   if (!(env && strcmp(env, "avx2") == 0) && vg_conv_avx512_available())
     return &avx512;
-  return vg_conv_avx2_available() ? &avx2 : NULL;
+  return vg_conv_avx2_available() ? &vg_conv_kernels_avx2 : NULL;
 }
 #else
 static const VgConvKernels *choose_kernels(void)
@@ -64,5 +51,5 @@ int vg_conv_simd_available(void)
 const char *vg_ops_conv_kernels_name(void)
 {
   const VgConvKernels *k = vg_conv_kernels();
-  return !k ? "OpenBLAS" : strcmp(k->name, "avx512") == 0 ? "AVX-512" : "AVX2";
+  return k ? k->name : "OpenBLAS";
 }

@@ -81,24 +81,11 @@ void vg_wino4_output_avx512(const float *m, int64_t mstride, const float *bias, 
                             int rows, int width, int relu);
 void vg_wino4_weights(const float g[3], double u[VG_WINO4_N]);
 
-/* The AVX2 + FMA kernels: the same contracts as the AVX-512 ones above. */
-void vg_uk_avx2(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n, const float *b,
-                const float *bias, int rows, float *c, int64_t ldc, int width, int relu);
-void vg_uk_multi_avx2(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n,
-                      const float *b, int64_t bstride, int nblocks, const float *bias, int rows,
-                      float *c, int64_t ldc, int width, int relu);
-void vg_column_peaks_avx2(const float *x, int64_t cols, int64_t width, float *peak);
-int vg_finite_avx2(const float *x, int64_t n);
-void vg_wino_input_avx2(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vstride);
-void vg_wino_output_avx2(const float *m, int64_t mstride, const float *bias, float *const y[],
-                         int rows, int width, int relu, float *sum);
-void vg_wino4_input_avx2(const float *const d[VG_WINO4_N], int64_t n, float *v, int64_t vstride);
-void vg_wino4_output_avx2(const float *m, int64_t mstride, const float *bias, float *const y[],
-                          int rows, int width, int relu);
-
 /* One instruction set's kernels. */
+typedef enum { VG_SIMD_AVX512, VG_SIMD_AVX2 } VgSimdIsa;
 typedef struct {
-  const char *name; /* "avx512", "avx2" */
+  VgSimdIsa isa;
+  const char *name; /* "AVX-512", "AVX2" */
   void (*uk)(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n, const float *b,
              const float *bias, int rows, float *c, int64_t ldc, int width, int relu);
   void (*uk_multi)(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n,
@@ -113,6 +100,9 @@ typedef struct {
   void (*wino4_output)(const float *m, int64_t mstride, const float *bias, float *const y[],
                        int rows, int width, int relu);
 } VgConvKernels;
+
+/* The AVX2 + FMA kernels (conv_avx2.c), with the contracts of the AVX-512 ones above. */
+extern const VgConvKernels vg_conv_kernels_avx2;
 
 /* The kernels for the running CPU, chosen once per process: AVX-512, else AVX2 + FMA, else NULL
  * (the OpenBLAS path alone). The environment variable VIGIL_SIMD=avx2 takes AVX2 on an AVX-512

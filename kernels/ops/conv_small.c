@@ -163,10 +163,8 @@ static GroupBlockFn group_block_fn(void)
 {
 #if defined(__GNUC__) && defined(__x86_64__)
   const VgConvKernels *k = vg_conv_kernels();
-  if (k && strcmp(k->name, "avx512") == 0)
-    return group_block_avx512;
-  if (k && strcmp(k->name, "avx2") == 0)
-    return group_block_avx2;
+  if (k)
+    return k->isa == VG_SIMD_AVX512 ? group_block_avx512 : group_block_avx2;
 #endif
   return group_block_base;
 }
