@@ -35,7 +35,8 @@ gboolean gst_stream_cnn_load(GstStreamCnn *self)
     return FALSE;
   }
   vg_ops_set_threads(threads);
-  self->model = vg_model_load_file(path, &err);
+  /* a model exported with a dynamic time axis takes the window (none set: the loader refuses it) */
+  self->model = vg_model_load_file_at(path, self->run.window, &err);
   if (self->model && vg_ops_prepare(self->model, &err) != VG_OK)
     gst_stream_cnn_unload(self);
   if (!self->model) {

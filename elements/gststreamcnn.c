@@ -319,7 +319,8 @@ static void install_properties(GObjectClass *oc)
       oc, PROP_WINDOW,
       g_param_spec_int("window", "Window",
                        "Window length W in input frames, the frames each model run sees (0: the "
-                       "model's own input length)",
+                       "model's own input length; required for a model exported with a dynamic "
+                       "time axis)",
                        0, G_MAXINT, DEFAULT_WINDOW, rw));
   g_object_class_install_property(
       oc, PROP_HOP,

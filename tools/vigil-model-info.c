@@ -195,8 +195,12 @@ static int print_model(const VgModel *m, const char *path, int64_t t, VgError *e
   printf("model: %s (opset %" PRId64 ")\n", path, m->opset);
   printf("input: '%s' ", in->name);
   print_shape(&shapes[m->input]);
-  printf(" (time is the last axis; the model's own length is %" PRId64 ")\noutput: '%s' ",
-         in->shape.dims[in->shape.rank - 1], out->name);
+  if (m->time_dynamic)
+    printf(" (time is the last axis, dynamic in the file: loaded at %" PRId64 ")\noutput: '%s' ",
+           in->shape.dims[in->shape.rank - 1], out->name);
+  else
+    printf(" (time is the last axis; the model's own length is %" PRId64 ")\noutput: '%s' ",
+           in->shape.dims[in->shape.rank - 1], out->name);
   print_shape(&shapes[m->output]);
   printf(" (%s)\n", out->is_time ? "a time value" : "one value per window");
   print_standardisation(m);
@@ -215,7 +219,7 @@ static int print_model(const VgModel *m, const char *path, int64_t t, VgError *e
 }
 
 /* vigil-model info MODEL.onnx [--length T]: T is the window length to report shapes and FLOPs
- * for (default: the model's own). */
+ * for (default: the model's own; required when the file's time axis is dynamic). */
 int vm_info(int argc, char **argv)
 {
   char *end = NULL;
@@ -227,7 +231,7 @@ int vm_info(int argc, char **argv)
     return 2;
   }
   VgError err = {{0}};
-  VgModel *m = vg_model_load_file(argv[1], &err);
+  VgModel *m = vg_model_load_file_at(argv[1], (int64_t)t, &err);
   int ret = m ? VG_OK : VG_ERR;
   if (m) {
     const VgShape *in = &m->values[m->input].shape;

@@ -160,7 +160,7 @@ int vm_plan(int argc, char **argv)
     return 2;
   }
   VgError err = {{0}};
-  VgModel *m = vg_model_load_file(path, &err);
+  VgModel *m = vg_model_load_file_at(path, window, &err);
   if (!m) {
     fprintf(stderr, "vigil-model plan: %s\n", err.msg);
     return 1;

@@ -65,13 +65,13 @@ int vm_run(int argc, char **argv)
   long n_in = 0;
   float *in = NULL, *out = NULL;
   VgExec *x = NULL;
-  VgModel *m = vg_model_load_file(argv[1], &err);
-  if (!m) {
+  VgModel *m = NULL;
+  VgShape is;
+  if (vg_model_file_input(argv[1], &is, &err) != VG_OK) {
     fprintf(stderr, "vigil-model run: %s\n", err.msg); /* the message names the file */
     return 1;
   }
-  const VgShape *is = &m->values[m->input].shape;
-  int64_t width = vg_shape_width(is);
+  int64_t width = vg_shape_width(&is);
   if (!(in = read_floats(argv[2], &n_in)))
     goto done;
   if (width <= 0 || n_in <= 0 || n_in % width != 0) {
@@ -79,6 +79,11 @@ int vm_run(int argc, char **argv)
             "vigil-model run: %s holds %ld floats, not a multiple of %lld (the input's "
             "values per time step)\n",
             argv[2], n_in, (long long)width);
+    goto done;
+  }
+  /* T from IN's size; a dynamic time axis is loaded at it (the graph's shape arithmetic too) */
+  if (!(m = vg_model_load_file_at(argv[1], n_in / width, &err))) {
+    fprintf(stderr, "vigil-model run: %s\n", err.msg);
     goto done;
   }
   x = vg_exec_create(m, n_in / width, &err);

@@ -275,18 +275,28 @@ static int op_gather(VgBuild *b, const Onnx__NodeProto *np, const ConstInputs *c
 
 /* ---- Shape, ConstantOfShape, Cast ---- */
 
+/* Shape's [start, end) over a value of rank `rank`: negative bounds count from the end, both
+ * clamped to [0, rank] (opset 15's attributes; before it, the whole shape). */
+static int shape_slice(VgBuild *b, const Onnx__NodeProto *np, int rank, int64_t *start,
+                       int64_t *end, VgError *err)
+{
+  if (vg_attr_int(np, "start", 0, start, err) != VG_OK ||
+      vg_attr_int(np, "end", rank, end, err) != VG_OK)
+    return vg_error_prefix(err, "node '%s' (Shape)", b->node_name);
+  *start = *start < 0 ? *start + rank : *start;
+  *end = *end < 0 ? *end + rank : *end;
+  *start = *start < 0 ? 0 : (*start > rank ? rank : *start);
+  *end = *end < *start ? *start : (*end > rank ? rank : *end);
+  return VG_OK;
+}
+
 static int op_shape(VgBuild *b, const Onnx__NodeProto *np, const ConstInputs *ci, VgShape *out,
                     float **d, VgError *err)
 {
   const VgShape *x = &ci->in[0]->shape;
   int64_t start, end;
-  if (vg_attr_int(np, "start", 0, &start, err) != VG_OK ||
-      vg_attr_int(np, "end", x->rank, &end, err) != VG_OK)
-    return vg_error_prefix(err, "node '%s' (Shape)", b->node_name);
-  start = start < 0 ? start + x->rank : start;
-  end = end < 0 ? end + x->rank : end;
-  start = start < 0 ? 0 : (start > x->rank ? x->rank : start);
-  end = end < start ? start : (end > x->rank ? x->rank : end);
+  if (shape_slice(b, np, x->rank, &start, &end, err) != VG_OK)
+    return VG_ERR;
   out->rank = 1;
   out->dims[0] = end - start;
   for (int64_t i = start; i < end; i++)
@@ -384,6 +394,72 @@ static int64_t out_bound(const ConstInputs *ci, int gather)
   return n > VG_MAX_RANK ? n : VG_MAX_RANK;
 }
 
+/* Shape nodes of computed values whose dependence on the length shape_varies works out; past
+ * them (a hostile graph) each binds the model to its length unchecked. */
+#define SHAPE_CHECKS_MAX 64
+
+/* Whether dims [start, end) of value v (a node output or the input) depend on the input length:
+ * the nodes so far re-shaped at another length (2 T + 7, so that every size that follows T
+ * changes; a model that cannot take it, such as a dense head after Flatten, depends on it too). */
+static int shape_varies(VgBuild *b, int v, int64_t start, int64_t end, VgError *err)
+{
+  VgModel *m = b->m;
+  const VgShape *in = &m->values[m->input].shape;
+  int64_t t = in->dims[in->rank - 1];
+  if (++b->shape_checks > SHAPE_CHECKS_MAX || t > (VG_MAX_DIM - 7) / 2)
+    return 1;
+  VgShape *s = malloc((size_t)m->n_values * sizeof *s);
+  if (!s)
+    return vg_error_set(err, "out of memory");
+  for (int i = 0; i < m->n_values; i++)
+    s[i] = m->values[i].shape;
+  s[m->input].dims[in->rank - 1] = 2 * t + 7;
+  VgError ignored;
+  int varies = 0;
+  for (int i = 0; i < m->n_nodes && !varies; i++)
+    varies = vg_shape_node(m, &m->nodes[i], s, &ignored) != VG_OK;
+  for (int64_t i = start; i < end && !varies; i++)
+    varies = s[v].dims[i] != m->values[v].shape.dims[i];
+  free(s);
+  return varies;
+}
+
+/* Shape of a value the graph computes (or of the graph input): its shape at the length the model
+ * is loaded at, which exports with dynamic_axes feed to Reshape and the like. When the dims read
+ * depend on that length, the model is bound to it (VgModel.fixed_length). 1 when done, 0 when the
+ * input is a constant (the generic path), VG_ERR on error. */
+static int shape_of_computed(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
+{
+  int v = np->n_input >= 1 ? vg_name_map_get(&b->names, np->input[0]) : -1;
+  if (v < 0 || b->m->values[v].kind == VG_VALUE_CONST)
+    return 0;
+  const VgShape *x = &b->shapes[v];
+  int64_t start, end;
+  if (shape_slice(b, np, x->rank, &start, &end, err) != VG_OK)
+    return VG_ERR;
+  VgShape out = {.rank = 1, .dims = {end - start}};
+  float *d = malloc(VG_MAX_RANK * sizeof *d);
+  if (!d)
+    return vg_error_set(err, "out of memory");
+  for (int64_t i = start; i < end; i++)
+    d[i - start] = (float)x->dims[i];
+  int varies = shape_varies(b, v, start, end, err);
+  if (varies < 0) {
+    free(d);
+    return VG_ERR;
+  }
+  if (varies) {
+    VgModel *m = b->m;
+    m->fixed_length = m->values[m->input].shape.dims[m->values[m->input].shape.rank - 1];
+    snprintf(m->fixed_length_why, sizeof m->fixed_length_why, "Shape node '%s'", b->node_name);
+  }
+  int o = vg_build_add_const(b, np->output[0], &out, d, err);
+  if (o < 0)
+    return VG_ERR;
+  vg_name_map_put(&b->names, np->output[0], o);
+  return 1;
+}
+
 int vg_onnx_const_op(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
 {
   ConstOpFn fn = NULL;
@@ -397,6 +473,9 @@ int vg_onnx_const_op(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
     return 0;
   if (vg_check_attrs(b, np, attrs, err) != VG_OK)
     return VG_ERR;
+  int done = fn == op_shape ? shape_of_computed(b, np, err) : 0;
+  if (done != 0)
+    return done;
   ConstInputs ci;
   if (const_inputs(b, np, &ci, err) != VG_OK)
     return VG_ERR;

@@ -153,6 +153,14 @@ typedef struct {
   int input;     /* value index of the graph input */
   int output;    /* value index of the graph output */
   int64_t opset; /* default-domain opset version */
+  /* The file's input time axis is symbolic (exported with dynamic_axes); its length in the input
+   * shape is the one the loader was given. */
+  int time_dynamic;
+  /* 0, or the only input length the model runs at: a Shape op read the time axis of a value
+   * (exports with dynamic_axes compute sizes so), folded at this length; fixed_length_why names
+   * that node for messages. */
+  int64_t fixed_length;
+  char fixed_length_why[80];
   /* Input standardisation from the file's metadata (vg_metadata.h): each input frame's channel c
    * becomes (x - input_mean[c]) / input_std[c] before the network. n_standardised is 0 (and the
    * arrays NULL) when the file has none. Applied by the caller (streamcnn), not the executor. */
@@ -168,6 +176,15 @@ typedef struct {
  * that conv's output feeds nothing else; Dropout and Identity are bypassed. */
 VgModel *vg_model_load_file(const char *path, VgError *err);
 VgModel *vg_model_load_buffer(const void *data, size_t size, VgError *err);
+/* The same for a model whose input time axis may be symbolic (PyTorch's dynamic_axes): it takes
+ * `time` columns, as if exported with that window, so that sizes the graph computes from shapes
+ * (Shape, Gather, Reshape) are those of this window. A fixed time axis ignores `time`; `time` 0
+ * refuses a symbolic one with a message that asks for the window. */
+VgModel *vg_model_load_file_at(const char *path, int64_t time, VgError *err);
+VgModel *vg_model_load_buffer_at(const void *data, size_t size, int64_t time, VgError *err);
+/* The input's shape as the file declares it, without loading the graph: dims[rank - 1] is 0 when
+ * the time axis is symbolic. For callers that choose the window from their data. */
+int vg_model_file_input(const char *path, VgShape *shape, VgError *err);
 void vg_model_free(VgModel *model);
 
 const char *vg_op_name(VgOpType op);

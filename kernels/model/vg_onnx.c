@@ -122,10 +122,11 @@ static const char *metadata(const Onnx__ModelProto *mp, const char *key)
   return NULL;
 }
 
-static VgModel *build_model(const Onnx__ModelProto *mp, VgError *err)
+static VgModel *build_model(const Onnx__ModelProto *mp, int64_t time, VgError *err)
 {
   VgBuild b;
   memset(&b, 0, sizeof b);
+  b.time = time;
   if (!mp->graph) {
     vg_error_set(err, "not an ONNX model (no graph)");
     return NULL;
@@ -159,6 +160,8 @@ static VgModel *build_model(const Onnx__ModelProto *mp, VgError *err)
                                         metadata(mp, VG_META_INPUT_STD), err);
   vg_name_map_clear(&b.names);
   free(b.shapes);
+  if (ret != VG_OK && m->time_dynamic) /* e.g. a window too short for the convs */
+    vg_error_prefix(err, "at length %lld (its time axis is dynamic)", (long long)time);
   if (ret != VG_OK) {
     vg_model_free(m);
     return NULL;
@@ -166,7 +169,10 @@ static VgModel *build_model(const Onnx__ModelProto *mp, VgError *err)
   return m;
 }
 
-VgModel *vg_model_load_buffer(const void *data, size_t size, VgError *err)
+/* Decodes an ONNX file's bytes within a memory budget (a hostile size field cannot make protobuf-c
+ * allocate without bound); NULL with err set. Free with free_model_proto. */
+static Onnx__ModelProto *unpack_model(const void *data, size_t size, Budget *bg,
+                                      ProtobufCAllocator *alloc, VgError *err)
 {
   if (!data || size == 0) {
     vg_error_set(err, "empty model file");
@@ -176,20 +182,34 @@ VgModel *vg_model_load_buffer(const void *data, size_t size, VgError *err)
     vg_error_prefix(err, "not a valid ONNX file");
     return NULL;
   }
-  Budget bg = {0, VG_ONNX_BUDGET_BASE + (size > SIZE_MAX / 8 ? SIZE_MAX / 2 : 4 * size)};
-  ProtobufCAllocator alloc = {budget_alloc, budget_free, &bg};
-  Onnx__ModelProto *mp = onnx__model_proto__unpack(&alloc, size, data);
-  if (!mp) {
+  *bg = (Budget){0, VG_ONNX_BUDGET_BASE + (size > SIZE_MAX / 8 ? SIZE_MAX / 2 : 4 * size)};
+  *alloc = (ProtobufCAllocator){budget_alloc, budget_free, bg};
+  Onnx__ModelProto *mp = onnx__model_proto__unpack(alloc, size, data);
+  if (!mp)
     vg_error_set(err, "not a valid ONNX file (protobuf decoding failed%s)",
-                 bg.used > bg.limit / 2 ? ", or it needs too much memory" : "");
+                 bg->used > bg->limit / 2 ? ", or it needs too much memory" : "");
+  return mp;
+}
+
+VgModel *vg_model_load_buffer_at(const void *data, size_t size, int64_t time, VgError *err)
+{
+  Budget bg;
+  ProtobufCAllocator alloc;
+  Onnx__ModelProto *mp = unpack_model(data, size, &bg, &alloc, err);
+  if (!mp)
     return NULL;
-  }
-  VgModel *m = build_model(mp, err);
+  VgModel *m = build_model(mp, time, err);
   onnx__model_proto__free_unpacked(mp, &alloc);
   return m;
 }
 
-VgModel *vg_model_load_file(const char *path, VgError *err)
+VgModel *vg_model_load_buffer(const void *data, size_t size, VgError *err)
+{
+  return vg_model_load_buffer_at(data, size, 0, err);
+}
+
+/* The bytes of a model file (malloc'ed), or NULL with err set. */
+static void *read_file(const char *path, size_t *size_out, VgError *err)
 {
   FILE *f = fopen(path, "rb");
   if (!f) {
@@ -212,11 +232,46 @@ VgModel *vg_model_load_file(const char *path, VgError *err)
     data = NULL;
   }
   fclose(f);
+  *size_out = data ? (size_t)size : 0;
+  return data;
+}
+
+VgModel *vg_model_load_file_at(const char *path, int64_t time, VgError *err)
+{
+  size_t size;
+  void *data = read_file(path, &size, err);
   if (!data)
     return NULL;
-  VgModel *m = vg_model_load_buffer(data, (size_t)size, err);
+  VgModel *m = vg_model_load_buffer_at(data, size, time, err);
   free(data);
   if (!m)
     vg_error_prefix(err, "%s", path);
   return m;
+}
+
+VgModel *vg_model_load_file(const char *path, VgError *err)
+{
+  return vg_model_load_file_at(path, 0, err);
+}
+
+int vg_model_file_input(const char *path, VgShape *shape, VgError *err)
+{
+  size_t size;
+  void *data = read_file(path, &size, err);
+  if (!data)
+    return VG_ERR;
+  Budget bg;
+  ProtobufCAllocator alloc;
+  Onnx__ModelProto *mp = unpack_model(data, size, &bg, &alloc, err);
+  free(data);
+  int dynamic, ret = VG_ERR;
+  if (mp && !mp->graph)
+    vg_error_set(err, "not an ONNX model (no graph)");
+  else if (mp)
+    ret = vg_onnx_input_shape(mp->graph, shape, &dynamic, err);
+  if (mp)
+    onnx__model_proto__free_unpacked(mp, &alloc);
+  if (ret != VG_OK)
+    vg_error_prefix(err, "%s", path);
+  return ret;
 }

@@ -138,10 +138,13 @@ static int add_initializers(VgBuild *b, VgError *err)
   return VG_OK;
 }
 
-/* The input's shape: [1, C, T] or [1, C, F, T], fixed sizes except a symbolic batch (taken as 1).
- */
-static int input_shape(const Onnx__ValueInfoProto *vi, VgShape *shape, VgError *err)
+/* The input's shape: [1, C, T] or [1, C, F, T], fixed sizes except a symbolic batch (taken as 1)
+ * and a symbolic time axis (a PyTorch export with dynamic_axes), which takes the length `time`:
+ * 0 refuses one, -1 leaves it 0 (vg_model_file_input). *dynamic tells which it was. */
+static int input_shape(const Onnx__ValueInfoProto *vi, int64_t time, VgShape *shape, int *dynamic,
+                       VgError *err)
 {
+  *dynamic = 0;
   const Onnx__TypeProto *tp = vi->type;
   if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
     return vg_error_set(err, "input '%s' is not a tensor", vi->name);
@@ -159,11 +162,25 @@ static int input_shape(const Onnx__ValueInfoProto *vi, VgShape *shape, VgError *
       shape->dims[0] = 1;
       continue;
     }
+    if (!fixed && i == shape->rank - 1 && time != 0) {
+      if (time > VG_MAX_DIM)
+        return vg_error_set(err, "a window of %lld columns is too long (at most %ld)",
+                            (long long)time, (long)VG_MAX_DIM);
+      *dynamic = 1;
+      shape->dims[i] = time > 0 ? time : 0;
+      continue;
+    }
+    if (!fixed && i == shape->rank - 1)
+      return vg_error_set(err,
+                          "input '%s' has a dynamic time axis ('%s'): give the window length "
+                          "(streamcnn's 'window' property; vigil-model info --length, plan "
+                          "--window)",
+                          vi->name, d->dim_param && d->dim_param[0] ? d->dim_param : "?");
     if (!fixed)
       return vg_error_set(err,
-                          "axis %d of input '%s' has no fixed size: export the model with a "
-                          "fixed window (time is the last axis)",
-                          i, vi->name);
+                          "axis %d of input '%s' has no fixed size: export the model with fixed "
+                          "channels%s (only batch and time may be dynamic; time is the last axis)",
+                          i, vi->name, shape->rank == 4 ? " and frequencies" : "");
     if (i == 0)
       return vg_error_set(err, "input '%s' has batch %lld (Vigil runs batch 1)", vi->name,
                           (long long)d->dim_value);
@@ -175,18 +192,18 @@ static int input_shape(const Onnx__ValueInfoProto *vi, VgShape *shape, VgError *
   return VG_OK;
 }
 
-int vg_onnx_add_inputs(VgBuild *b, VgError *err)
+/* The graph's one input: the entry of graph.input that is not an initializer (init: their names;
+ * ONNX IR < 4 lists initializers as inputs too). */
+static int graph_input(const Onnx__GraphProto *g, const VgNameMap *init,
+                       const Onnx__ValueInfoProto **input, VgError *err)
 {
-  const Onnx__GraphProto *g = b->graph;
-  if (add_initializers(b, err) != VG_OK)
-    return VG_ERR;
   const Onnx__ValueInfoProto *in = NULL;
   for (size_t i = 0; i < g->n_input; i++) {
     const Onnx__ValueInfoProto *vi = g->input[i];
     if (!vi->name || !vi->name[0])
       return vg_error_set(err, "graph input %zu has no name", i);
-    if (vg_name_map_get(&b->names, vi->name) >= 0)
-      continue; /* an initializer also listed as input (ONNX IR < 4) */
+    if (vg_name_map_get(init, vi->name) >= 0)
+      continue;
     if (in)
       return vg_error_set(err,
                           "the graph has more than one input ('%s', '%s'); Vigil runs models "
@@ -196,8 +213,30 @@ int vg_onnx_add_inputs(VgBuild *b, VgError *err)
   }
   if (!in)
     return vg_error_set(err, "the graph has no input");
+  *input = in;
+  return VG_OK;
+}
+
+int vg_onnx_input_shape(const Onnx__GraphProto *g, VgShape *shape, int *dynamic, VgError *err)
+{
+  VgNameMap init;
+  if (vg_name_map_init(&init, g->n_initializer) != VG_OK)
+    return vg_error_set(err, "out of memory");
+  for (size_t i = 0; i < g->n_initializer; i++)
+    if (g->initializer[i]->name)
+      vg_name_map_put(&init, g->initializer[i]->name, 0);
+  const Onnx__ValueInfoProto *in = NULL;
+  int ret = graph_input(g, &init, &in, err);
+  vg_name_map_clear(&init);
+  return ret == VG_OK ? input_shape(in, -1, shape, dynamic, err) : VG_ERR;
+}
+
+int vg_onnx_add_inputs(VgBuild *b, VgError *err)
+{
+  const Onnx__ValueInfoProto *in = NULL;
   VgShape shape;
-  if (input_shape(in, &shape, err) != VG_OK)
+  if (add_initializers(b, err) != VG_OK || graph_input(b->graph, &b->names, &in, err) != VG_OK ||
+      input_shape(in, b->time, &shape, &b->m->time_dynamic, err) != VG_OK)
     return VG_ERR;
   int v = vg_build_add_value(b, in->name, VG_VALUE_INPUT, err);
   if (v < 0)

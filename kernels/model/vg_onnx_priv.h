@@ -51,6 +51,8 @@ typedef struct {
   VgNameMap names;       /* ONNX value name -> value index (aliases for bypassed nodes too) */
   int64_t const_floats;  /* floats in constants so far (<= VG_MAX_CONST_VALUES) */
   VgShape *shapes;       /* shapes of the values at the model's own input length */
+  int64_t time;          /* the length a symbolic input time axis takes (0: refuse one) */
+  int shape_checks;      /* Shape nodes of computed values so far (vg_const_ops.c) */
   const char *node_name; /* the node being converted, for messages */
   const char *op_type;
   char label[96]; /* node_name of an unnamed node: "<op>#<index>" */
@@ -93,6 +95,8 @@ int vg_onnx_add_node(VgBuild *b, const Onnx__NodeProto *np, int index, VgError *
 int vg_onnx_topo_order(const Onnx__GraphProto *g, int **order, VgError *err);
 /* Defines the graph input and the initializers as values. */
 int vg_onnx_add_inputs(VgBuild *b, VgError *err);
+/* The graph input's shape as declared, its time axis 0 when symbolic (*dynamic then 1). */
+int vg_onnx_input_shape(const Onnx__GraphProto *g, VgShape *shape, int *dynamic, VgError *err);
 /* After every node: removes dead nodes and unused values, renumbering indices. */
 int vg_model_compact(VgModel *m, VgError *err);
 

@@ -380,6 +380,11 @@ int vg_model_infer_shapes(const VgModel *model, int64_t t_in, VgShape *shapes, V
   if (t_in < 1 || t_in > VG_MAX_DIM)
     return vg_error_set(err, "input length %lld out of range [1, %ld]", (long long)t_in,
                         (long)VG_MAX_DIM);
+  if (model->fixed_length && t_in != model->fixed_length)
+    return vg_error_set(err,
+                        "the model computes sizes from the length of its time axis (%s), so it "
+                        "runs only at the length it was loaded at, %lld columns, not %lld",
+                        model->fixed_length_why, (long long)model->fixed_length, (long long)t_in);
   for (int i = 0; i < model->n_values; i++)
     shapes[i] = model->values[i].shape;
   shapes[model->input].dims[in->rank - 1] = t_in;

@@ -159,3 +159,39 @@ def export(module, shape, path):
     with torch.no_grad():
         torch.onnx.export(module, x, path, input_names=["x"], output_names=["y"],
                           opset_version=13)
+
+
+class MeanHead(nn.Module):
+    """Padded and dilated convs, a mean over time and a dense layer; the flatten reads the batch
+    size (x.view(x.size(0), -1)), which a dynamic_axes export computes with Shape and Gather."""
+    def __init__(self, c=3):
+        super().__init__()
+        self.c1, self.c2 = nn.Conv1d(c, 16, 5, padding=2), nn.Conv1d(16, 8, 3, dilation=2)
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        h = torch.relu(self.c2(torch.relu(self.c1(x)))).mean(-1)
+        return self.fc(h.view(h.size(0), -1))
+
+
+class FoldFreq(nn.Module):
+    """A 2-D conv over [1, C, F, T], its channels and frequencies folded into one axis by sizes
+    read from the value (reshape(size(0), -1, size(-1))), then a 1-D conv: the export computes the
+    target shape from the time axis, which binds the model to the length it is loaded at."""
+    def __init__(self, c=2, f=8):
+        super().__init__()
+        self.c1, self.c2 = nn.Conv2d(c, 4, 3, padding=1), nn.Conv1d(4 * f, 5, 3)
+
+    def forward(self, x):
+        h = torch.relu(self.c1(x))
+        return self.c2(h.reshape(h.size(0), -1, h.size(-1)))
+
+
+def export_dynamic(module, shape, path):
+    """As export, with batch and time dynamic (dynamic_axes), as variable-length models are."""
+    module.eval()
+    with torch.no_grad():
+        torch.onnx.export(module, torch.randn(*shape), path, input_names=["x"],
+                          output_names=["y"], opset_version=13,
+                          dynamic_axes={"x": {0: "batch", len(shape) - 1: "time"},
+                                        "y": {0: "batch"}})

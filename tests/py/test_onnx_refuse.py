@@ -86,9 +86,18 @@ def unsupported_ops():
     refused(lstm, "lstm", "unsupported op 'LSTM'", "node 'lstm_1'", "opset 14")
     refused(model([h.make_node("Transpose", ["x"], ["y"], name="t")], opset=13), "transpose",
             "unsupported op 'Transpose'", "node 't'", "opset 13")
+    # Shape of a computed value is its shape at the length the model is loaded at (exports with
+    # dynamic_axes compute sizes so): reading the time axis ties the model to that length.
     shape = model([h.make_node("Shape", ["x"], ["s"], name="shp"),
                    h.make_node("Reshape", ["x", "s"], ["y"], name="r")])
-    refused(shape, "shape", "'Shape'", "shp")
+    r = run(shape.SerializeToString(), "shape")
+    c.check(r.returncode == 0 and "'y' [1, 4, 16]" in r.stdout, "Shape of the input at its own "
+            "length: exit %d\n%s%s" % (r.returncode, r.stdout, r.stderr))
+    r = subprocess.run([VM, "info", "%s/shape.onnx" % D, "--length", "20"], capture_output=True,
+                       text=True, timeout=60)
+    c.check(r.returncode == 1 and "Shape node 'shp'" in r.stderr and "16 columns, not 20" in
+            r.stderr, "Shape of the input at another length: exit %d, %r" % (r.returncode,
+                                                                            r.stderr))
     custom = model([h.make_node("Relu", ["x"], ["y"], name="cr", domain="com.example")])
     refused(custom, "domain", "'Relu'", "com.example", "cr")
     pad = model([h.make_node("Pad", ["x", "p"], ["y"], name="pr", mode="reflect")],
@@ -180,7 +189,9 @@ def malformed_graphs():
                                    ("rank2_input", TP.FLOAT, [4, 16], "[1, C, T]"),
                                    ("rank5_input", TP.FLOAT, [1, 2, 3, 4, 5], "[1, C, T]"),
                                    ("batch2_input", TP.FLOAT, [2, 4, 16], "batch"),
-                                   ("symbolic_time", TP.FLOAT, [1, 4, "T"], "fixed"),
+                                   ("symbolic_time", TP.FLOAT, [1, 4, "T"], "dynamic time "
+                                    "axis ('T'): give the window length"),
+                                   ("symbolic_channels", TP.FLOAT, [1, "C", 16], "fixed channels"),
                                    ("huge_time", TP.FLOAT, [1, 4, 1 << 40], "size")):
         inp = [h.make_tensor_value_info("x", elem, dims)]
         refused(model([h.make_node("Relu", ["x"], ["y"])], inputs=inp), name, word)

@@ -11,8 +11,11 @@
 - output=reconstruction-error: tensors [sum] and [C] equal numpy on PyTorch's reconstruction;
 - DISCONT and a timestamp gap restart the window; FLUSH resets, EOS drops the partial hop, LATENCY
   adds nothing (GstHarness); EOS through gst-launch gives floor((N - W) / H) + 1 outputs;
+- models exported with a dynamic time axis (1-D with a mean head, 2-D whose reshape reads the
+  time axis) at a window other than the export's example length, in exact and full modes;
 - errors: missing and unreadable models, no model, channel mismatch, impossible window and hop, a
-  model that is no autoencoder for reconstruction-error, each with the message the docs promise;
+  model that is no autoencoder for reconstruction-error, a dynamic time axis without a window,
+  each with the message the docs promise;
 - whole pipelines equal PyTorch: `audiotestsrc ! tee ! streamcnn ! filesink` on the recorded
   samples, and `filesrc ! csvparse rate=100/1 ! streamcnn ! csvenc ! filesink` on a CSV file.
 
@@ -187,6 +190,38 @@ audio_case("padded", 32, 3, "exact", fmt="S16LE")
 audio_case("valid", 40, 6, "exact")  # a window longer than the exported one
 
 
+# Models exported with a dynamic time axis: the window property gives the length (here not the
+# export's example length), the graph's shape arithmetic is evaluated at it.
+torch.manual_seed(11)
+for name, module, shape in (("dyn_mean", streamzoo.MeanHead(2), (1, 2, 40)),
+                            ("dyn_fold", streamzoo.FoldFreq(2, 4), (1, 2, 4, 30))):
+    models[name] = (module.eval(), shape)
+    paths[name] = os.path.join(D, name + ".onnx")
+    streamzoo.export_dynamic(module, shape, paths[name])
+
+
+def dynamic_case(name, window, hop, mode):
+    module, shape = models[name]
+    inner, rate, total = tuple(shape[1:-1]), 100, 120
+    x = np.random.default_rng(window + hop).standard_normal((total,) + inner).astype(np.float32)
+    caps = AUDIO % ("F32LE", rate, inner[0]) if len(inner) == 1 else (
+        "other/tensors,format=static,num_tensors=1,types=float32,dimensions=(string)%d:%d,"
+        "framerate=%d/1" % (inner[1], inner[0], rate))
+    jobs.append({"desc": "streamcnn model=%s window=%d hop=%d mode=%s" % (
+        paths[name], window, hop, mode), "caps": caps,
+        "pushes": [push(x[p:p + 9], p, rate) for p in range(0, total, 9)]})
+    ref = torch_windows(module, np.moveaxis(x, 0, -1), window, hop)
+    what = "%s (dynamic time axis) W=%d H=%d %s" % (name, window, hop, mode)
+    checks.append(lambda r: check_outputs(what, r[0], ref))
+
+
+for hop in (1, 5, 48):
+    dynamic_case("dyn_mean", 48, hop, "exact")
+dynamic_case("dyn_mean", 48, 5, "full")
+dynamic_case("dyn_fold", 24, 3, "exact")
+dynamic_case("dyn_fold", 24, 3, "full")
+
+
 def tensor_case():
     """other/tensors frames of F:C values into a 2-D model."""
     module, shape = models["conv2d"]
@@ -351,6 +386,8 @@ errors = [
         "choose a hop from 1 to 32"]),
     (src % 2 + "streamcnn model=%s output=reconstruction-error ! fakesink" % paths["padded"], [
         "reconstruction-error needs an autoencoder"]),
+    (src % 2 + "streamcnn model=%s ! fakesink" % paths["dyn_mean"], [
+        paths["dyn_mean"], "dynamic time axis ('time')", "'window' property"]),
 ]
 for pipeline, needles in errors:
     jobs.append({"error": pipeline})
