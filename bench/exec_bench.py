@@ -121,6 +121,15 @@ def torch_ms(module, x, repeats):
     return 1e3 * float(np.median(times))
 
 
+def max_error(vm, path, fin, ref, variant):
+    """max |vigil-model run's output - ref| on the conv path `variant` (environment)."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    env.pop("VIGIL_CONV", None)
+    env.update(variant)
+    subprocess.run([vm, "run", path, fin, path + ".out"], check=True, env=env)
+    return float(np.max(np.abs(np.fromfile(path + ".out", dtype="<f4") - ref.ravel())))
+
+
 def openblas_corename():
     import ctypes
     try:
@@ -188,17 +197,8 @@ def main():
         with torch.no_grad():
             torch.onnx.export(module, x, path, opset_version=13, do_constant_folding=True)
             ref = module(x).numpy()
-        fin, fout = path + ".in", path + ".out"
+        fin = path + ".in"
         x[0].numpy().astype("<f4").tofile(fin)
-        errs = {}  # each conv path's output against PyTorch's
-        for label, variant in variants.items():
-            env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-            env.pop("VIGIL_CONV", None)
-            env.update(variant)
-            subprocess.run([vm, "run", path, fin, fout], check=True, env=env)
-            got = np.fromfile(fout, dtype="<f4")
-            err = float(np.max(np.abs(got - ref.ravel())))
-            errs[label] = (err, err <= 1e-4 * float(np.max(np.abs(ref))))
         # The dense heads shrink the trunk's rounding below float resolution (the accelerometer
         # model's two outputs come out bit-equal), so the trunk's own output is compared too.
         # (eval(): a slice is a new container in training mode, and export restores that mode to
@@ -207,14 +207,11 @@ def main():
         with torch.no_grad():
             torch.onnx.export(trunk, x, tpath, opset_version=13, do_constant_folding=True)
             tref = trunk(x).numpy()
+        errs = {}  # each conv path's output and trunk output against PyTorch's
         for label, variant in variants.items():
-            env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-            env.pop("VIGIL_CONV", None)
-            env.update(variant)
-            subprocess.run([vm, "run", tpath, fin, fout], check=True, env=env)
-            got = np.fromfile(fout, dtype="<f4")
-            rel = float(np.max(np.abs(got - tref.ravel()))) / float(np.max(np.abs(tref)))
-            errs[label] = (errs[label][0], rel, errs[label][1] and rel <= 1e-4)
+            err = max_error(vm, path, fin, ref, variant)
+            rel = max_error(vm, tpath, fin, tref, variant) / float(np.max(np.abs(tref)))
+            errs[label] = (err, rel, err <= 1e-4 * float(np.max(np.abs(ref))) and rel <= 1e-4)
         # Rounds alternate PyTorch and the executor so that load from other processes hits both.
         pts, kvs, lines = [], {k: [] for k in variants}, {}
         for _ in range(rounds):
