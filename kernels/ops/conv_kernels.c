@@ -30,16 +30,13 @@ static const VgConvKernels *choose_kernels(void)
 }
 #endif
 
-/* Chosen on first use; racing first uses choose the same and store the same pointer. */
-const VgConvKernels *vg_conv_kernels(void)
+const VgConvKernels *vg_conv_kernels_chosen;
+
+/* Racing first uses choose the same tables and store the same pointer. */
+const VgConvKernels *vg_conv_kernels_choose(void)
 {
-  static const VgConvKernels *chosen;
-  static int done;
-  if (__atomic_load_n(&done, __ATOMIC_ACQUIRE))
-    return __atomic_load_n(&chosen, __ATOMIC_RELAXED);
   const VgConvKernels *k = choose_kernels();
-  __atomic_store_n(&chosen, k, __ATOMIC_RELAXED);
-  __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+  __atomic_store_n(&vg_conv_kernels_chosen, k, __ATOMIC_RELEASE);
   return k;
 }
 

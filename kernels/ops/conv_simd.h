@@ -106,8 +106,17 @@ extern const VgConvKernels vg_conv_kernels_avx2;
 
 /* The kernels for the running CPU, chosen once per process: AVX-512, else AVX2 + FMA, else NULL
  * (the OpenBLAS path alone). The environment variable VIGIL_SIMD=avx2 takes AVX2 on an AVX-512
- * CPU, VIGIL_SIMD=none neither (tests, benchmarks, a CPU that misreports). */
-const VgConvKernels *vg_conv_kernels(void);
+ * CPU, VIGIL_SIMD=none neither (tests, benchmarks, a CPU that misreports). Inline, because the
+ * drivers ask for every micro-kernel call (a call measured 0.3-0.5 % of a window or a hop): once
+ * kernels are chosen it is one load; vg_conv_kernels_choose makes the choice (and repeats it
+ * while it is NULL, which only the OpenBLAS path, at prepare, sees). */
+extern const VgConvKernels *vg_conv_kernels_chosen;
+const VgConvKernels *vg_conv_kernels_choose(void);
+static inline const VgConvKernels *vg_conv_kernels(void)
+{
+  const VgConvKernels *k = __atomic_load_n(&vg_conv_kernels_chosen, __ATOMIC_ACQUIRE);
+  return k ? k : vg_conv_kernels_choose();
+}
 /* vg_conv_kernels() != NULL */
 int vg_conv_simd_available(void);
 
