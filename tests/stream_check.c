@@ -91,7 +91,7 @@ int main(int argc, char **argv)
                                             : VG_STREAM_EXACT;
   }
   VgError err = {{0}};
-  VgModel *m = vg_model_load_file(argv[1], &err);
+  VgModel *m = vg_model_load_file_at(argv[1], window, &err); /* a dynamic time axis: W */
   if (!m || vg_ops_prepare(m, &err) != VG_OK) {
     fprintf(stderr, "stream_check: %s\n", err.msg);
     return 1;

@@ -6,6 +6,7 @@ stream of many windows goes through tests/stream_check in each mode:
 - signal must equal them too when the plan says no trunk layer sees padding (and the plan must say
   so exactly for the models built without padding); otherwise its NRMSE is printed;
 - a reset in the middle of a stream must restart it cleanly (outputs equal a fresh run);
+- every model exported with a dynamic time axis streams at another window, equal to PyTorch;
 - `vigil-model plan` prints the plan and refuses impossible windows and hops with the choices.
 """
 import os
@@ -169,6 +170,36 @@ def spike_windows(c, d, module, name, window, hops):
                                             y[bad[0]] if bad else "", ref[bad[0]] if bad else ""))
 
 
+def dynamic_checks(c, d):
+    """Every model exported with a dynamic time axis (stream_check loads it at --window), streamed
+    at a window 8 columns longer than the export's example input, in exact mode at hops 1 and 3:
+    equal to PyTorch at every window (models whose head fixes the length are skipped, as PyTorch
+    refuses them at that window too)."""
+    count = 0
+    for name, module, shape, _ in streamzoo.models():
+        window = shape[-1] + 8
+        try:
+            with torch.no_grad():
+                module(torch.zeros(*shape[:-1], window))
+        except RuntimeError:
+            continue
+        path = os.path.join(d, name + ".dyn.onnx")
+        streamzoo.export_dynamic(module, shape, path)
+        for hop in (1, 3):
+            n = 6
+            x = torch.randn(*shape[:-1], window + hop * (n - 1))
+            xfile = os.path.join(d, "%s.dyn.%d.f32" % (name, hop))
+            x[0].reshape(-1, x.shape[-1]).T.contiguous().numpy().tofile(xfile)
+            ref = windowed(module, x, window, hop, n)
+            y, msg = run(path, xfile, window, hop, "exact")
+            ok, err = (False, msg) if y is None else (False, "%d values, expected %d" % (
+                y.size, ref.size)) if y.size != ref.size else close(y, ref.reshape(-1))
+            c.check(ok, "%s exported with a dynamic time axis, W %d H %d: %s" % (name, window, hop,
+                                                                              err))
+            count += 1
+    c.check(count >= 20, "dynamic time axis: only %d runs" % count)  # 26 with 13 models
+
+
 def main():
     c = Checks("stream")
     d = tmpdir()
@@ -224,6 +255,7 @@ def main():
         print("%s: window %d, align %d, phases %d, hops %s" % (name, window, align, phases, hops))
     plan_checks(c, d)
     spike_checks(c, d)
+    dynamic_checks(c, d)
     print("worst relative error (exact, full, unpadded signal): %.3g" % worst)
     for name, v in nrmse.items():
         print("signal NRMSE %s: %s" % (name, " ".join("%.4f" % e for e in v)))
