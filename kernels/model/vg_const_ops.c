@@ -426,8 +426,9 @@ static int shape_varies(VgBuild *b, int v, int64_t start, int64_t end, VgError *
 
 /* Shape of a value the graph computes (or of the graph input): its shape at the length the model
  * is loaded at, which exports with dynamic_axes feed to Reshape and the like. When the dims read
- * depend on that length, the model is bound to it (VgModel.fixed_length). 1 when done, 0 when the
- * input is a constant (the generic path), VG_ERR on error. */
+ * depend on that length, the constant is marked time-sized (VgBuild.time_sized): what reads it
+ * may tie the model to this length (vg_onnx_time_sized_inputs). 1 when done, 0 when the input is
+ * a constant (the generic path), VG_ERR on error. */
 static int shape_of_computed(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
 {
   int v = np->n_input >= 1 ? vg_name_map_get(&b->names, np->input[0]) : -1;
@@ -448,16 +449,42 @@ static int shape_of_computed(VgBuild *b, const Onnx__NodeProto *np, VgError *err
     free(d);
     return VG_ERR;
   }
-  if (varies) {
-    VgModel *m = b->m;
-    m->fixed_length = m->values[m->input].shape.dims[m->values[m->input].shape.rank - 1];
-    snprintf(m->fixed_length_why, sizeof m->fixed_length_why, "Shape node '%s'", b->node_name);
-  }
   int o = vg_build_add_const(b, np->output[0], &out, d, err);
   if (o < 0)
     return VG_ERR;
   vg_name_map_put(&b->names, np->output[0], o);
+  if (varies && !b->time_sized_from[0])
+    snprintf(b->time_sized_from, sizeof b->time_sized_from, "Shape node '%s'", b->node_name);
+  b->time_sized[o] = (unsigned char)varies;
   return 1;
+}
+
+/* Whether ONNX input k of np is a time-sized constant. */
+static int input_time_sized(VgBuild *b, const Onnx__NodeProto *np, size_t k)
+{
+  int v = np->input[k][0] ? vg_name_map_get(&b->names, np->input[k]) : -1;
+  return v >= 0 && b->time_sized[v];
+}
+
+void vg_onnx_time_sized_inputs(VgBuild *b, const Onnx__NodeProto *np, const VgNode *node,
+                               int time_keeping)
+{
+  int any = 0, others = 0;
+  for (size_t k = 0; k < np->n_input; k++) {
+    int t = input_time_sized(b, np, k);
+    any |= t;
+    others |= t && !(time_keeping && k == 1); /* a time-keeping Reshape's target is re-applied */
+  }
+  if (node->op == VG_OP_DEAD) { /* folded: its constant output carries the mark */
+    b->time_sized[node->output] = (unsigned char)any;
+    return;
+  }
+  VgModel *m = b->m;
+  if (others && !m->fixed_length) {
+    const VgShape *in = &m->values[m->input].shape;
+    m->fixed_length = in->dims[in->rank - 1];
+    snprintf(m->fixed_length_why, sizeof m->fixed_length_why, "%s", b->time_sized_from);
+  }
 }
 
 int vg_onnx_const_op(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
@@ -493,6 +520,8 @@ int vg_onnx_const_op(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
   int v = vg_build_add_const(b, np->output[0], &out, d, err);
   if (v < 0)
     return VG_ERR;
+  for (int k = 0; k < ci.n; k++) /* computed from a time-sized constant: time-sized too */
+    b->time_sized[v] |= ci.in[k] && b->time_sized[ci.in[k] - b->m->values];
   vg_name_map_put(&b->names, np->output[0], v);
   return 1;
 }

@@ -149,8 +149,10 @@ static VgModel *build_model(const Onnx__ModelProto *mp, int64_t time, VgError *e
   m->values = calloc((size_t)b.cap_values, sizeof *m->values);
   m->nodes = calloc((size_t)b.cap_nodes + 1, sizeof *m->nodes);
   b.shapes = calloc((size_t)b.cap_values, sizeof *b.shapes);
+  b.time_sized = calloc((size_t)b.cap_values, 1);
   int ret = VG_ERR;
-  if (!m->values || !m->nodes || !b.shapes || vg_name_map_init(&b.names, b.cap_values) != VG_OK)
+  if (!m->values || !m->nodes || !b.shapes || !b.time_sized ||
+      vg_name_map_init(&b.names, b.cap_values) != VG_OK)
     vg_error_set(err, "out of memory");
   else if (build_nodes(&b, err) == VG_OK && set_output(&b, err) == VG_OK &&
            vg_fold_batch_norms(&b, err) == VG_OK)
@@ -160,6 +162,7 @@ static VgModel *build_model(const Onnx__ModelProto *mp, int64_t time, VgError *e
                                         metadata(mp, VG_META_INPUT_STD), err);
   vg_name_map_clear(&b.names);
   free(b.shapes);
+  free(b.time_sized);
   if (ret != VG_OK && m->time_dynamic) /* e.g. a window too short for the convs */
     vg_error_prefix(err, "at length %lld (its time axis is dynamic)", (long long)time);
   if (ret != VG_OK) {

@@ -202,11 +202,15 @@ static int add_op(VgBuild *b, const Onnx__NodeProto *np, const VgOpSpec *spec, V
   if (vg_shape_node(m, node, shapes, err) != VG_OK)
     return VG_ERR;
   m->values[out].shape = shapes[out];
-  if (spec->parse && vg_parse_after_shape(b, node, err) != VG_OK)
+  int time_keeping = spec->parse ? vg_parse_after_shape(b, node, err) : 0;
+  if (time_keeping < 0)
     return VG_ERR;
   m->values[out].is_time = vg_shape_output_is_time(m, node);
   vg_name_map_put(&b->names, np->output[0], out);
-  return vg_fold_constant_node(b, m->n_nodes - 1, err) < 0 ? VG_ERR : VG_OK;
+  if (vg_fold_constant_node(b, m->n_nodes - 1, err) < 0)
+    return VG_ERR;
+  vg_onnx_time_sized_inputs(b, np, node, time_keeping);
+  return VG_OK;
 }
 
 /* ReduceMean/ReduceMax over every axis after the channels became a global pool; without keepdims

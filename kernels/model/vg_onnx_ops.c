@@ -253,22 +253,23 @@ int vg_parse_unsqueeze(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgEr
 /* A Reshape whose result keeps the time axis last with the same values per column (e.g.
  * [1, C, F, T] -> [1, C*F, T]) is rewritten as literal dims with -1 last, so that it keeps doing
  * so at every length. That is what a target with 0 or -1 there means; a literal T is how a
- * fixed-shape export writes the same thing. */
+ * fixed-shape export writes the same thing, and a T read from a Shape how a dynamic_axes export
+ * does. Returns 1 when it rewrote the node, else 0. */
 int vg_parse_after_shape(VgBuild *b, VgNode *node, VgError *err)
 {
   if (node->op != VG_OP_RESHAPE || node->reshape_kind != VG_RESHAPE_TARGET)
-    return VG_OK;
+    return 0;
   const VgShape *in = &b->shapes[node->inputs[0]], *out = &b->shapes[node->output];
   int n = node->n_axes;
   int64_t last = node->axes[n - 1 < 0 ? 0 : n - 1], t = in->dims[in->rank - 1];
   if (!b->m->values[node->inputs[0]].is_time || n < 3 || out->dims[0] != 1 ||
       out->dims[n - 1] != t || vg_shape_width(out) != vg_shape_width(in))
-    return VG_OK;
+    return 0;
   if (!((last == 0 && n == in->rank) || last == -1 || last == t))
-    return VG_OK;
+    return 0;
   for (int i = 0; i < n - 1; i++)
     node->axes[i] = out->dims[i];
   node->axes[n - 1] = -1;
   (void)err;
-  return VG_OK;
+  return 1;
 }

@@ -49,7 +49,8 @@ int vg_parse_concat(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError
  * vg_const_ops.c): 1 if np was one (its output is now a constant), 0 if not, VG_ERR. */
 int vg_onnx_const_op(VgBuild *b, const Onnx__NodeProto *np, VgError *err);
 
-/* Adjustments that need the node's output shape (a Reshape that keeps the time axis). */
+/* Adjustments that need the node's output shape: a Reshape that keeps the time axis is
+ * rewritten to keep it at every length (1 when it was, else 0). */
 int vg_parse_after_shape(VgBuild *b, VgNode *node, VgError *err);
 
 #endif

@@ -48,11 +48,16 @@ typedef struct {
   const Onnx__GraphProto *graph;
   VgModel *m;
   int cap_values, cap_nodes;
-  VgNameMap names;       /* ONNX value name -> value index (aliases for bypassed nodes too) */
-  int64_t const_floats;  /* floats in constants so far (<= VG_MAX_CONST_VALUES) */
-  VgShape *shapes;       /* shapes of the values at the model's own input length */
-  int64_t time;          /* the length a symbolic input time axis takes (0: refuse one) */
-  int shape_checks;      /* Shape nodes of computed values so far (vg_const_ops.c) */
+  VgNameMap names;      /* ONNX value name -> value index (aliases for bypassed nodes too) */
+  int64_t const_floats; /* floats in constants so far (<= VG_MAX_CONST_VALUES) */
+  VgShape *shapes;      /* shapes of the values at the model's own input length */
+  int64_t time;         /* the length a symbolic input time axis takes (0: refuse one) */
+  int shape_checks;     /* Shape nodes of computed values so far (vg_const_ops.c) */
+  /* Per value: a constant computed from a size that depends on the input length (a Shape of a
+   * computed value), valid at this length only; and the first such Shape node, for messages. A
+   * node that reads one ties the model to its length (vg_onnx_time_sized_inputs). */
+  unsigned char *time_sized;
+  char time_sized_from[80];
   const char *node_name; /* the node being converted, for messages */
   const char *op_type;
   char label[96]; /* node_name of an unnamed node: "<op>#<index>" */
@@ -95,6 +100,13 @@ int vg_onnx_add_node(VgBuild *b, const Onnx__NodeProto *np, int index, VgError *
 int vg_onnx_topo_order(const Onnx__GraphProto *g, int **order, VgError *err);
 /* Defines the graph input and the initializers as values. */
 int vg_onnx_add_inputs(VgBuild *b, VgError *err);
+/* After node np became `node` (or was folded, node->op == VG_OP_DEAD): propagates the
+ * time-sized mark of its ONNX inputs to a folded output, or ties the model to its length
+ * (VgModel.fixed_length) when a live node reads a time-sized constant. The one exception is the
+ * target of a Reshape that keeps the time axis last (`time_keeping`, vg_parse_after_shape), which
+ * is re-applied at every length. */
+void vg_onnx_time_sized_inputs(VgBuild *b, const Onnx__NodeProto *np, const VgNode *node,
+                               int time_keeping);
 /* The graph input's shape as declared, its time axis 0 when symbolic (*dynamic then 1). */
 int vg_onnx_input_shape(const Onnx__GraphProto *g, VgShape *shape, int *dynamic, VgError *err);
 /* After every node: removes dead nodes and unused values, renumbering indices. */

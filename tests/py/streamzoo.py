@@ -195,3 +195,15 @@ def export_dynamic(module, shape, path):
                           output_names=["y"], opset_version=13,
                           dynamic_axes={"x": {0: "batch", len(shape) - 1: "time"},
                                         "y": {0: "batch"}})
+
+
+class LengthScaled(nn.Module):
+    """A conv, then the sum over time written as mean(-1) * size(-1): the length read from the
+    shape enters the arithmetic, so a length-bound constant (Shape -> Gather -> Mul)."""
+    def __init__(self, c=3):
+        super().__init__()
+        self.conv = nn.Conv1d(c, 4, 3)
+
+    def forward(self, x):
+        h = torch.relu(self.conv(x))
+        return h.mean(-1) * h.size(-1)

@@ -7,9 +7,10 @@ export of a variable-length network, through vigil-model:
 - `run` takes T from IN's size and equals PyTorch at several lengths, including one shorter and
   one much longer than the export's example input; the graph's shape arithmetic (Shape, Gather,
   Reshape on computed values) is evaluated at that length;
-- a model whose reshape reads the time axis (FoldFreq) runs at the length it was loaded at, and
-  `info --length` at another length of a fixed-length export of it is refused with the node named;
-  one whose Shape reads only sizes no length changes (MeanHead's batch after the mean) is not tied;
+- a size read from the time axis ties the model to the length it was loaded at when it enters
+  arithmetic (LengthScaled: `info --length` at another length of a fixed-length export is refused
+  with the node named), not when it only feeds a reshape that keeps time last (FoldFreq), nor
+  when the sizes read do not change with the length (MeanHead's batch after the mean);
 - `plan` takes --window as the length, and refuses without one.
 
 streamcnn with such models is in test_streamcnn.py (its window property is the length).
@@ -86,16 +87,31 @@ r = vm("info", fold_path, "--length", "50")
 c.check(r.returncode == 0 and "[1, 5, 48]" in r.stdout,
         "FoldFreq info --length 50: exit %d\n%s%s" % (r.returncode, r.stdout, r.stderr))
 
-# Exported with a fixed length (dynamic batch only), the same reshape ties the model to it.
+# Exported with a fixed length (dynamic batch only): its reshape reads the time axis only for the
+# target's last entry, which a reshape that keeps time last re-applies at every length: it runs at
+# other lengths too.
 fixed_path = os.path.join(D, "fold_fixed.onnx")
 with torch.no_grad():
     torch.onnx.export(fold, torch.randn(1, 2, 8, 40), fixed_path, input_names=["x"],
                       output_names=["y"], opset_version=13, dynamic_axes={"x": {0: "batch"}})
-run_matches(fold, fixed_path, (1, 2, 8, 40), "FoldFreq, fixed length")
-r = vm("info", fixed_path, "--length", "50")
+for t in (40, 50):
+    run_matches(fold, fixed_path, (1, 2, 8, t), "FoldFreq, fixed length 40")
+
+# LengthScaled multiplies by the length it reads: a fixed-length export is tied to its length
+# (refused elsewhere, naming the Shape node), a dynamic one runs at every length.
+scaled = streamzoo.LengthScaled().eval()
+scaled_fixed, scaled_dyn = os.path.join(D, "scaled_fixed.onnx"), os.path.join(D, "scaled.onnx")
+with torch.no_grad():
+    torch.onnx.export(scaled, torch.randn(1, 3, 40), scaled_fixed, input_names=["x"],
+                      output_names=["y"], opset_version=13, dynamic_axes={"x": {0: "batch"}})
+streamzoo.export_dynamic(scaled, (1, 3, 40), scaled_dyn)
+run_matches(scaled, scaled_fixed, (1, 3, 40), "LengthScaled, fixed length 40")
+r = vm("info", scaled_fixed, "--length", "50")
 c.check(r.returncode == 1 and "runs only at the length it was loaded at, 40 columns, not 50" in
         r.stderr and "Shape node" in r.stderr,
-        "fixed-length FoldFreq at 50: exit %d, %r" % (r.returncode, r.stderr))
+        "fixed-length LengthScaled at 50: exit %d, %r" % (r.returncode, r.stderr))
+for t in (9, 40, 50, 333):
+    run_matches(scaled, scaled_dyn, (1, 3, t), "LengthScaled, dynamic")
 
 # MeanHead's Shape reads the batch of a value pooled over time, which no length changes: exported
 # with a fixed length (dynamic batch only), it still runs at any length.

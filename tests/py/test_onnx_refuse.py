@@ -87,7 +87,8 @@ def unsupported_ops():
     refused(model([h.make_node("Transpose", ["x"], ["y"], name="t")], opset=13), "transpose",
             "unsupported op 'Transpose'", "node 't'", "opset 13")
     # Shape of a computed value is its shape at the length the model is loaded at (exports with
-    # dynamic_axes compute sizes so): reading the time axis ties the model to that length.
+    # dynamic_axes compute sizes so). Reshaping to it keeps time last: re-applied at any length.
+    # Arithmetic on the length read ties the model to that length.
     shape = model([h.make_node("Shape", ["x"], ["s"], name="shp"),
                    h.make_node("Reshape", ["x", "s"], ["y"], name="r")])
     r = run(shape.SerializeToString(), "shape")
@@ -95,9 +96,20 @@ def unsupported_ops():
             "length: exit %d\n%s%s" % (r.returncode, r.stdout, r.stderr))
     r = subprocess.run([VM, "info", "%s/shape.onnx" % D, "--length", "20"], capture_output=True,
                        text=True, timeout=60)
+    c.check(r.returncode == 0 and "'y' [1, 4, 20]" in r.stdout, "Reshape to the input's Shape "
+            "at another length: exit %d, %r" % (r.returncode, r.stderr))
+    idx = numpy_helper.from_array(np.array(2, np.int64), "i")
+    scaled = model([h.make_node("Shape", ["x"], ["s"], name="shp"),
+                    h.make_node("Gather", ["s", "i"], ["t"], name="g"),
+                    h.make_node("Cast", ["t"], ["tf"], name="cast", to=TP.FLOAT),
+                    h.make_node("Mul", ["x", "tf"], ["y"], name="m")], [idx])
+    r = run(scaled.SerializeToString(), "shape_mul")
+    c.check(r.returncode == 0 and "'y' [1, 4, 16]" in r.stdout, "x * T at its own length: exit "
+            "%d\n%s%s" % (r.returncode, r.stdout, r.stderr))
+    r = subprocess.run([VM, "info", "%s/shape_mul.onnx" % D, "--length", "20"],
+                       capture_output=True, text=True, timeout=60)
     c.check(r.returncode == 1 and "Shape node 'shp'" in r.stderr and "16 columns, not 20" in
-            r.stderr, "Shape of the input at another length: exit %d, %r" % (r.returncode,
-                                                                            r.stderr))
+            r.stderr, "x * T at another length: exit %d, %r" % (r.returncode, r.stderr))
     custom = model([h.make_node("Relu", ["x"], ["y"], name="cr", domain="com.example")])
     refused(custom, "domain", "'Relu'", "com.example", "cr")
     pad = model([h.make_node("Pad", ["x", "p"], ["y"], name="pr", mode="reflect")],

@@ -12,7 +12,8 @@
 - DISCONT and a timestamp gap restart the window; FLUSH resets, EOS drops the partial hop, LATENCY
   adds nothing (GstHarness); EOS through gst-launch gives floor((N - W) / H) + 1 outputs;
 - models exported with a dynamic time axis (1-D with a mean head, 2-D whose reshape reads the
-  time axis) at a window other than the export's example length, in exact and full modes;
+  time axis, one that multiplies by the length it reads) at a window other than the export's
+  example length, in exact and full modes;
 - errors: missing and unreadable models, no model, channel mismatch, impossible window and hop, a
   model that is no autoencoder for reconstruction-error, a dynamic time axis without a window,
   each with the message the docs promise;
@@ -194,7 +195,8 @@ audio_case("valid", 40, 6, "exact")  # a window longer than the exported one
 # export's example length), the graph's shape arithmetic is evaluated at it.
 torch.manual_seed(11)
 for name, module, shape in (("dyn_mean", streamzoo.MeanHead(2), (1, 2, 40)),
-                            ("dyn_fold", streamzoo.FoldFreq(2, 4), (1, 2, 4, 30))):
+                            ("dyn_fold", streamzoo.FoldFreq(2, 4), (1, 2, 4, 30)),
+                            ("dyn_scaled", streamzoo.LengthScaled(2), (1, 2, 40))):
     models[name] = (module.eval(), shape)
     paths[name] = os.path.join(D, name + ".onnx")
     streamzoo.export_dynamic(module, shape, paths[name])
@@ -220,6 +222,7 @@ for hop in (1, 5, 48):
 dynamic_case("dyn_mean", 48, 5, "full")
 dynamic_case("dyn_fold", 24, 3, "exact")
 dynamic_case("dyn_fold", 24, 3, "full")
+dynamic_case("dyn_scaled", 30, 4, "exact")  # multiplies by the length: loaded at the window
 
 
 def tensor_case():
