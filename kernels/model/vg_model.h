@@ -156,9 +156,9 @@ typedef struct {
   /* The file's input time axis is symbolic (exported with dynamic_axes); its length in the input
    * shape is the one the loader was given. */
   int time_dynamic;
-  /* 0, or the only input length the model runs at: a Shape op read the time axis of a value
-   * (exports with dynamic_axes compute sizes so), folded at this length; fixed_length_why names
-   * that node for messages. */
+  /* 0, or the only input length the model runs at: a size a Shape op read from the time axis
+   * (exports with dynamic_axes compute sizes so) was folded at this length and enters more than
+   * a reshape that keeps time last; fixed_length_why names that Shape node for messages. */
   int64_t fixed_length;
   char fixed_length_why[80];
   /* Input standardisation from the file's metadata (vg_metadata.h): each input frame's channel c
