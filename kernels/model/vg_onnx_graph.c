@@ -150,8 +150,8 @@ static int input_shape(const Onnx__ValueInfoProto *vi, int64_t time, VgShape *sh
     return vg_error_set(err, "input '%s' is not a tensor", vi->name);
   const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
   if (tt->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
-    return vg_error_set(err, "input '%s' has element type %d (Vigil needs float32)", vi->name,
-                        (int)tt->elem_type);
+    return vg_error_set(err, "input '%s' has element type %s (Vigil needs float32)%s", vi->name,
+                        vg_onnx_type_name(tt->elem_type), VG_ONNX_FLOAT_HINT(tt->elem_type));
   if (!tt->shape || (tt->shape->n_dim != 3 && tt->shape->n_dim != 4))
     return vg_error_set(err, "input '%s' must be [1, C, T] or [1, C, F, T] (time last)", vi->name);
   shape->rank = (int)tt->shape->n_dim;

@@ -113,14 +113,23 @@ static int add_constant(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
   return VG_OK;
 }
 
-/* Identity and Dropout: the output name becomes another name of the input value. */
+/* Identity and Dropout: the output name becomes another name of the input value. A Dropout whose
+ * training_mode input (opset 12 and later) is true or computed drops values at random: refused. */
 static int add_bypass(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
 {
-  int v = -1;
+  int v = -1, training = -1;
   if (np->n_input > 0 && resolve(b, np->input[0], &v, err) != VG_OK)
     return VG_ERR;
   if (v < 0)
     return vg_error_set(err, "node '%s' (%s) has no input", b->node_name, b->op_type);
+  if (strcmp(b->op_type, "Dropout") == 0 && np->n_input > 2 &&
+      resolve(b, np->input[2], &training, err) != VG_OK)
+    return VG_ERR;
+  if (training >= 0) {
+    const VgValue *t = &b->m->values[training];
+    if (t->kind != VG_VALUE_CONST || vg_shape_count(&t->shape) != 1 || t->data[0] != 0.0f)
+      return vg_unsupported(b, err, "training_mode" VG_ONNX_TRAINING_HINT);
+  }
   vg_name_map_put(&b->names, np->output[0], v);
   return VG_OK;
 }
@@ -180,7 +189,9 @@ static int add_op(VgBuild *b, const Onnx__NodeProto *np, const VgOpSpec *spec, V
                         b->op_type, np->n_input, spec->min_in, spec->max_in);
   for (size_t o = 1; o < np->n_output; o++)
     if (np->output[o][0])
-      return vg_unsupported(b, err, "second output");
+      return vg_unsupported(b, err,
+                            spec->op == VG_OP_BATCH_NORM ? "second output" VG_ONNX_TRAINING_HINT
+                                                         : "second output");
   if (vg_check_attrs(b, np, spec->attrs, err) != VG_OK)
     return VG_ERR;
   if (m->n_nodes >= b->cap_nodes)

@@ -74,6 +74,21 @@ int vg_build_add_const(VgBuild *b, const char *name, const VgShape *shape, float
 /* A TensorProto as floats (float, double, int32, int64 data: integer tensors are read exactly and
  * converted, which is exact for the small integers they hold here: shapes, pads, axes). */
 int vg_onnx_tensor_read(const Onnx__TensorProto *t, VgShape *shape, float **data, VgError *err);
+/* What the refusal of a BatchNormalization or Dropout exported in training mode adds (the op and
+ * node follow it in vg_unsupported's message). */
+#define VG_ONNX_TRAINING_HINT                                                                      \
+  " (the model was exported in training mode: call model.eval() before torch.onnx.export, with "   \
+  "the default training=TrainingMode.EVAL)"
+/* ONNX's name of a TensorProto data type ("float16", "bool", ...; "unknown" beyond the table). */
+const char *vg_onnx_type_name(int32_t type);
+/* What a refusal of a float16 or bfloat16 model (model.half()) adds: how to export it in float32.
+ */
+#define VG_ONNX_FLOAT_HINT(type)                                                                   \
+  ((type) == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16 ||                                             \
+           (type) == ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16 ||                                    \
+           (type) == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE                                         \
+       ? ": export the model in float32 (model.float() before torch.onnx.export)"                  \
+       : "")
 
 /* ---- vg_onnx_attrs.c ---- */
 

@@ -16,9 +16,22 @@ static const char *tensor_name(const Onnx__TensorProto *t)
   return t->name && t->name[0] ? t->name : "(unnamed)";
 }
 
+const char *vg_onnx_type_name(int32_t type)
+{
+  static const char *const names[] = {"undefined",  "float32", "uint8",  "int8",   "uint16",
+                                      "int16",      "int32",   "int64",  "string", "bool",
+                                      "float16",    "float64", "uint32", "uint64", "complex64",
+                                      "complex128", "bfloat16"};
+  if (type >= 0 && (size_t)type < sizeof names / sizeof names[0])
+    return names[type];
+  return "unknown";
+}
+
 static size_t elem_size(int32_t type)
 {
   switch (type) {
+  case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL:
+    return 1;
   case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT:
   case ONNX__TENSOR_PROTO__DATA_TYPE__INT32:
     return 4;
@@ -70,6 +83,8 @@ static double raw_at(const uint8_t *raw, int32_t type, size_t i)
     memcpy(&v, raw + 8 * i, 8);
     return v;
   }
+  case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL:
+    return raw[i] != 0;
   default: {
     int64_t v;
     memcpy(&v, raw + 8 * i, 8);
@@ -88,6 +103,8 @@ static double typed_at(const Onnx__TensorProto *t, size_t i)
     return t->int32_data[i];
   case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE:
     return t->double_data[i];
+  case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL: /* ONNX keeps bools in int32_data */
+    return t->int32_data[i] != 0;
   default:
     return (double)t->int64_data[i];
   }
@@ -99,6 +116,7 @@ static size_t typed_count(const Onnx__TensorProto *t)
   case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT:
     return t->n_float_data;
   case ONNX__TENSOR_PROTO__DATA_TYPE__INT32:
+  case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL:
     return t->n_int32_data;
   case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE:
     return t->n_double_data;
@@ -114,8 +132,10 @@ static int tensor_source(const Onnx__TensorProto *t, int64_t count, const uint8_
   size_t es = elem_size(t->data_type);
   if (es == 0)
     return vg_error_set(err,
-                        "tensor '%s' has data type %d (Vigil reads float, double, int32, int64)",
-                        tensor_name(t), (int)t->data_type);
+                        "tensor '%s' has data type %s (%d) (Vigil reads float32, float64, int32, "
+                        "int64, bool)%s",
+                        tensor_name(t), vg_onnx_type_name(t->data_type), (int)t->data_type,
+                        VG_ONNX_FLOAT_HINT(t->data_type));
   if (t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
     return vg_error_set(err, "tensor '%s' keeps its data in an external file (not supported)",
                         tensor_name(t));

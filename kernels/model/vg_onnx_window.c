@@ -178,7 +178,7 @@ int vg_parse_batch_norm(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgE
   if (!(node->epsilon >= 0.0f))
     return vg_error_set(err, "node '%s' (%s): epsilon %g", b->node_name, b->op_type,
                         (double)node->epsilon);
-  return training ? vg_unsupported(b, err, "training_mode=1") : VG_OK;
+  return training ? vg_unsupported(b, err, "training_mode=1" VG_ONNX_TRAINING_HINT) : VG_OK;
 }
 
 /* Integer values of a constant input (Reshape's shape, Pad's pads, axes), at most max. */

@@ -163,11 +163,44 @@ def unsupported_ops():
     refused(cast_shape(to=8), "cast_to_string", "target type 8", "'Cast'", "cst")
     r = run(cast_shape(to=7).SerializeToString(), "cast_to_int64")
     c.check(r.returncode == 0, "Cast of a constant shape to int64 refused: %s" % r.stderr.strip())
+    training_mode_exports()
     # opset 5's consumed_inputs (an optimisation hint) is not refused
     old_relu = model([h.make_node("Relu", ["x"], ["y"], name="r5", consumed_inputs=[0])],
                      opset=5)
     r = run(old_relu.SerializeToString(), "relu_consumed_inputs")
     c.check(r.returncode == 0, "Relu with consumed_inputs refused: %s" % r.stderr.strip())
+
+
+def training_mode_exports():
+    """What torch.onnx.export writes for a model in training mode (model.train() with
+    training=TrainingMode.TRAINING or PRESERVE): a BatchNormalization with its running-statistics
+    outputs, a Dropout whose training_mode input is a bool Constant. Refused, saying what to do;
+    a Dropout whose training_mode is false is inference (Identity). A float16 model
+    (model.half()) and a float64 one (model.double()) are refused naming the type."""
+    stats = [f32("s", [4], 1), f32("o", [4], 2), f32("mu", [4], 3),
+             numpy_helper.from_array(np.ones(4, np.float32), "v")]
+    bn = model([h.make_node("BatchNormalization", ["x", "s", "o", "mu", "v"], ["y", "rm", "rv"],
+                            name="bnt", momentum=0.9)], stats, opset=14)
+    refused(bn, "bn_training_outputs", "'BatchNormalization'", "bnt", "model.eval()")
+    bn15 = model([h.make_node("BatchNormalization", ["x", "s", "o", "mu", "v"], ["y"],
+                              name="bnt15", training_mode=1)], stats, opset=15)
+    refused(bn15, "bn_training_mode", "training_mode=1", "bnt15", "model.eval()")
+
+    def dropout(train):
+        return model([h.make_node("Constant", [], ["r"], value=numpy_helper.from_array(
+                          np.array(0.3, np.float32))),
+                      h.make_node("Constant", [], ["tm"], value=numpy_helper.from_array(
+                          np.array(train, np.bool_))),
+                      conv, h.make_node("Dropout", ["a", "r", "tm"], ["y", "mask"], name="dt")],
+                     [W], opset=13)
+    refused(dropout(True), "dropout_training", "training_mode", "'Dropout'", "dt", "model.eval()")
+    r = run(dropout(False).SerializeToString(), "dropout_inference")
+    c.check(r.returncode == 0, "Dropout with training_mode false refused: %s" % r.stderr.strip())
+    half = numpy_helper.from_array(np.ones((8, 4, 3), np.float16), "W")
+    refused(model([conv, relu], [half]), "float16_weights", "float16", "model.float()")
+    refused(model([conv, relu], [W], inputs=[h.make_tensor_value_info("x", TP.DOUBLE,
+                                                                     [1, 4, 16])]),
+            "float64_input", "float64", "model.float()")
 
 
 def malformed_graphs():
