@@ -66,7 +66,9 @@ static void print_plan(const char *path, const VgModel *m, const VgPlan *p)
          (long long)p->align, (long long)p->phases);
   if (p->fallback[0])
     printf("every mode falls back to recomputing each window: %s\n", p->fallback);
-  printf("signal mode %s\n", p->signal_is_exact
+  /* a fallback recomputes every window in signal mode too: its outputs are windowed inference */
+  printf("signal mode %s\n", p->fallback[0] ? "is exact for this model (every window is recomputed)"
+                             : p->signal_is_exact
                                  ? "is exact for this model (no layer sees time padding)"
                                  : "deviates near window edges (layers see time padding)");
   printf("\ntrunk (computed incrementally; columns per hop include the recomputed edge bands):\n");
