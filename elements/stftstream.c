@@ -388,8 +388,19 @@ GstFlowReturn gst_stft_chain(GstPad *pad, GstObject *parent, GstBuffer *buf)
   /* A DISCONT buffer does not follow its predecessor: frames spanning the gap would be wrong. */
   if (reconfigure || (GST_BUFFER_IS_DISCONT(buf) && self->started))
     ret = finish_run(self);
-  if (ret == GST_FLOW_OK && reconfigure && !configure(self))
-    ret = GST_FLOW_NOT_NEGOTIATED;
+  if (ret == GST_FLOW_OK && reconfigure && !configure(self)) {
+    if (self->have_format && GST_PAD_IS_FLUSHING(self->srcpad)) {
+      /* The new caps could not be sent because our src pad is flushing (a flush, or our own
+       * PAUSED to READY change, which deactivates it before the sink pad): not a refusal. They
+       * are sent again with the next buffer. */
+      GST_OBJECT_LOCK(self);
+      self->reconfigure = TRUE;
+      GST_OBJECT_UNLOCK(self);
+      ret = GST_FLOW_FLUSHING;
+    } else {
+      ret = GST_FLOW_NOT_NEGOTIATED;
+    }
+  }
   if (ret == GST_FLOW_OK && !self->started) {
     self->started = TRUE;
     self->t0 = GST_BUFFER_PTS_IS_VALID(buf) ? GST_BUFFER_PTS(buf) : self->segment.start;

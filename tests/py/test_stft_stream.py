@@ -154,6 +154,54 @@ b = stftutil.run(x, 8000, "n-fft=384 hop=128 wisdom-file=%s" % wisdom, (1000,))
 c.check(b.errors and "could not be read" in b.errors[0], "corrupt wisdom accepted: %s" % b.errors)
 shutil.rmtree(wdir)
 
+# ---- a property change applied while the src pad is flushing ----
+# GstElement deactivates the src pads before the sink pads: during stft's PAUSED to READY change a
+# buffer can be in the chain while the src pad flushes. If a property changed in PLAYING, the new
+# caps cannot be sent then; that is FLUSHING, not NOT_NEGOTIATED (which made the source post
+# "Internal data stream error ... not-negotiated" with no element saying why), and the caps go out
+# with the next buffer once the pad is active again.
+def flushing_reconfigure():
+    Gst = stftutil.gst()
+    p = Gst.parse_launch("stft name=st n-fft=256 hop=64 planner=estimate ! appsink name=sink "
+                         "sync=false")
+    st, sink = p.get_by_name("st"), p.get_by_name("sink")
+    feed = Gst.Pad.new("feed", Gst.PadDirection.SRC)  # pushes straight into stft's chain
+    feed.link(st.get_static_pad("sink"))
+    p.set_state(Gst.State.PLAYING)
+    feed.set_active(True)
+    feed.push_event(Gst.Event.new_stream_start("s"))
+    feed.push_event(Gst.Event.new_caps(Gst.Caps.from_string(
+        "audio/x-raw,format=F32LE,layout=interleaved,rate=8000,channels=1")))
+    seg = Gst.Segment()
+    seg.init(Gst.Format.TIME)
+    feed.push_event(Gst.Event.new_segment(seg))
+    t = [0]
+
+    def push(n):
+        b = Gst.Buffer.new_wrapped(np.zeros(n, np.float32).tobytes())
+        b.pts, b.duration = t[0] * SEC // 8000, n * SEC // 8000
+        t[0] += n
+        return feed.push(b)
+    c.check(push(4096) == Gst.FlowReturn.OK, "first buffer refused")
+    st.get_static_pad("src").set_active(False)
+    st.set_property("hop", 32)
+    ret = push(100)
+    c.check(ret == Gst.FlowReturn.FLUSHING,
+            "property change applied while the src pad flushes: %s, expected FLUSHING" % ret)
+    st.get_static_pad("src").set_active(True)
+    c.check(push(4096) == Gst.FlowReturn.OK, "buffer after the flush refused")
+    rates = set()
+    while True:
+        smp = sink.emit("try-pull-sample", 0)
+        if smp is None:
+            break
+        rates.add(smp.get_caps().get_structure(0).get_fraction("framerate")[1:])
+    c.check((250, 1) in rates, "caps after the flush: framerates %s, expected 8000/32" % rates)
+    p.set_state(Gst.State.NULL)
+
+
+flushing_reconfigure()
+
 # ---- refusals ----
 def refused(props, needle, rate=8000, caps=None, chan=1):
     r = stftutil.run(np.zeros((4000, chan), np.float32), rate, props, (1000,), caps=caps)
