@@ -3,6 +3,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,14 +84,27 @@ static int relu_done(const VgModel *model, const VgNode *node, const VgSeq *x, c
   return seq_col(x, j0) == seq_col(out, j0) && vg_ops_node_is_fused(model, node);
 }
 
-/* Whether vg_ops_set_threads was called; if not, the first vg_ops_prepare applies the default of
- * one thread (OpenBLAS itself would start one per core). */
-static int threads_chosen;
+/* OpenBLAS's thread count as Vigil last set it (0: never; the first vg_ops_prepare then sets the
+ * default of one thread, where OpenBLAS alone would start one per core). Set only when it
+ * changes, under a lock: openblas_set_num_threads resizes OpenBLAS's thread pool, which must not
+ * happen while another thread runs a threaded GEMM, and every model load used to call it (a
+ * sweep with several pipelines per process, each loading models, once saw a pipeline stall). */
+static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
+static int threads_set;
+
+static void set_threads(int threads, int only_if_unset)
+{
+  pthread_mutex_lock(&threads_lock);
+  if (threads != threads_set && !(only_if_unset && threads_set)) {
+    openblas_set_num_threads(threads);
+    threads_set = threads;
+  }
+  pthread_mutex_unlock(&threads_lock);
+}
 
 int vg_ops_prepare(VgModel *model, VgError *err)
 {
-  if (!threads_chosen)
-    vg_ops_set_threads(1);
+  set_threads(1, 1);
   for (int i = 0; i < model->n_nodes; i++) {
     VgNode *node = &model->nodes[i];
     int rc = VG_OK;
@@ -332,6 +346,5 @@ int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape
 
 void vg_ops_set_threads(int threads)
 {
-  threads_chosen = 1;
-  openblas_set_num_threads(threads > 0 ? threads : 1);
+  set_threads(threads > 0 ? threads : 1, 0);
 }

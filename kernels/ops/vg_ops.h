@@ -115,7 +115,9 @@ int vg_ops_conv_taps_rows(const VgModel *model, const VgNode *node, const VgShap
                           int64_t k1, float *out, int64_t ldc);
 
 /* OpenBLAS threads for every GEMM in the process. Set once, before running. Default 1: if it was
- * never called, the first vg_ops_prepare sets 1 (OpenBLAS alone would use one per core). */
+ * never called, the first vg_ops_prepare sets 1 (OpenBLAS alone would use one per core). Calls
+ * that do not change the count do not reach OpenBLAS (thread-safe; a change while another
+ * thread runs a threaded GEMM is up to OpenBLAS). */
 void vg_ops_set_threads(int threads);
 
 /* Which kernels run the 1-D convs in this process: "AVX-512" or "AVX2" (Vigil's own, chosen per
