@@ -102,18 +102,22 @@ def plan_checks(c, d):
                         "--mode", "signal"], capture_output=True, text=True)
     c.check(r.returncode == 0 and "signal mode is exact" in r.stdout,
             "vigil-model plan signal:\n" + r.stdout + r.stderr)
-    # PyTorch 1.13 exports AdaptiveMaxPool1d(1) as a MaxPool over the exported length: planned at
-    # another window, the plan warns (and still plans); AdaptiveAvgPool1d(1) (GlobalAveragePool)
-    # and the exported length do not warn
+    # PyTorch 1.13 exports AdaptiveMaxPool1d(1) as a MaxPool over the exported length: planned,
+    # inspected or run at another window, vigil-model warns (and still goes on);
+    # AdaptiveAvgPool1d(1) (GlobalAveragePool) and the exported length do not warn
     for pool, window, warns in (("max", 48, True), ("max", 32, False), ("avg", 48, False)):
         path = os.path.join(d, "head_%s.onnx" % pool)
         streamzoo.export(PooledHead(pool), (1, 2, 32), path)
-        r = subprocess.run([vm, "plan", path, "--window", str(window), "--hop", "4"],
-                           capture_output=True, text=True)
-        c.check(r.returncode == 0 and ("warning: MaxPool" in r.stderr) == warns and
-                ("x.amax(-1)" in r.stderr) == warns,
-                "vigil-model plan, %s pool head at window %d: warning expected %s:\n%s" % (
-                    pool, window, warns, r.stderr))
+        xin = os.path.join(d, "head_in.f32")
+        np.zeros((2, window), np.float32).tofile(xin)
+        for args in (["plan", path, "--window", str(window), "--hop", "4"],
+                     ["info", path, "--length", str(window)],
+                     ["run", path, xin, xin + ".out"]):
+            r = subprocess.run([vm] + args, capture_output=True, text=True)
+            c.check(r.returncode == 0 and ("warning: MaxPool" in r.stderr) == warns and
+                    ("x.amax(-1)" in r.stderr) == warns,
+                    "vigil-model %s, %s pool head at window %d: warning expected %s:\n%s" % (
+                        args[0], pool, window, warns, r.stderr))
 
 
 class PooledHead(torch.nn.Module):
