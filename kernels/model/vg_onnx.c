@@ -78,7 +78,9 @@ static int set_output(VgBuild *b, VgError *err)
 {
   const Onnx__GraphProto *g = b->graph;
   if (g->n_output != 1)
-    return vg_error_set(err, "the graph has %zu outputs (Vigil runs models of one output)",
+    return vg_error_set(err,
+                        "the graph has %zu outputs (Vigil runs models of one output: return one "
+                        "tensor from forward)",
                         g->n_output);
   const char *name = g->output[0]->name ? g->output[0]->name : "";
   int v = vg_name_map_get(&b->names, name);

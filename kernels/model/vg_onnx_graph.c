@@ -207,7 +207,7 @@ static int graph_input(const Onnx__GraphProto *g, const VgNameMap *init,
     if (in)
       return vg_error_set(err,
                           "the graph has more than one input ('%s', '%s'); Vigil runs models "
-                          "of one input",
+                          "of one input (weights as inputs: export with export_params=True)",
                           in->name, vi->name);
     in = vi;
   }

@@ -229,7 +229,7 @@ def malformed_graphs():
     inputs = [h.make_tensor_value_info("x", TP.FLOAT, [1, 4, 16]),
               h.make_tensor_value_info("x2", TP.FLOAT, [1, 4, 16])]
     refused(model([h.make_node("Add", ["x", "x2"], ["y"])], inputs=inputs), "two_inputs",
-            "more than one input")
+            "more than one input", "export_params=True")
     for name, elem, dims, word in (("int_input", TP.INT64, [1, 4, 16], "float32"),
                                    ("rank2_input", TP.FLOAT, [4, 16], "[1, C, T]"),
                                    ("rank5_input", TP.FLOAT, [1, 2, 3, 4, 5], "[1, C, T]"),
@@ -247,7 +247,7 @@ def malformed_graphs():
     refused(model([h.make_node("Identity", ["x"], ["y"])]), "output_is_input", "input itself")
     two_out = model([conv, relu], [W], outputs=[h.make_tensor_value_info("y", TP.FLOAT, None),
                                                 h.make_tensor_value_info("a", TP.FLOAT, None)])
-    refused(two_out, "two_outputs", "outputs")
+    refused(two_out, "two_outputs", "outputs", "return one tensor from forward")
     no_opset = good.SerializeToString()
     m = onnx.ModelProto()
     m.ParseFromString(no_opset)
