@@ -43,6 +43,13 @@ typedef enum {
   VG_OP_TANH,
   VG_OP_CLIP,
   VG_OP_ELU,
+  VG_OP_SELU,         /* alpha, and gamma in beta */
+  VG_OP_CELU,         /* alpha */
+  VG_OP_SOFTPLUS,     /* (Mish exports as Softplus, Tanh, Mul) */
+  VG_OP_HARD_SIGMOID, /* alpha, beta */
+  VG_OP_HARD_SWISH,
+  VG_OP_ABS,
+  VG_OP_NEG,
   VG_OP_ERF,
   VG_OP_SOFTMAX,
   VG_OP_MAX_POOL,

@@ -24,10 +24,23 @@ static int norm_axis(VgBuild *b, int64_t axis, int r, int extra, int *out, VgErr
   return VG_OK;
 }
 
+/* alpha of LeakyRelu, Elu, Celu, Selu and HardSigmoid, and Selu's gamma or HardSigmoid's beta
+ * (in node->beta), with ONNX's defaults. */
 int vg_parse_alpha(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
 {
-  float def = node->op == VG_OP_LEAKY_RELU ? 0.01f : 1.0f;
-  return vg_attr_float(np, "alpha", def, &node->alpha, err) == VG_OK ? VG_OK : attr_fail(b, err);
+  float def = node->op == VG_OP_LEAKY_RELU     ? 0.01f
+              : node->op == VG_OP_SELU         ? 1.67326319217681884765625f
+              : node->op == VG_OP_HARD_SIGMOID ? 0.2f
+                                               : 1.0f;
+  if (vg_attr_float(np, "alpha", def, &node->alpha, err) != VG_OK ||
+      (node->op == VG_OP_SELU &&
+       vg_attr_float(np, "gamma", 1.05070102214813232421875f, &node->beta, err) != VG_OK) ||
+      (node->op == VG_OP_HARD_SIGMOID &&
+       vg_attr_float(np, "beta", 0.5f, &node->beta, err) != VG_OK))
+    return attr_fail(b, err);
+  if (node->op == VG_OP_CELU && !(node->alpha > 0.0f))
+    return vg_unsupported(b, err, "alpha (Celu needs alpha > 0)");
+  return VG_OK;
 }
 
 static int const_scalar(VgBuild *b, int v, float *out, VgError *err)

@@ -39,7 +39,26 @@ static inline float vg_elu(float x, float alpha)
   return x > 0.0f ? x : alpha * expm1f(x);
 }
 
-/* One value of a pointwise node (Relu, LeakyRelu, Sigmoid, Tanh, Clip, Elu, Erf). */
+/* ONNX Softplus, ln(exp(x) + 1), written so that neither branch overflows or loses x. */
+static inline float vg_softplus(float x)
+{
+  return x > 0.0f ? x + log1pf(expf(-x)) : log1pf(expf(x));
+}
+
+/* ONNX HardSigmoid, max(0, min(1, alpha x + beta)); NaN stays (vg_clip). */
+static inline float vg_hard_sigmoid(float x, float alpha, float beta)
+{
+  return vg_clip(alpha * x + beta, 0.0f, 1.0f);
+}
+
+/* ONNX Celu, max(0, x) + min(0, alpha (exp(x / alpha) - 1)) for alpha > 0: one branch per sign,
+ * so that NaN stays NaN (fmaxf would turn it into 0). */
+static inline float vg_celu(float x, float alpha)
+{
+  return x > 0.0f ? x : alpha * expm1f(x / alpha);
+}
+
+/* One value of a pointwise node (Relu .. Erf: vg_op_is_activation). */
 static inline float vg_unary(const VgNode *n, float x)
 {
   switch (n->op) {
@@ -55,6 +74,20 @@ static inline float vg_unary(const VgNode *n, float x)
     return vg_clip(x, n->clip_min, n->clip_max);
   case VG_OP_ELU:
     return vg_elu(x, n->alpha);
+  case VG_OP_SELU:
+    return n->beta * vg_elu(x, n->alpha);
+  case VG_OP_CELU:
+    return vg_celu(x, n->alpha);
+  case VG_OP_SOFTPLUS:
+    return vg_softplus(x);
+  case VG_OP_HARD_SIGMOID:
+    return vg_hard_sigmoid(x, n->alpha, n->beta);
+  case VG_OP_HARD_SWISH:
+    return x * vg_hard_sigmoid(x, 1.0f / 6.0f, 0.5f);
+  case VG_OP_ABS:
+    return fabsf(x);
+  case VG_OP_NEG:
+    return -x;
   default: /* VG_OP_ERF */
     return erff(x);
   }

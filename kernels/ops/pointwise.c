@@ -92,6 +92,16 @@ VG_SIMD_CLONES int pointwise_apply(const VgNode *node, const float *in, float *o
     for (int64_t i = 0; i < n; i++)
       out[i] = erff(in[i]);
     return VG_OK;
+  case VG_OP_SELU:
+  case VG_OP_CELU:
+  case VG_OP_SOFTPLUS:
+  case VG_OP_HARD_SIGMOID:
+  case VG_OP_HARD_SWISH:
+  case VG_OP_ABS:
+  case VG_OP_NEG: /* rarer activations: one loop for all (vg_unary switches per value) */
+    for (int64_t i = 0; i < n; i++)
+      out[i] = vg_unary(node, in[i]);
+    return VG_OK;
   case VG_OP_BATCH_NORM:
     if (!node->packed || per_channel <= 0 || width % per_channel != 0 ||
         width / per_channel != ((const VgPacked *)node->packed)->n_w)

@@ -1,0 +1,76 @@
+#!/usr/bin/python3
+"""The rarer activations PyTorch exports as their own ONNX ops (Selu, Celu, Softplus and Mish's
+Softplus, HardSigmoid, HardSwish at opset 14 and its HardSigmoid + Mul form at opset 13, Abs, Neg):
+a conv stack with each, through `vigil-model run` at two lengths and the streaming engine
+(tests/stream_check, exact mode, hop 3, every window) against PyTorch, max |error| <= 1e-4 *
+max |reference|. Inputs span [-40, 40] so that Softplus's and Selu's far branches are reached."""
+import os
+import subprocess
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from vigiltest import Checks, tmpdir, tool
+
+c = Checks("activations")
+D = tmpdir()
+VM, SC = tool("vigil-model"), tool("stream_check")
+
+
+class Act(nn.Module):
+    def __init__(self, f):
+        super().__init__()
+        self.f = f
+
+    def forward(self, x):
+        return self.f(x)
+
+
+ACTS = {
+    "selu": nn.SELU(), "celu": nn.CELU(0.7), "softplus": nn.Softplus(), "mish": nn.Mish(),
+    "hardsigmoid": nn.Hardsigmoid(), "hardswish": nn.Hardswish(), "abs": Act(torch.abs),
+    "neg": Act(torch.neg),
+}
+
+
+def close(got, ref, what):
+    err = float(np.max(np.abs(got - ref))) if got.size == ref.size else float("inf")
+    c.check(err <= 1e-4 * float(np.max(np.abs(ref))),
+            "%s: %d values (PyTorch %d), max |error| %g" % (what, got.size, ref.size, err))
+
+
+torch.manual_seed(5)
+for name, act in ACTS.items():
+    model = nn.Sequential(nn.Conv1d(2, 6, 3, padding=1), act, nn.Conv1d(6, 4, 3), act,
+                          nn.Conv1d(4, 2, 1)).eval()
+    with torch.no_grad():
+        model[0].weight.mul_(8.0)  # activations see values far from 0
+    for opset in (13, 14):
+        path = os.path.join(D, "%s_%d.onnx" % (name, opset))
+        with torch.no_grad():
+            torch.onnx.export(model, torch.randn(1, 2, 32), path, opset_version=opset,
+                              input_names=["x"], output_names=["y"])
+        what = "%s (opset %d)" % (name, opset)
+        for t in (32, 41):
+            x = torch.from_numpy(np.random.default_rng(t).uniform(-5, 5, (1, 2, t))
+                                 .astype(np.float32))
+            x[0].numpy().tofile(path + ".in")
+            r = subprocess.run([VM, "run", path, path + ".in", path + ".out"],
+                               capture_output=True, text=True)
+            if c.check(r.returncode == 0, "%s: run: %s" % (what, r.stderr)):
+                with torch.no_grad():
+                    close(np.fromfile(path + ".out", np.float32), model(x).numpy().ravel(),
+                          "%s, run at T %d" % (what, t))
+        hop, n = 3, 6
+        x = torch.from_numpy(np.random.default_rng(1).uniform(-5, 5, (1, 2, 32 + hop * (n - 1)))
+                             .astype(np.float32))
+        x[0].T.contiguous().numpy().tofile(path + ".stream")
+        r = subprocess.run([SC, path, path + ".stream", path + ".sout", "--window", "32", "--hop",
+                            str(hop), "--mode", "exact"], capture_output=True, text=True)
+        if c.check(r.returncode == 0, "%s: stream_check: %s" % (what, r.stderr)):
+            with torch.no_grad():
+                ref = np.concatenate([model(x[..., k * hop:k * hop + 32]).numpy().ravel()
+                                      for k in range(n)])
+            close(np.fromfile(path + ".sout", np.float32), ref, "%s, streamed" % what)
+c.done()
