@@ -60,10 +60,11 @@ typedef enum {
   VG_OP_RESHAPE, /* Reshape, Flatten, Squeeze, Unsqueeze: a new shape for the same values */
   VG_OP_GEMM,
   VG_OP_MATMUL,
-  VG_OP_ADD, /* ADD .. DIV stay together: vg_op_is_arithmetic() */
+  VG_OP_ADD, /* ADD .. PRELU stay together: vg_op_is_arithmetic() */
   VG_OP_SUB,
   VG_OP_MUL,
   VG_OP_DIV,
+  VG_OP_PRELU, /* x < 0 ? slope x : x, the slope broadcast as B of the others */
   VG_OP_CONCAT,
   VG_OP_IDENTITY, /* Identity and Dropout; the loader may bypass them instead */
   VG_OP_COUNT
@@ -75,10 +76,10 @@ static inline int vg_op_is_activation(VgOpType op)
   return op >= VG_OP_RELU && op <= VG_OP_ERF;
 }
 
-/* Add, Sub, Mul, Div, with broadcasting (vg_binary in vg_scalar.h). */
+/* Add, Sub, Mul, Div, PRelu, with broadcasting (vg_binary in vg_scalar.h). */
 static inline int vg_op_is_arithmetic(VgOpType op)
 {
-  return op >= VG_OP_ADD && op <= VG_OP_DIV;
+  return op >= VG_OP_ADD && op <= VG_OP_PRELU;
 }
 
 typedef struct {

@@ -53,6 +53,7 @@ static const VgOpSpec specs[] = {
     {"Sub", VG_OP_SUB, 2, 2, NULL, "broadcast"},
     {"Mul", VG_OP_MUL, 2, 2, NULL, "broadcast"},
     {"Div", VG_OP_DIV, 2, 2, NULL, "broadcast"},
+    {"PRelu", VG_OP_PRELU, 2, 2, NULL, ""},
     {"Concat", VG_OP_CONCAT, 1, VG_MAX_NODE_INPUTS, vg_parse_concat, "axis"},
 };
 

@@ -93,7 +93,7 @@ static inline float vg_unary(const VgNode *n, float x)
   }
 }
 
-/* a op b for Add, Sub, Mul, Div. */
+/* a op b for Add, Sub, Mul, Div, PRelu (b the slope). */
 static inline float vg_binary(VgOpType op, float a, float b)
 {
   switch (op) {
@@ -103,6 +103,8 @@ static inline float vg_binary(VgOpType op, float a, float b)
     return a - b;
   case VG_OP_MUL:
     return a * b;
+  case VG_OP_PRELU:
+    return a < 0.0f ? b * a : a; /* NaN stays */
   default:
     return a / b;
   }

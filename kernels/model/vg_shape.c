@@ -346,6 +346,7 @@ static int node_shape(const VgModel *m, const VgNode *node, const VgShape *sh, V
   case VG_OP_SUB:
   case VG_OP_MUL:
   case VG_OP_DIV:
+  case VG_OP_PRELU:
     return broadcast(x, &sh[node->inputs[1]], out, err);
   case VG_OP_CONCAT:
     return concat_shape(node, sh, out, err);

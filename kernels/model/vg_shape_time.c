@@ -67,6 +67,7 @@ int vg_shape_output_is_time(const VgModel *m, const VgNode *node)
   case VG_OP_SUB:
   case VG_OP_MUL:
   case VG_OP_DIV:
+  case VG_OP_PRELU:
     /* the time input's axes must stay where they are: same rank, batch 1 */
     for (int k = 0; k < node->n_inputs; k++)
       if (is_time(m, node->inputs[k]) && m->values[node->inputs[k]].shape.rank != out->rank)
@@ -97,6 +98,7 @@ int vg_node_is_time_local(const VgModel *model, const VgNode *node)
   case VG_OP_SUB:
   case VG_OP_MUL:
   case VG_OP_DIV:
+  case VG_OP_PRELU:
     for (int k = 0; k < node->n_inputs; k++) {
       const VgValue *v = &model->values[node->inputs[k]];
       if (!v->is_time && !const_is_time_free(v))

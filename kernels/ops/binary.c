@@ -1,4 +1,4 @@
-/* Add, Sub, Mul, Div with ONNX (numpy) broadcasting, and Concat.
+/* Add, Sub, Mul, Div, PRelu with ONNX (numpy) broadcasting, and Concat.
  *
  * On time columns the supported cases are: two time values of the same width, a time value and a
  * time value of width 1 (one value per column), and a time value and a constant that does not vary
@@ -92,6 +92,10 @@ static void bin_run(VgOpType op, const float *a, int64_t sa, const float *b, int
   case VG_OP_MUL:
     for (int64_t i = 0; i < n; i++)
       out[i] = a[i * sa] * b[i * sb];
+    break;
+  case VG_OP_PRELU:
+    for (int64_t i = 0; i < n; i++)
+      out[i] = vg_binary(VG_OP_PRELU, a[i * sa], b[i * sb]);
     break;
   default:
     for (int64_t i = 0; i < n; i++)

@@ -124,6 +124,7 @@ int vg_ops_prepare(VgModel *model, VgError *err)
     case VG_OP_SUB:
     case VG_OP_MUL:
     case VG_OP_DIV:
+    case VG_OP_PRELU:
       rc = binary_prepare(model, node, err);
       break;
     default:
@@ -214,6 +215,7 @@ int vg_ops_forward_time(const VgModel *model, const VgNode *node, const VgShape 
   case VG_OP_SUB:
   case VG_OP_MUL:
   case VG_OP_DIV:
+  case VG_OP_PRELU:
     return binary_forward_time(model, node, shapes, in, out, j0, j1);
   case VG_OP_CONCAT:
     return concat_forward_time(node, shapes, in, out, j0, j1);
@@ -325,6 +327,7 @@ int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape
   case VG_OP_SUB:
   case VG_OP_MUL:
   case VG_OP_DIV:
+  case VG_OP_PRELU:
     if (!src[1])
       return VG_ERR;
     return binary_forward_plain(model, node, shapes, src[0], src[1], out);

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """The rarer activations PyTorch exports as their own ONNX ops (Selu, Celu, Softplus and Mish's
-Softplus, HardSigmoid, HardSwish at opset 14 and its HardSigmoid + Mul form at opset 13, Abs, Neg):
+Softplus, HardSigmoid, HardSwish at opset 14 and its HardSigmoid + Mul form at opset 13, Abs, Neg,
+PRelu with one slope per channel and with one for all):
 a conv stack with each, through `vigil-model run` at two lengths and the streaming engine
 (tests/stream_check, exact mode, hop 3, every window) against PyTorch, max |error| <= 1e-4 *
 max |reference|. Inputs span [-40, 40] so that Softplus's and Selu's far branches are reached."""
@@ -27,10 +28,12 @@ class Act(nn.Module):
         return self.f(x)
 
 
-ACTS = {
-    "selu": nn.SELU(), "celu": nn.CELU(0.7), "softplus": nn.Softplus(), "mish": nn.Mish(),
-    "hardsigmoid": nn.Hardsigmoid(), "hardswish": nn.Hardswish(), "abs": Act(torch.abs),
-    "neg": Act(torch.neg),
+ACTS = {  # name: the activation for c channels
+    "selu": lambda c: nn.SELU(), "celu": lambda c: nn.CELU(0.7),
+    "softplus": lambda c: nn.Softplus(), "mish": lambda c: nn.Mish(),
+    "hardsigmoid": lambda c: nn.Hardsigmoid(), "hardswish": lambda c: nn.Hardswish(),
+    "abs": lambda c: Act(torch.abs), "neg": lambda c: Act(torch.neg),
+    "prelu": lambda c: nn.PReLU(c), "prelu1": lambda c: nn.PReLU(),
 }
 
 
@@ -42,10 +45,13 @@ def close(got, ref, what):
 
 torch.manual_seed(5)
 for name, act in ACTS.items():
-    model = nn.Sequential(nn.Conv1d(2, 6, 3, padding=1), act, nn.Conv1d(6, 4, 3), act,
+    model = nn.Sequential(nn.Conv1d(2, 6, 3, padding=1), act(6), nn.Conv1d(6, 4, 3), act(4),
                           nn.Conv1d(4, 2, 1)).eval()
     with torch.no_grad():
         model[0].weight.mul_(8.0)  # activations see values far from 0
+        for m in model.modules():
+            if isinstance(m, nn.PReLU):  # slopes of both signs, one per channel
+                m.weight.copy_(torch.linspace(-0.5, 0.9, m.weight.numel()))
     for opset in (13, 14):
         path = os.path.join(D, "%s_%d.onnx" % (name, opset))
         with torch.no_grad():
