@@ -15,6 +15,9 @@ static const VgOpSpec specs[] = {
     {"Conv", VG_OP_CONV, 2, 3, vg_parse_conv, WINDOW "group"},
     {"ConvTranspose", VG_OP_CONV_TRANSPOSE, 2, 3, vg_parse_conv,
      WINDOW "group output_padding output_shape"},
+    {"Resize", VG_OP_CONV_TRANSPOSE, 1, 4, vg_parse_resize,
+     "mode coordinate_transformation_mode nearest_mode cubic_coeff_a exclude_outside "
+     "extrapolation_value"},
     {"BatchNormalization", VG_OP_BATCH_NORM, 5, 5, vg_parse_batch_norm,
      "epsilon momentum spatial training_mode"},
     {"Relu", VG_OP_RELU, 1, 1, NULL, ""},

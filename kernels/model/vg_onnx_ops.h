@@ -31,6 +31,8 @@ int vg_check_attrs(VgBuild *b, const Onnx__NodeProto *np, const char *attrs, VgE
 int vg_const_ints(VgBuild *b, int v, int64_t *out, int max, int *n, VgError *err);
 
 int vg_parse_conv(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
+/* Resize (nearest, integer scales) becomes a depthwise ConvTranspose of ones (vg_onnx_window.c). */
+int vg_parse_resize(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
 int vg_parse_batch_norm(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
 int vg_parse_alpha(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
 int vg_parse_clip(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);

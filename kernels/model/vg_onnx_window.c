@@ -8,6 +8,9 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vg_onnx_ops.h"
@@ -253,5 +256,76 @@ int vg_parse_pad(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *e
       node->win.pad_end[a - 2] = (int)pads[r + a];
     }
   }
+  return VG_OK;
+}
+
+/* Resize's settings that PyTorch writes for nn.Upsample(scale_factor=s) in its default mode:
+ * nearest, asymmetric coordinates, floor. With an integer s, output column j then repeats input
+ * column floor(j / s). */
+static int nearest_upsampling(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
+{
+  char mode[32], coords[32], rounding[32];
+  if (vg_attr_string(np, "mode", "nearest", mode, sizeof mode, err) != VG_OK ||
+      vg_attr_string(np, "coordinate_transformation_mode", "half_pixel", coords, sizeof coords,
+                     err) != VG_OK ||
+      vg_attr_string(np, "nearest_mode", "round_prefer_floor", rounding, sizeof rounding, err) !=
+          VG_OK)
+    return vg_error_prefix(err, "node '%s' (%s)", b->node_name, b->op_type);
+  if (strcmp(mode, "nearest") != 0 || strcmp(coords, "asymmetric") != 0 ||
+      strcmp(rounding, "floor") != 0)
+    return vg_unsupported(b, err,
+                          "mode (Vigil runs nn.Upsample's default: mode nearest, asymmetric "
+                          "coordinates, floor, and integer scale factors)");
+  return VG_OK;
+}
+
+/* Resize as nearest upsampling by integer factors s (nn.Upsample(scale_factor=s)): a depthwise
+ * ConvTranspose with kernel = stride = s and weights 1 gives exactly output column j = input
+ * column floor(j / s), so it is loaded as one, and streams as any transposed conv. The scales
+ * input must be a constant [1, 1, (s_f,) s_t] of integers; `sizes` (nn.Upsample(size=...)) is
+ * refused: at another window it would not scale. */
+int vg_parse_resize(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
+{
+  const VgShape *x = &b->shapes[node->inputs[0]];
+  int ns = x->rank - 2, si = b->m->opset < 11 ? 1 : 2; /* opset 10: X, scales */
+  if (nearest_upsampling(b, np, err) != VG_OK)
+    return VG_ERR;
+  if (ns < 1 || ns > 2)
+    return vg_unsupported(b, err, "input rank (Resize runs over [1, C, T] or [1, C, F, T])");
+  if (node->n_inputs > si + 1 && node->inputs[si + 1] >= 0)
+    return vg_unsupported(b, err, "sizes input (export nn.Upsample with scale_factor)");
+  const VgValue *sc =
+      si < node->n_inputs && node->inputs[si] >= 0 ? &b->m->values[node->inputs[si]] : NULL;
+  if (!sc || sc->kind != VG_VALUE_CONST || vg_shape_count(&sc->shape) != x->rank)
+    return vg_unsupported(b, err, "scales (a constant with one factor per axis is needed)");
+  for (int a = 0; a < x->rank; a++) {
+    float s = sc->data[a];
+    if (!(s >= 1.0f && s <= 64.0f && s == floorf(s)) || (a < 2 && s != 1.0f))
+      return vg_unsupported(b, err,
+                            "scales (integer factors from 1 to 64 along the spatial axes only)");
+  }
+  VgShape ws = {.rank = x->rank, .dims = {x->dims[1], 1}};
+  for (int a = 0; a < ns; a++)
+    ws.dims[2 + a] = (int64_t)sc->data[2 + a];
+  float *ones = malloc((size_t)vg_shape_count(&ws) * sizeof *ones);
+  char name[160];
+  if (!ones)
+    return vg_error_set(err, "out of memory");
+  for (int64_t i = 0; i < vg_shape_count(&ws); i++)
+    ones[i] = 1.0f;
+  snprintf(name, sizeof name, "%.140s:nearest", b->node_name);
+  int w = vg_build_add_const(b, name, &ws, ones, err);
+  if (w < 0)
+    return VG_ERR;
+  VgWindow *win = &node->win;
+  memset(win, 0, sizeof *win);
+  win->n_spatial = ns;
+  for (int a = 0; a < ns; a++) {
+    win->kernel[a] = win->stride[a] = (int)ws.dims[2 + a];
+    win->dilation[a] = 1;
+  }
+  win->group = (int)x->dims[1];
+  node->inputs[1] = w;
+  node->n_inputs = 2;
   return VG_OK;
 }
