@@ -6,17 +6,16 @@ a conv stack with each, through `vigil-model run` at two lengths and the streami
 (tests/stream_check, exact mode, hop 3, every window) against PyTorch, max |error| <= 1e-4 *
 max |reference|. Inputs span [-40, 40] so that Softplus's and Selu's far branches are reached."""
 import os
-import subprocess
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-from vigiltest import Checks, tmpdir, tool
+from modelcheck import run_matches, stream_matches
+from vigiltest import Checks, tmpdir
 
 c = Checks("activations")
 D = tmpdir()
-VM, SC = tool("vigil-model"), tool("stream_check")
 
 
 class Act(nn.Module):
@@ -36,13 +35,6 @@ ACTS = {  # name: the activation for c channels
     "prelu": lambda c: nn.PReLU(c), "prelu1": lambda c: nn.PReLU(),
 }
 
-
-def close(got, ref, what):
-    err = float(np.max(np.abs(got - ref))) if got.size == ref.size else float("inf")
-    c.check(err <= 1e-4 * float(np.max(np.abs(ref))),
-            "%s: %d values (PyTorch %d), max |error| %g" % (what, got.size, ref.size, err))
-
-
 torch.manual_seed(5)
 for name, act in ACTS.items():
     model = nn.Sequential(nn.Conv1d(2, 6, 3, padding=1), act(6), nn.Conv1d(6, 4, 3), act(4),
@@ -61,22 +53,8 @@ for name, act in ACTS.items():
         for t in (32, 41):
             x = torch.from_numpy(np.random.default_rng(t).uniform(-5, 5, (1, 2, t))
                                  .astype(np.float32))
-            x[0].numpy().tofile(path + ".in")
-            r = subprocess.run([VM, "run", path, path + ".in", path + ".out"],
-                               capture_output=True, text=True)
-            if c.check(r.returncode == 0, "%s: run: %s" % (what, r.stderr)):
-                with torch.no_grad():
-                    close(np.fromfile(path + ".out", np.float32), model(x).numpy().ravel(),
-                          "%s, run at T %d" % (what, t))
-        hop, n = 3, 6
-        x = torch.from_numpy(np.random.default_rng(1).uniform(-5, 5, (1, 2, 32 + hop * (n - 1)))
+            run_matches(c, model, path, x, "%s, run at T %d" % (what, t))
+        x = torch.from_numpy(np.random.default_rng(1).uniform(-5, 5, (1, 2, 47))
                              .astype(np.float32))
-        x[0].T.contiguous().numpy().tofile(path + ".stream")
-        r = subprocess.run([SC, path, path + ".stream", path + ".sout", "--window", "32", "--hop",
-                            str(hop), "--mode", "exact"], capture_output=True, text=True)
-        if c.check(r.returncode == 0, "%s: stream_check: %s" % (what, r.stderr)):
-            with torch.no_grad():
-                ref = np.concatenate([model(x[..., k * hop:k * hop + 32]).numpy().ravel()
-                                      for k in range(n)])
-            close(np.fromfile(path + ".sout", np.float32), ref, "%s, streamed" % what)
+        stream_matches(c, model, path, x, 32, 3, "exact", "%s, streamed" % what)
 c.done()

@@ -21,6 +21,7 @@ import subprocess
 import numpy as np
 import torch
 
+import modelcheck
 import streamzoo
 from vigiltest import Checks, tmpdir, tool
 
@@ -37,18 +38,7 @@ def run_matches(module, path, shape, what):
     """vigil-model run on a random input of `shape` ([1, C, (F,) T]) against PyTorch."""
     x = torch.from_numpy(np.random.default_rng(shape[-1]).standard_normal(shape)
                          .astype(np.float32))
-    fin, fout = os.path.join(D, "in.f32"), os.path.join(D, "out.f32")
-    x[0].numpy().astype("<f4").tofile(fin)
-    r = vm("run", path, fin, fout)
-    if not c.check(r.returncode == 0, "%s T=%d: run failed: %s" % (what, shape[-1], r.stderr)):
-        return
-    with torch.no_grad():
-        ref = module(x).numpy().ravel()
-    got = np.fromfile(fout, "<f4")
-    err = float(np.max(np.abs(got - ref))) if got.size == ref.size else float("inf")
-    c.check(err <= 1e-4 * float(np.max(np.abs(ref))),
-            "%s T=%d: %d values (PyTorch %d), max |error| %g" % (what, shape[-1], got.size,
-                                                                ref.size, err))
+    modelcheck.run_matches(c, module, path, x, "%s T=%d" % (what, shape[-1]))
 
 
 torch.manual_seed(3)

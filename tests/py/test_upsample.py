@@ -8,21 +8,14 @@ what is supported."""
 import os
 import subprocess
 
-import numpy as np
 import torch
 import torch.nn as nn
 
+from modelcheck import run_matches, stream_matches
 from vigiltest import Checks, tmpdir, tool
 
 c = Checks("upsample")
 D = tmpdir()
-VM, SC = tool("vigil-model"), tool("stream_check")
-
-
-def close(got, ref, what):
-    err = float(np.max(np.abs(got - ref))) if got.size == ref.size else float("inf")
-    c.check(err <= 1e-4 * float(np.max(np.abs(ref))),
-            "%s: %d values (PyTorch %d), max |error| %g" % (what, got.size, ref.size, err))
 
 
 def export(name, model, shape, opset=13):
@@ -52,34 +45,20 @@ for name, (model, shape) in models.items():
         path = export("%s_%d" % (name, opset), model, shape, opset)
         what = "%s (opset %d)" % (name, opset)
         for t in (shape[-1], shape[-1] + 7):
-            x = torch.randn(*shape[:-1], t)
-            x[0].numpy().tofile(path + ".in")
-            r = subprocess.run([VM, "run", path, path + ".in", path + ".out"],
-                               capture_output=True, text=True)
-            if c.check(r.returncode == 0, "%s: run: %s" % (what, r.stderr)):
-                with torch.no_grad():
-                    close(np.fromfile(path + ".out", np.float32), model(x).numpy().ravel(),
-                          "%s, run at T %d" % (what, t))
+            run_matches(c, model, path, torch.randn(*shape[:-1], t),
+                        "%s, run at T %d" % (what, t))
         w, n = shape[-1], 6
         for hop in (1, 3, w // 2):
             x = torch.randn(*shape[:-1], w + hop * (n - 1))
-            x[0].reshape(-1, x.shape[-1]).T.contiguous().numpy().tofile(path + ".stream")
-            with torch.no_grad():
-                ref = np.concatenate([model(x[..., k * hop:k * hop + w]).numpy().ravel()
-                                      for k in range(n)])
             for mode in ("exact", "full"):
-                r = subprocess.run([SC, path, path + ".stream", path + ".sout", "--window", str(w),
-                                    "--hop", str(hop), "--mode", mode], capture_output=True,
-                                   text=True)
-                if c.check(r.returncode == 0, "%s: stream_check: %s" % (what, r.stderr)):
-                    close(np.fromfile(path + ".sout", np.float32), ref,
-                          "%s, streamed, hop %d %s" % (what, hop, mode))
+                stream_matches(c, model, path, x, w, hop, mode,
+                               "%s, streamed, hop %d %s" % (what, hop, mode))
 
 for name, up, words in (("linear", nn.Upsample(scale_factor=2, mode="linear"), "nn.Upsample's"),
                         ("size", nn.Upsample(size=48), "sizes input"),
                         ("fraction", nn.Upsample(scale_factor=1.5), "integer factors")):
     path = export("refused_" + name, S(nn.Conv1d(2, 2, 1), up).eval(), (1, 2, 24))
-    r = subprocess.run([VM, "info", path], capture_output=True, text=True)
+    r = subprocess.run([tool("vigil-model"), "info", path], capture_output=True, text=True)
     c.check(r.returncode == 1 and "'Resize'" in r.stderr and words in r.stderr,
             "Upsample %s: exit %d, %r" % (name, r.returncode, r.stderr))
 c.done()
