@@ -88,6 +88,14 @@ static inline float vg_unary(const VgNode *n, float x)
     return fabsf(x);
   case VG_OP_NEG:
     return -x;
+  case VG_OP_EXP:
+    return expf(x);
+  case VG_OP_LOG:
+    return logf(x);
+  case VG_OP_SQRT:
+    return sqrtf(x);
+  case VG_OP_RECIPROCAL:
+    return 1.0f / x;
   default: /* VG_OP_ERF */
     return erff(x);
   }

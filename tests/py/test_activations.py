@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The rarer activations PyTorch exports as their own ONNX ops (Selu, Celu, Softplus and Mish's
 Softplus, HardSigmoid, HardSwish at opset 14 and its HardSigmoid + Mul form at opset 13, Abs, Neg,
-PRelu with one slope per channel and with one for all):
+PRelu with one slope per channel and with one for all, Exp, Log, Sqrt, Reciprocal):
 a conv stack with each, through `vigil-model run` at two lengths and the streaming engine
 (tests/stream_check, exact mode, hop 3, every window) against PyTorch, max |error| <= 1e-4 *
 max |reference|. Inputs span [-40, 40] so that Softplus's and Selu's far branches are reached."""
@@ -33,6 +33,11 @@ ACTS = {  # name: the activation for c channels
     "hardsigmoid": lambda c: nn.Hardsigmoid(), "hardswish": lambda c: nn.Hardswish(),
     "abs": lambda c: Act(torch.abs), "neg": lambda c: Act(torch.neg),
     "prelu": lambda c: nn.PReLU(c), "prelu1": lambda c: nn.PReLU(),
+    # elementwise maths on values kept in their domain (Abs, Add, Neg around them)
+    "log": lambda c: Act(lambda x: torch.log(torch.abs(x) + 1.0)),
+    "sqrt": lambda c: Act(lambda x: torch.sqrt(torch.abs(x))),
+    "exp": lambda c: Act(lambda x: torch.exp(-torch.abs(x))),
+    "reciprocal": lambda c: Act(lambda x: torch.reciprocal(torch.abs(x) + 1.0)),
 }
 
 torch.manual_seed(5)
