@@ -33,12 +33,26 @@ static int failures;
 #define FRAMES 50
 #define OUTS   ((FRAMES - 32) / 4 + 1)
 
-static void push_frames(GstHarness *h, const float *x, int first, int n)
+/* Caps of 2-value tensor frames at a variable rate: frame times come from the buffers. */
+#define VARIABLE_RATE_CAPS                                                                         \
+  "other/tensors, format=static, num_tensors=1, types=float32, dimensions=2, framerate=0/1"
+
+/* Pushes frames [first, first + n) of x (2 values each) stamped pts and, unless it is
+ * GST_CLOCK_TIME_NONE, duration. */
+static void push_timed(GstHarness *h, const float *x, int first, int n, GstClockTime pts,
+                       GstClockTime duration)
 {
   GstBuffer *b = gst_buffer_new_memdup(x + first * 2, sizeof(float) * 2 * (gsize)n);
-  GST_BUFFER_PTS(b) = gst_util_uint64_scale(first, GST_SECOND, RATE);
-  GST_BUFFER_DURATION(b) = gst_util_uint64_scale(n, GST_SECOND, RATE);
+  GST_BUFFER_PTS(b) = pts;
+  GST_BUFFER_DURATION(b) = duration;
   CHECK(gst_harness_push(h, b) == GST_FLOW_OK, "push failed");
+}
+
+/* Frames [first, first + n) at RATE. */
+static void push_frames(GstHarness *h, const float *x, int first, int n)
+{
+  push_timed(h, x, first, n, gst_util_uint64_scale(first, GST_SECOND, RATE),
+             gst_util_uint64_scale(n, GST_SECOND, RATE));
 }
 
 /* Pulls n outputs into out (n * 48 floats) and their PTS. */
@@ -147,13 +161,9 @@ static void variable_rate_without_duration(const char *model, const float *x)
 {
   GstBus *bus;
   GstHarness *h = new_harness(model, &bus);
-  gst_harness_set_src_caps_str(h, "other/tensors, format=static, num_tensors=1, types=float32, "
-                                  "dimensions=2, framerate=0/1");
-  for (int i = 0; i < 3; i++) {
-    GstBuffer *b = gst_buffer_new_memdup(x + i * 24, 12 * 2 * sizeof(float));
-    GST_BUFFER_PTS(b) = (GstClockTime)i * GST_SECOND;
-    CHECK(gst_harness_push(h, b) == GST_FLOW_OK, "push failed");
-  }
+  gst_harness_set_src_caps_str(h, VARIABLE_RATE_CAPS);
+  for (int i = 0; i < 3; i++)
+    push_timed(h, x, 12 * i, 12, (GstClockTime)i * GST_SECOND, GST_CLOCK_TIME_NONE);
   int warnings = count_messages(bus, GST_MESSAGE_WARNING);
   CHECK(warnings == 1, "%d warnings for buffers without a duration", warnings);
   free_harness(h, bus);
@@ -166,16 +176,9 @@ static void variable_rate_without_duration(const char *model, const float *x)
 static void spacing_changes(const char *model, const float *x)
 {
   GstHarness *h = new_harness(model, NULL);
-  gst_harness_set_src_caps_str(h, "other/tensors, format=static, num_tensors=1, types=float32, "
-                                  "dimensions=2, framerate=0/1");
-  GstBuffer *a = gst_buffer_new_memdup(x, 30 * 2 * sizeof(float));
-  GST_BUFFER_PTS(a) = 0;
-  GST_BUFFER_DURATION(a) = 30 * GST_SECOND;
-  GstBuffer *b = gst_buffer_new_memdup(x + 60, 10 * 2 * sizeof(float));
-  GST_BUFFER_PTS(b) = 30 * GST_SECOND;
-  GST_BUFFER_DURATION(b) = GST_SECOND;
-  CHECK(gst_harness_push(h, a) == GST_FLOW_OK && gst_harness_push(h, b) == GST_FLOW_OK,
-        "push failed");
+  gst_harness_set_src_caps_str(h, VARIABLE_RATE_CAPS);
+  push_timed(h, x, 0, 30, 0, 30 * GST_SECOND);
+  push_timed(h, x, 30, 10, 30 * GST_SECOND, GST_SECOND);
   const GstClockTime ms = GST_MSECOND, pts[3] = {30200 * ms, 30600 * ms, 31000 * ms};
   const GstClockTime dur[3] = {2200 * ms, 400 * ms, 400 * ms};
   CHECK(gst_harness_buffers_in_queue(h) == 3, "%u outputs, not 3", gst_harness_buffers_in_queue(h));
@@ -198,15 +201,9 @@ static void first_frame_without_duration(const char *model, const float *x)
 {
   GstBus *bus;
   GstHarness *h = new_harness(model, &bus);
-  gst_harness_set_src_caps_str(h, "other/tensors, format=static, num_tensors=1, types=float32, "
-                                  "dimensions=2, framerate=0/1");
-  for (int i = 0; i < 36; i++) {
-    GstBuffer *b = gst_buffer_new_memdup(x + 2 * i, 2 * sizeof(float));
-    GST_BUFFER_PTS(b) = (GstClockTime)i * GST_SECOND;
-    if (i > 0)
-      GST_BUFFER_DURATION(b) = GST_SECOND;
-    CHECK(gst_harness_push(h, b) == GST_FLOW_OK, "push failed");
-  }
+  gst_harness_set_src_caps_str(h, VARIABLE_RATE_CAPS);
+  for (int i = 0; i < 36; i++)
+    push_timed(h, x, i, 1, (GstClockTime)i * GST_SECOND, i > 0 ? GST_SECOND : GST_CLOCK_TIME_NONE);
   CHECK(gst_harness_buffers_in_queue(h) > 0, "no output from 36 frames");
   int warnings = count_messages(bus, GST_MESSAGE_WARNING);
   CHECK(warnings == 0, "%d warnings for a first frame without a duration", warnings);
@@ -265,8 +262,7 @@ static void segment_stop(const char *model, const float *x)
 
   /* variable rate: frame times come from the buffers */
   h = new_harness(model, NULL);
-  gst_harness_set_src_caps_str(h, "other/tensors, format=static, num_tensors=1, types=float32, "
-                                  "dimensions=2, framerate=0/1");
+  gst_harness_set_src_caps_str(h, VARIABLE_RATE_CAPS);
   gst_harness_push_event(h, gst_event_new_segment(&seg));
   push_frames(h, x, 0, 36);
   check_outputs_in_segment(h, "variable rate", 2);

@@ -235,9 +235,8 @@ int vm_info(int argc, char **argv)
   int ret = m ? VG_OK : VG_ERR;
   if (m) {
     const VgShape *in = &m->values[m->input].shape;
-    char warning[512];
-    if (t && vg_model_pool_warning(m, t, warning, sizeof warning))
-      fprintf(stderr, "vigil-model info: warning: %s.\n", warning);
+    if (t)
+      vm_pool_warning("info", m, t);
     ret = print_model(m, argv[1], t ? (int64_t)t : in->dims[in->rank - 1], &err);
   }
   if (ret != VG_OK)

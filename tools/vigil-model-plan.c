@@ -179,9 +179,7 @@ int vm_plan(int argc, char **argv)
     vg_model_free(m);
     return 1;
   }
-  char warning[512];
-  if (vg_model_pool_warning(m, window, warning, sizeof warning))
-    fprintf(stderr, "vigil-model plan: warning: %s.\n", warning);
+  vm_pool_warning("plan", m, window);
   print_plan(path, m, p);
   int rc = print_deferred(m, p, &err);
   if (rc != 0)

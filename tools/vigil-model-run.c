@@ -86,9 +86,7 @@ int vm_run(int argc, char **argv)
     fprintf(stderr, "vigil-model run: %s\n", err.msg);
     goto done;
   }
-  char warning[512];
-  if (vg_model_pool_warning(m, n_in / width, warning, sizeof warning))
-    fprintf(stderr, "vigil-model run: warning: %s.\n", warning);
+  vm_pool_warning("run", m, n_in / width);
   x = vg_exec_create(m, n_in / width, &err);
   if (!x) {
     fprintf(stderr, "vigil-model run: %s with T = %lld: %s\n", argv[1], (long long)(n_in / width),

@@ -18,6 +18,13 @@
 
 #include "vigil-model.h"
 
+void vm_pool_warning(const char *cmd, const VgModel *model, int64_t window)
+{
+  char warning[512];
+  if (vg_model_pool_warning(model, window, warning, sizeof warning))
+    fprintf(stderr, "vigil-model %s: warning: %s.\n", cmd, warning);
+}
+
 static const struct {
   const char *name;
   int (*run)(int argc, char **argv);

@@ -400,24 +400,19 @@ static int64_t out_bound(const ConstInputs *ci, int gather)
 
 /* Whether dims [start, end) of value v (a node output or the input) depend on the input length:
  * the nodes so far re-shaped at another length (2 T + 7, so that every size that follows T
- * changes; a model that cannot take it, such as a dense head after Flatten, depends on it too). */
+ * changes). A model that cannot take that length (a dense head after Flatten), or is already tied
+ * to its own, counts as depending on it: it runs at this length only either way. */
 static int shape_varies(VgBuild *b, int v, int64_t start, int64_t end, VgError *err)
 {
   VgModel *m = b->m;
   const VgShape *in = &m->values[m->input].shape;
-  int64_t t = in->dims[in->rank - 1];
-  if (++b->shape_checks > SHAPE_CHECKS_MAX || t > (VG_MAX_DIM - 7) / 2)
+  if (++b->shape_checks > SHAPE_CHECKS_MAX)
     return 1;
   VgShape *s = malloc((size_t)m->n_values * sizeof *s);
   if (!s)
     return vg_error_set(err, "out of memory");
-  for (int i = 0; i < m->n_values; i++)
-    s[i] = m->values[i].shape;
-  s[m->input].dims[in->rank - 1] = 2 * t + 7;
   VgError ignored;
-  int varies = 0;
-  for (int i = 0; i < m->n_nodes && !varies; i++)
-    varies = vg_shape_node(m, &m->nodes[i], s, &ignored) != VG_OK;
+  int varies = vg_model_infer_shapes(m, 2 * in->dims[in->rank - 1] + 7, s, &ignored) != VG_OK;
   for (int64_t i = start; i < end && !varies; i++)
     varies = s[v].dims[i] != m->values[v].shape.dims[i];
   free(s);

@@ -175,7 +175,8 @@ static VgModel *build_model(const Onnx__ModelProto *mp, int64_t time, VgError *e
 }
 
 /* Decodes an ONNX file's bytes within a memory budget (a hostile size field cannot make protobuf-c
- * allocate without bound); NULL with err set. Free with free_model_proto. */
+ * allocate without bound); NULL with err set. Free with onnx__model_proto__free_unpacked(mp,
+ * alloc). */
 static Onnx__ModelProto *unpack_model(const void *data, size_t size, Budget *bg,
                                       ProtobufCAllocator *alloc, VgError *err)
 {
