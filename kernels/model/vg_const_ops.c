@@ -24,8 +24,9 @@ typedef struct {
   const VgValue *in[5]; /* NULL for an absent optional input */
 } ConstInputs;
 
-/* Resolves the node's inputs; each present one must be a constant. */
-static int const_inputs(VgBuild *b, const Onnx__NodeProto *np, ConstInputs *ci, VgError *err)
+/* Resolves the node's inputs; each present one from `first` on must be a constant. */
+static int const_inputs(VgBuild *b, const Onnx__NodeProto *np, int first, ConstInputs *ci,
+                        VgError *err)
 {
   if (np->n_input > 5)
     return vg_error_set(err, "node '%s' (%s) has %zu inputs", b->node_name, b->op_type,
@@ -39,6 +40,10 @@ static int const_inputs(VgBuild *b, const Onnx__NodeProto *np, ConstInputs *ci, 
     if (v < 0)
       return vg_error_set(err, "node '%s' (%s) reads '%s', an output Vigil does not compute",
                           b->node_name, b->op_type, np->input[k]);
+    if (k < first) {
+      ci->in[k] = &b->m->values[v];
+      continue;
+    }
     if (v == b->m->input) /* e.g. a [1, T, C] model transposing its input */
       return vg_error_set(err,
                           "unsupported op '%s' (node '%s', opset %lld) on the graph input '%s': "
@@ -171,10 +176,11 @@ static int64_t slice_len(int64_t dim, int64_t *start, int64_t end, int64_t step)
   return len > 0 ? len : 0;
 }
 
-static int op_slice(VgBuild *b, const Onnx__NodeProto *np, const ConstInputs *ci, VgShape *out,
-                    float **d, VgError *err)
+/* Slice's starts, ends, axes and steps (attributes before opset 10, constant inputs from 10;
+ * in[1 .. 4] those inputs, NULL when absent) resolved against shape x. */
+static int slice_bounds(VgBuild *b, const Onnx__NodeProto *np, const ConstInputs *ci,
+                        const VgShape *x, VgSliceBounds *s, VgError *err)
 {
-  const VgShape *x = &ci->in[0]->shape;
   int64_t starts[VG_MAX_RANK], ends[VG_MAX_RANK], axes[VG_MAX_RANK], steps[VG_MAX_RANK];
   int ns = -1, ne = -1, na = -1, nt = -1;
   if (b->m->opset < 10) {
@@ -194,24 +200,51 @@ static int op_slice(VgBuild *b, const Onnx__NodeProto *np, const ConstInputs *ci
   if (ns < 0 || ns != ne || (na >= 0 && na != ns) || (nt >= 0 && nt != ns))
     return vg_error_set(err, "node '%s' (Slice): starts, ends, axes, steps differ in length",
                         b->node_name);
-  SliceCtx s = {.rank = x->rank};
-  *out = *x;
+  memset(s, 0, sizeof *s);
   for (int i = 0; i < x->rank; i++) {
-    s.start[i] = 0;
-    s.step[i] = 1;
+    s->step[i] = 1;
+    s->len[i] = x->dims[i];
   }
   for (int k = 0; k < ns; k++) {
     int64_t a = na >= 0 ? axes[k] : k, step = nt >= 0 ? steps[k] : 1;
     a = a < 0 ? a + x->rank : a;
-    if (a < 0 || a >= x->rank || step == 0)
+    if (a < 0 || a >= x->rank || step == 0 || s->named[a])
       return vg_error_set(err, "node '%s' (Slice): axis or step out of range", b->node_name);
-    s.start[a] = starts[k];
-    s.step[a] = step;
-    out->dims[a] = slice_len(x->dims[a], &s.start[a], ends[k], step);
+    s->named[a] = 1;
+    s->raw_start[a] = s->start[a] = starts[k];
+    s->raw_end[a] = ends[k];
+    s->step[a] = step;
+    s->len[a] = slice_len(x->dims[a], &s->start[a], ends[k], step);
+  }
+  return VG_OK;
+}
+
+static int op_slice(VgBuild *b, const Onnx__NodeProto *np, const ConstInputs *ci, VgShape *out,
+                    float **d, VgError *err)
+{
+  const VgShape *x = &ci->in[0]->shape;
+  VgSliceBounds sb;
+  if (slice_bounds(b, np, ci, x, &sb, err) != VG_OK)
+    return VG_ERR;
+  SliceCtx s = {.rank = x->rank};
+  *out = *x;
+  for (int i = 0; i < x->rank; i++) {
+    s.start[i] = sb.start[i];
+    s.step[i] = sb.step[i];
+    out->dims[i] = sb.len[i];
   }
   strides_of(x, s.in_stride);
   gather_by(out, *d, ci->in[0]->data, slice_offset, &s);
   return VG_OK;
+}
+
+int vg_onnx_slice_bounds(VgBuild *b, const Onnx__NodeProto *np, const VgShape *x, VgSliceBounds *s,
+                         VgError *err)
+{
+  ConstInputs ci;
+  if (const_inputs(b, np, 1, &ci, err) != VG_OK)
+    return VG_ERR;
+  return slice_bounds(b, np, &ci, x, s, err);
 }
 
 /* ---- Gather ---- */
@@ -398,25 +431,29 @@ static int64_t out_bound(const ConstInputs *ci, int gather)
  * them (a hostile graph) each binds the model to its length unchecked. */
 #define SHAPE_CHECKS_MAX 64
 
-/* Whether dims [start, end) of value v (a node output or the input) depend on the input length:
- * the nodes so far re-shaped at another length (2 T + 7, so that every size that follows T
- * changes). A model that cannot take that length (a dense head after Flatten), or is already tied
- * to its own, counts as depending on it: it runs at this length only either way. */
+/* Which of dims [start, end) of value v (a node output or the input) depend on the input length,
+ * as a time-sized mark (bit i for dim start + i; VG_TIME_SIZED_ALL when unknown): the nodes so far
+ * re-shaped at another length (2 T + 7, so that every size that follows T changes). A model that
+ * cannot take that length (a dense head after Flatten), or is already tied to its own, counts as
+ * depending on it everywhere: it runs at this length only either way. */
 static int shape_varies(VgBuild *b, int v, int64_t start, int64_t end, VgError *err)
 {
   VgModel *m = b->m;
   const VgShape *in = &m->values[m->input].shape;
   if (++b->shape_checks > SHAPE_CHECKS_MAX)
-    return 1;
+    return VG_TIME_SIZED_ALL;
   VgShape *s = malloc((size_t)m->n_values * sizeof *s);
   if (!s)
     return vg_error_set(err, "out of memory");
   VgError ignored;
-  int varies = vg_model_infer_shapes(m, 2 * in->dims[in->rank - 1] + 7, s, &ignored) != VG_OK;
-  for (int64_t i = start; i < end && !varies; i++)
-    varies = s[v].dims[i] != m->values[v].shape.dims[i];
+  int mark = 0;
+  if (vg_model_infer_shapes(m, 2 * in->dims[in->rank - 1] + 7, s, &ignored) != VG_OK)
+    mark = VG_TIME_SIZED_ALL;
+  for (int64_t i = start; i < end && mark != VG_TIME_SIZED_ALL; i++)
+    if (s[v].dims[i] != m->values[v].shape.dims[i])
+      mark |= i - start < 8 ? 1 << (i - start) : VG_TIME_SIZED_ALL;
   free(s);
-  return varies;
+  return mark;
 }
 
 /* Shape of a value the graph computes (or of the graph input): its shape at the length the model
@@ -439,7 +476,7 @@ static int shape_of_computed(VgBuild *b, const Onnx__NodeProto *np, VgError *err
     return vg_error_set(err, "out of memory");
   for (int64_t i = start; i < end; i++)
     d[i - start] = (float)x->dims[i];
-  int varies = shape_varies(b, v, start, end, err);
+  int varies = shape_varies(b, v, start, end, err); /* a mark */
   if (varies < 0) {
     free(d);
     return VG_ERR;
@@ -452,6 +489,28 @@ static int shape_of_computed(VgBuild *b, const Onnx__NodeProto *np, VgError *err
     snprintf(b->time_sized_from, sizeof b->time_sized_from, "Shape node '%s'", b->node_name);
   b->time_sized[o] = (unsigned char)varies;
   return 1;
+}
+
+/* The mark of a Gather's output (vg_onnx_const_op): a vector's entries picked by constant indices
+ * keep their own marks (x.size(1) of a [1, C, T] value does not depend on the length; bit k of the
+ * output is bit idx[k] of the input); anything else is marked whole when an input is. */
+static unsigned char gather_mark(const VgBuild *b, const ConstInputs *ci, const VgValue *out)
+{
+  unsigned char mark = b->time_sized[ci->in[0] - b->m->values];
+  int64_t n = vg_shape_count(&ci->in[1]->shape);
+  if (b->time_sized[ci->in[1] - b->m->values])
+    return VG_TIME_SIZED_ALL;
+  if (mark == VG_TIME_SIZED_ALL || ci->in[0]->shape.rank != 1 || n > 8 ||
+      vg_shape_count(&out->shape) != n)
+    return mark ? VG_TIME_SIZED_ALL : 0;
+  unsigned char picked = 0;
+  for (int64_t k = 0; k < n; k++) {
+    int64_t at = (int64_t)ci->in[1]->data[k];
+    at = at < 0 ? at + ci->in[0]->shape.dims[0] : at;
+    if (at >= 8 || (mark >> at) & 1)
+      picked |= (unsigned char)(1u << k);
+  }
+  return picked;
 }
 
 /* Whether ONNX input k of np is a time-sized constant. */
@@ -471,7 +530,7 @@ void vg_onnx_time_sized_inputs(VgBuild *b, const Onnx__NodeProto *np, const VgNo
     others |= t && !(time_keeping && k == 1); /* a time-keeping Reshape's target is re-applied */
   }
   if (node->op == VG_OP_DEAD) { /* folded: its constant output carries the mark */
-    b->time_sized[node->output] = (unsigned char)any;
+    b->time_sized[node->output] = any ? VG_TIME_SIZED_ALL : 0;
     return;
   }
   VgModel *m = b->m;
@@ -498,8 +557,11 @@ int vg_onnx_const_op(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
   int done = fn == op_shape ? shape_of_computed(b, np, err) : 0;
   if (done != 0)
     return done;
+  int x = np->n_input >= 1 && np->input[0][0] ? vg_name_map_get(&b->names, np->input[0]) : -1;
+  if (fn == op_slice && x >= 0 && b->m->values[x].kind != VG_VALUE_CONST)
+    return vg_onnx_add_slice(b, np, x, err) == VG_OK ? 1 : VG_ERR; /* vg_onnx_slice.c */
   ConstInputs ci;
-  if (const_inputs(b, np, &ci, err) != VG_OK)
+  if (const_inputs(b, np, 0, &ci, err) != VG_OK)
     return VG_ERR;
   int64_t bound = out_bound(&ci, fn == op_gather);
   if (bound > VG_MAX_CONST_VALUES - b->const_floats)
@@ -515,8 +577,12 @@ int vg_onnx_const_op(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
   int v = vg_build_add_const(b, np->output[0], &out, d, err);
   if (v < 0)
     return VG_ERR;
-  for (int k = 0; k < ci.n; k++) /* computed from a time-sized constant: time-sized too */
-    b->time_sized[v] |= ci.in[k] && b->time_sized[ci.in[k] - b->m->values];
+  if (fn == op_gather)
+    b->time_sized[v] = gather_mark(b, &ci, &b->m->values[v]);
+  else /* computed from a time-sized constant: time-sized too */
+    for (int k = 0; k < ci.n; k++)
+      if (ci.in[k] && b->time_sized[ci.in[k] - b->m->values])
+        b->time_sized[v] = VG_TIME_SIZED_ALL;
   vg_name_map_put(&b->names, np->output[0], v);
   return 1;
 }

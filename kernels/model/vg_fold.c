@@ -184,3 +184,38 @@ int vg_fold_batch_norms(VgBuild *b, VgError *err)
   }
   return VG_OK;
 }
+
+/* ---- crops of a conv's padding into its pads ---- */
+
+/* A time crop (a Pad of -a and -b, vg_onnx_slice.c) of a Conv's output that nothing else reads
+ * becomes the conv's own: with time stride s, output column j + a reads input columns
+ * (j + a) s - p + i d, which is column j of the same conv with a s columns less leading pad, and
+ * b s columns less trailing pad drop exactly its b last outputs. The crop of a TCN's Chomp1d
+ * (padding (k-1) d on both sides, the right side cropped) thus leaves a conv padded on the left
+ * only, whose columns near the window's right edge read no padding: the streaming engine then
+ * has no right band to recompute at every hop. */
+void vg_fold_crops(VgBuild *b)
+{
+  VgModel *m = b->m;
+  for (int i = 0; i < m->n_nodes; i++) {
+    VgNode *crop = &m->nodes[i];
+    if (crop->op != VG_OP_PAD)
+      continue;
+    int x = crop->inputs[0], p = m->values[x].producer, ns = crop->win.n_spatial, t = ns - 1;
+    if (p < 0 || m->nodes[p].op != VG_OP_CONV || m->nodes[p].win.n_spatial != ns ||
+        uses_of(m, x) != 1 || crop->win.pad_begin[t] > 0 || crop->win.pad_end[t] > 0 ||
+        (ns == 2 && (crop->win.pad_begin[0] != 0 || crop->win.pad_end[0] != 0)))
+      continue;
+    VgWindow *w = &m->nodes[p].win;
+    int64_t first = -(int64_t)crop->win.pad_begin[t] * w->stride[t];
+    int64_t last = -(int64_t)crop->win.pad_end[t] * w->stride[t];
+    if (first > w->pad_begin[t] || last > w->pad_end[t])
+      continue;
+    w->pad_begin[t] -= (int)first;
+    w->pad_end[t] -= (int)last;
+    m->nodes[p].output = crop->output;
+    m->values[crop->output].producer = p;
+    m->values[x].producer = -1;
+    crop->op = VG_OP_DEAD;
+  }
+}

@@ -70,6 +70,7 @@ typedef enum {
   VG_OP_DIV,
   VG_OP_PRELU, /* x < 0 ? slope x : x, the slope broadcast as B of the others */
   VG_OP_CONCAT,
+  VG_OP_SLICE,    /* a box of the channel (and F) axes, or of a plain value's axes; never time */
   VG_OP_IDENTITY, /* Identity and Dropout; the loader may bypass them instead */
   VG_OP_COUNT
 } VgOpType;
@@ -155,6 +156,9 @@ typedef struct {
   int allowzero;               /* Reshape: 0 in the target is a literal 0 (never accepted) */
   void *packed;                /* owned by kernels/ops: GEMM-ready weights, prepared once */
   void (*packed_free)(void *); /* how to free `packed` */
+  /* Slice: along axis a, slice_len[a] entries from slice_start[a]; slice_len[a] = -1 keeps the
+   * axis whole (the time axis of a time value always: time crops are Pads with negative pads). */
+  int64_t slice_start[VG_MAX_RANK], slice_len[VG_MAX_RANK];
 } VgNode;
 
 typedef struct {

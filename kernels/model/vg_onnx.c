@@ -147,7 +147,11 @@ static VgModel *build_model(const Onnx__ModelProto *mp, int64_t time, VgError *e
     return NULL;
   }
   b.m = m;
-  b.cap_nodes = 2 * (int)b.graph->n_node; /* a Reduce* without keepdims adds a Squeeze */
+  /* a Reduce* without keepdims adds a Squeeze, a Slice a crop after its box, a Split a node per
+   * output */
+  b.cap_nodes = 2 * (int)b.graph->n_node;
+  for (size_t i = 0; i < b.graph->n_node; i++)
+    b.cap_nodes += (int)b.graph->node[i]->n_output;
   m->values = calloc((size_t)b.cap_values, sizeof *m->values);
   m->nodes = calloc((size_t)b.cap_nodes + 1, sizeof *m->nodes);
   b.shapes = calloc((size_t)b.cap_values, sizeof *b.shapes);
@@ -156,9 +160,13 @@ static VgModel *build_model(const Onnx__ModelProto *mp, int64_t time, VgError *e
   if (!m->values || !m->nodes || !b.shapes || !b.time_sized ||
       vg_name_map_init(&b.names, b.cap_values) != VG_OK)
     vg_error_set(err, "out of memory");
-  else if (build_nodes(&b, err) == VG_OK && set_output(&b, err) == VG_OK &&
-           vg_fold_batch_norms(&b, err) == VG_OK)
-    ret = vg_model_compact(m, err);
+  else if (build_nodes(&b, err) == VG_OK && set_output(&b, err) == VG_OK) {
+    vg_fold_crops(&b); /* conv, crop, BatchNormalization: the crop first */
+    if (vg_fold_batch_norms(&b, err) == VG_OK) {
+      vg_fold_crops(&b); /* conv, BatchNormalization, crop */
+      ret = vg_model_compact(m, err);
+    }
+  }
   if (ret == VG_OK)
     ret = vg_model_read_standardisation(m, metadata(mp, VG_META_INPUT_MEAN),
                                         metadata(mp, VG_META_INPUT_STD), err);

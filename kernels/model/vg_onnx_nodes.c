@@ -239,6 +239,46 @@ static int add_op(VgBuild *b, const Onnx__NodeProto *np, const VgOpSpec *spec, V
   return VG_OK;
 }
 
+VgNode *vg_onnx_new_node(VgBuild *b, VgOpType op, const char *name, int input, VgError *err)
+{
+  VgModel *m = b->m;
+  if (m->n_nodes >= b->cap_nodes) {
+    vg_error_set(err, "too many nodes");
+    return NULL;
+  }
+  VgNode *node = &m->nodes[m->n_nodes++]; /* counted now so that vg_model_free frees it */
+  memset(node, 0, sizeof *node);
+  node->op = op;
+  node->alpha = node->beta = 1.0f;
+  for (int a = 0; a < VG_MAX_RANK; a++)
+    node->slice_len[a] = -1;
+  node->name = strdup(name);
+  node->inputs = malloc(sizeof *node->inputs);
+  if (!node->name || !node->inputs) {
+    vg_error_set(err, "out of memory");
+    return NULL;
+  }
+  node->n_inputs = 1;
+  node->inputs[0] = input;
+  return node;
+}
+
+int vg_onnx_emit_node(VgBuild *b, VgNode *node, const char *name, VgError *err)
+{
+  VgModel *m = b->m;
+  int out = vg_build_add_value(b, name, VG_VALUE_NODE, err);
+  if (out < 0)
+    return VG_ERR;
+  node->output = out;
+  m->values[out].producer = (int)(node - m->nodes);
+  if (vg_shape_node(m, node, b->shapes, err) != VG_OK)
+    return VG_ERR;
+  m->values[out].shape = b->shapes[out];
+  m->values[out].is_time = vg_shape_output_is_time(m, node);
+  vg_name_map_set(&b->names, name, out);
+  return VG_OK;
+}
+
 /* ReduceMean/ReduceMax over every axis after the channels became a global pool; without keepdims
  * a Squeeze of those axes follows, and takes over the ONNX output name. */
 static int add_reduce_squeeze(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
@@ -250,40 +290,22 @@ static int add_reduce_squeeze(VgBuild *b, const Onnx__NodeProto *np, VgError *er
   int pooled = vg_name_map_get(&b->names, np->output[0]);
   if (keepdims || pooled < 0 || m->values[pooled].kind != VG_VALUE_NODE)
     return VG_OK;
-  if (m->n_nodes >= b->cap_nodes)
-    return vg_error_set(err, "too many nodes");
-  VgNode *sq = &m->nodes[m->n_nodes++];
-  memset(sq, 0, sizeof *sq);
-  size_t len = strlen(b->node_name) + 16;
+  char name[160];
+  snprintf(name, sizeof name, "%.140s:squeeze", b->node_name);
+  VgNode *sq = vg_onnx_new_node(b, VG_OP_RESHAPE, name, pooled, err);
   char *pooled_name = malloc(strlen(np->output[0]) + 16);
-  sq->name = malloc(len);
-  sq->inputs = malloc(sizeof *sq->inputs);
-  if (!pooled_name || !sq->name || !sq->inputs) {
+  if (!sq || !pooled_name) {
     free(pooled_name);
-    return vg_error_set(err, "out of memory");
+    return sq ? vg_error_set(err, "out of memory") : VG_ERR;
   }
   sprintf(pooled_name, "%s:pooled", np->output[0]);
   free(m->values[pooled].name);
   m->values[pooled].name = pooled_name;
-  snprintf(sq->name, len, "%s:squeeze", b->node_name);
-  sq->op = VG_OP_RESHAPE;
-  sq->n_inputs = 1;
-  sq->inputs[0] = pooled;
   sq->reshape_kind = VG_RESHAPE_SQUEEZE;
   sq->n_axes = m->values[pooled].shape.rank - 2;
   for (int i = 0; i < sq->n_axes; i++)
     sq->axes[i] = 2 + i;
-  int out = vg_build_add_value(b, np->output[0], VG_VALUE_NODE, err);
-  if (out < 0)
-    return VG_ERR;
-  sq->output = out;
-  m->values[out].producer = m->n_nodes - 1;
-  if (vg_shape_node(m, sq, b->shapes, err) != VG_OK)
-    return VG_ERR;
-  m->values[out].shape = b->shapes[out];
-  m->values[out].is_time = vg_shape_output_is_time(m, sq);
-  vg_name_map_set(&b->names, np->output[0], out);
-  return VG_OK;
+  return vg_onnx_emit_node(b, sq, np->output[0], err);
 }
 
 /* Attributes from ONNX opsets before 7 and 9 that change what an op computes, refused rather
@@ -324,6 +346,8 @@ int vg_onnx_add_node(VgBuild *b, const Onnx__NodeProto *np, int index, VgError *
     return add_constant(b, np, err);
   if (strcmp(op, "Identity") == 0 || strcmp(op, "Dropout") == 0)
     return add_bypass(b, np, err);
+  if (strcmp(op, "Split") == 0)
+    return vg_onnx_add_split(b, np, err);
   if (refuse_legacy_attrs(b, np, err) != VG_OK)
     return VG_ERR;
   int folded = vg_onnx_const_op(b, np, err);

@@ -51,6 +51,27 @@ int vg_parse_concat(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError
  * vg_const_ops.c): 1 if np was one (its output is now a constant), 0 if not, VG_ERR. */
 int vg_onnx_const_op(VgBuild *b, const Onnx__NodeProto *np, VgError *err);
 
+/* Slice's bounds per axis at shape x (ONNX's clamping applied to start and len), and as written
+ * (raw_*), for the axes the node names (named[a]); the others start at 0 and keep their length. */
+typedef struct {
+  int64_t start[VG_MAX_RANK], step[VG_MAX_RANK], len[VG_MAX_RANK];
+  int64_t raw_start[VG_MAX_RANK], raw_end[VG_MAX_RANK];
+  unsigned char named[VG_MAX_RANK];
+} VgSliceBounds;
+/* Reads them for node np (a Slice) from its attributes or constant inputs (vg_const_ops.c). */
+int vg_onnx_slice_bounds(VgBuild *b, const Onnx__NodeProto *np, const VgShape *x, VgSliceBounds *s,
+                         VgError *err);
+/* Slice and Split of a computed value x (vg_onnx_slice.c): Slice nodes over fixed axes, Pads with
+ * negative pads for crops of the time axis. */
+int vg_onnx_add_slice(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *err);
+int vg_onnx_add_split(VgBuild *b, const Onnx__NodeProto *np, VgError *err);
+/* A node the loader adds beyond the ONNX node's own (a Squeeze after a Reduce*, Slice's nodes):
+ * appended to the model, one input, Slice boxes off (slice_len -1). NULL with err set. */
+VgNode *vg_onnx_new_node(VgBuild *b, VgOpType op, const char *name, int input, VgError *err);
+/* Gives node (the model's last) its output value named `name` (the name map then points there),
+ * its shape at the model's length and its time flag. */
+int vg_onnx_emit_node(VgBuild *b, VgNode *node, const char *name, VgError *err);
+
 /* Adjustments that need the node's output shape: a Reshape that keeps the time axis is
  * rewritten to keep it at every length (1 when it was, else 0). */
 int vg_parse_after_shape(VgBuild *b, VgNode *node, VgError *err);

@@ -56,12 +56,15 @@ typedef struct {
   /* Per value: a constant computed from a size that depends on the input length (a Shape of a
    * computed value), valid at this length only; and the first such Shape node, for messages. A
    * node that reads one ties the model to its length (vg_onnx_time_sized_inputs). */
-  unsigned char *time_sized;
+  unsigned char *time_sized; /* a mark: bit i for entry i of a small vector (a Shape's, Gather
+                                keeps them apart), VG_TIME_SIZED_ALL for all of a value */
   char time_sized_from[80];
   const char *node_name; /* the node being converted, for messages */
   const char *op_type;
   char label[96]; /* node_name of an unnamed node: "<op>#<index>" */
 } VgBuild;
+
+#define VG_TIME_SIZED_ALL 0xff
 
 /* Appends a value (name copied) and returns its index, or -1 with err set. */
 int vg_build_add_value(VgBuild *b, const char *name, VgValueKind kind, VgError *err);
@@ -141,6 +144,9 @@ int vg_shape_output_is_time(const VgModel *m, const VgNode *node);
 int vg_fold_constant_node(VgBuild *b, int node, VgError *err);
 /* Folds every BatchNormalization that follows a Conv/ConvTranspose used by nothing else. */
 int vg_fold_batch_norms(VgBuild *b, VgError *err);
+
+/* Folds every time crop of a Conv's output (nothing else reading it) into the conv's pads. */
+void vg_fold_crops(VgBuild *b);
 
 /* Marks a node removed (compaction drops it). */
 #define VG_OP_DEAD VG_OP_COUNT

@@ -317,6 +317,22 @@ static int reshape_shape(const VgNode *node, const VgShape *in, VgShape *out, Vg
   }
 }
 
+/* Slice: a box of fixed axes (vg_onnx_slice.c); axes marked -1 keep their length, time's too. */
+static int slice_shape(const VgNode *node, const VgShape *in, VgShape *out, VgError *err)
+{
+  *out = *in;
+  for (int a = 0; a < in->rank; a++) {
+    int64_t s = node->slice_start[a], n = node->slice_len[a];
+    if (n < 0)
+      continue;
+    if (s < 0 || n < 1 || s > in->dims[a] - n)
+      return vg_error_set(err, "entries [%lld, %lld) of axis %d, which has %lld", (long long)s,
+                          (long long)(s + n), a, (long long)in->dims[a]);
+    out->dims[a] = n;
+  }
+  return VG_OK;
+}
+
 /* ---- one node ---- */
 
 static int node_shape(const VgModel *m, const VgNode *node, const VgShape *sh, VgShape *out,
@@ -350,6 +366,8 @@ static int node_shape(const VgModel *m, const VgNode *node, const VgShape *sh, V
     return broadcast(x, &sh[node->inputs[1]], out, err);
   case VG_OP_CONCAT:
     return concat_shape(node, sh, out, err);
+  case VG_OP_SLICE:
+    return slice_shape(node, x, out, err);
   case VG_OP_SOFTMAX:
     if (node->axis < 0 || node->axis >= x->rank)
       return vg_error_set(err, "axis %d out of range for rank %d", node->axis, x->rank);

@@ -180,6 +180,11 @@ int concat_forward_time(const VgNode *node, const VgShape *shapes, const VgSeq *
 int concat_forward_plain(const VgNode *node, const VgShape *shapes, const float *const *in,
                          float *out);
 
+/* Slice (slice.c): the box node->slice_start/slice_len of each column, or of a plain value. */
+int slice_forward_time(const VgNode *node, const VgShape *shapes, const VgSeq *in, VgSeq *out,
+                       int64_t j0, int64_t j1);
+int slice_forward_plain(const VgNode *node, const VgShape *shapes, const float *in, float *out);
+
 int gemm_forward(const VgModel *m, const VgNode *node, const VgShape *shapes,
                  const float *const *in, float *out);
 int matmul_forward(const VgModel *m, const VgNode *node, const VgShape *shapes,

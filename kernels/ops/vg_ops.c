@@ -219,6 +219,8 @@ int vg_ops_forward_time(const VgModel *model, const VgNode *node, const VgShape 
     return binary_forward_time(model, node, shapes, in, out, j0, j1);
   case VG_OP_CONCAT:
     return concat_forward_time(node, shapes, in, out, j0, j1);
+  case VG_OP_SLICE:
+    return x ? slice_forward_time(node, shapes, x, out, j0, j1) : VG_ERR;
   case VG_OP_SOFTMAX:
     return x ? softmax_time(model, node, ops_out_shape(shapes, node), x, out, j0, j1) : VG_ERR;
   case VG_OP_RESHAPE:
@@ -333,6 +335,8 @@ int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape
     return binary_forward_plain(model, node, shapes, src[0], src[1], out);
   case VG_OP_CONCAT:
     return concat_forward_plain(node, shapes, src, out);
+  case VG_OP_SLICE:
+    return slice_forward_plain(node, shapes, src[0], out);
   case VG_OP_GEMM:
     return gemm_forward(model, node, shapes, src, out);
   case VG_OP_MATMUL:

@@ -125,6 +125,18 @@ def main():
          [ints("four", [4]), ints("pads21", [2, 1]), ints("m1_2", [-1, 2]), ints("m1", [-1]),
           ints("big", [big]), ints("zero", [0]), ints("one", [1]), weights("W", [2, 3, 3], 12)],
          [1, 3, 12])
+    # slice_split: [1, 4, 12] -> Conv k 3 pads 2+2 (8 channels) -> Slice of the time axis (a TCN's
+    # chomp, folded into the conv's pads) -> Split of the channels 3 + 5 -> Slice of channels
+    # 0:3 of the second part -> Sigmoid -> Mul (a gate): [1, 3, 12]
+    save("slice_split",
+         [n("Conv", ["x", "W"], ["c"], pads=[2, 2], name="conv"),
+          n("Slice", ["c", "zero", "m2", "two"], ["ch"], name="chomp"),
+          n("Split", ["ch", "parts"], ["a", "b"], axis=1, name="split"),
+          n("Slice", ["b", "zero", "three", "one"], ["b3"], name="head"),
+          n("Sigmoid", ["b3"], ["g"], name="sigmoid"),
+          n("Mul", ["a", "g"], ["y"], name="gate")],
+         [weights("W", [8, 4, 3], 13), ints("zero", [0]), ints("m2", [-2]), ints("two", [2]),
+          ints("parts", [3, 5]), ints("three", [3]), ints("one", [1])], [1, 4, 12])
 
 
 if __name__ == "__main__":
