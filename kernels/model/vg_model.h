@@ -54,6 +54,8 @@ typedef enum {
   VG_OP_LOG,
   VG_OP_SQRT,
   VG_OP_RECIPROCAL,
+  VG_OP_POW, /* x^alpha, the exponent a constant scalar */
+  VG_OP_SIGN,
   VG_OP_ERF,
   VG_OP_SOFTMAX,
   VG_OP_MAX_POOL,

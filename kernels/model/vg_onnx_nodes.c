@@ -37,6 +37,8 @@ static const VgOpSpec specs[] = {
     {"Log", VG_OP_LOG, 1, 1, NULL, ""},
     {"Sqrt", VG_OP_SQRT, 1, 1, NULL, ""},
     {"Reciprocal", VG_OP_RECIPROCAL, 1, 1, NULL, ""},
+    {"Pow", VG_OP_POW, 2, 2, vg_parse_pow, ""},
+    {"Sign", VG_OP_SIGN, 1, 1, NULL, ""},
     {"Erf", VG_OP_ERF, 1, 1, NULL, ""},
     {"Softmax", VG_OP_SOFTMAX, 1, 1, vg_parse_softmax, "axis"},
     {"MaxPool", VG_OP_MAX_POOL, 1, 1, vg_parse_pool, WINDOW "ceil_mode storage_order"},

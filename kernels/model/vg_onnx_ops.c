@@ -52,6 +52,16 @@ static int const_scalar(VgBuild *b, int v, float *out, VgError *err)
   return VG_OK;
 }
 
+int vg_parse_pow(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
+{
+  const VgValue *y = &b->m->values[node->inputs[1]];
+  if (y->kind != VG_VALUE_CONST || vg_shape_count(&y->shape) != 1)
+    return vg_unsupported(b, err, "exponent (a constant scalar is needed: x ** 2, x.pow(0.5))");
+  node->alpha = y->data[0];
+  node->n_inputs = 1;
+  return VG_OK;
+}
+
 /* Clip: bounds are attributes before opset 11, optional constant inputs from 11. */
 int vg_parse_clip(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
 {

@@ -35,6 +35,8 @@ int vg_parse_conv(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *
 int vg_parse_resize(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
 int vg_parse_batch_norm(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
 int vg_parse_alpha(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
+/* Pow: the exponent, a constant scalar, into alpha (the node keeps X only). */
+int vg_parse_pow(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
 int vg_parse_clip(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
 int vg_parse_softmax(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
 int vg_parse_pool(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);

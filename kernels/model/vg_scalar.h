@@ -58,6 +58,25 @@ static inline float vg_celu(float x, float alpha)
   return x > 0.0f ? x : alpha * expm1f(x / alpha);
 }
 
+/* x^e as PyTorch computes a tensor to a scalar power: the exponents it special-cases by their
+ * own operations (x * x for 2, sqrt for 0.5, ...), the others by powf. */
+static inline float vg_pow(float x, float e)
+{
+  if (e == 2.0f)
+    return x * x;
+  if (e == 3.0f)
+    return x * x * x;
+  if (e == 0.5f)
+    return sqrtf(x);
+  if (e == -0.5f)
+    return 1.0f / sqrtf(x);
+  if (e == -1.0f)
+    return 1.0f / x;
+  if (e == -2.0f)
+    return 1.0f / (x * x);
+  return powf(x, e);
+}
+
 /* One value of a pointwise node (Relu .. Erf: vg_op_is_activation). */
 static inline float vg_unary(const VgNode *n, float x)
 {
@@ -96,6 +115,10 @@ static inline float vg_unary(const VgNode *n, float x)
     return sqrtf(x);
   case VG_OP_RECIPROCAL:
     return 1.0f / x;
+  case VG_OP_POW:
+    return vg_pow(x, n->alpha);
+  case VG_OP_SIGN: /* PyTorch's: 0 for NaN */
+    return (float)(x > 0.0f) - (float)(x < 0.0f);
   default: /* VG_OP_ERF */
     return erff(x);
   }

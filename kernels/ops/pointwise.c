@@ -102,7 +102,9 @@ VG_SIMD_CLONES int pointwise_apply(const VgNode *node, const float *in, float *o
   case VG_OP_EXP:
   case VG_OP_LOG:
   case VG_OP_SQRT:
-  case VG_OP_RECIPROCAL: /* rarer activations: one loop for all (vg_unary switches per value) */
+  case VG_OP_RECIPROCAL:
+  case VG_OP_POW:
+  case VG_OP_SIGN: /* rarer activations: one loop for all (vg_unary switches per value) */
     for (int64_t i = 0; i < n; i++)
       out[i] = vg_unary(node, in[i]);
     return VG_OK;

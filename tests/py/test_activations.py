@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """The rarer activations PyTorch exports as their own ONNX ops (Selu, Celu, Softplus and Mish's
 Softplus, HardSigmoid, HardSwish at opset 14 and its HardSigmoid + Mul form at opset 13, Abs, Neg,
-PRelu with one slope per channel and with one for all, Exp, Log, Sqrt, Reciprocal):
+PRelu with one slope per channel and with one for all, Exp, Log, Sqrt, Reciprocal, Pow with the
+exponents PyTorch computes by their own operations and others, Sign, and nn.LPPool1d, which
+exports as Pow, AveragePool, Sign, Abs, Relu, Mul, Pow):
 a conv stack with each, through `vigil-model run` at two lengths and the streaming engine
 (tests/stream_check, exact mode, hop 3, every window) against PyTorch, max |error| <= 1e-4 *
 max |reference|. Inputs span [-40, 40] so that Softplus's and Selu's far branches are reached."""
@@ -38,6 +40,13 @@ ACTS = {  # name: the activation for c channels
     "sqrt": lambda c: Act(lambda x: torch.sqrt(torch.abs(x))),
     "exp": lambda c: Act(lambda x: torch.exp(-torch.abs(x))),
     "reciprocal": lambda c: Act(lambda x: torch.reciprocal(torch.abs(x) + 1.0)),
+    "square": lambda c: Act(lambda x: x ** 2), "cube": lambda c: Act(lambda x: x.pow(3) / 64),
+    "powhalf": lambda c: Act(lambda x: torch.abs(x) ** 0.5),
+    "rsqrt": lambda c: Act(lambda x: (torch.abs(x) + 1.0) ** -0.5),
+    "pow15": lambda c: Act(lambda x: (torch.abs(x) + 1.0) ** 1.5),
+    "powm2": lambda c: Act(lambda x: (torch.abs(x) + 1.0) ** -2),
+    "sign": lambda c: Act(lambda x: torch.sign(x) + x),
+    "lppool": lambda c: nn.Sequential(nn.LPPool1d(2, 3, stride=1), nn.ConstantPad1d((1, 1), 0.0)),
 }
 
 torch.manual_seed(5)
