@@ -73,6 +73,8 @@ typedef enum {
   VG_OP_PRELU, /* x < 0 ? slope x : x, the slope broadcast as B of the others */
   VG_OP_CONCAT,
   VG_OP_SLICE,    /* a box of the channel (and F) axes, or of a plain value's axes; never time */
+  VG_OP_REDUCE,   /* a reduction (VgNode.reduce) over axes[0 .. n_axes) of each column, or of a
+                     plain value; never time (time reductions are global pools) */
   VG_OP_IDENTITY, /* Identity and Dropout; the loader may bypass them instead */
   VG_OP_COUNT
 } VgOpType;
@@ -125,6 +127,15 @@ typedef struct {
   int count_include_pad; /* AveragePool */
 } VgWindow;
 
+/* ReduceMean, ReduceMax, ReduceMin, ReduceSum, ReduceL2 (sqrt of the sum of squares). */
+typedef enum {
+  VG_REDUCE_MEAN,
+  VG_REDUCE_MAX,
+  VG_REDUCE_MIN,
+  VG_REDUCE_SUM,
+  VG_REDUCE_L2,
+} VgReduce;
+
 /* How a VG_OP_RESHAPE node computes its output shape from its input shape. The rule is kept (not
  * just the shape at the model's length) so that vg_model_infer_shapes can re-apply it for every
  * input length. A reshape that keeps the time axis last (e.g. [1, C, F, T] -> [1, C*F, T]) is
@@ -161,6 +172,9 @@ typedef struct {
   /* Slice: along axis a, slice_len[a] entries from slice_start[a]; slice_len[a] = -1 keeps the
    * axis whole (the time axis of a time value always: time crops are Pads with negative pads). */
   int64_t slice_start[VG_MAX_RANK], slice_len[VG_MAX_RANK];
+  /* Reduce: what it computes over axes[0 .. n_axes). GlobalAveragePool: VG_REDUCE_SUM for a sum
+   * over time (ReduceSum), VG_REDUCE_MEAN (0) otherwise. */
+  VgReduce reduce;
 } VgNode;
 
 typedef struct {

@@ -50,6 +50,9 @@ static const VgOpSpec specs[] = {
      "axes keepdims noop_with_empty_axes"},
     {"ReduceMax", VG_OP_GLOBAL_MAX_POOL, 1, 2, vg_parse_reduce,
      "axes keepdims noop_with_empty_axes"},
+    {"ReduceMin", VG_OP_REDUCE, 1, 2, vg_parse_reduce, "axes keepdims noop_with_empty_axes"},
+    {"ReduceSum", VG_OP_REDUCE, 1, 2, vg_parse_reduce, "axes keepdims noop_with_empty_axes"},
+    {"ReduceL2", VG_OP_REDUCE, 1, 2, vg_parse_reduce, "axes keepdims noop_with_empty_axes"},
     {"Pad", VG_OP_PAD, 1, 4, vg_parse_pad, "mode pads value"},
     {"Flatten", VG_OP_RESHAPE, 1, 1, vg_parse_flatten, "axis"},
     {"Reshape", VG_OP_RESHAPE, 2, 2, vg_parse_reshape, "allowzero"},
@@ -281,8 +284,8 @@ int vg_onnx_emit_node(VgBuild *b, VgNode *node, const char *name, VgError *err)
   return VG_OK;
 }
 
-/* ReduceMean/ReduceMax over every axis after the channels became a global pool; without keepdims
- * a Squeeze of those axes follows, and takes over the ONNX output name. */
+/* A Reduce* became a global pool or a Reduce node (vg_parse_reduce); without keepdims a Squeeze of
+ * the reduced axes follows, and takes over the ONNX output name. */
 static int add_reduce_squeeze(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
 {
   VgModel *m = b->m;
@@ -303,10 +306,11 @@ static int add_reduce_squeeze(VgBuild *b, const Onnx__NodeProto *np, VgError *er
   sprintf(pooled_name, "%s:pooled", np->output[0]);
   free(m->values[pooled].name);
   m->values[pooled].name = pooled_name;
+  const VgNode *reduce = &m->nodes[m->values[pooled].producer];
   sq->reshape_kind = VG_RESHAPE_SQUEEZE;
-  sq->n_axes = m->values[pooled].shape.rank - 2;
+  sq->n_axes = reduce->op == VG_OP_REDUCE ? reduce->n_axes : m->values[pooled].shape.rank - 2;
   for (int i = 0; i < sq->n_axes; i++)
-    sq->axes[i] = 2 + i;
+    sq->axes[i] = reduce->op == VG_OP_REDUCE ? reduce->axes[i] : 2 + i;
   return vg_onnx_emit_node(b, sq, np->output[0], err);
 }
 
@@ -350,6 +354,9 @@ int vg_onnx_add_node(VgBuild *b, const Onnx__NodeProto *np, int index, VgError *
     return add_bypass(b, np, err);
   if (strcmp(op, "Split") == 0)
     return vg_onnx_add_split(b, np, err);
+  int x = np->n_input > 0 && np->input[0][0] ? vg_name_map_get(&b->names, np->input[0]) : -1;
+  if (strcmp(op, "Expand") == 0 && x >= 0 && b->m->values[x].kind != VG_VALUE_CONST)
+    return vg_onnx_add_expand(b, np, x, err);
   if (refuse_legacy_attrs(b, np, err) != VG_OK)
     return VG_ERR;
   int folded = vg_onnx_const_op(b, np, err);

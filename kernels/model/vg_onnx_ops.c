@@ -131,13 +131,26 @@ int vg_parse_concat(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError
   return norm_axis(b, axis, b->shapes[node->inputs[0]].rank, 0, &node->axis, err);
 }
 
-/* ReduceMean / ReduceMax: only over every axis after the channels, i.e. a global pool (the
- * `x.mean(-1)` of 1-D models). Axes are an attribute before opset 18, an input from 18. */
+/* Reduce*: axes from the attribute (ReduceSum before opset 13, the others before 18) or the
+ * input. Over every axis after the channels they are global pools (`x.mean(-1)`, `x.sum(-1)`);
+ * over fixed axes of a time value's columns (channels, F: `x.mean(1, keepdim=True)`) or any
+ * axes but the batch of a plain value, a Reduce node. Time with other axes is refused. */
 int vg_parse_reduce(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
 {
-  int r = b->shapes[node->inputs[0]].rank, n = -1;
+  static const struct {
+    const char *op;
+    VgReduce kind;
+  } kinds[] = {{"ReduceMean", VG_REDUCE_MEAN},
+               {"ReduceMax", VG_REDUCE_MAX},
+               {"ReduceMin", VG_REDUCE_MIN},
+               {"ReduceSum", VG_REDUCE_SUM},
+               {"ReduceL2", VG_REDUCE_L2}};
+  int x = node->inputs[0], r = b->shapes[x].rank, n = -1;
   int64_t axes[VG_MAX_RANK];
-  if (b->m->opset < 18) {
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+    if (strcmp(b->op_type, kinds[i].op) == 0)
+      node->reduce = kinds[i].kind;
+  if (b->m->opset < (node->reduce == VG_REDUCE_SUM ? 13 : 18)) {
     if (vg_attr_ints(np, "axes", axes, VG_MAX_RANK, &n, err) != VG_OK)
       return attr_fail(b, err);
   } else if (node->n_inputs > 1 && node->inputs[1] >= 0) {
@@ -152,11 +165,23 @@ int vg_parse_reduce(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError
       return VG_ERR;
     seen |= 1 << a;
   }
-  int want = ((1 << r) - 1) & ~3; /* axes 2 .. r-1 */
-  if ((r != 3 && r != 4) || n < 0 || seen != want)
+  int time = b->m->values[x].is_time, all_after_channels = ((1 << r) - 1) & ~3;
+  if (time && (r == 3 || r == 4) && seen == all_after_channels) {
+    if (node->reduce == VG_REDUCE_MIN || node->reduce == VG_REDUCE_L2)
+      return vg_unsupported(b, err, "reduction over time (global pools: mean, max and sum)");
+    node->op = node->reduce == VG_REDUCE_MAX ? VG_OP_GLOBAL_MAX_POOL : VG_OP_GLOBAL_AVG_POOL;
+    return VG_OK;
+  }
+  int fixed = ((1 << (time ? r - 1 : r)) - 1) & ~1; /* the axes after the batch, time's not */
+  if (n < 1 || (seen & ~fixed))
     return vg_unsupported(b, err,
-                          "axes (Vigil reduces over every axis after the channels of "
-                          "[1, C, T] or [1, C, F, T]: a global pool)");
+                          "axes (Vigil reduces over every axis after the channels, a global "
+                          "pool, or over channels and F within each time step)");
+  node->op = VG_OP_REDUCE;
+  node->n_axes = 0;
+  for (int a = 0; a < r; a++)
+    if (seen & (1 << a))
+      node->axes[node->n_axes++] = a;
   return VG_OK;
 }
 

@@ -1,5 +1,5 @@
-/* Slice and Split of computed values: channel gates (F.glu, torch.chunk, h[:, :C]) and time crops
- * (a TCN's Chomp1d, h[:, :, :-p]).
+/* Slice, Split and Expand of computed values: channel gates (F.glu, torch.chunk, h[:, :C]), time
+ * crops (a TCN's Chomp1d, h[:, :, :-p]) and broadcasts (F.normalize's Expand).
  *
  * Along a fixed axis (channels, frequency, any axis of a plain value) they become Slice nodes that
  * copy a box of each column. Along the time axis of a time value a slice is a crop: it drops a
@@ -14,6 +14,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vg_onnx_ops.h"
@@ -218,4 +219,52 @@ int vg_onnx_add_split(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
     vg_onnx_time_sized_inputs(b, np, part, 0);
   }
   return VG_OK;
+}
+
+/* Expand of a computed value x to a constant shape: a Mul by ones of that shape, which is x
+ * broadcast exactly (x * 1 is x, infinities and NaN included), so that the binary op's broadcasting
+ * and its time-locality rules do the rest. The target's time entry, x's own length (F.normalize
+ * expands to x.shape, read by a Shape), becomes 1: the broadcast keeps x's time axis at any
+ * length. Any other entry read from the time axis ties the model to its length. */
+int vg_onnx_add_expand(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *err)
+{
+  int64_t dims[VG_MAX_RANK];
+  int n, v = np->n_input == 2 ? vg_name_map_get(&b->names, np->input[1]) : -1;
+  if (v < 0 || vg_check_attrs(b, np, "", err) != VG_OK)
+    return v < 0 ? vg_error_set(err, "node '%s' (Expand) needs its input and a shape", b->node_name)
+                 : VG_ERR;
+  if (vg_const_ints(b, v, dims, VG_MAX_RANK, &n, err) != VG_OK)
+    return VG_ERR;
+  const VgShape *xs = &b->shapes[x];
+  unsigned char mark = b->time_sized[v];
+  VgShape os = {.rank = n};
+  for (int k = 0; k < n; k++) {
+    int time_entry = b->m->values[x].is_time && n == xs->rank && k == n - 1;
+    if (dims[k] < 1 || dims[k] > VG_MAX_DIM)
+      return vg_error_set(err, "node '%s' (Expand): size %lld", b->node_name, (long long)dims[k]);
+    os.dims[k] = time_entry && dims[k] == xs->dims[k] ? 1 : dims[k];
+    if (time_entry && os.dims[k] == 1 && mark != VG_TIME_SIZED_ALL)
+      mark &= (unsigned char)~(1u << k);
+  }
+  if (mark) {
+    char why[80];
+    snprintf(why, sizeof why, "Expand '%.30s' reads a size of the time axis", b->node_name);
+    tie_to_length(b, why);
+  }
+  float *ones = malloc((size_t)vg_shape_count(&os) * sizeof *ones);
+  if (!ones)
+    return vg_error_set(err, "out of memory");
+  for (int64_t i = 0; i < vg_shape_count(&os); i++)
+    ones[i] = 1.0f;
+  char name[160];
+  snprintf(name, sizeof name, "%.140s:ones", b->node_name);
+  int c = vg_build_add_const(b, name, &os, ones, err);
+  VgNode *mul = c < 0 ? NULL : vg_onnx_new_node(b, VG_OP_MUL, b->node_name, x, err);
+  int *inputs = mul ? realloc(mul->inputs, 2 * sizeof *inputs) : NULL;
+  if (!inputs)
+    return mul ? vg_error_set(err, "out of memory") : VG_ERR;
+  mul->inputs = inputs;
+  mul->inputs[1] = c;
+  mul->n_inputs = 2;
+  return vg_onnx_emit_node(b, mul, np->output[0], err);
 }

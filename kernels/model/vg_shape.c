@@ -368,6 +368,14 @@ static int node_shape(const VgModel *m, const VgNode *node, const VgShape *sh, V
     return concat_shape(node, sh, out, err);
   case VG_OP_SLICE:
     return slice_shape(node, x, out, err);
+  case VG_OP_REDUCE:
+    *out = *x;
+    for (int i = 0; i < node->n_axes; i++) {
+      if (node->axes[i] < 1 || node->axes[i] >= x->rank)
+        return vg_error_set(err, "axis %lld out of range", (long long)node->axes[i]);
+      out->dims[node->axes[i]] = 1;
+    }
+    return VG_OK;
   case VG_OP_SOFTMAX:
     if (node->axis < 0 || node->axis >= x->rank)
       return vg_error_set(err, "axis %d out of range for rank %d", node->axis, x->rank);

@@ -104,43 +104,13 @@ static void bin_run(VgOpType op, const float *a, int64_t sa, const float *b, int
   }
 }
 
-int binary_forward_time(const VgModel *m, const VgNode *node, const VgShape *shapes,
-                        const VgSeq *const *in, VgSeq *out, int64_t j0, int64_t j1)
+/* out = a op b over shape os, a and b read through broadcast strides (ops_broadcast_strides). */
+static void bin_strided(VgOpType op, const float *a, const int64_t *sa, const float *b,
+                        const int64_t *sb, const VgShape *os, float *out)
 {
-  const VgPacked *p = node->packed;
-  int64_t w = out->width;
-  const VgSeq *a = in[0], *b = in[1];
-  if (a && b) {
-    if ((a->width != w && a->width != 1) || (b->width != w && b->width != 1))
-      return VG_ERR;
-    for (int64_t j = j0; j < j1; j++)
-      bin_run(node->op, seq_col(a, j), a->width == w, seq_col(b, j), b->width == w,
-              seq_col_mut(out, j), w);
-    return VG_OK;
-  }
-  const VgSeq *x = a ? a : b;
-  if (!x || !p || !p->aux || p->n_aux != w || x->width != w)
-    return VG_ERR;
-  for (int64_t j = j0; j < j1; j++) {
-    if (a)
-      bin_run(node->op, seq_col(x, j), 1, p->aux, 1, seq_col_mut(out, j), w);
-    else
-      bin_run(node->op, p->aux, 1, seq_col(x, j), 1, seq_col_mut(out, j), w);
-  }
-  return VG_OK;
-}
-
-int binary_forward_plain(const VgModel *m, const VgNode *node, const VgShape *shapes,
-                         const float *a, const float *b, float *out)
-{
-  const VgShape *os = ops_out_shape(shapes, node);
-  int64_t sa[VG_MAX_RANK], sb[VG_MAX_RANK], idx[VG_MAX_RANK] = {0};
-  if (ops_broadcast_strides(ops_in_shape(shapes, node, 0), os, sa) != VG_OK ||
-      ops_broadcast_strides(ops_in_shape(shapes, node, 1), os, sb) != VG_OK)
-    return VG_ERR;
-  int64_t n = ops_count(os), oa = 0, ob = 0;
+  int64_t idx[VG_MAX_RANK] = {0}, n = ops_count(os), oa = 0, ob = 0;
   for (int64_t i = 0; i < n; i++) {
-    out[i] = vg_binary(node->op, a[oa], b[ob]);
+    out[i] = vg_binary(op, a[oa], b[ob]);
     /* next row-major index of the output, moving the two source offsets along */
     for (int d = os->rank - 1; d >= 0; d--) {
       oa += sa[d];
@@ -152,6 +122,55 @@ int binary_forward_plain(const VgModel *m, const VgNode *node, const VgShape *sh
       idx[d] = 0;
     }
   }
+}
+
+/* The shape of one column of a time value: its axes but time. */
+static VgShape column_shape(const VgShape *s)
+{
+  VgShape c = *s;
+  c.rank = s->rank - 1;
+  return c;
+}
+
+/* Columns of two time values, or of one and a constant (expanded to the output's column, aux).
+ * Operands as wide as the output or of one value per column take bin_run; others (a [1, 1, F, T]
+ * gate on [1, C, F, T] features) broadcast within the column. */
+int binary_forward_time(const VgModel *m, const VgNode *node, const VgShape *shapes,
+                        const VgSeq *const *in, VgSeq *out, int64_t j0, int64_t j1)
+{
+  const VgPacked *p = node->packed;
+  const VgSeq *a = in[0], *b = in[1];
+  int64_t w = out->width, wa = a ? a->width : w, wb = b ? b->width : w;
+  if ((!a && !b) || ((!a || !b) && (!p || !p->aux || p->n_aux != w)))
+    return VG_ERR;
+  const VgShape *os = ops_out_shape(shapes, node);
+  VgShape co = column_shape(os);
+  VgShape ca = a ? column_shape(ops_in_shape(shapes, node, 0)) : co;
+  VgShape cb = b ? column_shape(ops_in_shape(shapes, node, 1)) : co;
+  int64_t sa[VG_MAX_RANK], sb[VG_MAX_RANK];
+  int fast = (wa == w || wa == 1) && (wb == w || wb == 1);
+  if (!fast && (ops_broadcast_strides(&ca, &co, sa) != VG_OK ||
+                ops_broadcast_strides(&cb, &co, sb) != VG_OK || ops_count(&co) != w))
+    return VG_ERR;
+  for (int64_t j = j0; j < j1; j++) {
+    const float *pa = a ? seq_col(a, j) : p->aux, *pb = b ? seq_col(b, j) : p->aux;
+    if (fast)
+      bin_run(node->op, pa, wa == w, pb, wb == w, seq_col_mut(out, j), w);
+    else
+      bin_strided(node->op, pa, sa, pb, sb, &co, seq_col_mut(out, j));
+  }
+  return VG_OK;
+}
+
+int binary_forward_plain(const VgModel *m, const VgNode *node, const VgShape *shapes,
+                         const float *a, const float *b, float *out)
+{
+  const VgShape *os = ops_out_shape(shapes, node);
+  int64_t sa[VG_MAX_RANK], sb[VG_MAX_RANK];
+  if (ops_broadcast_strides(ops_in_shape(shapes, node, 0), os, sa) != VG_OK ||
+      ops_broadcast_strides(ops_in_shape(shapes, node, 1), os, sb) != VG_OK)
+    return VG_ERR;
+  bin_strided(node->op, a, sa, b, sb, os, out);
   return VG_OK;
 }
 

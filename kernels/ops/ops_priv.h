@@ -185,6 +185,13 @@ int slice_forward_time(const VgNode *node, const VgShape *shapes, const VgSeq *i
                        int64_t j0, int64_t j1);
 int slice_forward_plain(const VgNode *node, const VgShape *shapes, const float *in, float *out);
 
+/* Reduce (reduce.c) over node->axes of each column, or of a plain value; scratch holds a double
+ * per output value of one column (or of the plain value), 8-byte aligned or not. */
+int reduce_forward_time(const VgNode *node, const VgShape *shapes, const VgSeq *in, VgSeq *out,
+                        int64_t j0, int64_t j1, float *scratch);
+int reduce_forward_plain(const VgNode *node, const VgShape *shapes, const float *in, float *out,
+                         float *scratch);
+
 int gemm_forward(const VgModel *m, const VgNode *node, const VgShape *shapes,
                  const float *const *in, float *out);
 int matmul_forward(const VgModel *m, const VgNode *node, const VgShape *shapes,

@@ -207,7 +207,7 @@ int global_pool_forward(const VgNode *node, const VgShape *in_shape, int in_is_t
     for (int64_t ch = 0; ch < c; ch++)
       reduce_rows(in + ch * inner, inner, 1, 1, is_max, out + ch);
   }
-  if (!is_max)
+  if (!is_max && node->reduce != VG_REDUCE_SUM) /* ReduceSum over time: the sum */
     for (int64_t ch = 0; ch < c; ch++)
       out[ch] /= (float)inner;
   return VG_OK;

@@ -155,6 +155,11 @@ size_t vg_ops_scratch_floats(const VgModel *model, const VgNode *node, const VgS
     return conv_scratch(model, node, shapes, max_cols);
   case VG_OP_CONV_TRANSPOSE:
     return convt_scratch(model, node, shapes, max_cols);
+  case VG_OP_REDUCE: /* a double per output value of a column (or of a plain value) */
+    return 2 * (size_t)(vg_model_is_time_value(model, node->output)
+                            ? ops_width(ops_out_shape(shapes, node))
+                            : ops_count(ops_out_shape(shapes, node))) +
+           2;
   default:
     break;
   }
@@ -221,6 +226,8 @@ int vg_ops_forward_time(const VgModel *model, const VgNode *node, const VgShape 
     return concat_forward_time(node, shapes, in, out, j0, j1);
   case VG_OP_SLICE:
     return x ? slice_forward_time(node, shapes, x, out, j0, j1) : VG_ERR;
+  case VG_OP_REDUCE:
+    return x ? reduce_forward_time(node, shapes, x, out, j0, j1, scratch) : VG_ERR;
   case VG_OP_SOFTMAX:
     return x ? softmax_time(model, node, ops_out_shape(shapes, node), x, out, j0, j1) : VG_ERR;
   case VG_OP_RESHAPE:
@@ -254,7 +261,7 @@ int vg_ops_forward_pooled(const VgModel *model, const VgNode *node, const VgNode
     memset(pooled, 0, (size_t)out->width * sizeof(float));
     int rc = conv_forward(model, node, shapes, in[0], out, 0, out->count, scratch, pooled);
     if (rc == CONV_SUMMED) {
-      for (int64_t c = 0; c < out->width; c++)
+      for (int64_t c = 0; c < out->width && pool->reduce != VG_REDUCE_SUM; c++)
         pooled[c] /= (float)out->count; /* as global_pool_forward divides */
       return VG_OK;
     }
@@ -337,6 +344,8 @@ int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape
     return concat_forward_plain(node, shapes, src, out);
   case VG_OP_SLICE:
     return slice_forward_plain(node, shapes, src[0], out);
+  case VG_OP_REDUCE:
+    return reduce_forward_plain(node, shapes, src[0], out, scratch);
   case VG_OP_GEMM:
     return gemm_forward(model, node, shapes, src, out);
   case VG_OP_MATMUL:

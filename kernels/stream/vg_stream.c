@@ -164,7 +164,8 @@ static int run_head_node(VgStream *s, const VgNode *node, int64_t k, VgError *er
 {
   const float *in[VG_MAX_NODE_INPUTS];
   if (node->op == VG_OP_GLOBAL_AVG_POOL && s->p->values[node->inputs[0]].summed) {
-    vg_sum_global_avg(s, node->inputs[0], k, s->vs[node->output].plain);
+    vg_sum_global_avg(s, node->inputs[0], k, node->reduce == VG_REDUCE_SUM,
+                      s->vs[node->output].plain);
     return VG_OK;
   }
   for (int i = 0; i < node->n_inputs; i++) {

@@ -67,7 +67,7 @@ int vg_stream_alloc_state(VgStream *s, VgError *err);
 /* vg_stream_sum.c: the running sums of summed values, and GlobalAveragePool from them. */
 void vg_sum_before(VgStream *s, int v, int64_t q, const VgHistory *h, int64_t keep);
 void vg_sum_after(VgStream *s, int v, int64_t q, const VgHistory *h, int64_t old_hi, int restarted);
-void vg_sum_global_avg(const VgStream *s, int v, int64_t k, float *out);
+void vg_sum_global_avg(const VgStream *s, int v, int64_t k, int sum, float *out);
 void vg_stream_free_state(VgStream *s);
 
 #endif

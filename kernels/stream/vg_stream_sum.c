@@ -151,8 +151,9 @@ static void add_band(double *acc, const float *band, int64_t cols, int64_t width
       acc[i] += (double)band[j * width + i];
 }
 
-/* GlobalAveragePool of value v in window k, into out[C]: the column's floats are [c][f]. */
-void vg_sum_global_avg(const VgStream *s, int v, int64_t k, float *out)
+/* GlobalAveragePool of value v in window k, into out[C]: the column's floats are [c][f]. With
+ * `sum` (ReduceSum over time) the sum itself. */
+void vg_sum_global_avg(const VgStream *s, int v, int64_t k, int sum, float *out)
 {
   const VgPlanValue *x = &s->p->values[v];
   const VgValueState *st = &s->vs[v];
@@ -171,6 +172,6 @@ void vg_sum_global_avg(const VgStream *s, int v, int64_t k, float *out)
     double t = 0;
     for (int64_t f = 0; f < inner; f++)
       t += acc[c * inner + f];
-    out[c] = (float)(t / n);
+    out[c] = (float)(sum ? t : t / n);
   }
 }

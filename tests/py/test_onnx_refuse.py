@@ -143,8 +143,9 @@ def unsupported_ops():
                inputs=[h.make_tensor_value_info("x", TP.FLOAT, [1, 16, 4])])
     refused(tr, "transpose_of_input", "'Transpose'", "tr", "graph input 'x'",
             "[1, C, T] or [1, C, F, T] with time last")
-    rm = model([h.make_node("ReduceMean", ["x"], ["y"], name="rm", axes=[1])])
-    refused(rm, "reducemean_channels", "'ReduceMean'", "rm", "axes")
+    # over channels within each time step, or over time (a global pool), but not both at once
+    rm = model([h.make_node("ReduceMean", ["x"], ["y"], name="rm", axes=[1, 2])])
+    refused(rm, "reducemean_channels_time", "'ReduceMean'", "rm", "axes")
     resh = model([h.make_node("Relu", ["x"], ["r"]),
                   h.make_node("Reshape", ["x", "r"], ["y"], name="rs")])
     refused(resh, "reshape_runtime_shape", "rs")

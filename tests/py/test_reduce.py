@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+"""Reductions over channels and frequency within each time step (ReduceMean, ReduceMax, ReduceMin,
+ReduceSum, ReduceL2: CBAM-style spatial attention, x / x.norm(dim=1), F.normalize and its Expand),
+over a plain value's axes (an embedding head normalised), and ReduceSum over time (x.sum(-1), a
+global pool that does not divide), 1-D and 2-D, at opsets 11, 13 and 17: against PyTorch through
+`vigil-model run` at two lengths and the streaming engine (exact and full, signal for unpadded
+models; hops 1, 3 and W/2, every window), max |error| <= 1e-4 * max |reference|. A reduction
+over time and channels together is refused naming the axes."""
+import os
+import subprocess
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from modelcheck import run_matches, stream_matches
+from vigiltest import Checks, tmpdir, tool
+
+c = Checks("reduce")
+D = tmpdir()
+
+
+class SpatialAttention(nn.Module):
+    """CBAM's spatial attention: the channel mean and max of each time step gate the features."""
+
+    def __init__(self, ci, dims=1):
+        super().__init__()
+        conv = nn.Conv1d if dims == 1 else nn.Conv2d
+        self.body = conv(ci, 6, 3, padding=1)
+        self.gate = conv(2, 1, 3, padding=1)
+
+    def forward(self, x):
+        h = torch.relu(self.body(x))
+        a = torch.cat([h.mean(1, keepdim=True), torch.amax(h, 1, keepdim=True)], dim=1)
+        return h * torch.sigmoid(self.gate(a))
+
+
+class Norms(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(3, 5, 3)
+
+    def forward(self, x):
+        h = self.conv(x)
+        l2 = h / h.norm(dim=1, keepdim=True)
+        return torch.cat([l2, F.normalize(h, dim=1), h.sum(1, keepdim=True),
+                          torch.amin(h, 1, keepdim=True)], dim=1)
+
+
+class FreqMean(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 4, 3)
+
+    def forward(self, x):
+        h = torch.relu(self.conv(x))
+        return torch.cat([h.mean(2, keepdim=True), h.mean((1, 2), keepdim=True)], dim=1)
+
+
+class SumHead(nn.Module):
+    """ReduceSum over time: the conv's output summed (through the fused pooling of the executor and
+    the streaming engine's running sums), then a dense layer and an L2-normalised embedding."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.fc = nn.Conv1d(3, 32, 3, padding=1), nn.Linear(32, 8)
+
+    def forward(self, x):
+        e = self.fc(torch.relu(self.conv(x)).sum(-1))
+        return torch.cat([F.normalize(e, dim=1), e.mean(1, keepdim=True)], dim=1)
+
+
+class ChannelMeanOut(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(3, 4, 3)
+
+    def forward(self, x):
+        return self.conv(x).mean(1)
+
+
+torch.manual_seed(13)
+# name: (module, input shape, zero-padded, streamed)
+models = {
+    "attention": (SpatialAttention(3), (1, 3, 30), True, True),
+    "attention2d": (SpatialAttention(2, 2), (1, 2, 6, 20), True, True),
+    "norms": (Norms(), (1, 3, 30), False, True),
+    "freqmean": (FreqMean(), (1, 2, 7, 20), False, True),
+    "sumhead": (SumHead(), (1, 3, 30), True, True),
+    "channelmean": (ChannelMeanOut(), (1, 3, 30), False, False),
+}
+for name, (model, shape, padded, streamed) in models.items():
+    model.eval()
+    for opset in (11, 13, 17):
+        path = os.path.join(D, "%s_%d.onnx" % (name, opset))
+        with torch.no_grad():
+            torch.onnx.export(model, torch.randn(*shape), path, opset_version=opset,
+                              input_names=["x"], output_names=["y"])
+        what = "%s (opset %d)" % (name, opset)
+        for t in (shape[-1], shape[-1] + 7):
+            run_matches(c, model, path, torch.randn(*shape[:-1], t) * 3,
+                        "%s, run at T %d" % (what, t))
+        if not streamed:
+            continue
+        w, n = shape[-1], 6
+        for hop in (1, 3, w // 2):
+            x = torch.randn(*shape[:-1], w + hop * (n - 1)) * 3
+            for mode in ("exact", "full") + (() if padded else ("signal",)):
+                stream_matches(c, model, path, x, w, hop, mode,
+                               "%s, streamed, hop %d %s" % (what, hop, mode))
+
+
+class TimeAndChannels(nn.Module):
+    def forward(self, x):
+        return x.mean((1, 2))
+
+
+path = os.path.join(D, "refused.onnx")
+torch.onnx.export(TimeAndChannels(), torch.randn(1, 3, 30), path, opset_version=13)
+r = subprocess.run([tool("vigil-model"), "info", path], capture_output=True, text=True)
+c.check(r.returncode == 1 and "'ReduceMean'" in r.stderr and "axes" in r.stderr,
+        "mean over time and channels refused: %r" % r.stderr)
+c.done()
