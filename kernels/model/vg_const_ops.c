@@ -24,6 +24,22 @@ typedef struct {
   const VgValue *in[5]; /* NULL for an absent optional input */
 } ConstInputs;
 
+int vg_onnx_refuse_computed(VgBuild *b, const char *op, const char *node, const char *input,
+                            int graph_input, VgError *err)
+{
+  if (graph_input) /* e.g. a [1, T, C] model transposing its input */
+    return vg_error_set(err,
+                        "unsupported op '%s' (node '%s', opset %lld) on the graph input '%s': "
+                        "Vigil evaluates it on constants only, and streams the input as the "
+                        "file declares it, [1, C, T] or [1, C, F, T] with time last: export "
+                        "the model to take that layout, without this %s",
+                        op, node, (long long)b->m->opset, input, op);
+  return vg_error_set(err,
+                      "unsupported op '%s' (node '%s', opset %lld): Vigil evaluates it on "
+                      "constants only, and its input '%s' is computed from the graph input",
+                      op, node, (long long)b->m->opset, input);
+}
+
 /* Resolves the node's inputs; each present one from `first` on must be a constant. */
 static int const_inputs(VgBuild *b, const Onnx__NodeProto *np, int first, ConstInputs *ci,
                         VgError *err)
@@ -44,19 +60,9 @@ static int const_inputs(VgBuild *b, const Onnx__NodeProto *np, int first, ConstI
       ci->in[k] = &b->m->values[v];
       continue;
     }
-    if (v == b->m->input) /* e.g. a [1, T, C] model transposing its input */
-      return vg_error_set(err,
-                          "unsupported op '%s' (node '%s', opset %lld) on the graph input '%s': "
-                          "Vigil evaluates it on constants only, and streams the input as the "
-                          "file declares it, [1, C, T] or [1, C, F, T] with time last: export "
-                          "the model to take that layout, without this %s",
-                          b->op_type, b->node_name, (long long)b->m->opset, np->input[k],
-                          b->op_type);
     if (b->m->values[v].kind != VG_VALUE_CONST)
-      return vg_error_set(err,
-                          "unsupported op '%s' (node '%s', opset %lld): Vigil evaluates it on "
-                          "constants only, and its input '%s' is computed from the graph input",
-                          b->op_type, b->node_name, (long long)b->m->opset, np->input[k]);
+      return vg_onnx_refuse_computed(b, b->op_type, b->node_name, np->input[k], v == b->m->input,
+                                     err);
     ci->in[k] = &b->m->values[v];
   }
   if (ci->n < 1 || !ci->in[0])

@@ -52,6 +52,10 @@ int vg_parse_concat(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError
 /* Ops evaluated on constants only (Shape, ConstantOfShape, Gather, Slice, Cast, Transpose; see
  * vg_const_ops.c): 1 if np was one (its output is now a constant), 0 if not, VG_ERR. */
 int vg_onnx_const_op(VgBuild *b, const Onnx__NodeProto *np, VgError *err);
+/* The refusal of such an op (`op`, node `node`) whose input `input` is computed: "... Vigil
+ * evaluates it on constants only ...", saying which layout to export when it is the graph input. */
+int vg_onnx_refuse_computed(VgBuild *b, const char *op, const char *node, const char *input,
+                            int graph_input, VgError *err);
 
 /* Slice's bounds per axis at shape x (ONNX's clamping applied to start and len), and as written
  * (raw_*), for the axes the node names (named[a]); the others start at 0 and keep their length. */
