@@ -219,3 +219,54 @@ void vg_fold_crops(VgBuild *b)
     crop->op = VG_OP_DEAD;
   }
 }
+
+/* ---- the Add of one constant per channel into a bias-free Conv before it ---- */
+
+/* Whether constant c, broadcast against a conv output of rank r, holds one value per channel
+ * (every axis but the one aligned with axis 1 has size 1) for `channels` channels. */
+static int per_channel(const VgValue *c, int r, int64_t channels)
+{
+  if (c->kind != VG_VALUE_CONST || c->shape.rank > r || vg_shape_count(&c->shape) != channels)
+    return 0;
+  for (int i = 0; i < c->shape.rank; i++)
+    if (c->shape.dims[i] != 1 && r - c->shape.rank + i != 1)
+      return 0;
+  return 1;
+}
+
+int vg_fold_conv_biases(VgBuild *b, VgError *err)
+{
+  VgModel *m = b->m;
+  for (int i = 0; i < m->n_nodes; i++) {
+    VgNode *add = &m->nodes[i];
+    for (int k = 0; add->op == VG_OP_ADD && k < 2; k++) {
+      int x = add->inputs[k], p = m->values[x].producer;
+      const VgValue *c = &m->values[add->inputs[1 - k]];
+      if (p < 0 || m->nodes[p].op != VG_OP_CONV || m->nodes[p].n_inputs != 2 ||
+          !per_channel(c, m->values[x].shape.rank, m->values[x].shape.dims[1]) ||
+          uses_of(m, x) != 1)
+        continue;
+      VgNode *conv = &m->nodes[p];
+      VgShape s = {.rank = 1, .dims = {vg_shape_count(&c->shape)}};
+      float *d = malloc((size_t)(s.dims[0] > 0 ? s.dims[0] : 1) * sizeof *d);
+      int *inputs = realloc(conv->inputs, 3 * sizeof *inputs);
+      if (inputs)
+        conv->inputs = inputs;
+      if (!d || !inputs) {
+        free(d);
+        return vg_error_set(err, "out of memory");
+      }
+      memcpy(d, c->data, (size_t)s.dims[0] * sizeof *d);
+      int v = vg_build_add_const(b, "bias", &s, d, err);
+      if (v < 0)
+        return vg_error_prefix(err, "folding '%s' into '%s'", add->name, conv->name);
+      conv->inputs[2] = v;
+      conv->n_inputs = 3;
+      conv->output = add->output; /* as for a BatchNormalization */
+      m->values[add->output].producer = p;
+      m->values[x].producer = -1;
+      add->op = VG_OP_DEAD;
+    }
+  }
+  return VG_OK;
+}

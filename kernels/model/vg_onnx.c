@@ -69,7 +69,9 @@ static int count_values(const Onnx__GraphProto *g, int *cap_values, VgError *err
     n += g->node[i]->n_output;
   if (n > VG_MAX_VALUES)
     return vg_error_set(err, "more than %d values", VG_MAX_VALUES);
-  /* + folded weights and biases (2 per BatchNormalization), or a Reduce*'s pooled value (1) */
+  /* + folded weights and biases (2 per BatchNormalization), a Reduce*'s pooled value (1), a
+   * Resize's or MatMul's weights as a conv's (1), an Add's constant per channel and the conv
+   * bias made of it (2: vg_onnx_channels_last.c, vg_fold_conv_biases) */
   *cap_values = (int)(n + 2 * g->n_node + 1);
   return VG_OK;
 }
@@ -83,6 +85,8 @@ static int set_output(VgBuild *b, VgError *err)
                         "tensor from forward)",
                         g->n_output);
   const char *name = g->output[0]->name ? g->output[0]->name : "";
+  if (vg_onnx_channels_last_output(b, name, err) != VG_OK)
+    return VG_ERR;
   int v = vg_name_map_get(&b->names, name);
   if (v < 0)
     return vg_error_set(err, "the graph output '%s' is not computed by any node", name);
@@ -164,13 +168,16 @@ static VgModel *build_model(const Onnx__ModelProto *mp, int64_t time, VgError *e
     vg_fold_crops(&b); /* conv, crop, BatchNormalization: the crop first */
     if (vg_fold_batch_norms(&b, err) == VG_OK) {
       vg_fold_crops(&b); /* conv, BatchNormalization, crop */
-      ret = vg_model_compact(m, err);
+      if (vg_fold_conv_biases(&b, err) == VG_OK)
+        ret = vg_model_compact(m, err);
     }
   }
   if (ret == VG_OK)
     ret = vg_model_read_standardisation(m, metadata(mp, VG_META_INPUT_MEAN),
                                         metadata(mp, VG_META_INPUT_STD), err);
   vg_name_map_clear(&b.names);
+  vg_name_map_clear(&b.cl_names);
+  free(b.cl);
   free(b.shapes);
   free(b.time_sized);
   if (ret != VG_OK && m->time_dynamic) /* e.g. a window too short for the convs */

@@ -69,7 +69,7 @@ static const VgOpSpec specs[] = {
     {"Concat", VG_OP_CONCAT, 1, VG_MAX_NODE_INPUTS, vg_parse_concat, "axis"},
 };
 
-static const VgOpSpec *find_spec(const char *op_type)
+const VgOpSpec *vg_onnx_find_spec(const char *op_type)
 {
   for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
     if (strcmp(specs[i].name, op_type) == 0)
@@ -83,13 +83,16 @@ int vg_unsupported(VgBuild *b, VgError *err, const char *what)
                       b->node_name, (long long)b->m->opset);
 }
 
-/* The value an input name refers to; -1 for an absent optional input (""). */
+/* The value an input name refers to; -1 for an absent optional input (""). Inside a channels-last
+ * region, names defined there too. */
 static int resolve(VgBuild *b, const char *name, int *v, VgError *err)
 {
   *v = -1;
   if (!name[0])
     return VG_OK;
   *v = vg_name_map_get(&b->names, name);
+  if (*v < 0 && b->in_region)
+    *v = vg_onnx_channels_last_value(b, name);
   if (*v < 0)
     return vg_error_set(err,
                         "node '%s' (%s) reads '%s', an output Vigil does not compute "
@@ -201,7 +204,7 @@ int vg_check_attrs(VgBuild *b, const Onnx__NodeProto *np, const char *attrs, VgE
   return VG_OK;
 }
 
-static int add_op(VgBuild *b, const Onnx__NodeProto *np, const VgOpSpec *spec, VgError *err)
+int vg_onnx_add_op(VgBuild *b, const Onnx__NodeProto *np, const VgOpSpec *spec, VgError *err)
 {
   VgModel *m = b->m;
   if (np->n_input < (size_t)spec->min_in || np->n_input > (size_t)spec->max_in)
@@ -237,11 +240,12 @@ static int add_op(VgBuild *b, const Onnx__NodeProto *np, const VgOpSpec *spec, V
   if (time_keeping < 0)
     return VG_ERR;
   m->values[out].is_time = vg_shape_output_is_time(m, node);
-  vg_name_map_put(&b->names, np->output[0], out);
+  if (!b->in_region)
+    vg_name_map_put(&b->names, np->output[0], out);
   if (vg_fold_constant_node(b, m->n_nodes - 1, err) < 0)
     return VG_ERR;
   vg_onnx_time_sized_inputs(b, np, node, time_keeping);
-  return VG_OK;
+  return out;
 }
 
 VgNode *vg_onnx_new_node(VgBuild *b, VgOpType op, const char *name, int input, VgError *err)
@@ -350,6 +354,9 @@ int vg_onnx_add_node(VgBuild *b, const Onnx__NodeProto *np, int index, VgError *
     return vg_error_set(err, "value '%s' is defined twice", np->output[0]);
   if (strcmp(op, "Constant") == 0)
     return add_constant(b, np, err);
+  int done = vg_onnx_channels_last(b, np, err);
+  if (done != 0)
+    return done < 0 ? VG_ERR : VG_OK;
   if (strcmp(op, "Identity") == 0 || strcmp(op, "Dropout") == 0)
     return add_bypass(b, np, err);
   if (strcmp(op, "Split") == 0)
@@ -362,11 +369,11 @@ int vg_onnx_add_node(VgBuild *b, const Onnx__NodeProto *np, int index, VgError *
   int folded = vg_onnx_const_op(b, np, err);
   if (folded != 0)
     return folded < 0 ? VG_ERR : VG_OK;
-  const VgOpSpec *spec = find_spec(op);
+  const VgOpSpec *spec = vg_onnx_find_spec(op);
   if (!spec)
     return vg_error_set(err, "unsupported op '%s' (node '%s', opset %lld)", op, b->node_name,
                         (long long)b->m->opset);
-  if (add_op(b, np, spec, err) != VG_OK)
+  if (vg_onnx_add_op(b, np, spec, err) < 0)
     return VG_ERR;
   return spec->parse == vg_parse_reduce ? add_reduce_squeeze(b, np, err) : VG_OK;
 }

@@ -21,6 +21,13 @@ typedef struct {
   const char *attrs;
 } VgOpSpec;
 
+/* The entry of an ONNX op_type in the table of vg_onnx_nodes.c, or NULL. */
+const VgOpSpec *vg_onnx_find_spec(const char *op_type);
+/* Converts np into one node as spec says (inputs, attributes, shape, time flag, folding) and
+ * returns its output value, or VG_ERR. The output name is defined in b->names, except inside a
+ * channels-last region (b->in_region), whose code defines it. */
+int vg_onnx_add_op(VgBuild *b, const Onnx__NodeProto *np, const VgOpSpec *spec, VgError *err);
+
 /* "unsupported WHAT in op 'X' (node 'n', opset N)" */
 int vg_unsupported(VgBuild *b, VgError *err, const char *what);
 /* Refuses by name an attribute of np that the space-separated list `attrs` does not hold

@@ -59,6 +59,12 @@ typedef struct {
   unsigned char *time_sized; /* a mark: bit i for entry i of a small vector (a Shape's, Gather
                                 keeps them apart), VG_TIME_SIZED_ALL for all of a value */
   char time_sized_from[80];
+  /* Channels-last regions (vg_onnx_channels_last.c): ONNX names between a Transpose that moves
+   * the channels last and the Transpose back, each an entry of cl naming its value in conv
+   * layout. Allocated at the first one. in_region is set while such a node is converted. */
+  VgNameMap cl_names;
+  struct VgChannelsLast *cl;
+  int n_cl, cap_cl, in_region;
   const char *node_name; /* the node being converted, for messages */
   const char *op_type;
   char label[96]; /* node_name of an unnamed node: "<op>#<index>" */
@@ -71,6 +77,18 @@ int vg_build_add_value(VgBuild *b, const char *name, VgValueKind kind, VgError *
 /* Appends a constant value of the given shape with `data` (taken over, freed on failure). */
 int vg_build_add_const(VgBuild *b, const char *name, const VgShape *shape, float *data,
                        VgError *err);
+
+/* ---- vg_onnx_channels_last.c: nn.Linear over channels as a 1x1 Conv ---- */
+
+typedef struct VgChannelsLast VgChannelsLast;
+/* A Transpose of a time value that moves the channels last, or a node reading a name it defined
+ * (directly or through ops converted since): converted in conv layout or refused. 1 when np was
+ * such a node, 0 when not, VG_ERR. */
+int vg_onnx_channels_last(VgBuild *b, const Onnx__NodeProto *np, VgError *err);
+/* The value (conv layout) of a channels-last name, or -1. */
+int vg_onnx_channels_last_value(const VgBuild *b, const char *name);
+/* Refuses a channels-last name as the graph output; VG_OK for any other name. */
+int vg_onnx_channels_last_output(VgBuild *b, const char *name, VgError *err);
 
 /* ---- vg_onnx_tensor.c ---- */
 
@@ -144,6 +162,9 @@ int vg_shape_output_is_time(const VgModel *m, const VgNode *node);
 int vg_fold_constant_node(VgBuild *b, int node, VgError *err);
 /* Folds every BatchNormalization that follows a Conv/ConvTranspose used by nothing else. */
 int vg_fold_batch_norms(VgBuild *b, VgError *err);
+/* Makes the Add of one constant per channel after a bias-free Conv that nothing else reads the
+ * conv's bias (nn.Linear over channels: vg_onnx_channels_last.c). */
+int vg_fold_conv_biases(VgBuild *b, VgError *err);
 
 /* Folds every time crop of a Conv's output (nothing else reading it) into the conv's pads. */
 void vg_fold_crops(VgBuild *b);
