@@ -13,7 +13,8 @@
  * name too: MatMul by a constant becomes the 1x1 Conv; element-wise activations stay as they are;
  * Add, Sub, Mul, Div and PRelu take other region values (same perm) and constants that are scalars
  * or one value per channel (broadcast along the last axis, reshaped to [C, 1(, 1)]); Softmax over
- * the last axis becomes Softmax over the channels. A Transpose by the inverse perm closes the
+ * the last axis becomes Softmax over the channels, and so does a Reduce* kept over it, which with
+ * the ops above makes nn.LayerNorm over channels (opset 17's LayerNormalization is expanded). A Transpose by the inverse perm closes the
  * region: its output name is the conv-layout value. Every node emitted is an ordinary conv-layout
  * node whose shape and time flag the usual rules give, so nothing after the loader knows about
  * regions, and a refusal names the node that breaks the pattern. vg_fold_conv_biases then makes
@@ -254,6 +255,99 @@ static int parse_softmax(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, Vg
   return VG_OK;
 }
 
+/* ReduceMean (and the other Reduce*) over the last axis, the channels here, keeping it: a Reduce
+ * over axis 1 in conv layout. With Sub, Pow, Sqrt, Div and the per-channel scale and shift it is
+ * nn.LayerNorm over channels as PyTorch exports it before opset 17. */
+static int parse_reduce(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
+{
+  const VgChannelsLast *e = region_input(b, np);
+  int seen;
+  int64_t keepdims;
+  if (vg_reduce_axes(b, np, node, &seen, err) != VG_OK ||
+      vg_attr_int(np, "keepdims", 1, &keepdims, err) != VG_OK)
+    return VG_ERR;
+  if (seen != 1 << (e->rank - 1) || !keepdims)
+    return refuse(b, e, "axes (a reduction over the channels, the last axis, kept)", err);
+  node->op = VG_OP_REDUCE;
+  node->n_axes = 1;
+  node->axes[0] = 1;
+  return VG_OK;
+}
+
+/* A loader-made node of the LayerNormalization below: op over x (and y, -1 for none), its output
+ * named after np's with `what`; returns the output value, or -1 with err set. */
+static int ln_node(VgBuild *b, const Onnx__NodeProto *np, VgOpType op, const char *what, int x,
+                   int y, VgError *err)
+{
+  char name[160], value[160];
+  snprintf(name, sizeof name, "%.120s:%s", b->node_name, what);
+  snprintf(value, sizeof value, "%.120s:%s", np->output[0], what);
+  VgNode *n = vg_onnx_new_node(b, op, name, x, err);
+  int *inputs = n && y >= 0 ? realloc(n->inputs, 2 * sizeof *inputs) : NULL;
+  if (!n || (y >= 0 && !inputs))
+    return n ? vg_error_set(err, "out of memory") : VG_ERR;
+  if (y >= 0) {
+    n->inputs = inputs;
+    n->inputs[1] = y;
+    n->n_inputs = 2;
+  }
+  if (op == VG_OP_REDUCE) { /* the mean over the channels */
+    n->reduce = VG_REDUCE_MEAN;
+    n->n_axes = 1;
+    n->axes[0] = 1;
+  }
+  if (op == VG_OP_POW)
+    n->alpha = 2.0f;
+  return vg_onnx_emit_node(b, n, value, err) == VG_OK ? n->output : VG_ERR;
+}
+
+/* LayerNormalization (opset 17) over the last axis, the channels here: (x - mean) / sqrt(var +
+ * epsilon) * scale + bias over each column's channels, emitted as the nodes PyTorch's export
+ * before opset 17 has (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add). */
+static int layer_norm(VgBuild *b, const Onnx__NodeProto *np, const VgChannelsLast *e, VgError *err)
+{
+  int64_t axis;
+  float eps;
+  VgChannelsLast copy = *e; /* put() may move b->cl */
+  if (vg_check_attrs(b, np, "axis epsilon stash_type", err) != VG_OK ||
+      vg_attr_int(np, "axis", -1, &axis, err) != VG_OK ||
+      vg_attr_float(np, "epsilon", 1e-5f, &eps, err) != VG_OK)
+    return VG_ERR;
+  if ((axis != -1 && axis != e->rank - 1) || np->n_input < 2 || find(b, np->input[1]) ||
+      (np->n_output > 1 && np->output[1][0]) || (np->n_output > 2 && np->output[2][0]))
+    return refuse(b, e, "axis, inputs or outputs (over the channels, the last axis, only)", err);
+  int scale = vg_name_map_get(&b->names, np->input[1]);
+  if (scale < 0)
+    return refuse(b, e, "scale (a constant per channel is needed)", err);
+  int bias = np->n_input > 2 && np->input[2][0] ? vg_name_map_get(&b->names, np->input[2]) : -1;
+  int64_t c = b->shapes[e->value].dims[1];
+  float *d = malloc(sizeof *d);
+  VgShape one = {.rank = 0};
+  if (!d)
+    return vg_error_set(err, "out of memory");
+  *d = eps;
+  char name[160];
+  snprintf(name, sizeof name, "%.140s:epsilon", b->node_name);
+  int ve = vg_build_add_const(b, name, &one, d, err);
+  if (ve < 0 || per_channel(b, e, c, &scale, err) != VG_OK ||
+      (bias >= 0 && per_channel(b, e, c, &bias, err) != VG_OK))
+    return VG_ERR;
+  int x = copy.value, y;
+  int mean = ln_node(b, np, VG_OP_REDUCE, "mean", x, -1, err);
+  int diff = mean < 0 ? -1 : ln_node(b, np, VG_OP_SUB, "centred", x, mean, err);
+  int sq = diff < 0 ? -1 : ln_node(b, np, VG_OP_POW, "squared", diff, -1, err);
+  int var = sq < 0 ? -1 : ln_node(b, np, VG_OP_REDUCE, "variance", sq, -1, err);
+  int plus = var < 0 ? -1 : ln_node(b, np, VG_OP_ADD, "plus_epsilon", var, ve, err);
+  int sd = plus < 0 ? -1 : ln_node(b, np, VG_OP_SQRT, "deviation", plus, -1, err);
+  int norm = sd < 0 ? -1 : ln_node(b, np, VG_OP_DIV, "normalised", diff, sd, err);
+  y = norm < 0 ? -1 : ln_node(b, np, VG_OP_MUL, "scaled", norm, scale, err);
+  if (y >= 0 && bias >= 0)
+    y = ln_node(b, np, VG_OP_ADD, "shifted", y, bias, err);
+  if (y < 0)
+    return VG_ERR;
+  return put(b, np->output[0], &copy, y, err) == VG_OK ? 1 : VG_ERR;
+}
+
 int vg_onnx_channels_last(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
 {
   const VgChannelsLast *e = region_input(b, np);
@@ -267,6 +361,8 @@ int vg_onnx_channels_last(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
     VgChannelsLast copy = *e;
     return put(b, np->output[0], &copy, copy.value, err) == VG_OK ? 1 : VG_ERR;
   }
+  if (strcmp(b->op_type, "LayerNormalization") == 0)
+    return layer_norm(b, np, e, err);
   const VgOpSpec *found = vg_onnx_find_spec(b->op_type);
   if (!found)
     return refuse(b, e, "", err);
@@ -276,6 +372,8 @@ int vg_onnx_channels_last(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
     spec.parse = parse_linear;
   } else if (spec.op == VG_OP_SOFTMAX) {
     spec.parse = parse_softmax;
+  } else if (spec.parse == vg_parse_reduce) {
+    spec.parse = parse_reduce;
   } else if (vg_op_is_arithmetic(spec.op)) {
     spec.parse = parse_binary;
   } else if (!vg_op_is_activation(spec.op)) {

@@ -135,7 +135,7 @@ int vg_parse_concat(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError
  * input. Over every axis after the channels they are global pools (`x.mean(-1)`, `x.sum(-1)`);
  * over fixed axes of a time value's columns (channels, F: `x.mean(1, keepdim=True)`) or any
  * axes but the batch of a plain value, a Reduce node. Time with other axes is refused. */
-int vg_parse_reduce(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
+int vg_reduce_axes(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, int *seen, VgError *err)
 {
   static const struct {
     const char *op;
@@ -158,13 +158,21 @@ int vg_parse_reduce(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError
       return VG_ERR;
   }
   node->n_inputs = 1;
-  int seen = 0;
+  *seen = 0;
   for (int i = 0; i < n; i++) {
     int a = 0;
     if (norm_axis(b, axes[i], r, 0, &a, err) != VG_OK)
       return VG_ERR;
-    seen |= 1 << a;
+    *seen |= 1 << a;
   }
+  return VG_OK;
+}
+
+int vg_parse_reduce(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
+{
+  int x = node->inputs[0], r = b->shapes[x].rank, seen;
+  if (vg_reduce_axes(b, np, node, &seen, err) != VG_OK)
+    return VG_ERR;
   int time = b->m->values[x].is_time, all_after_channels = ((1 << r) - 1) & ~3;
   if (time && (r == 3 || r == 4) && seen == all_after_channels) {
     if (node->reduce == VG_REDUCE_MIN || node->reduce == VG_REDUCE_L2)
@@ -173,7 +181,7 @@ int vg_parse_reduce(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError
     return VG_OK;
   }
   int fixed = ((1 << (time ? r - 1 : r)) - 1) & ~1; /* the axes after the batch, time's not */
-  if (n < 1 || (seen & ~fixed))
+  if (!seen || (seen & ~fixed))
     return vg_unsupported(b, err,
                           "axes (Vigil reduces over every axis after the channels, a global "
                           "pool, or over channels and F within each time step)");

@@ -54,6 +54,9 @@ int vg_parse_squeeze(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgErro
 int vg_parse_unsqueeze(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
 int vg_parse_gemm(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
 int vg_parse_reduce(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
+/* A Reduce*'s kind into node->reduce and its axes (attribute or input, normalised) as a bit mask
+ * (0: none given); the node keeps its data input only. */
+int vg_reduce_axes(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, int *seen, VgError *err);
 int vg_parse_concat(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
 
 /* Ops evaluated on constants only (Shape, ConstantOfShape, Gather, Slice, Cast, Transpose; see

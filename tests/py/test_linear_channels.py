@@ -7,8 +7,9 @@ scale, Softmax over the channels) before the Transpose back, stacked between con
 input, in a residual. Each through `vigil-model run` at two lengths and the streaming engine
 (tests/stream_check, exact and full, hops 1, 3 and W/2, every window) against PyTorch, max |error|
 <= 1e-4 * max |reference|; `vigil-model info` shows the Linear as one Conv (its bias folded) and
-counts PyTorch's parameters. Transposes that are not a Linear over channels are refused, naming
-the node."""
+counts PyTorch's parameters. nn.LayerNorm over channels (as PyTorch exports it before opset 17,
+ReduceMean ... Add, and opset 17's LayerNormalization) alone and after a Linear, the same way.
+Transposes that are not a Linear over channels or a LayerNorm are refused, naming the node."""
 import os
 import re
 import subprocess
@@ -72,6 +73,28 @@ torch.manual_seed(5)
 S = nn.Sequential
 C1 = nn.Conv1d
 GELU = "Div Erf Add Mul Mul"
+LN = "Reduce Sub Pow Reduce Add Sqrt Div Mul Add"
+
+
+def layer_norm(c):
+    ln = nn.LayerNorm(c)
+    with torch.no_grad():  # a scale and shift that are not 1 and 0
+        ln.weight.uniform_(0.5, 1.5)
+        ln.bias.uniform_(-1.0, 1.0)
+    return ln
+
+
+class LayerNormOver(nn.Module):
+    """conv -> LayerNorm over the channels of each time step -> ReLU -> conv."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.ln, self.out = C1(3, 6, 3, padding=1), layer_norm(6), C1(6, 2, 1)
+
+    def forward(self, x):
+        h = self.ln(self.conv(x).transpose(1, 2)).transpose(1, 2)
+        return self.out(torch.relu(h))
+
 MODELS = {  # name: (model, input shape, the ops `info` lists, constants that are not parameters)
     "bias": (Lin(4, 6, before=C1(3, 4, 3)), (1, 3, 24), "Conv Conv", 0),
     "no_bias": (Lin(4, 6, bias=False, before=C1(3, 4, 3)), (1, 3, 24), "Conv Conv", 0),
@@ -91,6 +114,9 @@ MODELS = {  # name: (model, input shape, the ops `info` lists, constants that ar
     "two_d": (Lin(4, 6, post=nn.ReLU(), before=nn.Conv2d(2, 4, 3, padding=1),
                   after=nn.Conv2d(6, 2, (3, 3)), perm=(0, 2, 3, 1), back=(0, 3, 1, 2)),
               (1, 2, 5, 20), "Conv Conv Relu Conv", 0),
+    "layer_norm": (LayerNormOver(), (1, 3, 24), "Conv " + LN + " Relu Conv", 1),
+    "linear_layer_norm": (Lin(4, 6, post=layer_norm(6), before=C1(3, 4, 3)), (1, 3, 24),
+                          "Conv Conv " + LN, 1),
     "two_d_swap": (Lin(4, 6, post=nn.GELU(), before=nn.Conv2d(2, 4, 3),
                        perm=(0, 3, 2, 1), back=(0, 3, 2, 1)), (1, 2, 5, 20), "Conv Conv " + GELU,
                    3),
@@ -101,7 +127,8 @@ for name, (model, shape, ops, extra) in MODELS.items():
     if c.check(r.returncode == 0, "%s: info: %s" % (name, r.stderr)):
         nodes = re.findall(r"^ +\d+ ([T ]) (\S+) +(\S+)", r.stdout, re.M)
         c.check(" ".join(n[1] for n in nodes) == ops and all(n[0] == "T" for n in nodes) and
-                any(n[1] == "Conv" and n[2].endswith("fc/MatMul") for n in nodes),
+                (name == "layer_norm" or
+                 any(n[1] == "Conv" and n[2].endswith("fc/MatMul") for n in nodes)),
                 "%s: the Linear is one Conv (bias folded), every node time-local, ops %s:\n%s" %
                 (name, ops, r.stdout))
         params = sum(p.numel() for p in model.parameters()) + extra
@@ -116,6 +143,17 @@ for name, (model, shape, ops, extra) in MODELS.items():
         for mode in ("exact", "full"):
             stream_matches(c, model, path, x, w, hop, mode,
                            "%s, streamed, hop %d %s" % (name, hop, mode))
+
+
+# opset 17 exports nn.LayerNorm as one LayerNormalization op, which the loader expands the same way
+for name in ("layer_norm", "linear_layer_norm"):
+    model, shape = MODELS[name][:2]
+    path = export(name + "_17", model, shape, 17)
+    for t in (shape[-1], shape[-1] + 7):
+        run_matches(c, model, path, torch.randn(*shape[:-1], t) * 3,
+                    "%s (opset 17), run at T %d" % (name, t))
+    x = torch.randn(*shape[:-1], shape[-1] + 15) * 3
+    stream_matches(c, model, path, x, shape[-1], 3, "exact", "%s (opset 17), streamed" % name)
 
 
 def refused(name, model, shape, *words, opset=14):
@@ -138,8 +176,8 @@ class Fn(nn.Module):
 
 
 # what reads the Transpose's output itself keeps the message of any Transpose of a computed value
-refused("layer_norm", Fn(lambda m, h: m.ln(h.transpose(1, 2)).transpose(1, 2), C1(3, 4, 3),
-                         ln=nn.LayerNorm(4)),
+refused("cumsum", Fn(lambda m, h: torch.cumsum(h.transpose(1, 2), -1).transpose(1, 2),
+                     C1(3, 4, 3)),
         (1, 3, 24), "unsupported op 'Transpose'", "node '/Transpose'", "constants only",
         "'/before/Conv_output_0'")
 refused("softmax_opset11", S(C1(3, 4, 3), nn.Softmax(dim=1)), (1, 3, 24),
@@ -147,11 +185,15 @@ refused("softmax_opset11", S(C1(3, 4, 3), nn.Softmax(dim=1)), (1, 3, 24),
 refused("transposed_output", Fn(lambda m, h: h.transpose(1, 2), C1(3, 4, 3)), (1, 3, 24),
         "unsupported op 'Transpose'", "constants only")
 # after the MatMul: the node that breaks the pattern, and what to write instead
-refused("linear_layer_norm",
-        Fn(lambda m, h: m.ln(m.fc(h.transpose(1, 2))).transpose(1, 2), C1(3, 4, 3),
-           fc=nn.Linear(4, 4), ln=nn.LayerNorm(4)),
-        (1, 3, 24), "unsupported op 'ReduceMean'", "node '/ln/ReduceMean'",
+refused("linear_cumsum",
+        Fn(lambda m, h: torch.cumsum(m.fc(h.transpose(1, 2)), -1).transpose(1, 2), C1(3, 4, 3),
+           fc=nn.Linear(4, 4)),
+        (1, 3, 24), "unsupported op 'CumSum'", "node '/CumSum'",
         "after Transpose '/Transpose'", "nn.Conv1d(C_in, C_out, 1)")
+# a LayerNorm over time (no Transpose) is a per-window op: its means are global pools
+over_time = Fn(lambda m, h: m.ln(h), C1(3, 4, 3), ln=layer_norm(22)).eval()
+run_matches(c, over_time, export("layer_norm_time", over_time, (1, 3, 24)), torch.randn(1, 3, 24),
+            "LayerNorm over time, run")
 per_time = torch.randn(22, 1)
 refused("per_time_constant",
         Fn(lambda m, h: (m.fc(h.transpose(1, 2)) * per_time).transpose(1, 2), C1(3, 4, 3),
