@@ -14,12 +14,13 @@
  * Add, Sub, Mul, Div and PRelu take other region values (same perm) and constants that are scalars
  * or one value per channel (broadcast along the last axis, reshaped to [C, 1(, 1)]); Softmax over
  * the last axis becomes Softmax over the channels, and so does a Reduce* kept over it, which with
- * the ops above makes nn.LayerNorm over channels (opset 17's LayerNormalization is expanded). A Transpose by the inverse perm closes the
- * region: its output name is the conv-layout value. Every node emitted is an ordinary conv-layout
- * node whose shape and time flag the usual rules give, so nothing after the loader knows about
- * regions, and a refusal names the node that breaks the pattern. vg_fold_conv_biases then makes
- * the Add of the bias the conv's own bias. (A pass after parsing would have to undo shapes, time
- * flags and folds already computed in the transposed layout.)
+ * the ops above makes nn.LayerNorm over channels (opset 17's LayerNormalization is expanded). A
+ * Transpose by the inverse perm closes the region: its output name is the conv-layout value. Every
+ * node emitted is an ordinary conv-layout node whose shape and time flag the usual rules give, so
+ * nothing after the loader knows about regions, and a refusal names the node that breaks the
+ * pattern. vg_fold_conv_biases then makes the Add of the bias the conv's own bias. (A pass after
+ * parsing would have to undo shapes, time flags and folds already computed in the transposed
+ * layout.)
  *
  * Refused: any other op on a region name, a constant that varies along another axis, a closing
  * Transpose that is not the inverse, a region name as the graph output. When the refused node
