@@ -9,7 +9,9 @@
  * end from the end (x[..., :-b]) or is open; bounds written otherwise (x[..., :38], x[..., -10:])
  * mean other crops at other lengths, so the model is tied to the length it was loaded at
  * (VgModel.fixed_length), as for sizes read from its shape. A crop that follows a conv whose
- * padding it removes is folded into that conv's pads at the end of loading (vg_fold_crops).
+ * padding it removes is folded into that conv's pads at the end of loading (vg_fold_crops). A
+ * time step s > 1 (x[..., ::2]) is a MaxPool of kernel 1 and stride s after the crop: the pool's
+ * ceil((n - a - b) / s) columns are the slice's at every length.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -78,25 +80,64 @@ static int fixed_box(VgBuild *b, const VgSliceBounds *s, int x, VgNode *box, VgE
   return any;
 }
 
-/* Adds the Slice box (if any) then the crop (if any) after x; the last takes the output name. */
+/* Every step-th column of a time value x: a MaxPool of kernel 1 and that stride. */
+static VgNode *decimate_node(VgBuild *b, int x, int64_t step, const char *name, VgError *err)
+{
+  VgNode *pool = vg_onnx_new_node(b, VG_OP_MAX_POOL, name, x, err);
+  if (!pool)
+    return NULL;
+  int ns = b->shapes[x].rank - 2;
+  pool->win.n_spatial = ns;
+  for (int a = 0; a < ns; a++)
+    pool->win.kernel[a] = pool->win.stride[a] = pool->win.dilation[a] = 1;
+  pool->win.stride[ns - 1] = (int)step;
+  return pool;
+}
+
+/* The name of stage `what` of a Slice: the ONNX output for the last stage, else a derived one. */
+static const char *stage_name(const Onnx__NodeProto *np, int last, const char *what, char *buf,
+                              size_t size)
+{
+  if (last)
+    return np->output[0];
+  snprintf(buf, size, "%.140s:%s", np->output[0], what);
+  return buf;
+}
+
+/* Emits node (made for np) under its stage name; 0 on success. */
+static int stage(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, int last, const char *what,
+                 VgError *err)
+{
+  char buf[160];
+  if (!node ||
+      vg_onnx_emit_node(b, node, stage_name(np, last, what, buf, sizeof buf), err) != VG_OK)
+    return VG_ERR;
+  vg_onnx_time_sized_inputs(b, np, node, 0);
+  return VG_OK;
+}
+
+/* Adds the Slice box (if any), the crop (if any), then the decimation of a time step > 1 (if any)
+ * after x; the last takes the output name. */
 int vg_onnx_add_slice(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *err)
 {
   VgSliceBounds s;
   const VgShape *xs = &b->shapes[x];
   if (vg_onnx_slice_bounds(b, np, xs, &s, err) != VG_OK)
     return VG_ERR;
+  int t = xs->rank - 1, time = b->m->values[x].is_time && s.named[t];
   for (int a = 0; a < xs->rank; a++) {
-    if (s.named[a] && s.step[a] != 1)
+    if (s.named[a] && s.step[a] != 1 && !(time && a == t && s.step[a] > 1))
       return vg_unsupported(b, err,
-                            "step other than 1 on a computed value (Vigil slices "
-                            "contiguous entries)");
+                            "step (a computed value is sliced in steps of 1, and its time "
+                            "axis in positive steps)");
     if (s.len[a] < 1)
       return vg_error_set(err, "node '%s' (Slice) leaves axis %d empty", b->node_name, a);
   }
-  int t = xs->rank - 1, time = b->m->values[x].is_time;
-  int64_t first = time && s.named[t] ? s.start[t] : 0;
-  int64_t last = time && s.named[t] ? xs->dims[t] - s.start[t] - s.len[t] : 0;
-  if (time && s.named[t] && !crop_rule_holds(&s, t)) {
+  int64_t step = time ? s.step[t] : 1, end = time ? s.raw_end[t] : 0, dim = xs->dims[t];
+  end = end < 0 ? end + dim : end; /* ONNX's clamping, for a positive step */
+  end = end < s.start[t] ? s.start[t] : end > dim ? dim : end;
+  int64_t first = time ? s.start[t] : 0, last = time ? dim - end : 0;
+  if (time && !crop_rule_holds(&s, t)) {
     char why[80];
     snprintf(why, sizeof why, "Slice '%.30s' crops time by absolute bounds", b->node_name);
     tie_to_length(b, why);
@@ -104,33 +145,35 @@ int vg_onnx_add_slice(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *err
   VgNode probe = {0};
   for (int a = 0; a < VG_MAX_RANK; a++)
     probe.slice_len[a] = -1;
-  int boxed = fixed_box(b, &s, x, &probe, err);
+  int boxed = fixed_box(b, &s, x, &probe, err), cropped = first || last;
   if (boxed < 0)
     return VG_ERR;
-  if (!boxed && !first && !last) { /* slices nothing: another name of x */
+  if (!boxed && !cropped && step == 1) { /* slices nothing: another name of x */
     vg_name_map_put(&b->names, np->output[0], x);
     return VG_OK;
   }
-  char mid[160];
-  snprintf(mid, sizeof mid, "%.140s:box", np->output[0]);
   if (boxed) {
     VgNode *box = vg_onnx_new_node(b, VG_OP_SLICE, b->node_name, x, err);
-    if (!box)
+    if (box) {
+      memcpy(box->slice_start, probe.slice_start, sizeof box->slice_start);
+      memcpy(box->slice_len, probe.slice_len, sizeof box->slice_len);
+    }
+    if (stage(b, np, box, !cropped && step == 1, "box", err) != VG_OK)
       return VG_ERR;
-    memcpy(box->slice_start, probe.slice_start, sizeof box->slice_start);
-    memcpy(box->slice_len, probe.slice_len, sizeof box->slice_len);
-    if (vg_onnx_emit_node(b, box, first || last ? mid : np->output[0], err) != VG_OK)
-      return VG_ERR;
-    vg_onnx_time_sized_inputs(b, np, box, 0);
     x = box->output;
   }
-  if (first || last) {
-    char name[160];
+  char name[160];
+  if (cropped) {
     snprintf(name, sizeof name, boxed ? "%.140s:crop" : "%.140s", b->node_name);
     VgNode *crop = crop_node(b, x, first, last, name, err);
-    if (!crop || vg_onnx_emit_node(b, crop, np->output[0], err) != VG_OK)
+    if (stage(b, np, crop, step == 1, "crop", err) != VG_OK)
       return VG_ERR;
-    vg_onnx_time_sized_inputs(b, np, crop, 0);
+    x = crop->output;
+  }
+  if (step > 1) {
+    snprintf(name, sizeof name, boxed || cropped ? "%.140s:step" : "%.140s", b->node_name);
+    if (stage(b, np, decimate_node(b, x, step, name, err), 1, "step", err) != VG_OK)
+      return VG_ERR;
   }
   return VG_OK;
 }

@@ -136,7 +136,7 @@ def unsupported_ops():
     # slices of computed values are copies of contiguous entries (test_slice.py): a step is not
     sl = model([h.make_node("Slice", ["x", "s", "e", "a", "st"], ["y"], name="sl")],
                [i64("s", [0]), i64("e", [4]), i64("a", [1]), i64("st", [2])])
-    refused(sl, "slice_step_of_input", "'Slice'", "sl", "step other than 1")
+    refused(sl, "slice_step_of_input", "'Slice'", "sl", "sliced in steps of 1")
     # a model for [1, T, C] input that transposes it: the message says what layout to export
     tr = model([h.make_node("Transpose", ["x"], ["t"], name="tr", perm=[0, 2, 1]),
                 h.make_node("Conv", ["t", "W"], ["y"], name="ct")], [f32("W", [8, 4, 3])],

@@ -6,7 +6,8 @@ a dense head sliced, and models exported with a dynamic time axis. Each against 
 `vigil-model run` at two lengths and the streaming engine (exact and full; signal for models
 without padding; hops 1, 3 and W/2, every window), max |error| <= 1e-4 * max |reference|. Crops
 written with absolute bounds tie the model to its length (refused at another, naming the Slice);
-steps other than 1 and splits of the time axis are refused with what to do."""
+steps along time (`h[..., ::2]`) decimate; other steps and splits of the time axis are refused with
+what to do."""
 import os
 import subprocess
 
@@ -115,6 +116,18 @@ class LeftCrop(nn.Module):
         return self.conv(x)[:, :, 3:]
 
 
+class Decimate(nn.Module):
+    """Every second column, then every third from the second to the last but one."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Conv1d(3, 4, 3, padding=1), nn.Conv1d(4, 2, 3)
+
+    def forward(self, x):
+        h = torch.relu(self.a(x))[:, :, ::2]
+        return self.b(h)[:, :, 1:-1:3]
+
+
 class InputSlice(nn.Module):
     def __init__(self):
         super().__init__()
@@ -138,6 +151,7 @@ models = {
     "headslice": (HeadSlice(), (1, 3, 30), False),
     "leftcrop": (LeftCrop(), (1, 3, 30), True),
     "inputslice": (InputSlice(), (1, 4, 30), False),
+    "decimate": (Decimate(), (1, 3, 36), True),
 }
 for name, (model, shape, padded) in models.items():
     model.eval()
@@ -189,7 +203,7 @@ for name, crop in (("end30", lambda h: h[:, :, :30]), ("last10", lambda h: h[:, 
     c.check(r.returncode == 1 and "Slice" in r.stderr and "absolute bounds" in r.stderr and
             "40 columns" in r.stderr, "absolute crop %s at 47: %r" % (name, r.stderr))
 
-for name, crop, words in (("step", lambda h: h[:, ::2], "step other than 1"),
+for name, crop, words in (("step", lambda h: h[:, ::2], "sliced in steps of 1"),
                           ("timesplit", lambda h: torch.split(h, 20, dim=2)[0],
                            "split of the time axis")):
     r = info(export("refused_" + name, Fixed(crop).eval(), (1, 2, 40)))
