@@ -1,18 +1,19 @@
 #!/usr/bin/python3
 """Streaming engine benchmark (docs/benchmarks.md, "Streaming engine").
 
-    /usr/bin/python3 bench/stream_bench.py [BUILD_DIR] [ROUNDS]
+    /usr/bin/python3 bench/stream_bench.py [BUILD_DIR] [ROUNDS] [MODEL,...]
 
-For the three StreamiNNC model shapes at the paper's window/hop and at W/16 and W/64: per-hop
+For the three StreamiNNC model shapes, and a TCN (stream_models.EXTRA), at the paper's window/hop
+(the TCN: W/4) and at W/16 and W/64: per-hop
 time of exact, signal and full modes and PyTorch's per-window time (1 thread, no_grad), in
 ROUNDS rounds (default 3) that alternate them, each figure the median over its rounds (a round's
 figure: the engine's amortised time per hop, the mean without the slowest 1 % of hops, so that a
 deferred-tap pass every few hops counts; PyTorch's median window); the
 speed-ups beside the ideal W/H and the plan's FLOP ratio; a whole pipeline
 (audiotestsrc ! streamcnn ! fakesink); and peak RSS over one minute and one hour of stream.
+MODEL,... (e.g. `tcn`) runs the first table for those models only.
 """
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,7 @@ import torch_baseline  # noqa: E402
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 BENCH = os.path.join(BUILD, "bench", "stream_bench")
+ONLY = sys.argv[3].split(",") if len(sys.argv) > 3 else None
 
 
 def torch_window_us(module, shape, reps=30):
@@ -103,12 +105,15 @@ def main():
           "PyTorch/exact |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     paths = {}
-    for name, make in stream_models.MODELS.items():
+    for name, make in list(stream_models.MODELS.items()) + list(stream_models.EXTRA.items()):
+        if ONLY and name not in ONLY:
+            continue
         torch.manual_seed(0)
         module, shape, paper_hop = make()
         path = os.path.join(d, name + ".onnx")
         stream_models.export(module, shape, path)
-        paths[name] = (path, shape, paper_hop)
+        if name in stream_models.MODELS:  # the tables below: the issue's three shapes
+            paths[name] = (path, shape, paper_hop)
         w = shape[-1]
         module.eval()
         for hop in (paper_hop, w // 16, w // 64):
@@ -133,6 +138,8 @@ def main():
                   " %s | %.2f | %.0f | %.1f |" % (
                       name, w, hop, w / hop, ratio, sratio, f, e, s, f / e, f / s,
                       "ok" if f / s >= 0.8 * sratio else "below", e / s, pt, pt / e))
+    if ONLY:
+        return
     print()
     print("| pipeline (audiotestsrc ! streamcnn ! fakesink) | W | H | exact us/hop | "
           "signal us/hop | full us/hop | source alone us/hop |")

@@ -1,4 +1,5 @@
-"""The three model shapes of StreamiNNC's applications (issue 3's benchmark), in PyTorch."""
+"""The three model shapes of StreamiNNC's applications (issue 3's benchmark), in PyTorch, and a
+temporal conv network (EXTRA) of the kind streaming sensor models often are."""
 import torch
 import torch.nn as nn
 
@@ -53,7 +54,40 @@ def ppg():
     return nn.Sequential(*layers), (1, 1, 256), 64
 
 
+class Chomp(nn.Module):
+    def __init__(self, p):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        return x[:, :, :-self.p].contiguous()
+
+
+class TcnBlock(nn.Module):
+    """locuslab/TCN's TemporalBlock: two causal dilated convs (both sides padded, the right side
+    chomped: the loader folds the chomp into the conv's pads), a 1x1 conv on the residual when the
+    widths differ."""
+
+    def __init__(self, ci, co, k, d):
+        super().__init__()
+        p = (k - 1) * d
+        self.net = nn.Sequential(nn.Conv1d(ci, co, k, padding=p, dilation=d), Chomp(p), nn.ReLU(),
+                                 nn.Conv1d(co, co, k, padding=p, dilation=d), Chomp(p), nn.ReLU())
+        self.down = nn.Conv1d(ci, co, 1) if ci != co else None
+
+    def forward(self, x):
+        return nn.functional.relu(self.net(x) + (x if self.down is None else self.down(x)))
+
+
+def tcn():
+    """3 channels, window 256: 4 TCN blocks of 64 channels, kernel 3, dilations 1, 2, 4, 8 (a
+    receptive field of 61 columns); the output is a time value (every column of the window)."""
+    blocks = [TcnBlock(3 if i == 0 else 64, 64, 3, 2 ** i) for i in range(4)]
+    return nn.Sequential(*blocks), (1, 3, 256), 64
+
+
 MODELS = {"eeg": eeg, "accel": accel, "ppg": ppg}
+EXTRA = {"tcn": tcn}
 
 
 def export(module, shape, path):

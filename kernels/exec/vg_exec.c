@@ -337,14 +337,6 @@ static double now_seconds(void)
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* [w][t] (ONNX order) <-> [t][w] (columns). */
-static void transpose(const float *in, float *out, int64_t rows, int64_t cols)
-{
-  for (int64_t r = 0; r < rows; r++)
-    for (int64_t c = 0; c < cols; c++)
-      out[c * rows + r] = in[r * cols + c];
-}
-
 static int run_node(VgExec *x, int i)
 {
   const VgModel *m = x->model;
@@ -371,7 +363,7 @@ static int run_node(VgExec *x, int i)
   float *tmp = x->scratch + x->head_tmp_off;
   if (vg_ops_forward_plain(m, node, x->shapes, x->data_in + x->in_off[i], tmp, x->scratch) != VG_OK)
     return VG_ERR;
-  transpose(tmp, x->buf[o], x->seq[o].width, x->seq[o].count);
+  vg_ops_transpose(tmp, x->buf[o], x->seq[o].width, x->seq[o].count);
   return VG_OK;
 }
 
@@ -380,7 +372,7 @@ int vg_exec_run_timed(VgExec *x, const float *input, float *output, double *node
 {
   const VgModel *m = x->model;
   const VgSeq *in = &x->seq[m->input];
-  transpose(input, x->buf[m->input], in->width, in->count);
+  vg_ops_transpose(input, x->buf[m->input], in->width, in->count);
   for (int i = 0; i < m->n_nodes; i++) {
     double t0 = node_seconds ? now_seconds() : 0.0;
     if (run_node(x, i) != VG_OK)
@@ -391,7 +383,7 @@ int vg_exec_run_timed(VgExec *x, const float *input, float *output, double *node
   }
   int o = m->output;
   if (x->is_time[o])
-    transpose(x->buf[o], output, x->seq[o].count, x->seq[o].width);
+    vg_ops_transpose(x->buf[o], output, x->seq[o].count, x->seq[o].width);
   else
     memcpy(output, x->buf[o], (size_t)vg_shape_count(&x->shapes[o]) * sizeof(float));
   return VG_OK;

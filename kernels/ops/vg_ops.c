@@ -276,9 +276,7 @@ int vg_ops_forward_pooled(const VgModel *model, const VgNode *node, const VgNode
 /* Time-major columns [t][w] of a time value to ONNX order [w][t]. */
 static void columns_to_onnx(const float *in, float *out, int64_t t_len, int64_t w)
 {
-  for (int64_t i = 0; i < w; i++)
-    for (int64_t t = 0; t < t_len; t++)
-      out[i * t_len + t] = in[t * w + i];
+  vg_ops_transpose(in, out, t_len, w);
 }
 
 static int softmax_plain(const VgModel *model, const VgNode *node, const VgShape *s,

@@ -120,6 +120,21 @@ int vg_ops_conv_taps_rows(const VgModel *model, const VgNode *node, const VgShap
  * thread runs a threaded GEMM is up to OpenBLAS). */
 void vg_ops_set_threads(int threads);
 
+/* out[c * rows + r] = in[r * cols + c]: time-major columns to ONNX order (rows = T, cols = width)
+ * and back (rows = width, cols = T). 16 rows at a time: their 16 input cache lines serve 16
+ * columns, and each column's 16 values fill one output line. Row by row, a [256][64] transpose
+ * wrote 64 lines 1 KB apart per row, more than L1 holds: 40 % of a TCN's signal-mode hop.
+ * Inline: the executor, the streaming engine and the ops share it without a link dependency. */
+static inline void vg_ops_transpose(const float *in, float *out, int64_t rows, int64_t cols)
+{
+  for (int64_t r0 = 0; r0 < rows; r0 += 16) {
+    int64_t r1 = r0 + 16 < rows ? r0 + 16 : rows;
+    for (int64_t c = 0; c < cols; c++)
+      for (int64_t r = r0; r < r1; r++)
+        out[c * rows + r] = in[r * cols + c];
+  }
+}
+
 /* Which kernels run the 1-D convs in this process: "AVX-512" or "AVX2" (Vigil's own, chosen per
  * CPU; VIGIL_SIMD=avx2 or none changes the choice), or "OpenBLAS". VIGIL_CONV=blas, read when a
  * model is prepared, sends a model's convs to OpenBLAS whatever this says. */

@@ -215,9 +215,7 @@ static int run_full(VgStream *s, int64_t k, VgError *err)
 {
   const VgPlanValue *x = &s->p->values[s->m->input];
   const float *w = vg_history_col(&s->vs[s->m->input].hist[0], k * s->p->hop);
-  for (int64_t t = 0; t < x->len; t++)
-    for (int64_t c = 0; c < x->width; c++)
-      s->exec_in[c * x->len + t] = w[t * x->width + c];
+  vg_ops_transpose(w, s->exec_in, x->len, x->width);
   return vg_exec_run(s->exec, s->exec_in, s->out, err);
 }
 
@@ -242,10 +240,7 @@ static int run_window(VgStream *s, int64_t k, VgError *err)
   if (s->p->output_is_time) {
     /* time-major window -> ONNX order [C(, F), T] */
     const VgPlanValue *x = &s->p->values[m->output];
-    const float *w = s->vs[m->output].win;
-    for (int64_t t = 0; t < x->len; t++)
-      for (int64_t c = 0; c < x->width; c++)
-        s->out[c * x->len + t] = w[t * x->width + c];
+    vg_ops_transpose(s->vs[m->output].win, s->out, x->len, x->width);
   }
   return VG_OK;
 }
