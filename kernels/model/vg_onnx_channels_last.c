@@ -180,12 +180,7 @@ static int parse_linear(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgE
   int v = vg_build_add_const(b, name, &ws, wt, err);
   if (v < 0)
     return VG_ERR;
-  VgWindow *win = &node->win;
-  memset(win, 0, sizeof *win);
-  win->n_spatial = x->rank - 2;
-  for (int a = 0; a < win->n_spatial; a++)
-    win->kernel[a] = win->stride[a] = win->dilation[a] = 1;
-  win->group = 1;
+  vg_window_unit(&node->win, x->rank - 2);
   node->inputs[1] = v;
   return VG_OK;
 }

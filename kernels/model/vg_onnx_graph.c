@@ -116,6 +116,32 @@ int vg_build_add_const(VgBuild *b, const char *name, const VgShape *shape, float
   return v;
 }
 
+int vg_build_add_filled(VgBuild *b, const char *name, const VgShape *shape, float value,
+                        VgError *err)
+{
+  int64_t n = 1, room = VG_MAX_CONST_VALUES - b->const_floats;
+  for (int i = 0; i < shape->rank; i++) { /* bounded before multiplying: no overflow */
+    if (shape->dims[i] < 0 || (shape->dims[i] > 0 && n > room / shape->dims[i]))
+      return vg_error_set(err, "constants exceed %ld floats in all", (long)VG_MAX_CONST_VALUES);
+    n *= shape->dims[i];
+  }
+  float *d = malloc((size_t)(n > 0 ? n : 1) * sizeof *d);
+  if (!d)
+    return vg_error_set(err, "out of memory");
+  for (int64_t i = 0; i < n; i++)
+    d[i] = value;
+  return vg_build_add_const(b, name, shape, d, err);
+}
+
+void vg_window_unit(VgWindow *w, int n_spatial)
+{
+  memset(w, 0, sizeof *w);
+  w->n_spatial = n_spatial;
+  for (int a = 0; a < n_spatial; a++)
+    w->kernel[a] = w->stride[a] = w->dilation[a] = 1;
+  w->group = 1;
+}
+
 /* ---- graph input and initializers ---- */
 
 static int add_initializers(VgBuild *b, VgError *err)

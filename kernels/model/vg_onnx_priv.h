@@ -90,6 +90,14 @@ int vg_onnx_channels_last_value(const VgBuild *b, const char *name);
 /* Refuses a channels-last name as the graph output; VG_OK for any other name. */
 int vg_onnx_channels_last_output(VgBuild *b, const char *name, VgError *err);
 
+/* Appends a constant of the given shape whose every value is `value` (loader-made weights: the ones
+ * of Resize and Expand), its size checked before anything is allocated. */
+int vg_build_add_filled(VgBuild *b, const char *name, const VgShape *shape, float value,
+                        VgError *err);
+/* A window of n_spatial axes that reads one column, stride 1, no padding, one group: what the
+ * loader-made nodes (crops, 1x1 convs, decimations) start from. */
+void vg_window_unit(VgWindow *w, int n_spatial);
+
 /* ---- vg_onnx_tensor.c ---- */
 
 /* A TensorProto as floats (float, double, int32, int64 data: integer tensors are read exactly and

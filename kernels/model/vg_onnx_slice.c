@@ -53,9 +53,7 @@ static VgNode *crop_node(VgBuild *b, int x, int64_t first, int64_t last, const c
   VgNode *pad = vg_onnx_new_node(b, VG_OP_PAD, name, x, err);
   if (!pad)
     return NULL;
-  pad->win.n_spatial = ns;
-  for (int a = 0; a < ns; a++)
-    pad->win.kernel[a] = pad->win.stride[a] = pad->win.dilation[a] = 1;
+  vg_window_unit(&pad->win, ns);
   pad->win.pad_begin[ns - 1] = (int)-first;
   pad->win.pad_end[ns - 1] = (int)-last;
   return pad;
@@ -87,9 +85,7 @@ static VgNode *decimate_node(VgBuild *b, int x, int64_t step, const char *name, 
   if (!pool)
     return NULL;
   int ns = b->shapes[x].rank - 2;
-  pool->win.n_spatial = ns;
-  for (int a = 0; a < ns; a++)
-    pool->win.kernel[a] = pool->win.stride[a] = pool->win.dilation[a] = 1;
+  vg_window_unit(&pool->win, ns);
   pool->win.stride[ns - 1] = (int)step;
   return pool;
 }
@@ -294,14 +290,9 @@ int vg_onnx_add_expand(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *er
     snprintf(why, sizeof why, "Expand '%.30s' reads a size of the time axis", b->node_name);
     tie_to_length(b, why);
   }
-  float *ones = malloc((size_t)vg_shape_count(&os) * sizeof *ones);
-  if (!ones)
-    return vg_error_set(err, "out of memory");
-  for (int64_t i = 0; i < vg_shape_count(&os); i++)
-    ones[i] = 1.0f;
   char name[160];
   snprintf(name, sizeof name, "%.140s:ones", b->node_name);
-  int c = vg_build_add_const(b, name, &os, ones, err);
+  int c = vg_build_add_filled(b, name, &os, 1.0f, err);
   VgNode *mul = c < 0 ? NULL : vg_onnx_new_node(b, VG_OP_MUL, b->node_name, x, err);
   int *inputs = mul ? realloc(mul->inputs, 2 * sizeof *inputs) : NULL;
   if (!inputs)

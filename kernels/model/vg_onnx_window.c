@@ -307,23 +307,15 @@ int vg_parse_resize(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError
   VgShape ws = {.rank = x->rank, .dims = {x->dims[1], 1}};
   for (int a = 0; a < ns; a++)
     ws.dims[2 + a] = (int64_t)sc->data[2 + a];
-  float *ones = malloc((size_t)vg_shape_count(&ws) * sizeof *ones);
   char name[160];
-  if (!ones)
-    return vg_error_set(err, "out of memory");
-  for (int64_t i = 0; i < vg_shape_count(&ws); i++)
-    ones[i] = 1.0f;
   snprintf(name, sizeof name, "%.140s:nearest", b->node_name);
-  int w = vg_build_add_const(b, name, &ws, ones, err);
+  int w = vg_build_add_filled(b, name, &ws, 1.0f, err);
   if (w < 0)
     return VG_ERR;
   VgWindow *win = &node->win;
-  memset(win, 0, sizeof *win);
-  win->n_spatial = ns;
-  for (int a = 0; a < ns; a++) {
+  vg_window_unit(win, ns);
+  for (int a = 0; a < ns; a++)
     win->kernel[a] = win->stride[a] = (int)ws.dims[2 + a];
-    win->dilation[a] = 1;
-  }
   win->group = (int)x->dims[1];
   node->inputs[1] = w;
   node->n_inputs = 2;
