@@ -143,6 +143,11 @@ def unsupported_ops():
                inputs=[h.make_tensor_value_info("x", TP.FLOAT, [1, 16, 4])])
     refused(tr, "transpose_of_input", "'Transpose'", "tr", "graph input 'x'",
             "[1, C, T] or [1, C, F, T] with time last")
+    # an Expand of a computed value to an absurd shape: its ones are bounded before allocation
+    big = 1 << 24
+    ex = model([h.make_node("Expand", ["x", "s"], ["y"], name="ex")],
+               [i64("s", [1, big, big, big, big, 16])])
+    refused(ex, "expand_absurd", "constants exceed")
     # over channels within each time step, or over time (a global pool), but not both at once
     rm = model([h.make_node("ReduceMean", ["x"], ["y"], name="rm", axes=[1, 2])])
     refused(rm, "reducemean_channels_time", "'ReduceMean'", "rm", "axes")
