@@ -139,7 +139,7 @@ static void print_nodes(const VgModel *m, const VgShape *shapes, double *flops)
     double f = node_flops(n, shapes);
     *flops += f;
     printf("  %3d %c %-18s %-24s -> ", i, vg_node_is_time_local(m, n) ? 'T' : ' ',
-           vg_op_name(n->op), n->name);
+           vg_node_op_name(n), n->name);
     print_shape(&shapes[n->output]);
     printf("  %.0f FLOPs", f);
     print_window(n);

@@ -42,7 +42,7 @@ static void print_value(const VgModel *m, const VgPlan *p, int v)
 {
   const VgPlanValue *x = &p->values[v];
   const VgValue *val = &m->values[v];
-  const char *op = val->producer >= 0 ? vg_op_name(m->nodes[val->producer].op) : "input";
+  const char *op = val->producer >= 0 ? vg_node_op_name(&m->nodes[val->producer]) : "input";
   char scale[32], bands[32];
   snprintf(scale, sizeof(scale), "%lld/%lld", (long long)x->scale_num, (long long)x->scale_den);
   if (x->alias >= 0)
@@ -84,7 +84,7 @@ static void print_plan(const char *path, const VgModel *m, const VgPlan *p)
     const VgPlanValue *x = &p->values[node->output];
     if (!x->trunk)
       printf("%-24.24s %-14.14s %12.0f FLOPs %10lld state B\n", m->values[node->output].name,
-             vg_op_name(node->op), x->flops_full, (long long)x->state_bytes);
+             vg_node_op_name(node), x->flops_full, (long long)x->state_bytes);
   }
   printf("\ntotal: %.0f FLOPs per hop, %.0f per full window: ratio full/hop %.2f "
          "(ideal W/H %.2f)\n",

@@ -91,6 +91,17 @@ const char *vg_op_name(VgOpType op)
   return (unsigned)op < VG_OP_COUNT ? op_names[op] : "?";
 }
 
+const char *vg_node_op_name(const VgNode *node)
+{
+  static const char *const reduce[] = {"ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum",
+                                       "ReduceL2"};
+  if (node->op == VG_OP_REDUCE && (unsigned)node->reduce < sizeof reduce / sizeof reduce[0])
+    return reduce[node->reduce];
+  if (node->op == VG_OP_GLOBAL_AVG_POOL && node->reduce == VG_REDUCE_SUM)
+    return "GlobalSum";
+  return vg_op_name(node->op);
+}
+
 void vg_model_free(VgModel *model)
 {
   if (!model)

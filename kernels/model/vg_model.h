@@ -220,6 +220,9 @@ int vg_model_file_input(const char *path, VgShape *shape, VgError *err);
 void vg_model_free(VgModel *model);
 
 const char *vg_op_name(VgOpType op);
+/* The op's name with what the node makes of it: ReduceMean .. ReduceL2 for VG_OP_REDUCE,
+ * GlobalSum for a GlobalAveragePool that sums (ReduceSum over time). */
+const char *vg_node_op_name(const VgNode *node);
 
 /* ---- shapes along time (kernels/model/vg_shape.c) ---- */
 

@@ -73,7 +73,7 @@ torch.manual_seed(5)
 S = nn.Sequential
 C1 = nn.Conv1d
 GELU = "Div Erf Add Mul Mul"
-LN = "Reduce Sub Pow Reduce Add Sqrt Div Mul Add"
+LN = "ReduceMean Sub Pow ReduceMean Add Sqrt Div Mul Add"
 
 
 def layer_norm(c):
