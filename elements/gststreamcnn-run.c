@@ -110,15 +110,16 @@ static gboolean match_frame_shape(GstStreamCnn *self, guint channels, guint bins
   return TRUE;
 }
 
-/* The src tensors: the model's output without the batch axis (innermost first), or for
- * reconstruction-error two tensors: the sum over channels [1], then the C per-channel errors. */
+/* The src tensors: each of the model's outputs without the batch axis (innermost first), one
+ * tensor per output, or for reconstruction-error two tensors: the sum over channels [1], then the C
+ * per-channel errors. */
 static gboolean output_info(GstStreamCnn *self, GstStreamCnnOutput output, gint rate_n, gint rate_d)
 {
-  const VgShape *s = vg_stream_output_shape(self->stream);
+  int n_outputs = vg_model_n_outputs(self->model);
   vigil_tensors_info_init(&self->out_info, rate_n, rate_d);
   if (output == GST_STREAM_CNN_OUTPUT_RECONSTRUCTION_ERROR) {
     gint64 in_values = self->plan_window * (gint64)self->fmt.frame_values;
-    if (!vg_stream_plan(self->stream)->output_is_time ||
+    if (n_outputs != 1 || !vg_stream_plan(self->stream)->output_is_time ||
         vg_stream_output_values(self->stream) != in_values) {
       GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS,
                         ("output=reconstruction-error needs an autoencoder whose output has the "
@@ -134,12 +135,15 @@ static gboolean output_info(GstStreamCnn *self, GstStreamCnnOutput output, gint 
     self->per_channel = g_new0(gfloat, c);
     return TRUE;
   }
-  guint dims[VIGIL_TENSOR_RANK_MAX], rank = 0;
-  for (int i = s->rank - 1; i >= 1 && rank < VIGIL_TENSOR_RANK_MAX; i--)
-    dims[rank++] = (guint)s->dims[i];
-  if (s->rank == 1)
-    dims[rank++] = (guint)s->dims[0];
-  vigil_tensors_info_append(&self->out_info, rank, dims);
+  for (int k = 0; k < n_outputs; k++) {
+    const VgShape *s = vg_stream_output_shape_at(self->stream, k);
+    guint dims[VIGIL_TENSOR_RANK_MAX], rank = 0;
+    for (int i = s->rank - 1; i >= 1 && rank < VIGIL_TENSOR_RANK_MAX; i--)
+      dims[rank++] = (guint)s->dims[i];
+    if (s->rank == 1)
+      dims[rank++] = (guint)s->dims[0];
+    vigil_tensors_info_append(&self->out_info, rank, dims); /* k < VG_MAX_OUTPUTS = 16 */
+  }
   return TRUE;
 }
 
@@ -325,14 +329,17 @@ static gboolean begin_output(GstStreamCnn *self, guint64 first)
 static void write_frame(GstStreamCnn *self, guint i, const float *out, const float *in)
 {
   VigilTensorsMap *map = &self->out_map;
-  if (self->out_info.num_tensors == 2) {
+  if (self->run.output == GST_STREAM_CNN_OUTPUT_RECONSTRUCTION_ERROR) {
     int squared = self->run.metric == GST_STREAM_CNN_METRIC_MSE;
     gsize c = self->fmt.channels;
     map->data[0][i] = (gfloat)vg_recon_error(in, out, self->fmt.channels, self->fmt.inner,
                                              self->plan_window, squared, map->data[1] + i * c);
-  } else {
-    gsize v = (gsize)vg_stream_output_values(self->stream);
-    memcpy(map->data[0] + i * v, out, v * sizeof(gfloat));
+    return;
+  }
+  for (guint k = 0; k < self->out_info.num_tensors; k++) { /* the outputs, one after the other */
+    gsize v = vigil_tensor_shape_values(&self->out_info.shapes[k]);
+    memcpy(map->data[k] + i * v, out, v * sizeof(gfloat));
+    out += v;
   }
 }
 

@@ -191,18 +191,22 @@ static int print_model(const VgModel *m, const char *path, int64_t t, VgError *e
     free(shapes);
     return VG_ERR;
   }
-  const VgValue *in = &m->values[m->input], *out = &m->values[m->output];
+  const VgValue *in = &m->values[m->input];
   printf("model: %s (opset %" PRId64 ")\n", path, m->opset);
   printf("input: '%s' ", in->name);
   print_shape(&shapes[m->input]);
   if (m->time_dynamic)
-    printf(" (time is the last axis, dynamic in the file: loaded at %" PRId64 ")\noutput: '%s' ",
-           in->shape.dims[in->shape.rank - 1], out->name);
+    printf(" (time is the last axis, dynamic in the file: loaded at %" PRId64 ")\n",
+           in->shape.dims[in->shape.rank - 1]);
   else
-    printf(" (time is the last axis; the model's own length is %" PRId64 ")\noutput: '%s' ",
-           in->shape.dims[in->shape.rank - 1], out->name);
-  print_shape(&shapes[m->output]);
-  printf(" (%s)\n", out->is_time ? "a time value" : "one value per window");
+    printf(" (time is the last axis; the model's own length is %" PRId64 ")\n",
+           in->shape.dims[in->shape.rank - 1]);
+  for (int k = 0; k < vg_model_n_outputs(m); k++) { /* in the order run and streamcnn give them */
+    const VgValue *out = &m->values[vg_model_output(m, k)];
+    printf("output: '%s' ", out->name);
+    print_shape(&shapes[vg_model_output(m, k)]);
+    printf(" (%s)\n", out->is_time ? "a time value" : "one value per window");
+  }
   print_standardisation(m);
   double flops = 0;
   int64_t params = 0;

@@ -85,7 +85,7 @@ static int can_alias(const VgExec *x, const int *uses, const VgNode *node)
 {
   const VgModel *m = x->model;
   int v = node->n_inputs > 0 ? node->inputs[0] : -1, o = node->output;
-  if (v < 0 || m->values[v].kind != VG_VALUE_NODE || v == m->output || uses[v] != 1 ||
+  if (v < 0 || m->values[v].kind != VG_VALUE_NODE || vg_model_is_output(m, v) || uses[v] != 1 ||
       x->is_time[v] != x->is_time[o] ||
       vg_shape_count(&x->shapes[v]) != vg_shape_count(&x->shapes[o]))
     return 0;
@@ -174,10 +174,10 @@ static int place_values(VgExec *x, const int *uses, size_t *off, size_t *total, 
   Slice *s = slice_of ? xcalloc((size_t)m->n_nodes + 1, sizeof(Slice), err) : NULL;
   int n_slices = 0, rc = s ? VG_OK : VG_ERR;
   for (int v = 0; s && v < m->n_values; v++)
-    last[v] = v == m->output ? m->n_nodes : -1;
+    last[v] = vg_model_is_output(m, v) ? m->n_nodes : -1;
   for (int i = 0; s && i < m->n_nodes; i++)
     for (int k = 0; k < m->nodes[i].n_inputs; k++)
-      if (m->nodes[i].inputs[k] >= 0 && m->nodes[i].inputs[k] != m->output)
+      if (m->nodes[i].inputs[k] >= 0 && !vg_model_is_output(m, m->nodes[i].inputs[k]))
         last[m->nodes[i].inputs[k]] = i;
   if (rc == VG_OK)
     rc = place(x, uses, last, -1, m->input, s, &n_slices, slice_of, off, total, err);
@@ -236,7 +236,7 @@ static int plan_arena(VgExec *x, VgError *err)
  * graph's output; -1 otherwise. */
 static int sole_producer(const VgModel *m, int v)
 {
-  if (v < 0 || v == m->output || m->values[v].kind != VG_VALUE_NODE)
+  if (v < 0 || vg_model_is_output(m, v) || m->values[v].kind != VG_VALUE_NODE)
     return -1;
   int readers = 0;
   for (int n = 0; n < m->n_nodes; n++)
@@ -381,11 +381,14 @@ int vg_exec_run_timed(VgExec *x, const float *input, float *output, double *node
     if (node_seconds)
       node_seconds[i] += now_seconds() - t0;
   }
-  int o = m->output;
-  if (x->is_time[o])
-    vg_ops_transpose(x->buf[o], output, x->seq[o].count, x->seq[o].width);
-  else
-    memcpy(output, x->buf[o], (size_t)vg_shape_count(&x->shapes[o]) * sizeof(float));
+  for (int k = 0; k < vg_model_n_outputs(m); k++) { /* the outputs one after the other */
+    int o = vg_model_output(m, k);
+    if (x->is_time[o])
+      vg_ops_transpose(x->buf[o], output, x->seq[o].count, x->seq[o].width);
+    else
+      memcpy(output, x->buf[o], (size_t)vg_shape_count(&x->shapes[o]) * sizeof(float));
+    output += vg_shape_count(&x->shapes[o]);
+  }
   return VG_OK;
 }
 
@@ -421,7 +424,10 @@ int64_t vg_exec_input_floats(const VgExec *x)
 
 int64_t vg_exec_output_floats(const VgExec *x)
 {
-  return vg_shape_count(vg_exec_output_shape(x));
+  int64_t n = 0;
+  for (int k = 0; k < vg_model_n_outputs(x->model); k++)
+    n += vg_shape_count(&x->shapes[vg_model_output(x->model, k)]);
+  return n;
 }
 
 void vg_exec_destroy(VgExec *x)

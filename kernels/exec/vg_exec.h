@@ -26,7 +26,8 @@ typedef struct VgExec VgExec;
 VgExec *vg_exec_create(VgModel *model, int64_t t_in, VgError *err);
 
 /* One window. input: [C, T] or [C, F, T] row-major (the graph input without its batch axis);
- * output: the graph output without its batch axis, row-major (time last for time values). */
+ * output: the graph output without its batch axis, row-major (time last for time values); a model
+ * of several outputs writes them one after the other, in the graph's order. */
 int vg_exec_run(VgExec *x, const float *input, float *output, VgError *err);
 
 /* As vg_exec_run, and adds each node's time in seconds to node_seconds[node index]: CPU time of
@@ -34,11 +35,12 @@ int vg_exec_run(VgExec *x, const float *input, float *output, VgError *err);
 int vg_exec_run_timed(VgExec *x, const float *input, float *output, double *node_seconds,
                       VgError *err);
 
-/* Shapes (batch axis included) of the input, the output, and every value (model->n_values). */
+/* Shapes (batch axis included) of the input, the (first) output, and every value
+ * (model->n_values; vg_model_output gives the others' indices). */
 const VgShape *vg_exec_input_shape(const VgExec *x);
 const VgShape *vg_exec_output_shape(const VgExec *x);
 const VgShape *vg_exec_shapes(const VgExec *x);
-/* Floats in the input and in the output. */
+/* Floats in the input and in the output (all outputs). */
 int64_t vg_exec_input_floats(const VgExec *x);
 int64_t vg_exec_output_floats(const VgExec *x);
 

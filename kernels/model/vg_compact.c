@@ -25,7 +25,8 @@ static void free_node(VgNode *n)
 /* Marks the values the output depends on (and the input), and the nodes computing them. */
 static void mark_live(const VgModel *m, char *live_v, char *live_n)
 {
-  live_v[m->output] = 1;
+  for (int k = 0; k < vg_model_n_outputs(m); k++)
+    live_v[vg_model_output(m, k)] = 1;
   live_v[m->input] = 1;
   for (int i = m->n_nodes - 1; i >= 0; i--) {
     const VgNode *n = &m->nodes[i];
@@ -78,7 +79,10 @@ int vg_model_compact(VgModel *m, VgError *err)
       n->inputs[k] = new_v[n->inputs[k]];
   }
   m->input = new_v[m->input];
+  for (int k = 1; k < m->n_outputs; k++)
+    m->outputs[k] = new_v[m->outputs[k]];
   m->output = new_v[m->output];
+  m->outputs[0] = m->output;
   free(live_v);
   free(live_n);
   free(new_v);

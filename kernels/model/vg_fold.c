@@ -101,7 +101,7 @@ int vg_fold_constant_node(VgBuild *b, int ni, VgError *err)
 
 static int uses_of(const VgModel *m, int v)
 {
-  int uses = v == m->output;
+  int uses = vg_model_is_output(m, v);
   for (int i = 0; i < m->n_nodes; i++) {
     const VgNode *n = &m->nodes[i];
     for (int k = 0; n->op != VG_OP_DEAD && k < n->n_inputs; k++)

@@ -29,6 +29,8 @@
 #define VG_MAX_VALUES       16384
 #define VG_MAX_CONST_VALUES (1L << 28) /* floats in all constants together (1 GiB) */
 #define VG_MAX_DIM          (1L << 24)
+/* Graph outputs of one model (a multi-head network's heads). */
+#define VG_MAX_OUTPUTS 16
 /* Inputs of one node (Concat's limit; every other op takes at most 5): the kernels and the
  * streaming engine size their per-node tables with it. */
 #define VG_MAX_NODE_INPUTS 64
@@ -183,7 +185,11 @@ typedef struct {
   int n_nodes;
   VgNode *nodes; /* topological order */
   int input;     /* value index of the graph input */
-  int output;    /* value index of the graph output */
+  int output;    /* value index of the graph output (the first, when there are several) */
+  /* Every graph output, outputs[0] == output: n_outputs 1 .. VG_MAX_OUTPUTS (a model built by
+   * hand may leave it 0, which means one). Read them through vg_model_n_outputs/_output. */
+  int n_outputs;
+  int outputs[VG_MAX_OUTPUTS];
   int64_t opset; /* default-domain opset version */
   /* The file's input time axis is symbolic (exported with dynamic_axes); its length in the input
    * shape is the one the loader was given. */
@@ -200,6 +206,25 @@ typedef struct {
   float *input_mean;
   float *input_std;
 } VgModel;
+
+/* The model's graph outputs: how many, the k-th's value index, and whether value v is one. */
+static inline int vg_model_n_outputs(const VgModel *m)
+{
+  return m->n_outputs > 1 ? m->n_outputs : 1;
+}
+
+static inline int vg_model_output(const VgModel *m, int k)
+{
+  return k == 0 ? m->output : m->outputs[k];
+}
+
+static inline int vg_model_is_output(const VgModel *m, int v)
+{
+  for (int k = 0; k < vg_model_n_outputs(m); k++)
+    if (vg_model_output(m, k) == v)
+      return 1;
+  return 0;
+}
 
 /* ---- loading (kernels/model/vg_onnx.c) ---- */
 

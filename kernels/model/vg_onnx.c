@@ -76,15 +76,11 @@ static int count_values(const Onnx__GraphProto *g, int *cap_values, VgError *err
   return VG_OK;
 }
 
-static int set_output(VgBuild *b, VgError *err)
+/* Graph output k: a value computed from the input, not already another output. */
+static int set_output(VgBuild *b, size_t k, VgError *err)
 {
   const Onnx__GraphProto *g = b->graph;
-  if (g->n_output != 1)
-    return vg_error_set(err,
-                        "the graph has %zu outputs (Vigil runs models of one output: return one "
-                        "tensor from forward)",
-                        g->n_output);
-  const char *name = g->output[0]->name ? g->output[0]->name : "";
+  const char *name = g->output[k]->name ? g->output[k]->name : "";
   if (vg_onnx_channels_last_output(b, name, err) != VG_OK)
     return VG_ERR;
   int v = vg_name_map_get(&b->names, name);
@@ -95,7 +91,12 @@ static int set_output(VgBuild *b, VgError *err)
                         name);
   if (b->m->values[v].kind != VG_VALUE_NODE)
     return vg_error_set(err, "the graph output '%s' does not depend on the input", name);
-  b->m->output = v;
+  for (size_t j = 0; j < k; j++)
+    if (b->m->outputs[j] == v)
+      return vg_error_set(err,
+                          "the graph outputs '%s' and '%s' are the same value (return it once)",
+                          g->output[j]->name ? g->output[j]->name : "", name);
+  b->m->outputs[k] = v;
   if (strcmp(b->m->values[v].name, name) != 0) { /* reached through Identity/Dropout */
     char *copy = strdup(name);
     if (!copy)
@@ -103,6 +104,20 @@ static int set_output(VgBuild *b, VgError *err)
     free(b->m->values[v].name);
     b->m->values[v].name = copy;
   }
+  return VG_OK;
+}
+
+static int set_outputs(VgBuild *b, VgError *err)
+{
+  const Onnx__GraphProto *g = b->graph;
+  if (g->n_output < 1 || g->n_output > VG_MAX_OUTPUTS)
+    return vg_error_set(err, "the graph has %zu outputs (Vigil runs models of 1 to %d)",
+                        g->n_output, VG_MAX_OUTPUTS);
+  for (size_t k = 0; k < g->n_output; k++)
+    if (set_output(b, k, err) != VG_OK)
+      return VG_ERR;
+  b->m->n_outputs = (int)g->n_output;
+  b->m->output = b->m->outputs[0];
   return VG_OK;
 }
 
@@ -164,7 +179,7 @@ static VgModel *build_model(const Onnx__ModelProto *mp, int64_t time, VgError *e
   if (!m->values || !m->nodes || !b.shapes || !b.time_sized ||
       vg_name_map_init(&b.names, b.cap_values) != VG_OK)
     vg_error_set(err, "out of memory");
-  else if (build_nodes(&b, err) == VG_OK && set_output(&b, err) == VG_OK) {
+  else if (build_nodes(&b, err) == VG_OK && set_outputs(&b, err) == VG_OK) {
     vg_fold_crops(&b); /* conv, crop, BatchNormalization: the crop first */
     if (vg_fold_batch_norms(&b, err) == VG_OK) {
       vg_fold_crops(&b); /* conv, BatchNormalization, crop */

@@ -52,7 +52,7 @@ static void fuse_relus(VgModel *model)
   for (int i = 0; i < model->n_nodes; i++) {
     const VgNode *relu = &model->nodes[i];
     int v = relu->n_inputs == 1 ? relu->inputs[0] : -1;
-    if (relu->op != VG_OP_RELU || v < 0 || v == model->output ||
+    if (relu->op != VG_OP_RELU || v < 0 || vg_model_is_output(model, v) ||
         model->values[v].kind != VG_VALUE_NODE || model->values[v].producer < 0)
       continue;
     VgNode *conv = &model->nodes[model->values[v].producer];

@@ -235,9 +235,12 @@ static void plan_exports(const VgModel *m, VgPlanValue *pv)
       }
     }
   }
-  if (pv[m->output].trunk) {
-    pv[m->output].exported = 1;
-    pv[m->output].summed = 0;
+  for (int k = 0; k < vg_model_n_outputs(m); k++) {
+    int o = vg_model_output(m, k);
+    if (pv[o].trunk) {
+      pv[o].exported = 1;
+      pv[o].summed = 0;
+    }
   }
 }
 
@@ -428,7 +431,8 @@ VgPlan *vg_plan_from_shapes(const VgModel *m, const VgShape *shapes, int64_t win
       goto fail;
     plan_bands(m, node, p->values);
   }
-  p->output_is_time = p->values[m->output].trunk;
+  for (int k = 0; k < vg_model_n_outputs(m); k++)
+    p->output_is_time |= p->values[vg_model_output(m, k)].trunk;
   plan_exports(m, p->values);
   plan_mode_bands(m, p);
   plan_aliases(m, p);

@@ -237,10 +237,17 @@ static int run_window(VgStream *s, int64_t k, VgError *err)
     if (!s->p->values[node->output].trunk && run_head_node(s, node, k, err) != VG_OK)
       return vg_error_prefix(err, "node '%s'", node->name);
   }
-  if (s->p->output_is_time) {
-    /* time-major window -> ONNX order [C(, F), T] */
-    const VgPlanValue *x = &s->p->values[m->output];
-    vg_ops_transpose(s->vs[m->output].win, s->out, x->len, x->width);
+  if (!s->p->output_is_time && vg_model_n_outputs(m) == 1)
+    return VG_OK; /* vg_stream_push hands out the plain output in place */
+  float *out = s->out;
+  for (int j = 0; j < vg_model_n_outputs(m); j++) { /* the outputs one after the other */
+    int o = vg_model_output(m, j);
+    const VgPlanValue *x = &s->p->values[o];
+    if (x->trunk) /* time-major window -> ONNX order [C(, F), T] */
+      vg_ops_transpose(s->vs[o].win, out, x->len, x->width);
+    else
+      memcpy(out, s->vs[o].plain, (size_t)vg_shape_count(&s->p->shapes[o]) * sizeof(float));
+    out += vg_shape_count(&s->p->shapes[o]);
   }
   return VG_OK;
 }
@@ -263,7 +270,7 @@ int vg_stream_push(VgStream *s, const float *frames, int64_t n_frames, VgStreamO
       break;
     if (run_window(s, s->next, err) != VG_OK)
       return VG_ERR;
-    const float *out = p->output_is_time || s->exec ? s->out : s->vs[s->m->output].plain;
+    const float *out = s->out ? s->out : s->vs[s->m->output].plain;
     int64_t k = s->next++;
     if (fn && fn(user, k, out, vg_history_col(h, start)) != VG_OK)
       return vg_error_set(err, "stopped by the output callback at window %lld", (long long)k);
@@ -302,6 +309,11 @@ int64_t vg_stream_frame_values(const VgStream *s)
 int64_t vg_stream_output_values(const VgStream *s)
 {
   return s->out_values;
+}
+
+const VgShape *vg_stream_output_shape_at(const VgStream *s, int k)
+{
+  return &s->p->shapes[vg_model_output(s->m, k)];
 }
 
 const VgShape *vg_stream_output_shape(const VgStream *s)

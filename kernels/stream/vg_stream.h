@@ -60,7 +60,7 @@ typedef struct {
   int64_t align;       /* A: smallest hop for which every trunk value shifts by whole columns */
   int64_t phases;      /* P = A / gcd(A, H): most stream classes any value has */
   int signal_is_exact; /* no trunk column ever sees padding: SIGNAL == EXACT */
-  int output_is_time;  /* the output is a trunk value (e.g. an autoencoder) */
+  int output_is_time;  /* an output is a trunk value (e.g. an autoencoder) */
   int n_values;
   VgPlanValue *values;          /* [n_values] */
   VgShape *shapes;              /* [n_values]: shapes at this window */
@@ -110,9 +110,13 @@ int vg_stream_push(VgStream *s, const float *frames, int64_t n_frames, VgStreamO
                    void *user, VgError *err);
 
 const VgPlan *vg_stream_plan(const VgStream *s);
-int64_t vg_stream_frame_values(const VgStream *s);  /* floats per input frame */
-int64_t vg_stream_output_values(const VgStream *s); /* floats per output */
-const VgShape *vg_stream_output_shape(const VgStream *s);
+int64_t vg_stream_frame_values(const VgStream *s); /* floats per input frame */
+/* Floats per window's output: a model of several outputs hands them to the output callback one
+ * after the other, in the graph's order, each in ONNX order without its batch axis. */
+int64_t vg_stream_output_values(const VgStream *s);
+const VgShape *vg_stream_output_shape(const VgStream *s); /* the first output's */
+/* The k-th output's shape at this window (k < vg_model_n_outputs). */
+const VgShape *vg_stream_output_shape_at(const VgStream *s, int k);
 int64_t vg_stream_windows(const VgStream *s); /* windows completed since create/reset */
 int64_t vg_stream_pending(const VgStream *s); /* frames still needed to complete next window */
 /* Stream columns computed from deferred taps' partial rows since create (a statistic for tests

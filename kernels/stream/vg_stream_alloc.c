@@ -145,13 +145,22 @@ static int alloc_scratch(VgStream *s, VgError *err)
 }
 
 /* Full mode: the window executor on every window; only the input history is kept. */
+/* Floats of all the model's outputs at this window, one after the other. */
+static int64_t output_values(const VgStream *s)
+{
+  int64_t n = 0;
+  for (int k = 0; k < vg_model_n_outputs(s->m); k++)
+    n += vg_shape_count(&s->p->shapes[vg_model_output(s->m, k)]);
+  return n;
+}
+
 static int alloc_full(VgStream *s, VgError *err)
 {
   const VgPlanValue *in = &s->p->values[s->m->input];
   s->exec = vg_exec_create(s->m, s->p->window, err);
   if (!s->exec)
     return VG_ERR;
-  s->out_values = vg_shape_count(&s->p->shapes[s->m->output]);
+  s->out_values = output_values(s);
   if (!(s->exec_in = alloc_floats(in->len * in->width, err)) ||
       !(s->out = alloc_floats(s->out_values, err)))
     return VG_ERR;
@@ -183,7 +192,7 @@ int vg_stream_alloc_state(VgStream *s, VgError *err)
       return VG_ERR;
   if (alloc_scratch(s, err) != VG_OK)
     return VG_ERR;
-  s->out_values = vg_shape_count(&s->p->shapes[s->m->output]);
+  s->out_values = output_values(s);
   int64_t widest = 1;
   for (int v = 0; v < s->m->n_values; v++)
     if (s->p->values[v].width > widest)
@@ -191,7 +200,8 @@ int vg_stream_alloc_state(VgStream *s, VgError *err)
   s->sum_scratch = calloc((size_t)widest, sizeof(double));
   if (!s->sum_scratch)
     return vg_error_set(err, "out of memory allocating stream state");
-  if (s->p->output_is_time && !(s->out = alloc_floats(s->out_values, err)))
+  if ((s->p->output_is_time || vg_model_n_outputs(s->m) > 1) &&
+      !(s->out = alloc_floats(s->out_values, err)))
     return VG_ERR;
   return VG_OK;
 }

@@ -191,6 +191,41 @@ audio_case("padded", 32, 3, "exact", fmt="S16LE")
 audio_case("valid", 40, 6, "exact")  # a window longer than the exported one
 
 
+class TwoOutputs(nn.Module):
+    """A time-valued output beside a per-window one: streamcnn sends one tensor for each."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.out, self.fc = nn.Conv1d(2, 4, 3), nn.Conv1d(4, 3, 3), nn.Linear(4, 2)
+
+    def forward(self, x):
+        h = torch.relu(self.conv(x))
+        return self.out(h), self.fc(h.mean(-1))
+
+
+class Cat(nn.Module):
+    """The reference of a model of several outputs: them flattened, one after the other."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return torch.cat([o.reshape(-1) for o in self.model(x)])
+
+
+torch.manual_seed(12)
+two = TwoOutputs().eval()
+paths["two"] = export("two", two, (1, 2, 32))
+models["two"] = (Cat(two).eval(), (1, 2, 32))
+for mode in ("exact", "full"):
+    audio_case("two", 32, 3, mode)
+    # one memory per tensor: frames of [3, 28] (the time-valued output), then of [2]
+    checks[-1] = (lambda f: lambda r: (f(r), [c.check(
+        o[4] == [4 * 3 * 28, 4 * 2], "two outputs: memories %s" % o[4]) for o in r[0][:2]]))(
+        checks[-1])
+
+
 # Models exported with a dynamic time axis: the window property gives the length (here not the
 # export's example length), the graph's shape arithmetic is evaluated at it.
 torch.manual_seed(11)
@@ -388,6 +423,8 @@ errors = [
     (src % 2 + "streamcnn model=%s hop=40 ! fakesink" % paths["padded"], [
         "choose a hop from 1 to 32"]),
     (src % 2 + "streamcnn model=%s output=reconstruction-error ! fakesink" % paths["padded"], [
+        "reconstruction-error needs an autoencoder"]),
+    (src % 2 + "streamcnn model=%s output=reconstruction-error ! fakesink" % paths["two"], [
         "reconstruction-error needs an autoencoder"]),
     (src % 2 + "streamcnn model=%s ! fakesink" % paths["dyn_mean"], [
         paths["dyn_mean"], "dynamic time axis ('time')", "'window' property"]),
