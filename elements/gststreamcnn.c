@@ -338,8 +338,9 @@ static void install_properties(GObjectClass *oc)
   g_object_class_install_property(
       oc, PROP_OUTPUT,
       g_param_spec_enum("output", "Output",
-                        "What each output frame holds: the model's output, or for autoencoders "
-                        "the reconstruction error (its sum over channels, then each channel's)",
+                        "What each output frame holds: the model's output (one tensor per "
+                        "output of the model), or for autoencoders the reconstruction error "
+                        "(its sum over channels, then each channel's)",
                         GST_TYPE_STREAM_CNN_OUTPUT, DEFAULT_OUTPUT, rw));
   g_object_class_install_property(oc, PROP_ERROR_METRIC,
                                   g_param_spec_enum("error-metric", "Error metric",
