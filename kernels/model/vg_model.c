@@ -83,6 +83,7 @@ static const char *const op_names[VG_OP_COUNT] = {
     [VG_OP_CONCAT] = "Concat",
     [VG_OP_SLICE] = "Slice",
     [VG_OP_REDUCE] = "Reduce",
+    [VG_OP_INSTANCE_NORM] = "InstanceNormalization",
     [VG_OP_IDENTITY] = "Identity",
 };
 

@@ -74,10 +74,11 @@ typedef enum {
   VG_OP_DIV,
   VG_OP_PRELU, /* x < 0 ? slope x : x, the slope broadcast as B of the others */
   VG_OP_CONCAT,
-  VG_OP_SLICE,    /* a box of the channel (and F) axes, or of a plain value's axes; never time */
-  VG_OP_REDUCE,   /* a reduction (VgNode.reduce) over axes[0 .. n_axes) of each column, or of a
-                     plain value; never time (time reductions are global pools) */
-  VG_OP_IDENTITY, /* Identity and Dropout; the loader may bypass them instead */
+  VG_OP_SLICE, /* a box of the channel (and F) axes, or of a plain value's axes; never time */
+  VG_OP_INSTANCE_NORM, /* per channel over a window's F and T: not time-local, a head op */
+  VG_OP_REDUCE,        /* a reduction (VgNode.reduce) over axes[0 .. n_axes) of each column, or of a
+                          plain value; never time (time reductions are global pools) */
+  VG_OP_IDENTITY,      /* Identity and Dropout; the loader may bypass them instead */
   VG_OP_COUNT
 } VgOpType;
 

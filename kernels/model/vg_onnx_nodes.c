@@ -20,6 +20,7 @@ static const VgOpSpec specs[] = {
      "extrapolation_value"},
     {"BatchNormalization", VG_OP_BATCH_NORM, 5, 5, vg_parse_batch_norm,
      "epsilon momentum spatial training_mode"},
+    {"InstanceNormalization", VG_OP_INSTANCE_NORM, 3, 3, vg_parse_instance_norm, "epsilon"},
     {"Relu", VG_OP_RELU, 1, 1, NULL, ""},
     {"LeakyRelu", VG_OP_LEAKY_RELU, 1, 1, vg_parse_alpha, "alpha"},
     {"Sigmoid", VG_OP_SIGMOID, 1, 1, NULL, ""},

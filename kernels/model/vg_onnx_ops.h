@@ -41,6 +41,8 @@ int vg_parse_conv(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *
 /* Resize (nearest, integer scales) becomes a depthwise ConvTranspose of ones (vg_onnx_window.c). */
 int vg_parse_resize(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
 int vg_parse_batch_norm(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
+/* InstanceNormalization: epsilon; scale and B constants of one value per channel. */
+int vg_parse_instance_norm(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
 int vg_parse_alpha(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
 /* Pow: the exponent, a constant scalar, into alpha (the node keeps X only). */
 int vg_parse_pow(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);

@@ -184,6 +184,19 @@ int vg_parse_batch_norm(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgE
   return training ? vg_unsupported(b, err, "training_mode=1" VG_ONNX_TRAINING_HINT) : VG_OK;
 }
 
+int vg_parse_instance_norm(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
+{
+  for (int k = 1; k < 3; k++)
+    if (need_const(b, node->inputs[k], "non-constant scale or bias", err) != VG_OK)
+      return VG_ERR;
+  if (vg_attr_float(np, "epsilon", 1e-5f, &node->epsilon, err) != VG_OK)
+    return VG_ERR;
+  if (!(node->epsilon >= 0.0f))
+    return vg_error_set(err, "node '%s' (%s): epsilon %g", b->node_name, b->op_type,
+                        (double)node->epsilon);
+  return VG_OK;
+}
+
 /* Integer values of a constant input (Reshape's shape, Pad's pads, axes), at most max. */
 int vg_const_ints(VgBuild *b, int v, int64_t *out, int max, int *n, VgError *err)
 {

@@ -121,12 +121,15 @@ static int conv_shape(const VgModel *m, const VgNode *node, const VgShape *sh, V
   return VG_OK;
 }
 
+/* BatchNormalization (inputs 1-4) and InstanceNormalization (1-2, over at least one axis): one
+ * parameter per channel. */
 static int batch_norm_shape(const VgNode *node, const VgShape *sh, VgShape *out, VgError *err)
 {
   const VgShape *x = &sh[node->inputs[0]];
-  if (x->rank < 2)
+  int instance = node->op == VG_OP_INSTANCE_NORM;
+  if (x->rank < (instance ? 3 : 2))
     return vg_error_set(err, "input has rank %d", x->rank);
-  for (int k = 1; k < 5; k++) {
+  for (int k = 1; k < (instance ? 3 : 5); k++) {
     const VgShape *p = &sh[node->inputs[k]];
     if (p->rank != 1 || p->dims[0] != x->dims[1])
       return vg_error_set(err, "parameter %d should have shape [%lld]", k, (long long)x->dims[1]);
@@ -348,6 +351,7 @@ static int node_shape(const VgModel *m, const VgNode *node, const VgShape *sh, V
   case VG_OP_PAD:
     return window_shape(node, x, out, err);
   case VG_OP_BATCH_NORM:
+  case VG_OP_INSTANCE_NORM:
     return batch_norm_shape(node, sh, out, err);
   case VG_OP_GLOBAL_AVG_POOL:
   case VG_OP_GLOBAL_MAX_POOL:

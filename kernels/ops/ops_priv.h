@@ -161,6 +161,8 @@ int pad_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, con
                 VgSeq *out, int64_t j0, int64_t j1);
 int global_pool_forward(const VgNode *node, const VgShape *in_shape, int in_is_time,
                         const float *in, float *out);
+int instance_norm_forward(const VgModel *m, const VgNode *node, const VgShape *in_shape,
+                          const float *in, float *out);
 
 int pointwise_prepare(VgModel *m, VgNode *node, VgError *err);
 /* Applies a one-input element-wise op (activations, BatchNorm) to n values of `width`-wide

@@ -163,6 +163,31 @@ int pad_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, con
   return VG_OK;
 }
 
+/* InstanceNormalization on a value in ONNX order [1, C, S...]: per channel c, over its n values,
+ * y = (x - mean) / sqrt(var + epsilon) * scale[c] + b[c] with the biased variance, as PyTorch's
+ * InstanceNorm computes. Mean and variance in double, the variance from the centred values. */
+int instance_norm_forward(const VgModel *m, const VgNode *node, const VgShape *in_shape,
+                          const float *in, float *out)
+{
+  int64_t c = in_shape->dims[1], n = ops_prod(in_shape, 2, in_shape->rank);
+  const float *scale = m->values[node->inputs[1]].data, *bias = m->values[node->inputs[2]].data;
+  if (c <= 0 || n <= 0 || !scale || !bias)
+    return VG_ERR;
+  for (int64_t ch = 0; ch < c; ch++) {
+    const float *x = in + ch * n;
+    double mean = 0.0, var = 0.0;
+    for (int64_t i = 0; i < n; i++)
+      mean += x[i];
+    mean /= (double)n;
+    for (int64_t i = 0; i < n; i++)
+      var += ((double)x[i] - mean) * ((double)x[i] - mean);
+    double k = (double)scale[ch] / sqrt(var / (double)n + (double)node->epsilon);
+    for (int64_t i = 0; i < n; i++)
+      out[ch * n + i] = (float)(((double)x[i] - mean) * k + (double)bias[ch]);
+  }
+  return VG_OK;
+}
+
 /* Sum (or max) over t of rows of n floats spaced `stride` apart, into acc[0 .. n). */
 VG_SIMD_CLONES static void reduce_rows(const float *in, int64_t rows, int64_t stride, int64_t n,
                                        int is_max, float *acc)

@@ -350,6 +350,8 @@ int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape
     return matmul_forward(model, node, shapes, src, out);
   case VG_OP_SOFTMAX:
     return softmax_plain(model, node, is, src[0], out);
+  case VG_OP_INSTANCE_NORM:
+    return instance_norm_forward(model, node, is, src[0], out);
   default:
     if (!is_pointwise(node->op))
       return VG_ERR;

@@ -2,7 +2,8 @@
 """Reductions over channels and frequency within each time step (ReduceMean, ReduceMax, ReduceMin,
 ReduceSum, ReduceL2: CBAM-style spatial attention, x / x.norm(dim=1), F.normalize and its Expand),
 over a plain value's axes (an embedding head normalised), and ReduceSum over time (x.sum(-1), a
-global pool that does not divide), 1-D and 2-D, at opsets 11, 13 and 17: against PyTorch through
+global pool that does not divide), InstanceNormalization (per window), 1-D and 2-D, at opsets 11,
+13 and 17: against PyTorch through
 `vigil-model run` at two lengths and the streaming engine (exact and full, signal for unpadded
 models; hops 1, 3 and W/2, every window), max |error| <= 1e-4 * max |reference|. A reduction
 over time and channels together is refused naming the axes."""
@@ -70,6 +71,24 @@ class SumHead(nn.Module):
         return torch.cat([F.normalize(e, dim=1), e.mean(1, keepdim=True)], dim=1)
 
 
+class InstanceNorms(nn.Module):
+    """nn.InstanceNorm1d/2d (affine or not): statistics over the whole window, so the engine
+    recomputes every window from there on (its plan says so), and equals PyTorch all the same."""
+
+    def __init__(self, dims, affine):
+        super().__init__()
+        conv = nn.Conv1d if dims == 1 else nn.Conv2d
+        norm = nn.InstanceNorm1d if dims == 1 else nn.InstanceNorm2d
+        self.a, self.norm, self.b = conv(2, 6, 3), norm(6, affine=affine), conv(6, 2, 1)
+        if affine:
+            with torch.no_grad():
+                self.norm.weight.uniform_(0.5, 1.5)
+                self.norm.bias.uniform_(-1.0, 1.0)
+
+    def forward(self, x):
+        return self.b(torch.relu(self.norm(self.a(x))))
+
+
 class ChannelMeanOut(nn.Module):
     def __init__(self):
         super().__init__()
@@ -88,6 +107,9 @@ models = {
     "freqmean": (FreqMean(), (1, 2, 7, 20), False, True),
     "sumhead": (SumHead(), (1, 3, 30), True, True),
     "channelmean": (ChannelMeanOut(), (1, 3, 30), False, False),
+    "instancenorm": (InstanceNorms(1, True), (1, 2, 30), False, True),
+    "instancenorm_plain": (InstanceNorms(1, False), (1, 2, 30), False, True),
+    "instancenorm2d": (InstanceNorms(2, True), (1, 2, 6, 20), False, True),
 }
 for name, (model, shape, padded, streamed) in models.items():
     model.eval()
