@@ -184,11 +184,48 @@ int vg_parse_batch_norm(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgE
   return training ? vg_unsupported(b, err, "training_mode=1" VG_ONNX_TRAINING_HINT) : VG_OK;
 }
 
+/* Whether every node reading `name` is a Reshape of it (its data input). */
+static int read_by_reshapes_only(const VgBuild *b, const char *name)
+{
+  for (size_t i = 0; i < b->graph->n_node; i++) {
+    const Onnx__NodeProto *n = b->graph->node[i];
+    for (size_t k = 0; k < n->n_input; k++)
+      if (strcmp(n->input[k], name) == 0 && (k != 0 || strcmp(n->op_type, "Reshape") != 0))
+        return 0;
+  }
+  return 1;
+}
+
+/* nn.GroupNorm(G, C) exports as Reshape of x [1, C, (F,) T] to [1, G, -1], InstanceNormalization
+ * of that, Reshape back (then the affine Mul and Add). The groups are contiguous in x's ONNX
+ * order, so the InstanceNormalization's output, flattened, is x normalised per group: the node
+ * reads x itself (node->win.group = G) and gives x's shape, a time value that the Reshape back
+ * keeps. Only when Reshapes alone read the output, which then see the same values in the same
+ * order. Without this, the Reshapes would take the values out of time-major layout and a conv
+ * after them could not run. */
+static void group_norm(VgBuild *b, const Onnx__NodeProto *np, VgNode *node)
+{
+  const VgModel *m = b->m;
+  int v = node->inputs[0], p = m->values[v].producer;
+  const VgShape *vs = &b->shapes[v];
+  if (p < 0 || m->nodes[p].op != VG_OP_RESHAPE || vs->rank != 3 || vs->dims[1] < 1 ||
+      !read_by_reshapes_only(b, np->output[0]))
+    return;
+  int x = m->nodes[p].inputs[0];
+  const VgShape *xs = &b->shapes[x];
+  if (!m->values[x].is_time || xs->rank < 3 || xs->dims[1] % vs->dims[1] != 0 ||
+      vg_shape_count(xs) != vg_shape_count(vs))
+    return;
+  node->inputs[0] = x;
+  node->win.group = (int)vs->dims[1];
+}
+
 int vg_parse_instance_norm(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
 {
   for (int k = 1; k < 3; k++)
     if (need_const(b, node->inputs[k], "non-constant scale or bias", err) != VG_OK)
       return VG_ERR;
+  group_norm(b, np, node);
   if (vg_attr_float(np, "epsilon", 1e-5f, &node->epsilon, err) != VG_OK)
     return VG_ERR;
   if (!(node->epsilon >= 0.0f))

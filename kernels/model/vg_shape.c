@@ -129,10 +129,11 @@ static int batch_norm_shape(const VgNode *node, const VgShape *sh, VgShape *out,
   int instance = node->op == VG_OP_INSTANCE_NORM;
   if (x->rank < (instance ? 3 : 2))
     return vg_error_set(err, "input has rank %d", x->rank);
+  int64_t n = instance && node->win.group > 0 ? node->win.group : x->dims[1]; /* GroupNorm's G */
   for (int k = 1; k < (instance ? 3 : 5); k++) {
     const VgShape *p = &sh[node->inputs[k]];
-    if (p->rank != 1 || p->dims[0] != x->dims[1])
-      return vg_error_set(err, "parameter %d should have shape [%lld]", k, (long long)x->dims[1]);
+    if (p->rank != 1 || p->dims[0] != n)
+      return vg_error_set(err, "parameter %d should have shape [%lld]", k, (long long)n);
   }
   *out = *x;
   return VG_OK;

@@ -103,7 +103,12 @@ int vg_node_is_time_local(const VgModel *model, const VgNode *node)
   case VG_OP_PRELU:
     for (int k = 0; k < node->n_inputs; k++) {
       const VgValue *v = &model->values[node->inputs[k]];
+      const VgShape *o = &model->values[node->output].shape;
       if (!v->is_time && !const_is_time_free(v))
+        return 0;
+      /* a time value of another length broadcast along time (x + pool(x) where the pool spans
+       * the window: one column) reads the same column for every output column */
+      if (v->is_time && v->shape.dims[v->shape.rank - 1] != o->dims[o->rank - 1])
         return 0;
     }
     return 1;

@@ -163,13 +163,16 @@ int pad_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, con
   return VG_OK;
 }
 
-/* InstanceNormalization on a value in ONNX order [1, C, S...]: per channel c, over its n values,
+/* InstanceNormalization on a value in ONNX order [1, C, S...]: per channel c (per group of
+ * channels for GroupNorm), over its n values,
  * y = (x - mean) / sqrt(var + epsilon) * scale[c] + b[c] with the biased variance, as PyTorch's
  * InstanceNorm computes. Mean and variance in double, the variance from the centred values. */
 int instance_norm_forward(const VgModel *m, const VgNode *node, const VgShape *in_shape,
                           const float *in, float *out)
 {
-  int64_t c = in_shape->dims[1], n = ops_prod(in_shape, 2, in_shape->rank);
+  /* GroupNorm's groups (vg_parse_instance_norm) are blocks of C / G contiguous channels */
+  int64_t c = node->win.group > 0 ? node->win.group : in_shape->dims[1];
+  int64_t n = ops_prod(in_shape, 1, in_shape->rank) / (c > 0 ? c : 1);
   const float *scale = m->values[node->inputs[1]].data, *bias = m->values[node->inputs[2]].data;
   if (c <= 0 || n <= 0 || !scale || !bias)
     return VG_ERR;

@@ -145,6 +145,24 @@ static int reads_onnx_order(VgOpType op)
          op != VG_OP_IDENTITY;
 }
 
+/* Ops that slide a window along time (vg_time.c): they run on time-major columns. */
+static int slides_along_time(VgOpType op)
+{
+  return op == VG_OP_CONV || op == VG_OP_CONV_TRANSPOSE || op == VG_OP_MAX_POOL ||
+         op == VG_OP_AVG_POOL || op == VG_OP_PAD;
+}
+
+/* Floats a sliding op on a plain value needs besides its kernel's scratch: the value and the
+ * output as columns (window_on_plain), and room to align. */
+static size_t plain_columns_floats(const VgModel *model, const VgNode *node, const VgShape *shapes)
+{
+  if (!slides_along_time(node->op) || vg_model_is_time_value(model, node->inputs[0]))
+    return 0;
+  return (size_t)(ops_count(ops_in_shape(shapes, node, 0)) +
+                  ops_count(ops_out_shape(shapes, node))) +
+         32;
+}
+
 size_t vg_ops_scratch_floats(const VgModel *model, const VgNode *node, const VgShape *shapes,
                              int64_t max_cols)
 {
@@ -152,9 +170,13 @@ size_t vg_ops_scratch_floats(const VgModel *model, const VgNode *node, const VgS
     max_cols = 1;
   switch (node->op) {
   case VG_OP_CONV:
-    return conv_scratch(model, node, shapes, max_cols);
+    return conv_scratch(model, node, shapes, max_cols) + plain_columns_floats(model, node, shapes);
   case VG_OP_CONV_TRANSPOSE:
-    return convt_scratch(model, node, shapes, max_cols);
+    return convt_scratch(model, node, shapes, max_cols) + plain_columns_floats(model, node, shapes);
+  case VG_OP_MAX_POOL:
+  case VG_OP_AVG_POOL:
+  case VG_OP_PAD:
+    return plain_columns_floats(model, node, shapes);
   case VG_OP_REDUCE: /* a double per output value of a column (or of a plain value) */
     return 2 * (size_t)(vg_model_is_time_value(model, node->output)
                             ? ops_width(ops_out_shape(shapes, node))
@@ -273,6 +295,29 @@ int vg_ops_forward_pooled(const VgModel *model, const VgNode *node, const VgNode
   return global_pool_forward(pool, ps, 1, out->data, pooled);
 }
 
+/* A conv, pool or pad over a plain value (a 1x1 conv after a global pool in a squeeze-and-
+ * excitation block, [1, C, 1]): its last axis is run as time, the value turned into columns and
+ * back around the time kernel. scratch: plain_columns_floats, then the kernel's. */
+static int window_on_plain(const VgModel *model, const VgNode *node, const VgShape *shapes,
+                           const float *in, float *out, float *scratch)
+{
+  const VgShape *is = ops_in_shape(shapes, node, 0), *os = ops_out_shape(shapes, node);
+  int64_t ti = is->dims[is->rank - 1], to = os->dims[os->rank - 1];
+  if (is->rank < 3 || ti < 1 || to < 1)
+    return VG_ERR;
+  int64_t wi = ops_count(is) / ti, wo = ops_count(os) / to;
+  float *ci = scratch, *co = ci + ops_count(is);
+  float *kernel = (float *)(((uintptr_t)(co + ops_count(os)) + 63) & ~(uintptr_t)63);
+  vg_ops_transpose(in, ci, wi, ti);
+  VgSeq x = {.data = ci, .first = 0, .count = ti, .lo = 0, .hi = ti, .width = wi};
+  VgSeq y = {.data = co, .first = 0, .count = to, .lo = 0, .hi = to, .width = wo};
+  const VgSeq *xs[1] = {&x};
+  if (vg_ops_forward_time(model, node, shapes, xs, &y, 0, to, kernel) != VG_OK)
+    return VG_ERR;
+  vg_ops_transpose(co, out, to, wo);
+  return VG_OK;
+}
+
 /* Time-major columns [t][w] of a time value to ONNX order [w][t]. */
 static void columns_to_onnx(const float *in, float *out, int64_t t_len, int64_t w)
 {
@@ -305,6 +350,8 @@ int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape
     return VG_ERR;
   const VgShape *is = ops_in_shape(shapes, node, 0), *os = ops_out_shape(shapes, node);
   int time_in = vg_model_is_time_value(model, node->inputs[0]);
+  if (slides_along_time(node->op)) /* on time values: vg_ops_forward_time */
+    return time_in ? VG_ERR : window_on_plain(model, node, shapes, src[0], out, scratch);
   if (reads_onnx_order(node->op)) {
     /* time inputs (e.g. MatMul or Softmax along time) to ONNX order, in scratch */
     for (int i = 0; i < node->n_inputs; i++) {

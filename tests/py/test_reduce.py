@@ -2,8 +2,9 @@
 """Reductions over channels and frequency within each time step (ReduceMean, ReduceMax, ReduceMin,
 ReduceSum, ReduceL2: CBAM-style spatial attention, x / x.norm(dim=1), F.normalize and its Expand),
 over a plain value's axes (an embedding head normalised), and ReduceSum over time (x.sum(-1), a
-global pool that does not divide), InstanceNormalization (per window), 1-D and 2-D, at opsets 11,
-13 and 17: against PyTorch through
+global pool that does not divide), InstanceNormalization and GroupNorm (per window), a
+squeeze-and-excitation block of 1x1 convs on the pooled value, 1-D and 2-D, at opsets 11, 13 and
+17: against PyTorch through
 `vigil-model run` at two lengths and the streaming engine (exact and full, signal for unpadded
 models; hops 1, 3 and W/2, every window), max |error| <= 1e-4 * max |reference|. A reduction
 over time and channels together is refused naming the axes."""
@@ -89,6 +90,35 @@ class InstanceNorms(nn.Module):
         return self.b(torch.relu(self.norm(self.a(x))))
 
 
+class GroupNorms(nn.Module):
+    """nn.GroupNorm (exported as Reshape, InstanceNormalization, Reshape back, Mul, Add)."""
+
+    def __init__(self, dims, groups):
+        super().__init__()
+        conv = nn.Conv1d if dims == 1 else nn.Conv2d
+        self.a, self.norm, self.b = conv(2, 8, 3), nn.GroupNorm(groups, 8), conv(8, 2, 1)
+        with torch.no_grad():
+            self.norm.weight.uniform_(0.5, 1.5)
+            self.norm.bias.uniform_(-1.0, 1.0)
+
+    def forward(self, x):
+        return self.b(torch.relu(self.norm(self.a(x))))
+
+
+class SqueezeExcite(nn.Module):
+    """A squeeze-and-excitation block written with 1x1 Conv1d on the pooled [1, C, 1] value."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv1d(3, 8, 3, padding=1)
+        self.f1, self.f2 = nn.Conv1d(8, 4, 1), nn.Conv1d(4, 8, 1)
+
+    def forward(self, x):
+        h = torch.relu(self.a(x))
+        g = torch.sigmoid(self.f2(torch.relu(self.f1(h.mean(-1, keepdim=True)))))
+        return h * g + torch.amax(h, -1, keepdim=True)
+
+
 class ChannelMeanOut(nn.Module):
     def __init__(self):
         super().__init__()
@@ -110,6 +140,10 @@ models = {
     "instancenorm": (InstanceNorms(1, True), (1, 2, 30), False, True),
     "instancenorm_plain": (InstanceNorms(1, False), (1, 2, 30), False, True),
     "instancenorm2d": (InstanceNorms(2, True), (1, 2, 6, 20), False, True),
+    "groupnorm": (GroupNorms(1, 2), (1, 2, 30), False, True),
+    "groupnorm1": (GroupNorms(1, 1), (1, 2, 30), False, True),
+    "groupnorm2d": (GroupNorms(2, 4), (1, 2, 6, 20), False, True),
+    "squeeze_excite": (SqueezeExcite(), (1, 3, 30), True, True),
 }
 for name, (model, shape, padded, streamed) in models.items():
     model.eval()
@@ -130,6 +164,30 @@ for name, (model, shape, padded, streamed) in models.items():
             for mode in ("exact", "full") + (() if padded else ("signal",)):
                 stream_matches(c, model, path, x, w, hop, mode,
                                "%s, streamed, hop %d %s" % (what, hop, mode))
+
+
+class PoolBroadcast(nn.Module):
+    """h + AdaptiveMaxPool1d(1)(h): PyTorch exports the pool as a MaxPool over the exported
+    length, one column, which the Add broadcasts along time: per window (not time-local), at the
+    exported window only (at others Vigil warns that the pool covers the first 30 columns)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.pool = nn.Conv1d(3, 4, 3, padding=1), nn.AdaptiveMaxPool1d(1)
+
+    def forward(self, x):
+        h = torch.relu(self.a(x))
+        return h + self.pool(h)
+
+
+model = PoolBroadcast().eval()
+path = os.path.join(D, "pool_broadcast.onnx")
+torch.onnx.export(model, torch.randn(1, 3, 30), path, opset_version=13)
+run_matches(c, model, path, torch.randn(1, 3, 30), "pool broadcast along time, run")
+for hop in (1, 7):
+    for mode in ("exact", "full"):
+        stream_matches(c, model, path, torch.randn(1, 3, 30 + 5 * hop), 30, hop, mode,
+                       "pool broadcast along time, hop %d %s" % (hop, mode))
 
 
 class TimeAndChannels(nn.Module):
