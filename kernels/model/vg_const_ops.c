@@ -378,6 +378,53 @@ static int op_constant_of_shape(VgBuild *b, const Onnx__NodeProto *np, const Con
   return VG_OK;
 }
 
+/* ReduceProd of a constant: `x.std(-1)` exports the count of its Bessel correction as the product
+ * of the reduced dims, read from a Shape. Axes from the attribute (opset < 18) or input. */
+static int op_reduce_prod(VgBuild *b, const Onnx__NodeProto *np, const ConstInputs *ci,
+                          VgShape *out, float **d, VgError *err)
+{
+  const VgShape *x = &ci->in[0]->shape;
+  int64_t axes[VG_MAX_RANK], keepdims, noop;
+  int n = -1, reduced[VG_MAX_RANK] = {0};
+  if (vg_attr_int(np, "keepdims", 1, &keepdims, err) != VG_OK ||
+      vg_attr_int(np, "noop_with_empty_axes", 0, &noop, err) != VG_OK ||
+      (b->m->opset < 18 && vg_attr_ints(np, "axes", axes, VG_MAX_RANK, &n, err) != VG_OK))
+    return vg_error_prefix(err, "node '%s' (ReduceProd)", b->node_name);
+  if (b->m->opset >= 18 && ci->n > 1 && ci->in[1] &&
+      ints_of(b, ci->in[1], axes, VG_MAX_RANK, &n, err) != VG_OK)
+    return VG_ERR;
+  for (int i = 0; i < x->rank; i++)
+    reduced[i] = n <= 0 && !noop; /* no axes: all of them, or none with noop_with_empty_axes */
+  for (int k = 0; k < n; k++) {
+    int64_t a = axes[k] < 0 ? axes[k] + x->rank : axes[k];
+    if (a < 0 || a >= x->rank)
+      return vg_error_set(err, "node '%s' (ReduceProd): axis out of range", b->node_name);
+    reduced[a] = 1;
+  }
+  int64_t stride[VG_MAX_RANK], idx[VG_MAX_RANK] = {0}, n_out = 1;
+  out->rank = 0;
+  for (int i = x->rank - 1; i >= 0; i--) {
+    stride[i] = reduced[i] ? 0 : n_out;
+    n_out *= reduced[i] ? 1 : x->dims[i];
+  }
+  for (int i = 0; i < x->rank; i++)
+    if (!reduced[i] || keepdims)
+      out->dims[out->rank++] = reduced[i] ? 1 : x->dims[i];
+  for (int64_t o = 0; o < n_out; o++)
+    (*d)[o] = 1.0f;
+  for (int64_t i = 0, o = 0; i < vg_shape_count(x); i++) {
+    (*d)[o] *= ci->in[0]->data[i];
+    for (int a = x->rank - 1; a >= 0; a--) { /* the next input index, and its output */
+      o += stride[a];
+      if (++idx[a] < x->dims[a])
+        break;
+      o -= stride[a] * x->dims[a];
+      idx[a] = 0;
+    }
+  }
+  return VG_OK;
+}
+
 static int op_cast(VgBuild *b, const Onnx__NodeProto *np, const ConstInputs *ci, VgShape *out,
                    float **d, VgError *err)
 {
@@ -418,9 +465,13 @@ static const struct {
   ConstOpFn fn;
   const char *attrs;
 } const_ops[] = {
-    {"Shape", op_shape, "start end"}, {"ConstantOfShape", op_constant_of_shape, "value"},
-    {"Gather", op_gather, "axis"},    {"Slice", op_slice, "starts ends axes"},
-    {"Cast", op_cast, "to"},          {"Transpose", op_transpose, "perm"},
+    {"Shape", op_shape, "start end"},
+    {"ConstantOfShape", op_constant_of_shape, "value"},
+    {"Gather", op_gather, "axis"},
+    {"Slice", op_slice, "starts ends axes"},
+    {"Cast", op_cast, "to"},
+    {"Transpose", op_transpose, "perm"},
+    {"ReduceProd", op_reduce_prod, "axes keepdims noop_with_empty_axes"},
 };
 
 /* Largest output any of these ops can produce from inputs of n floats (before ConstantOfShape,

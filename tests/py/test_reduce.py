@@ -3,8 +3,8 @@
 ReduceSum, ReduceL2: CBAM-style spatial attention, x / x.norm(dim=1), F.normalize and its Expand),
 over a plain value's axes (an embedding head normalised), and ReduceSum over time (x.sum(-1), a
 global pool that does not divide), InstanceNormalization and GroupNorm (per window), a
-squeeze-and-excitation block of 1x1 convs on the pooled value, 1-D and 2-D, at opsets 11, 13 and
-17: against PyTorch through
+squeeze-and-excitation block of 1x1 convs on the pooled value, x.std(-1) (ReduceProd of a Shape),
+1-D and 2-D, at opsets 11, 13 and 17: against PyTorch through
 `vigil-model run` at two lengths and the streaming engine (exact and full, signal for unpadded
 models; hops 1, 3 and W/2, every window), max |error| <= 1e-4 * max |reference|. A reduction
 over time and channels together is refused naming the axes."""
@@ -188,6 +188,30 @@ for hop in (1, 7):
     for mode in ("exact", "full"):
         stream_matches(c, model, path, torch.randn(1, 3, 30 + 5 * hop), 30, hop, mode,
                        "pool broadcast along time, hop %d %s" % (hop, mode))
+
+
+class StdHead(nn.Module):
+    """x.std(-1) as a feature: its Bessel correction divides by T - 1, a count PyTorch exports as
+    the ReduceProd of the dims a Shape reads, so the model runs at its exported length only."""
+
+    def __init__(self):
+        super().__init__()
+        self.c, self.fc = nn.Conv1d(3, 8, 3), nn.Linear(16, 2)
+
+    def forward(self, x):
+        h = self.c(x)
+        return self.fc(torch.cat([h.mean(-1), h.std(-1)], 1))
+
+
+model = StdHead().eval()
+path = os.path.join(D, "std.onnx")
+torch.onnx.export(model, torch.randn(1, 3, 40), path, opset_version=13)
+run_matches(c, model, path, torch.randn(1, 3, 40) * 3, "std head, run")
+stream_matches(c, model, path, torch.randn(1, 3, 55) * 3, 40, 3, "exact", "std head, streamed")
+r = subprocess.run([tool("vigil-model"), "info", path, "--length", "47"], capture_output=True,
+                   text=True)
+c.check(r.returncode == 1 and "runs only at the length it was loaded at, 40" in r.stderr,
+        "std head at another length: %r" % r.stderr)
 
 
 class TimeAndChannels(nn.Module):
