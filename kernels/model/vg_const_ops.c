@@ -617,6 +617,8 @@ int vg_onnx_const_op(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
   int x = np->n_input >= 1 && np->input[0][0] ? vg_name_map_get(&b->names, np->input[0]) : -1;
   if (fn == op_slice && x >= 0 && b->m->values[x].kind != VG_VALUE_CONST)
     return vg_onnx_add_slice(b, np, x, err) == VG_OK ? 1 : VG_ERR; /* vg_onnx_slice.c */
+  if (fn == op_gather && x >= 0 && b->m->values[x].kind != VG_VALUE_CONST)
+    return vg_onnx_add_gather(b, np, x, err) == VG_OK ? 1 : VG_ERR;
   ConstInputs ci;
   if (const_inputs(b, np, 0, &ci, err) != VG_OK)
     return VG_ERR;

@@ -100,6 +100,8 @@ const char *vg_node_op_name(const VgNode *node)
     return reduce[node->reduce];
   if (node->op == VG_OP_GLOBAL_AVG_POOL && node->reduce == VG_REDUCE_SUM)
     return "GlobalSum";
+  if (node->op == VG_OP_SOFTMAX && node->log_softmax)
+    return "LogSoftmax";
   return vg_op_name(node->op);
 }
 

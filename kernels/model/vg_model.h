@@ -178,6 +178,7 @@ typedef struct {
   /* Reduce: what it computes over axes[0 .. n_axes). GlobalAveragePool: VG_REDUCE_SUM for a sum
    * over time (ReduceSum), VG_REDUCE_MEAN (0) otherwise. */
   VgReduce reduce;
+  int log_softmax; /* Softmax: LogSoftmax (x - max - log(sum(exp(x - max)))) */
 } VgNode;
 
 typedef struct {

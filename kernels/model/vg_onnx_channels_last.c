@@ -245,6 +245,7 @@ static int parse_softmax(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, Vg
     return refuse(b, e, "opset < 13 Softmax (export with opset 13 or later)", err);
   if (vg_attr_int(np, "axis", -1, &axis, err) != VG_OK)
     return vg_error_prefix(err, "node '%s' (%s)", b->node_name, b->op_type);
+  node->log_softmax = strcmp(b->op_type, "LogSoftmax") == 0;
   if (axis != -1 && axis != e->rank - 1)
     return refuse(b, e, "axis (Softmax over the channels, the last axis, only)", err);
   node->axis = 1;

@@ -42,6 +42,7 @@ static const VgOpSpec specs[] = {
     {"Sign", VG_OP_SIGN, 1, 1, NULL, ""},
     {"Erf", VG_OP_ERF, 1, 1, NULL, ""},
     {"Softmax", VG_OP_SOFTMAX, 1, 1, vg_parse_softmax, "axis"},
+    {"LogSoftmax", VG_OP_SOFTMAX, 1, 1, vg_parse_softmax, "axis"},
     {"MaxPool", VG_OP_MAX_POOL, 1, 1, vg_parse_pool, WINDOW "ceil_mode storage_order"},
     {"AveragePool", VG_OP_AVG_POOL, 1, 1, vg_parse_pool, WINDOW "ceil_mode count_include_pad"},
     {"GlobalAveragePool", VG_OP_GLOBAL_AVG_POOL, 1, 1, NULL, ""},

@@ -88,6 +88,7 @@ int vg_parse_clip(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *
  * axis after `axis` has size 1, which is the only case accepted. */
 int vg_parse_softmax(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
 {
+  node->log_softmax = strcmp(b->op_type, "LogSoftmax") == 0;
   const VgShape *x = &b->shapes[node->inputs[0]];
   int64_t axis;
   int old = b->m->opset < 13;

@@ -1,5 +1,5 @@
-/* Slice, Split and Expand of computed values: channel gates (F.glu, torch.chunk, h[:, :C]), time
- * crops (a TCN's Chomp1d, h[:, :, :-p]) and broadcasts (F.normalize's Expand).
+/* Slice, Split, Gather and Expand of computed values: channel gates (F.glu, torch.chunk, h[:, :C]),
+ * time crops (a TCN's Chomp1d, h[:, :, :-p]) and broadcasts (F.normalize's Expand).
  *
  * Along a fixed axis (channels, frequency, any axis of a plain value) they become Slice nodes that
  * copy a box of each column. Along the time axis of a time value a slice is a crop: it drops a
@@ -301,4 +301,58 @@ int vg_onnx_add_expand(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *er
   mul->inputs[1] = c;
   mul->n_inputs = 2;
   return vg_onnx_emit_node(b, mul, np->output[0], err);
+}
+
+/* Gather of one index along an axis of a computed value x (`h[:, :, -1]`, the last time step;
+ * `h[:, 0]`, a channel): a Slice of that entry (a crop along time, tied to the model's length,
+ * since which column the index names depends on it), then, for a scalar index, a Squeeze of the
+ * axis. Several indices are refused. */
+int vg_onnx_add_gather(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *err)
+{
+  int64_t axis, idx[1];
+  int n, v = np->n_input == 2 ? vg_name_map_get(&b->names, np->input[1]) : -1;
+  if (v < 0 || vg_check_attrs(b, np, "axis", err) != VG_OK ||
+      vg_attr_int(np, "axis", 0, &axis, err) != VG_OK)
+    return v < 0 ? vg_error_set(err, "node '%s' (Gather) needs data and indices", b->node_name)
+                 : VG_ERR;
+  if (b->m->values[v].kind != VG_VALUE_CONST || vg_shape_count(&b->m->values[v].shape) != 1)
+    return vg_unsupported(b, err, "indices (one constant index: h[:, :, -1], h[:, 0])");
+  if (vg_const_ints(b, v, idx, 1, &n, err) != VG_OK)
+    return VG_ERR;
+  const VgShape *xs = &b->shapes[x];
+  axis = axis < 0 ? axis + xs->rank : axis;
+  if (axis < 1 || axis >= xs->rank)
+    return vg_unsupported(b, err, "axis (Vigil picks along an axis after the batch)");
+  int64_t i = idx[0] < 0 ? idx[0] + xs->dims[axis] : idx[0];
+  if (i < 0 || i >= xs->dims[axis])
+    return vg_error_set(err, "node '%s' (Gather): index %lld out of range", b->node_name,
+                        (long long)idx[0]);
+  int time = b->m->values[x].is_time && axis == xs->rank - 1;
+  int squeeze = b->m->values[v].shape.rank == 0;
+  VgNode *pick;
+  if (time) {
+    char why[80];
+    snprintf(why, sizeof why, "Gather '%.30s' picks a time step by its index", b->node_name);
+    tie_to_length(b, why);
+    pick = crop_node(b, x, i, xs->dims[axis] - i - 1, b->node_name, err);
+  } else {
+    pick = vg_onnx_new_node(b, VG_OP_SLICE, b->node_name, x, err);
+    if (pick) {
+      pick->slice_start[axis] = i;
+      pick->slice_len[axis] = 1;
+    }
+  }
+  if (stage(b, np, pick, !squeeze, "pick", err) != VG_OK)
+    return VG_ERR;
+  if (!squeeze)
+    return VG_OK;
+  char name[160];
+  snprintf(name, sizeof name, "%.140s:squeeze", b->node_name);
+  VgNode *sq = vg_onnx_new_node(b, VG_OP_RESHAPE, name, pick->output, err);
+  if (sq) {
+    sq->reshape_kind = VG_RESHAPE_SQUEEZE;
+    sq->n_axes = 1;
+    sq->axes[0] = axis;
+  }
+  return stage(b, np, sq, 1, "squeeze", err);
 }

@@ -77,7 +77,8 @@ int matmul_forward(const VgModel *m, const VgNode *node, const VgShape *shapes,
   return VG_OK;
 }
 
-void softmax_apply(const float *in, float *out, int64_t outer, int64_t n, int64_t inner)
+void softmax_apply(const float *in, float *out, int64_t outer, int64_t n, int64_t inner,
+                   int take_log)
 {
   for (int64_t o = 0; o < outer; o++)
     for (int64_t i = 0; i < inner; i++) {
@@ -90,6 +91,12 @@ void softmax_apply(const float *in, float *out, int64_t outer, int64_t n, int64_
       for (int64_t c = 0; c < n; c++) {
         y[c * inner] = expf(x[c * inner] - mx);
         sum += y[c * inner];
+      }
+      if (take_log) { /* LogSoftmax, as PyTorch: x - max - log(sum(exp(x - max))) */
+        float shift = mx + (float)log(sum);
+        for (int64_t c = 0; c < n; c++)
+          y[c * inner] = x[c * inner] - shift;
+        continue;
       }
       float scale = (float)(1.0 / sum);
       for (int64_t c = 0; c < n; c++)

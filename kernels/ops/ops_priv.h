@@ -199,7 +199,8 @@ int gemm_forward(const VgModel *m, const VgNode *node, const VgShape *shapes,
 int matmul_forward(const VgModel *m, const VgNode *node, const VgShape *shapes,
                    const float *const *in, float *out);
 /* Softmax over `n` entries spaced `inner` apart, for `outer` blocks of n*inner floats. */
-void softmax_apply(const float *in, float *out, int64_t outer, int64_t n, int64_t inner);
+void softmax_apply(const float *in, float *out, int64_t outer, int64_t n, int64_t inner,
+                   int take_log);
 
 /* max(x, acc) that propagates NaN, as PyTorch's max pooling and ReLU do: a NaN in the data must
  * reach the output rather than hide behind a plausible number (x > acc alone drops a NaN x, and

@@ -208,14 +208,14 @@ static int softmax_time(const VgModel *model, const VgNode *node, const VgShape 
   if (a == 0) { /* over the batch axis of size 1: every value is 1 */
     for (int64_t j = j0; j < j1; j++)
       for (int64_t i = 0; i < out->width; i++)
-        seq_col_mut(out, j)[i] = 1.0f;
+        seq_col_mut(out, j)[i] = node->log_softmax ? 0.0f : 1.0f;
     return VG_OK;
   }
   if (a > os->rank - 2 || model->opset < 13)
     return VG_ERR; /* along time (or, before opset 13, over axes a .. time) is not column-local */
   int64_t outer = ops_prod(os, 1, a), n = os->dims[a], inner = ops_prod(os, a + 1, os->rank - 1);
   for (int64_t j = j0; j < j1; j++)
-    softmax_apply(seq_col(in, j), seq_col_mut(out, j), outer, n, inner);
+    softmax_apply(seq_col(in, j), seq_col_mut(out, j), outer, n, inner, node->log_softmax);
   return VG_OK;
 }
 
@@ -331,9 +331,10 @@ static int softmax_plain(const VgModel *model, const VgNode *node, const VgShape
   if (a < 0 || a >= s->rank)
     return VG_ERR;
   if (model->opset < 13) /* opset 1-12: softmax over the flattened axes a .. rank-1 */
-    softmax_apply(in, out, ops_prod(s, 0, a), ops_prod(s, a, s->rank), 1);
+    softmax_apply(in, out, ops_prod(s, 0, a), ops_prod(s, a, s->rank), 1, node->log_softmax);
   else
-    softmax_apply(in, out, ops_prod(s, 0, a), s->dims[a], ops_prod(s, a + 1, s->rank));
+    softmax_apply(in, out, ops_prod(s, 0, a), s->dims[a], ops_prod(s, a + 1, s->rank),
+                  node->log_softmax);
   return VG_OK;
 }
 

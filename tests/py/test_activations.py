@@ -2,8 +2,8 @@
 """The rarer activations PyTorch exports as their own ONNX ops (Selu, Celu, Softplus and Mish's
 Softplus, HardSigmoid, HardSwish at opset 14 and its HardSigmoid + Mul form at opset 13, Abs, Neg,
 PRelu with one slope per channel and with one for all, Exp, Log, Sqrt, Reciprocal, Pow with the
-exponents PyTorch computes by their own operations and others, Sign, and nn.LPPool1d, which
-exports as Pow, AveragePool, Sign, Abs, Relu, Mul, Pow):
+exponents PyTorch computes by their own operations and others, Sign, nn.LPPool1d, which exports as
+Pow, AveragePool, Sign, Abs, Relu, Mul, Pow, and LogSoftmax over the channels):
 a conv stack with each, through `vigil-model run` at two lengths and the streaming engine
 (tests/stream_check, exact mode, hop 3, every window) against PyTorch, max |error| <= 1e-4 *
 max |reference|. Inputs span [-40, 40] so that Softplus's and Selu's far branches are reached."""
@@ -47,6 +47,7 @@ ACTS = {  # name: the activation for c channels
     "powm2": lambda c: Act(lambda x: (torch.abs(x) + 1.0) ** -2),
     "sign": lambda c: Act(lambda x: torch.sign(x) + x),
     "lppool": lambda c: nn.Sequential(nn.LPPool1d(2, 3, stride=1), nn.ConstantPad1d((1, 1), 0.0)),
+    "logsoftmax": lambda c: nn.LogSoftmax(dim=1),
 }
 
 torch.manual_seed(5)

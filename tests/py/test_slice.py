@@ -2,7 +2,8 @@
 """Slice and Split of computed values: temporal conv networks whose causal convs crop their right
 padding (Chomp1d, `h[:, :, :-p]`, with weight_norm), gated activations (F.glu, torch.chunk,
 torch.split, `h[:, :C]`), 2-D slices of channels and frequency, a ConvTranspose cropped back,
-a dense head sliced, and models exported with a dynamic time axis. Each against PyTorch through
+a dense head sliced (after a LogSoftmax), one time step or channel picked (Gather), and models
+exported with a dynamic time axis. Each against PyTorch through
 `vigil-model run` at two lengths and the streaming engine (exact and full; signal for models
 without padding; hops 1, 3 and W/2, every window), max |error| <= 1e-4 * max |reference|. Crops
 written with absolute bounds tie the model to its length (refused at another, naming the Slice);
@@ -104,7 +105,7 @@ class HeadSlice(nn.Module):
         self.conv, self.fc = nn.Conv1d(3, 8, 3), nn.Linear(8, 5)
 
     def forward(self, x):
-        return self.fc(self.conv(x).mean(-1))[:, 1:4]
+        return torch.log_softmax(self.fc(self.conv(x).mean(-1)), dim=1)[:, 1:4]
 
 
 class LeftCrop(nn.Module):
@@ -126,6 +127,20 @@ class Decimate(nn.Module):
     def forward(self, x):
         h = torch.relu(self.a(x))[:, :, ::2]
         return self.b(h)[:, :, 1:-1:3]
+
+
+class Pick(nn.Module):
+    """Gather of one index: a channel of each time step, then the last time step (a per-window
+    output, tied to the model's length)."""
+
+    def __init__(self, last):
+        super().__init__()
+        self.conv, self.last = nn.Conv1d(3, 4, 3), last
+
+    def forward(self, x):
+        h = self.conv(x)
+        g = torch.sigmoid(h[:, 0:1] + h[:, 2].unsqueeze(1)) * h
+        return g[:, :, -1] if self.last else g[:, :, 0]
 
 
 class InputSlice(nn.Module):
@@ -175,6 +190,22 @@ for name, (model, shape, padded) in models.items():
 def info(path, *args):
     return subprocess.run([tool("vigil-model"), "info", path] + list(args), capture_output=True,
                           text=True)
+
+
+# one time step picked (h[:, :, -1], h[:, :, 0]): at the exported window, run and streamed (one
+# output per hop); at another length refused naming the Gather (the column it names moves)
+for last in (True, False):
+    model, name = Pick(last).eval(), "pick_last" if last else "pick_first"
+    for opset in (11, 13):
+        path = export("%s_%d" % (name, opset), model, (1, 3, 30), opset)
+        run_matches(c, model, path, torch.randn(1, 3, 30), "%s (opset %d), run" % (name, opset))
+        for hop in (1, 4):
+            for mode in ("exact", "full"):
+                stream_matches(c, model, path, torch.randn(1, 3, 30 + 5 * hop), 30, hop, mode,
+                               "%s (opset %d), hop %d %s" % (name, opset, hop, mode))
+        r = info(path, "--length", "37")
+        c.check(r.returncode == 1 and "picks a time step" in r.stderr,
+                "%s at another length: %r" % (name, r.stderr))
 
 
 # the chomps fold into the convs' pads: padded on the left only, no crop left to run
