@@ -9,6 +9,18 @@ import torch
 from vigiltest import tool
 
 
+class Cat(torch.nn.Module):
+    """The reference of a model of several outputs: them flattened, one after the other, as
+    `vigil-model run`, the streaming engine and streamcnn give them."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return torch.cat([o.reshape(-1) for o in self.model(x)])
+
+
 def close(c, got, ref, what):
     err = float(np.max(np.abs(got - ref))) if got.size == ref.size else float("inf")
     c.check(err <= 1e-4 * float(np.max(np.abs(ref))),

@@ -15,22 +15,11 @@ from onnx import TensorProto as TP
 from onnx import helper as h
 from onnx import numpy_helper
 
-from modelcheck import run_matches, stream_matches
+from modelcheck import Cat, run_matches, stream_matches
 from vigiltest import Checks, tmpdir, tool
 
 c = Checks("multi_output")
 D = tmpdir()
-
-
-class Cat(nn.Module):
-    """The reference: a model's outputs flattened and concatenated, as Vigil writes them."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, x):
-        return torch.cat([o.reshape(-1) for o in self.model(x)])
 
 
 class TwoHeads(nn.Module):

@@ -95,6 +95,7 @@ import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
 import streamzoo  # noqa: E402
+from modelcheck import Cat  # noqa: E402
 from vigiltest import Checks, gst_env, gst_launch, tmpdir, tool  # noqa: E402
 
 c = Checks("streamcnn")
@@ -201,17 +202,6 @@ class TwoOutputs(nn.Module):
     def forward(self, x):
         h = torch.relu(self.conv(x))
         return self.out(h), self.fc(h.mean(-1))
-
-
-class Cat(nn.Module):
-    """The reference of a model of several outputs: them flattened, one after the other."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, x):
-        return torch.cat([o.reshape(-1) for o in self.model(x)])
 
 
 torch.manual_seed(12)
