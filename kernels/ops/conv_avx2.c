@@ -297,11 +297,19 @@ static ALWAYS_INLINE AVX2 void wino_out8(const float *mm, int64_t ms, const floa
   wino_finish8(r, VG_WINO_M, _mm256_loadu_ps(bias + o), y, rows, o, m, relu, sum);
 }
 
-static AVX2 void vg_wino_output_avx2(const float *m, int64_t ms, const float *bias,
-                                     float *const y[], int rows, int width, int relu, float *sum)
+static AVX2 void vg_wino_output_avx2(const float *m, int64_t ms, int tiles, const float *bias,
+                                     float *out, int64_t ldy, int64_t cols, int width, int relu,
+                                     float *sum)
 {
-  for (int o = 0; o < width; o += 8)
-    wino_out8(m, ms, bias, y, rows, o, width - o, relu, sum);
+  for (int t = 0; t < tiles; t++) { /* tile by tile (conv_simd.h) */
+    int64_t c0 = (int64_t)t * VG_WINO_M;
+    int rows = (int)(cols - c0 < VG_WINO_M ? cols - c0 : VG_WINO_M);
+    float *y[VG_WINO_M];
+    for (int i = 0; i < rows && !sum; i++)
+      y[i] = out + (c0 + i) * ldy;
+    for (int o = 0; o < width; o += 8)
+      wino_out8(m + t * VG_UK_CO, ms, bias, y, rows, o, width - o, relu, sum);
+  }
 }
 
 /* F(4,3) input transform of 8 channels (as wino4_in16 in conv_wino_avx512.c). */

@@ -369,15 +369,10 @@ static void wino_block(const ConvGeom *g, const OutBlock *b, const float *v, int
       vg_conv_kernels()->uk(v + x * vs + rb * g->ci, g->ci, 0, 1, g->ci,
                             b->w + x * g->ci * VG_UK_CO, NULL, rows, m + x * VG_UK_ROWS * VG_UK_CO,
                             VG_UK_CO, VG_UK_CO, 0);
-    for (int r = 0; r < rows; r++) {
-      int64_t j = jt + (rb + r) * VG_WINO_M;
-      int n = (int)(j1 - j < VG_WINO_M ? j1 - j : VG_WINO_M);
-      float *y[VG_WINO_M];
-      for (int i = 0; i < n && !sums; i++)
-        y[i] = seq_col_mut(out, j + i) + b->off;
-      vg_conv_kernels()->wino_output(m + r * VG_UK_CO, VG_UK_ROWS * VG_UK_CO, b->bias, y, n,
-                                     b->width, b->relu, sums ? sums + b->off : NULL);
-    }
+    int64_t j = jt + rb * VG_WINO_M, cols = j1 - j < rows * VG_WINO_M ? j1 - j : rows * VG_WINO_M;
+    vg_conv_kernels()->wino_output(m, VG_UK_ROWS * VG_UK_CO, rows, b->bias,
+                                   sums ? NULL : seq_col_mut(out, j) + b->off, out->width, cols,
+                                   b->width, b->relu, sums ? sums + b->off : NULL);
   }
 }
 

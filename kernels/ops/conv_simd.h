@@ -63,13 +63,14 @@ int vg_finite_avx512(const float *x, int64_t n);
 
 /* Winograd F(6,3) transforms, vectorised along channels (all arrays of `n` channels):
  * input: v[x*vstride + i] = sum_j BT[x][j] d[j][i] for x < 8, from the tile's 8 input columns d[j]
- * (each a pointer to n floats, zeros for padding). Output: y[i][o] = bias[o] + sum_x AT[i][x] *
- * m[x*mstride + o] for i < rows (<= 6) output columns y[i] (pointers), o < width (<= VG_UK_CO);
- * then max(0, y) if relu. With sum != NULL the columns are not stored but summed pairwise and
+ * (each a pointer to n floats, zeros for padding). Output, for the tiles t < tiles of a row block
+ * (tile t's points at m + t*VG_UK_CO + x*mstride): column c = 6t + i < cols (<= 6 tiles) gets
+ * y[c*ldy + o] = bias[o] + sum_x AT[i][x] * m[x*mstride + t*VG_UK_CO + o] for o < width (<=
+ * VG_UK_CO), then max(0, y) if relu. With sum != NULL the columns are not stored but summed and
  * added to sum[o] (y is then unused). */
 void vg_wino_input_avx512(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vstride);
-void vg_wino_output_avx512(const float *m, int64_t mstride, const float *bias, float *const y[],
-                           int rows, int width, int relu, float *sum);
+void vg_wino_output_avx512(const float *m, int64_t mstride, int tiles, const float *bias, float *y,
+                           int64_t ldy, int64_t cols, int width, int relu, float *sum);
 
 /* The weight transform: u[x] = (G g)[x] / s[x] for the 3 taps g of one (co, ci) pair, with the
  * same row scales s as the input transform (see conv_wino_avx512.c). */
@@ -94,8 +95,8 @@ typedef struct {
   void (*column_peaks)(const float *x, int64_t cols, int64_t width, float *peak);
   int (*finite)(const float *x, int64_t n);
   void (*wino_input)(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vstride);
-  void (*wino_output)(const float *m, int64_t mstride, const float *bias, float *const y[],
-                      int rows, int width, int relu, float *sum);
+  void (*wino_output)(const float *m, int64_t mstride, int tiles, const float *bias, float *y,
+                      int64_t ldy, int64_t cols, int width, int relu, float *sum);
   void (*wino4_input)(const float *const d[VG_WINO4_N], int64_t n, float *v, int64_t vstride);
   void (*wino4_output)(const float *m, int64_t mstride, const float *bias, float *const y[],
                        int rows, int width, int relu);

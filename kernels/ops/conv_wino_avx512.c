@@ -51,12 +51,11 @@ AVX512 void vg_wino_input_avx512(const float *const d[VG_WINO_N], int64_t n, flo
     wino_in16(d, i, lanes((int)(n - i < 16 ? n - i : 16)), v, vs);
 }
 
-/* Output transform A^T m: y[i] = sum_x m[x] * a_x^i with a_x the points (A^T[i][7] = 0 but for the
- * last row, the infinity point's leading coefficient). Even and odd powers share the sums and
- * differences of the +-a pairs. */
+/* Output transform A^T m of one tile, 16 channels from o: r[i] = sum_x m[x] * a_x^i + bias, with
+ * a_x the points (A^T[i][7] = 0 but for the last row, the infinity point's leading coefficient),
+ * then max(0, r) if relu. Even and odd powers share the sums and differences of the +-a pairs. */
 static inline __attribute__((always_inline)) AVX512 void
-wino_out16(const float *m, int64_t ms, __m512 bias, float *const y[], int rows, int64_t o,
-           __mmask16 mask, int relu, float *sum)
+wino_out16(const float *m, int64_t ms, __m512 bias, int64_t o, int relu, __m512 r[VG_WINO_M])
 {
   __m512 x[VG_WINO_N];
 #pragma GCC unroll 8
@@ -65,7 +64,6 @@ wino_out16(const float *m, int64_t ms, __m512 bias, float *const y[], int rows, 
   __m512 s1 = _mm512_add_ps(x[1], x[2]), d1 = _mm512_sub_ps(x[1], x[2]);
   __m512 s2 = _mm512_add_ps(x[3], x[4]), d2 = _mm512_sub_ps(x[3], x[4]);
   __m512 s3 = _mm512_add_ps(x[5], x[6]), d3 = _mm512_sub_ps(x[5], x[6]);
-  __m512 r[VG_WINO_M];
   r[0] = _mm512_add_ps(_mm512_add_ps(x[0], s1), _mm512_add_ps(s2, s3));
   r[1] = _mm512_fmadd_ps(_mm512_set1_ps(0.5f), d3, _mm512_fmadd_ps(_mm512_set1_ps(2.0f), d2, d1));
   r[2] = _mm512_fmadd_ps(_mm512_set1_ps(0.25f), s3, _mm512_fmadd_ps(_mm512_set1_ps(4.0f), s2, s1));
@@ -80,29 +78,36 @@ wino_out16(const float *m, int64_t ms, __m512 bias, float *const y[], int rows, 
     if (relu)
       r[i] = _mm512_max_ps(_mm512_setzero_ps(), r[i]); /* NaN stays (see uk_body) */
   }
-  if (sum) {
-    /* the tile's columns pairwise, then the tile into the running sum: one dependent add per tile
-     * (through memory) instead of six */
-    if (rows == VG_WINO_M) {
-      r[0] = _mm512_add_ps(_mm512_add_ps(r[0], r[1]), _mm512_add_ps(r[2], r[3]));
-      r[0] = _mm512_add_ps(r[0], _mm512_add_ps(r[4], r[5]));
-    } else {
-      for (int i = 1; i < rows; i++)
-        r[0] = _mm512_add_ps(r[0], r[i]);
-    }
-    store16(sum + o, mask, _mm512_add_ps(_mm512_maskz_loadu_ps(mask, sum + o), r[0]));
-    return;
-  }
-#pragma GCC unroll 6
-  for (int i = 0; i < rows; i++)
-    store16(y[i] + o, mask, r[i]);
 }
 
-AVX512 void vg_wino_output_avx512(const float *m, int64_t ms, const float *bias, float *const y[],
-                                  int rows, int width, int relu, float *sum)
+/* The tiles of a row block, 16 channels at a time: each tile's columns stored, or with `sum` added
+ * up in a register over the block's tiles (the tile's columns pairwise), then into sum[o ..] once:
+ * one dependent add through memory per block instead of one per tile. */
+AVX512 void vg_wino_output_avx512(const float *m, int64_t ms, int tiles, const float *bias,
+                                  float *y, int64_t ldy, int64_t cols, int width, int relu,
+                                  float *sum)
 {
-  for (int o = 0; o < width; o += 16)
-    wino_out16(m, ms, _mm512_loadu_ps(bias + o), y, rows, o, lanes(width - o), relu, sum);
+  for (int o = 0; o < width; o += 16) {
+    __mmask16 mask = lanes(width - o);
+    __m512 b = _mm512_loadu_ps(bias + o), acc = _mm512_setzero_ps(), r[VG_WINO_M];
+    for (int t = 0; t < tiles; t++) {
+      int64_t c0 = (int64_t)t * VG_WINO_M;
+      int n = (int)(cols - c0 < VG_WINO_M ? cols - c0 : VG_WINO_M);
+      wino_out16(m + t * VG_UK_CO, ms, b, o, relu, r);
+      if (sum && n == VG_WINO_M) {
+        __m512 p = _mm512_add_ps(_mm512_add_ps(r[0], r[1]), _mm512_add_ps(r[2], r[3]));
+        acc = _mm512_add_ps(acc, _mm512_add_ps(p, _mm512_add_ps(r[4], r[5])));
+      } else if (sum) {
+        for (int i = 0; i < n; i++)
+          acc = _mm512_add_ps(acc, r[i]);
+      } else {
+        for (int i = 0; i < n; i++)
+          store16(y + (c0 + i) * ldy + o, mask, r[i]);
+      }
+    }
+    if (sum)
+      store16(sum + o, mask, _mm512_add_ps(_mm512_maskz_loadu_ps(mask, sum + o), acc));
+  }
 }
 
 /* Input transform B^T d of Winograd F(4,3) with the points 0, +-1, +-2 and infinity (integer
@@ -246,8 +251,8 @@ void vg_wino_input_avx512(const float *const d[VG_WINO_N], int64_t n, float *v, 
 {
 }
 
-void vg_wino_output_avx512(const float *m, int64_t mstride, const float *bias, float *const y[],
-                           int rows, int width, int relu, float *sum)
+void vg_wino_output_avx512(const float *m, int64_t mstride, int tiles, const float *bias, float *y,
+                           int64_t ldy, int64_t cols, int width, int relu, float *sum)
 {
 }
 
