@@ -130,6 +130,10 @@ typedef struct {
   int count_include_pad; /* AveragePool */
 } VgWindow;
 
+/* Pad's modes. Reflect and edge read the signal near the window's edges, so they are not
+ * time-local: a model with one runs per window from it on (vg_node_is_time_local). */
+typedef enum { VG_PAD_CONSTANT, VG_PAD_REFLECT, VG_PAD_EDGE } VgPadMode;
+
 /* ReduceMean, ReduceMax, ReduceMin, ReduceSum, ReduceL2 (sqrt of the sum of squares). */
 typedef enum {
   VG_REDUCE_MEAN,
@@ -178,7 +182,8 @@ typedef struct {
   /* Reduce: what it computes over axes[0 .. n_axes). GlobalAveragePool: VG_REDUCE_SUM for a sum
    * over time (ReduceSum), VG_REDUCE_MEAN (0) otherwise. */
   VgReduce reduce;
-  int log_softmax; /* Softmax: LogSoftmax (x - max - log(sum(exp(x - max)))) */
+  int log_softmax;    /* Softmax: LogSoftmax (x - max - log(sum(exp(x - max)))) */
+  VgPadMode pad_mode; /* Pad: constant (0), reflect or edge */
 } VgNode;
 
 typedef struct {

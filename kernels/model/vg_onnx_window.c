@@ -263,8 +263,11 @@ int vg_parse_pad(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *e
   char mode[32];
   if (vg_attr_string(np, "mode", "constant", mode, sizeof mode, err) != VG_OK)
     return VG_ERR;
-  if (strcmp(mode, "constant") != 0)
-    return vg_unsupported(b, err, "mode (constant padding only)");
+  node->pad_mode = strcmp(mode, "reflect") == 0 ? VG_PAD_REFLECT
+                   : strcmp(mode, "edge") == 0  ? VG_PAD_EDGE
+                                                : VG_PAD_CONSTANT;
+  if (node->pad_mode == VG_PAD_CONSTANT && strcmp(mode, "constant") != 0)
+    return vg_unsupported(b, err, "mode (constant, reflect and edge)");
   if (b->m->opset < 11) {
     if (vg_attr_ints(np, "pads", pads, 2 * VG_MAX_RANK, &n, err) != VG_OK ||
         vg_attr_float(np, "value", 0.0f, &node->pad_value, err) != VG_OK)

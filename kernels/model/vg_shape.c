@@ -87,6 +87,11 @@ static int window_shape(const VgNode *node, const VgShape *in, VgShape *out, VgE
     if (out->dims[2 + a] < 1)
       return vg_error_set(err, "the window does not fit in an input of length %lld (axis %d)",
                           (long long)in->dims[2 + a], 2 + a);
+    int64_t p = node->win.pad_begin[a] > node->win.pad_end[a] ? node->win.pad_begin[a]
+                                                              : node->win.pad_end[a];
+    if (node->op == VG_OP_PAD && node->pad_mode == VG_PAD_REFLECT && p >= in->dims[2 + a])
+      return vg_error_set(err, "reflect padding of %lld needs more than %lld entries (axis %d)",
+                          (long long)p, (long long)p, 2 + a);
   }
   return VG_OK;
 }

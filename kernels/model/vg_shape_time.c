@@ -96,6 +96,8 @@ int vg_node_is_time_local(const VgModel *model, const VgNode *node)
     return node->axis != model->values[node->output].shape.rank - 1;
   case VG_OP_INSTANCE_NORM: /* statistics over the whole window */
     return 0;
+  case VG_OP_PAD: /* reflect and edge read the signal near the window's edges */
+    return node->pad_mode == VG_PAD_CONSTANT;
   case VG_OP_ADD:
   case VG_OP_SUB:
   case VG_OP_MUL:

@@ -159,6 +159,9 @@ int pool_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, co
                  VgSeq *out, int64_t j0, int64_t j1);
 int pad_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
                 VgSeq *out, int64_t j0, int64_t j1);
+/* Pad in reflect or edge mode on a value in ONNX order (a per-window op: vg_ops_forward_plain). */
+int pad_modes_forward(const VgNode *node, const VgShape *is, const VgShape *os, const float *in,
+                      float *out);
 int global_pool_forward(const VgNode *node, const VgShape *in_shape, int in_is_time,
                         const float *in, float *out);
 int instance_norm_forward(const VgModel *m, const VgNode *node, const VgShape *in_shape,

@@ -128,6 +128,35 @@ int pool_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, co
   return VG_OK;
 }
 
+/* Index i of an axis of n entries, padded by reflection (the edge entry not repeated: -1 reads 1)
+ * or by repeating the edge entry; ONNX's reflect and edge modes. Reflect needs n > the pad. */
+static int64_t padded_index(int64_t i, int64_t n, VgPadMode mode)
+{
+  if (mode == VG_PAD_EDGE)
+    return i < 0 ? 0 : (i >= n ? n - 1 : i);
+  i = i < 0 ? -i : i;
+  return i >= n ? 2 * (n - 1) - i : i;
+}
+
+int pad_modes_forward(const VgNode *node, const VgShape *is, const VgShape *os, const float *in,
+                      float *out)
+{
+  int r = is->rank, ns = node->win.n_spatial;
+  if ((r != 3 && r != 4) || ns != r - 2 || os->dims[1] != is->dims[1])
+    return VG_ERR;
+  int64_t fi = r == 4 ? is->dims[2] : 1, fo = r == 4 ? os->dims[2] : 1;
+  int64_t ti = is->dims[r - 1], to = os->dims[r - 1], c = is->dims[1];
+  int64_t pt = node->win.pad_begin[ns - 1], pf = r == 4 ? node->win.pad_begin[0] : 0;
+  for (int64_t ch = 0; ch < c; ch++)
+    for (int64_t f = 0; f < fo; f++) {
+      const float *row = in + (ch * fi + padded_index(f - pf, fi, node->pad_mode)) * ti;
+      float *dst = out + (ch * fo + f) * to;
+      for (int64_t t = 0; t < to; t++)
+        dst[t] = row[padded_index(t - pt, ti, node->pad_mode)];
+    }
+  return VG_OK;
+}
+
 /* Pad: output column j is input column j - p_t; along frequency f' reads f' - p_f. */
 int pad_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
                 VgSeq *out, int64_t j0, int64_t j1)

@@ -173,9 +173,12 @@ size_t vg_ops_scratch_floats(const VgModel *model, const VgNode *node, const VgS
     return conv_scratch(model, node, shapes, max_cols) + plain_columns_floats(model, node, shapes);
   case VG_OP_CONV_TRANSPOSE:
     return convt_scratch(model, node, shapes, max_cols) + plain_columns_floats(model, node, shapes);
+  case VG_OP_PAD:
+    if (node->pad_mode != VG_PAD_CONSTANT)
+      break; /* a head op: its time input in ONNX order, below */
+    return plain_columns_floats(model, node, shapes);
   case VG_OP_MAX_POOL:
   case VG_OP_AVG_POOL:
-  case VG_OP_PAD:
     return plain_columns_floats(model, node, shapes);
   case VG_OP_REDUCE: /* a double per output value of a column (or of a plain value) */
     return 2 * (size_t)(vg_model_is_time_value(model, node->output)
@@ -351,8 +354,12 @@ int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape
     return VG_ERR;
   const VgShape *is = ops_in_shape(shapes, node, 0), *os = ops_out_shape(shapes, node);
   int time_in = vg_model_is_time_value(model, node->inputs[0]);
-  if (slides_along_time(node->op)) /* on time values: vg_ops_forward_time */
+  if (node->op == VG_OP_PAD && node->pad_mode != VG_PAD_CONSTANT) {
+    if (!time_in)
+      return pad_modes_forward(node, is, os, src[0], out);
+  } else if (slides_along_time(node->op)) { /* on time values: vg_ops_forward_time */
     return time_in ? VG_ERR : window_on_plain(model, node, shapes, src[0], out, scratch);
+  }
   if (reads_onnx_order(node->op)) {
     /* time inputs (e.g. MatMul or Softmax along time) to ONNX order, in scratch */
     for (int i = 0; i < node->n_inputs; i++) {
@@ -398,6 +405,8 @@ int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape
     return matmul_forward(model, node, shapes, src, out);
   case VG_OP_SOFTMAX:
     return softmax_plain(model, node, is, src[0], out);
+  case VG_OP_PAD: /* reflect or edge, the input now in ONNX order */
+    return pad_modes_forward(node, is, os, src[0], out);
   case VG_OP_INSTANCE_NORM:
     return instance_norm_forward(model, node, is, src[0], out);
   default:
