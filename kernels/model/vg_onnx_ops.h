@@ -83,6 +83,9 @@ int vg_onnx_slice_bounds(VgBuild *b, const Onnx__NodeProto *np, const VgShape *x
  * negative pads for crops of the time axis. */
 int vg_onnx_add_slice(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *err);
 int vg_onnx_add_split(VgBuild *b, const Onnx__NodeProto *np, VgError *err);
+/* Resize in linear mode of a computed value x: an edge Pad and a depthwise ConvTranspose of the
+ * interpolation's tent (vg_onnx_resize.c). */
+int vg_onnx_add_resize_linear(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *err);
 /* Gather of one constant index of a computed value x: a Slice (or crop) and a Squeeze. */
 int vg_onnx_add_gather(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *err);
 /* Expand of a computed value x: a Mul by ones of the target shape (vg_onnx_slice.c). */

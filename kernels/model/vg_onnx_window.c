@@ -328,7 +328,8 @@ static int nearest_upsampling(VgBuild *b, const Onnx__NodeProto *np, VgError *er
       strcmp(rounding, "floor") != 0)
     return vg_unsupported(b, err,
                           "mode (Vigil runs nn.Upsample's default: mode nearest, asymmetric "
-                          "coordinates, floor, and integer scale factors)");
+                          "coordinates, floor; and linear modes with align_corners=False; for "
+                          "integer scale factors)");
   return VG_OK;
 }
 
