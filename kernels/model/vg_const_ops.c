@@ -484,120 +484,6 @@ static int64_t out_bound(const ConstInputs *ci, int gather)
   return n > VG_MAX_RANK ? n : VG_MAX_RANK;
 }
 
-/* Shape nodes of computed values whose dependence on the length shape_varies works out; past
- * them (a hostile graph) each binds the model to its length unchecked. */
-#define SHAPE_CHECKS_MAX 64
-
-/* Which of dims [start, end) of value v (a node output or the input) depend on the input length,
- * as a time-sized mark (bit i for dim start + i; VG_TIME_SIZED_ALL when unknown): the nodes so far
- * re-shaped at another length (2 T + 7, so that every size that follows T changes). A model that
- * cannot take that length (a dense head after Flatten), or is already tied to its own, counts as
- * depending on it everywhere: it runs at this length only either way. */
-static int shape_varies(VgBuild *b, int v, int64_t start, int64_t end, VgError *err)
-{
-  VgModel *m = b->m;
-  const VgShape *in = &m->values[m->input].shape;
-  if (++b->shape_checks > SHAPE_CHECKS_MAX)
-    return VG_TIME_SIZED_ALL;
-  VgShape *s = malloc((size_t)m->n_values * sizeof *s);
-  if (!s)
-    return vg_error_set(err, "out of memory");
-  VgError ignored;
-  int mark = 0;
-  if (vg_model_infer_shapes(m, 2 * in->dims[in->rank - 1] + 7, s, &ignored) != VG_OK)
-    mark = VG_TIME_SIZED_ALL;
-  for (int64_t i = start; i < end && mark != VG_TIME_SIZED_ALL; i++)
-    if (s[v].dims[i] != m->values[v].shape.dims[i])
-      mark |= i - start < 8 ? 1 << (i - start) : VG_TIME_SIZED_ALL;
-  free(s);
-  return mark;
-}
-
-/* Shape of a value the graph computes (or of the graph input): its shape at the length the model
- * is loaded at, which exports with dynamic_axes feed to Reshape and the like. When the dims read
- * depend on that length, the constant is marked time-sized (VgBuild.time_sized): what reads it
- * may tie the model to this length (vg_onnx_time_sized_inputs). 1 when done, 0 when the input is
- * a constant (the generic path), VG_ERR on error. */
-static int shape_of_computed(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
-{
-  int v = np->n_input >= 1 ? vg_name_map_get(&b->names, np->input[0]) : -1;
-  if (v < 0 || b->m->values[v].kind == VG_VALUE_CONST)
-    return 0;
-  const VgShape *x = &b->shapes[v];
-  int64_t start, end;
-  if (shape_slice(b, np, x->rank, &start, &end, err) != VG_OK)
-    return VG_ERR;
-  VgShape out = {.rank = 1, .dims = {end - start}};
-  float *d = malloc(VG_MAX_RANK * sizeof *d);
-  if (!d)
-    return vg_error_set(err, "out of memory");
-  for (int64_t i = start; i < end; i++)
-    d[i - start] = (float)x->dims[i];
-  int varies = shape_varies(b, v, start, end, err); /* a mark */
-  if (varies < 0) {
-    free(d);
-    return VG_ERR;
-  }
-  int o = vg_build_add_const(b, np->output[0], &out, d, err);
-  if (o < 0)
-    return VG_ERR;
-  vg_name_map_put(&b->names, np->output[0], o);
-  if (varies && !b->time_sized_from[0])
-    snprintf(b->time_sized_from, sizeof b->time_sized_from, "Shape node '%s'", b->node_name);
-  b->time_sized[o] = (unsigned char)varies;
-  return 1;
-}
-
-/* The mark of a Gather's output (vg_onnx_const_op): a vector's entries picked by constant indices
- * keep their own marks (x.size(1) of a [1, C, T] value does not depend on the length; bit k of the
- * output is bit idx[k] of the input); anything else is marked whole when an input is. */
-static unsigned char gather_mark(const VgBuild *b, const ConstInputs *ci, const VgValue *out)
-{
-  unsigned char mark = b->time_sized[ci->in[0] - b->m->values];
-  int64_t n = vg_shape_count(&ci->in[1]->shape);
-  if (b->time_sized[ci->in[1] - b->m->values])
-    return VG_TIME_SIZED_ALL;
-  if (mark == VG_TIME_SIZED_ALL || ci->in[0]->shape.rank != 1 || n > 8 ||
-      vg_shape_count(&out->shape) != n)
-    return mark ? VG_TIME_SIZED_ALL : 0;
-  unsigned char picked = 0;
-  for (int64_t k = 0; k < n; k++) {
-    int64_t at = (int64_t)ci->in[1]->data[k];
-    at = at < 0 ? at + ci->in[0]->shape.dims[0] : at;
-    if (at >= 8 || (mark >> at) & 1)
-      picked |= (unsigned char)(1u << k);
-  }
-  return picked;
-}
-
-/* Whether ONNX input k of np is a time-sized constant. */
-static int input_time_sized(VgBuild *b, const Onnx__NodeProto *np, size_t k)
-{
-  int v = np->input[k][0] ? vg_name_map_get(&b->names, np->input[k]) : -1;
-  return v >= 0 && b->time_sized[v];
-}
-
-void vg_onnx_time_sized_inputs(VgBuild *b, const Onnx__NodeProto *np, const VgNode *node,
-                               int time_keeping)
-{
-  int any = 0, others = 0;
-  for (size_t k = 0; k < np->n_input; k++) {
-    int t = input_time_sized(b, np, k);
-    any |= t;
-    others |= t && !(time_keeping && k == 1); /* a time-keeping Reshape's target is re-applied */
-  }
-  if (node->op == VG_OP_DEAD) { /* folded: its constant output carries the mark */
-    b->time_sized[node->output] = any ? VG_TIME_SIZED_ALL : 0;
-    return;
-  }
-  VgModel *m = b->m;
-  if (others && !m->fixed_length) {
-    const VgShape *in = &m->values[m->input].shape;
-    m->fixed_length = in->dims[in->rank - 1];
-    snprintf(m->fixed_length_why, sizeof m->fixed_length_why, "%s", b->time_sized_from);
-  }
-}
-
 int vg_onnx_const_op(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
 {
   ConstOpFn fn = NULL;
@@ -611,10 +497,13 @@ int vg_onnx_const_op(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
     return 0;
   if (vg_check_attrs(b, np, attrs, err) != VG_OK)
     return VG_ERR;
-  int done = fn == op_shape ? shape_of_computed(b, np, err) : 0;
-  if (done != 0)
-    return done;
   int x = np->n_input >= 1 && np->input[0][0] ? vg_name_map_get(&b->names, np->input[0]) : -1;
+  if (fn == op_shape && x >= 0 && b->m->values[x].kind != VG_VALUE_CONST) { /* vg_time_sized.c */
+    int64_t start, end;
+    if (shape_slice(b, np, b->shapes[x].rank, &start, &end, err) != VG_OK)
+      return VG_ERR;
+    return vg_onnx_shape_of_computed(b, np, x, start, end, err) == VG_OK ? 1 : VG_ERR;
+  }
   if (fn == op_slice && x >= 0 && b->m->values[x].kind != VG_VALUE_CONST)
     return vg_onnx_add_slice(b, np, x, err) == VG_OK ? 1 : VG_ERR; /* vg_onnx_slice.c */
   if (fn == op_gather && x >= 0 && b->m->values[x].kind != VG_VALUE_CONST)
@@ -637,7 +526,7 @@ int vg_onnx_const_op(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
   if (v < 0)
     return VG_ERR;
   if (fn == op_gather)
-    b->time_sized[v] = gather_mark(b, &ci, &b->m->values[v]);
+    b->time_sized[v] = vg_onnx_gather_mark(b, ci.in[0], ci.in[1], &b->m->values[v]);
   else /* computed from a time-sized constant: time-sized too */
     for (int k = 0; k < ci.n; k++)
       if (ci.in[k] && b->time_sized[ci.in[k] - b->m->values])

@@ -151,6 +151,14 @@ int vg_onnx_add_inputs(VgBuild *b, VgError *err);
  * is re-applied at every length. */
 void vg_onnx_time_sized_inputs(VgBuild *b, const Onnx__NodeProto *np, const VgNode *node,
                                int time_keeping);
+/* Shape node np of computed value v, dims [start, end): a constant (vg_time_sized.c) marked with
+ * which of its entries depend on the input length. */
+int vg_onnx_shape_of_computed(VgBuild *b, const Onnx__NodeProto *np, int v, int64_t start,
+                              int64_t end, VgError *err);
+/* The mark of a Gather of data by constant indices: a vector's picked entries keep their own
+ * marks (x.size(1) of a [1, C, T] value does not depend on the length); otherwise whole. */
+unsigned char vg_onnx_gather_mark(const VgBuild *b, const VgValue *data, const VgValue *indices,
+                                  const VgValue *out);
 /* The graph input's shape as declared, its time axis 0 when symbolic (*dynamic then 1). */
 int vg_onnx_input_shape(const Onnx__GraphProto *g, VgShape *shape, int *dynamic, VgError *err);
 /* After every node: removes dead nodes and unused values, renumbering indices. */
