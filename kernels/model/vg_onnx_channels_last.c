@@ -279,15 +279,9 @@ static int ln_node(VgBuild *b, const Onnx__NodeProto *np, VgOpType op, const cha
   char name[160], value[160];
   snprintf(name, sizeof name, "%.120s:%s", b->node_name, what);
   snprintf(value, sizeof value, "%.120s:%s", np->output[0], what);
-  VgNode *n = vg_onnx_new_node(b, op, name, x, err);
-  int *inputs = n && y >= 0 ? realloc(n->inputs, 2 * sizeof *inputs) : NULL;
-  if (!n || (y >= 0 && !inputs))
-    return n ? vg_error_set(err, "out of memory") : VG_ERR;
-  if (y >= 0) {
-    n->inputs = inputs;
-    n->inputs[1] = y;
-    n->n_inputs = 2;
-  }
+  VgNode *n = vg_onnx_new_node(b, op, name, x, y, err);
+  if (!n)
+    return VG_ERR;
   if (op == VG_OP_REDUCE) { /* the mean over the channels */
     n->reduce = VG_REDUCE_MEAN;
     n->n_axes = 1;

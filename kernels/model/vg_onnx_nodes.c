@@ -250,7 +250,8 @@ int vg_onnx_add_op(VgBuild *b, const Onnx__NodeProto *np, const VgOpSpec *spec, 
   return out;
 }
 
-VgNode *vg_onnx_new_node(VgBuild *b, VgOpType op, const char *name, int input, VgError *err)
+VgNode *vg_onnx_new_node(VgBuild *b, VgOpType op, const char *name, int input, int second,
+                         VgError *err)
 {
   VgModel *m = b->m;
   if (m->n_nodes >= b->cap_nodes) {
@@ -264,13 +265,14 @@ VgNode *vg_onnx_new_node(VgBuild *b, VgOpType op, const char *name, int input, V
   for (int a = 0; a < VG_MAX_RANK; a++)
     node->slice_len[a] = -1;
   node->name = strdup(name);
-  node->inputs = malloc(sizeof *node->inputs);
+  node->inputs = malloc(2 * sizeof *node->inputs);
   if (!node->name || !node->inputs) {
     vg_error_set(err, "out of memory");
     return NULL;
   }
-  node->n_inputs = 1;
+  node->n_inputs = second >= 0 ? 2 : 1;
   node->inputs[0] = input;
+  node->inputs[1] = second;
   return node;
 }
 
@@ -303,7 +305,7 @@ static int add_reduce_squeeze(VgBuild *b, const Onnx__NodeProto *np, VgError *er
     return VG_OK;
   char name[160];
   snprintf(name, sizeof name, "%.140s:squeeze", b->node_name);
-  VgNode *sq = vg_onnx_new_node(b, VG_OP_RESHAPE, name, pooled, err);
+  VgNode *sq = vg_onnx_new_node(b, VG_OP_RESHAPE, name, pooled, -1, err);
   char *pooled_name = malloc(strlen(np->output[0]) + 16);
   if (!sq || !pooled_name) {
     free(pooled_name);

@@ -83,6 +83,10 @@ int vg_onnx_slice_bounds(VgBuild *b, const Onnx__NodeProto *np, const VgShape *x
  * negative pads for crops of the time axis. */
 int vg_onnx_add_slice(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *err);
 int vg_onnx_add_split(VgBuild *b, const Onnx__NodeProto *np, VgError *err);
+/* Resize's integer factors of the spatial axes of x into s[] from the constant `scales` (1 on
+ * batch and channels, 1-64 elsewhere); a `sizes` input, other ranks and factors are refused. */
+int vg_resize_factors(VgBuild *b, const VgShape *x, const VgValue *scales, int has_sizes, int *s,
+                      VgError *err);
 /* Resize in linear mode of a computed value x: an edge Pad and a depthwise ConvTranspose of the
  * interpolation's tent (vg_onnx_resize.c). */
 int vg_onnx_add_resize_linear(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *err);
@@ -91,8 +95,10 @@ int vg_onnx_add_gather(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *er
 /* Expand of a computed value x: a Mul by ones of the target shape (vg_onnx_slice.c). */
 int vg_onnx_add_expand(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *err);
 /* A node the loader adds beyond the ONNX node's own (a Squeeze after a Reduce*, Slice's nodes):
- * appended to the model, one input, Slice boxes off (slice_len -1). NULL with err set. */
-VgNode *vg_onnx_new_node(VgBuild *b, VgOpType op, const char *name, int input, VgError *err);
+ * appended to the model, reading `input` and `second` (-1: one input only), Slice boxes off
+ * (slice_len -1). NULL with err set. */
+VgNode *vg_onnx_new_node(VgBuild *b, VgOpType op, const char *name, int input, int second,
+                         VgError *err);
 /* Gives node (the model's last) its output value named `name` (the name map then points there),
  * its shape at the model's length and its time flag. */
 int vg_onnx_emit_node(VgBuild *b, VgNode *node, const char *name, VgError *err);

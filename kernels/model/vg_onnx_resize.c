@@ -17,7 +17,6 @@
  */
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "vg_onnx_ops.h"
@@ -40,7 +39,7 @@ static VgNode *edge_pad(VgBuild *b, int x, int ns, const int *s, VgError *err)
 {
   char name[160];
   snprintf(name, sizeof name, "%.140s:edge", b->node_name);
-  VgNode *pad = vg_onnx_new_node(b, VG_OP_PAD, name, x, err);
+  VgNode *pad = vg_onnx_new_node(b, VG_OP_PAD, name, x, -1, err);
   if (!pad)
     return NULL;
   vg_window_unit(&pad->win, ns);
@@ -63,23 +62,9 @@ static int linear_factors(VgBuild *b, const Onnx__NodeProto *np, const VgShape *
     return vg_unsupported(b, err,
                           "coordinates (linear mode runs with half-pixel coordinates, "
                           "nn.Upsample's align_corners=False, from opset 11)");
-  if (x->rank < 3 || x->rank > 4)
-    return vg_unsupported(b, err, "input rank (Resize runs over [1, C, T] or [1, C, F, T])");
   int v = np->n_input > 2 && np->input[2][0] ? vg_name_map_get(&b->names, np->input[2]) : -1;
-  if (np->n_input > 3 && np->input[3][0])
-    return vg_unsupported(b, err, "sizes input (export nn.Upsample with scale_factor)");
-  const VgValue *sc = v >= 0 ? &b->m->values[v] : NULL;
-  if (!sc || sc->kind != VG_VALUE_CONST || vg_shape_count(&sc->shape) != x->rank)
-    return vg_unsupported(b, err, "scales (a constant with one factor per axis is needed)");
-  for (int a = 0; a < x->rank; a++) {
-    float f = sc->data[a];
-    if (!(f >= 1.0f && f <= 64.0f && f == floorf(f)) || (a < 2 && f != 1.0f))
-      return vg_unsupported(b, err,
-                            "scales (integer factors from 1 to 64 along the spatial axes only)");
-    if (a >= 2)
-      s[a - 2] = (int)f;
-  }
-  return VG_OK;
+  return vg_resize_factors(b, x, v >= 0 ? &b->m->values[v] : NULL,
+                           np->n_input > 3 && np->input[3][0], s, err);
 }
 
 int vg_onnx_add_resize_linear(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *err)
@@ -113,13 +98,9 @@ int vg_onnx_add_resize_linear(VgBuild *b, const Onnx__NodeProto *np, int x, VgEr
   VgNode *pad = edge_pad(b, x, ns, s, err);
   if (!pad || vg_onnx_emit_node(b, pad, name, err) != VG_OK) /* name: not an ONNX value's */
     return VG_ERR;
-  VgNode *up = vg_onnx_new_node(b, VG_OP_CONV_TRANSPOSE, b->node_name, pad->output, err);
-  int *inputs = up ? realloc(up->inputs, 2 * sizeof *inputs) : NULL;
-  if (!inputs)
-    return up ? vg_error_set(err, "out of memory") : VG_ERR;
-  up->inputs = inputs;
-  up->inputs[1] = w;
-  up->n_inputs = 2;
+  VgNode *up = vg_onnx_new_node(b, VG_OP_CONV_TRANSPOSE, b->node_name, pad->output, w, err);
+  if (!up)
+    return VG_ERR;
   vg_window_unit(&up->win, ns);
   up->win.group = (int)c;
   for (int a = 0; a < ns; a++) {

@@ -16,7 +16,6 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "vg_onnx_ops.h"
@@ -50,7 +49,7 @@ static VgNode *crop_node(VgBuild *b, int x, int64_t first, int64_t last, const c
                    "and [1, C, F, T])");
     return NULL;
   }
-  VgNode *pad = vg_onnx_new_node(b, VG_OP_PAD, name, x, err);
+  VgNode *pad = vg_onnx_new_node(b, VG_OP_PAD, name, x, -1, err);
   if (!pad)
     return NULL;
   vg_window_unit(&pad->win, ns);
@@ -81,7 +80,7 @@ static int fixed_box(VgBuild *b, const VgSliceBounds *s, int x, VgNode *box, VgE
 /* Every step-th column of a time value x: a MaxPool of kernel 1 and that stride. */
 static VgNode *decimate_node(VgBuild *b, int x, int64_t step, const char *name, VgError *err)
 {
-  VgNode *pool = vg_onnx_new_node(b, VG_OP_MAX_POOL, name, x, err);
+  VgNode *pool = vg_onnx_new_node(b, VG_OP_MAX_POOL, name, x, -1, err);
   if (!pool)
     return NULL;
   int ns = b->shapes[x].rank - 2;
@@ -149,7 +148,7 @@ int vg_onnx_add_slice(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *err
     return VG_OK;
   }
   if (boxed) {
-    VgNode *box = vg_onnx_new_node(b, VG_OP_SLICE, b->node_name, x, err);
+    VgNode *box = vg_onnx_new_node(b, VG_OP_SLICE, b->node_name, x, -1, err);
     if (box) {
       memcpy(box->slice_start, probe.slice_start, sizeof box->slice_start);
       memcpy(box->slice_len, probe.slice_len, sizeof box->slice_len);
@@ -248,7 +247,7 @@ int vg_onnx_add_split(VgBuild *b, const Onnx__NodeProto *np, VgError *err)
       return vg_error_set(err, "value '%s' is defined twice", np->output[k]);
     char name[160];
     snprintf(name, sizeof name, "%.140s:%d", b->node_name, (int)k); /* k < 64 */
-    VgNode *part = vg_onnx_new_node(b, VG_OP_SLICE, name, x, err);
+    VgNode *part = vg_onnx_new_node(b, VG_OP_SLICE, name, x, -1, err);
     if (!part)
       return VG_ERR;
     part->slice_start[axis] = off;
@@ -293,14 +292,8 @@ int vg_onnx_add_expand(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *er
   char name[160];
   snprintf(name, sizeof name, "%.140s:ones", b->node_name);
   int c = vg_build_add_filled(b, name, &os, 1.0f, err);
-  VgNode *mul = c < 0 ? NULL : vg_onnx_new_node(b, VG_OP_MUL, b->node_name, x, err);
-  int *inputs = mul ? realloc(mul->inputs, 2 * sizeof *inputs) : NULL;
-  if (!inputs)
-    return mul ? vg_error_set(err, "out of memory") : VG_ERR;
-  mul->inputs = inputs;
-  mul->inputs[1] = c;
-  mul->n_inputs = 2;
-  return vg_onnx_emit_node(b, mul, np->output[0], err);
+  VgNode *mul = c < 0 ? NULL : vg_onnx_new_node(b, VG_OP_MUL, b->node_name, x, c, err);
+  return mul ? vg_onnx_emit_node(b, mul, np->output[0], err) : VG_ERR;
 }
 
 /* Gather of one index along an axis of a computed value x (`h[:, :, -1]`, the last time step;
@@ -336,7 +329,7 @@ int vg_onnx_add_gather(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *er
     tie_to_length(b, why);
     pick = crop_node(b, x, i, xs->dims[axis] - i - 1, b->node_name, err);
   } else {
-    pick = vg_onnx_new_node(b, VG_OP_SLICE, b->node_name, x, err);
+    pick = vg_onnx_new_node(b, VG_OP_SLICE, b->node_name, x, -1, err);
     if (pick) {
       pick->slice_start[axis] = i;
       pick->slice_len[axis] = 1;
@@ -348,7 +341,7 @@ int vg_onnx_add_gather(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *er
     return VG_OK;
   char name[160];
   snprintf(name, sizeof name, "%.140s:squeeze", b->node_name);
-  VgNode *sq = vg_onnx_new_node(b, VG_OP_RESHAPE, name, pick->output, err);
+  VgNode *sq = vg_onnx_new_node(b, VG_OP_RESHAPE, name, pick->output, -1, err);
   if (sq) {
     sq->reshape_kind = VG_RESHAPE_SQUEEZE;
     sq->n_axes = 1;

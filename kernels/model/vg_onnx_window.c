@@ -333,6 +333,26 @@ static int nearest_upsampling(VgBuild *b, const Onnx__NodeProto *np, VgError *er
   return VG_OK;
 }
 
+int vg_resize_factors(VgBuild *b, const VgShape *x, const VgValue *scales, int has_sizes, int *s,
+                      VgError *err)
+{
+  if (x->rank < 3 || x->rank > 4)
+    return vg_unsupported(b, err, "input rank (Resize runs over [1, C, T] or [1, C, F, T])");
+  if (has_sizes)
+    return vg_unsupported(b, err, "sizes input (export nn.Upsample with scale_factor)");
+  if (!scales || scales->kind != VG_VALUE_CONST || vg_shape_count(&scales->shape) != x->rank)
+    return vg_unsupported(b, err, "scales (a constant with one factor per axis is needed)");
+  for (int a = 0; a < x->rank; a++) {
+    float f = scales->data[a];
+    if (!(f >= 1.0f && f <= 64.0f && f == floorf(f)) || (a < 2 && f != 1.0f))
+      return vg_unsupported(b, err,
+                            "scales (integer factors from 1 to 64 along the spatial axes only)");
+    if (a >= 2)
+      s[a - 2] = (int)f;
+  }
+  return VG_OK;
+}
+
 /* Resize as nearest upsampling by integer factors s (nn.Upsample(scale_factor=s)): a depthwise
  * ConvTranspose with kernel = stride = s and weights 1 gives exactly output column j = input
  * column floor(j / s), so it is loaded as one, and streams as any transposed conv. The scales
@@ -341,26 +361,16 @@ static int nearest_upsampling(VgBuild *b, const Onnx__NodeProto *np, VgError *er
 int vg_parse_resize(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
 {
   const VgShape *x = &b->shapes[node->inputs[0]];
-  int ns = x->rank - 2, si = b->m->opset < 11 ? 1 : 2; /* opset 10: X, scales */
-  if (nearest_upsampling(b, np, err) != VG_OK)
-    return VG_ERR;
-  if (ns < 1 || ns > 2)
-    return vg_unsupported(b, err, "input rank (Resize runs over [1, C, T] or [1, C, F, T])");
-  if (node->n_inputs > si + 1 && node->inputs[si + 1] >= 0)
-    return vg_unsupported(b, err, "sizes input (export nn.Upsample with scale_factor)");
+  int ns = x->rank - 2, si = b->m->opset < 11 ? 1 : 2, s[2]; /* opset 10: X, scales */
   const VgValue *sc =
       si < node->n_inputs && node->inputs[si] >= 0 ? &b->m->values[node->inputs[si]] : NULL;
-  if (!sc || sc->kind != VG_VALUE_CONST || vg_shape_count(&sc->shape) != x->rank)
-    return vg_unsupported(b, err, "scales (a constant with one factor per axis is needed)");
-  for (int a = 0; a < x->rank; a++) {
-    float s = sc->data[a];
-    if (!(s >= 1.0f && s <= 64.0f && s == floorf(s)) || (a < 2 && s != 1.0f))
-      return vg_unsupported(b, err,
-                            "scales (integer factors from 1 to 64 along the spatial axes only)");
-  }
+  if (nearest_upsampling(b, np, err) != VG_OK ||
+      vg_resize_factors(b, x, sc, node->n_inputs > si + 1 && node->inputs[si + 1] >= 0, s, err) !=
+          VG_OK)
+    return VG_ERR;
   VgShape ws = {.rank = x->rank, .dims = {x->dims[1], 1}};
   for (int a = 0; a < ns; a++)
-    ws.dims[2 + a] = (int64_t)sc->data[2 + a];
+    ws.dims[2 + a] = s[a];
   char name[160];
   snprintf(name, sizeof name, "%.140s:nearest", b->node_name);
   int w = vg_build_add_filled(b, name, &ws, 1.0f, err);
