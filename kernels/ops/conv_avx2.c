@@ -217,8 +217,8 @@ static AVX2 void vg_uk_multi_avx2(const float *a, int64_t lda, int64_t tap, int6
 
 /* Winograd F(6,3) input transform of 8 channels: the same arithmetic as wino_in16 in
  * conv_wino_avx512.c (scaled rows, shared sums), so both paths round alike. */
-static ALWAYS_INLINE AVX2 void wino_in8(const float *const d[VG_WINO_N], int64_t i, int m, float *v,
-                                        int64_t vs)
+static ALWAYS_INLINE AVX2 __m256 wino_in8(const float *const d[VG_WINO_N], int64_t i, int m,
+                                          float *v, int64_t vs)
 {
   __m256 x[VG_WINO_N];
 #pragma GCC unroll 8
@@ -244,13 +244,17 @@ static ALWAYS_INLINE AVX2 void wino_in8(const float *const d[VG_WINO_N], int64_t
   store8(v + 5 * vs + i, m, _mm256_add_ps(q, p));
   store8(v + 6 * vs + i, m, _mm256_sub_ps(p, q));
   store8(v + 7 * vs + i, m, v7);
+  return _mm256_add_ps(v0, v7);
 }
 
-static AVX2 void vg_wino_input_avx2(const float *const d[VG_WINO_N], int64_t n, float *v,
-                                    int64_t vs)
+/* Whether the input was finite, as vg_wino_input_avx512 finds it. */
+static AVX2 int vg_wino_input_avx2(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vs)
 {
+  __m256 nan = _mm256_setzero_ps();
   for (int64_t i = 0; i < n; i += 8)
-    wino_in8(d, i, (int)(n - i < 8 ? n - i : 8), v, vs);
+    nan = _mm256_fmadd_ps(wino_in8(d, i, (int)(n - i < 8 ? n - i : 8), v, vs), _mm256_setzero_ps(),
+                          nan);
+  return _mm256_movemask_ps(_mm256_cmp_ps(nan, nan, _CMP_UNORD_Q)) == 0;
 }
 
 /* Bias, Relu, then either the stores of the tile's rows or their sum added to sum[o ..]. */

@@ -346,16 +346,35 @@ static const float *tile_col(const VgSeq *in, int64_t c, int64_t last, const flo
   return seq_has(in, c) && c <= last ? seq_col(in, c) : zero;
 }
 
-/* v[x][t][ci] for the chunk's tiles. */
-static void wino_inputs(const ConvGeom *g, const VgSeq *in, int64_t jt, int64_t nt, int64_t last,
-                        const float *zero, float *v, int64_t vs)
+/* v[x][t][ci] for the chunk's tiles; whether their input was finite. */
+static int wino_inputs(const ConvGeom *g, const VgSeq *in, int64_t jt, int64_t nt, int64_t last,
+                       const float *zero, float *v, int64_t vs)
 {
+  int finite = 1;
   for (int64_t t = 0; t < nt; t++, jt += VG_WINO_M) {
     const float *d[VG_WINO_N];
     for (int k = 0; k < VG_WINO_N; k++)
       d[k] = tile_col(in, jt - g->pt + k, last, zero);
-    vg_conv_kernels()->wino_input(d, g->ci, v + t * g->ci, vs);
+    finite &= vg_conv_kernels()->wino_input(d, g->ci, v + t * g->ci, vs);
   }
+  return finite;
+}
+
+/* Columns [j, je) of a chunk whose input holds a NaN or an infinity (see wino_inputs_tame): the
+ * direct kernel, its columns added to sums when the caller fuses a global pool (the other chunks
+ * summed theirs instead of storing them). The direct kernel's scratch may overlap the chunk's
+ * buffers, the zero column included: it is cleared again. */
+static void wino_chunk_direct(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
+                              int64_t j, int64_t je, float *scratch, float *sums, float *zero)
+{
+  ConvTaps all = {0, g->kt, NULL, p->fused_relu};
+  conv1_direct_simd(g, p, &all, in, out, j, je, scratch);
+  for (int64_t c = j; sums && c < je; c++) {
+    const float *y = seq_col(out, c);
+    for (int64_t o = 0; o < g->co; o++)
+      sums[o] += y[o];
+  }
+  memset(zero, 0, (size_t)g->ci * sizeof(float));
 }
 
 /* One block of 32 output channels for the chunk's tiles: per row block, the 8 point GEMMs into m
@@ -376,6 +395,9 @@ static void wino_block(const ConvGeom *g, const OutBlock *b, const float *v, int
   }
 }
 
+/* Winograd F(6,3) over [j0, j1), chunk by chunk. A chunk whose input is not finite (found by
+ * the input transform itself, which reads it anyway) runs the direct kernel instead: the window
+ * executor's only check (wino_inputs_finite), without a pass of its own. */
 static void conv1_wino(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
                        int64_t j0, int64_t j1, float *scratch, float *sums)
 {
@@ -388,7 +410,10 @@ static void conv1_wino(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
   int64_t vs = chunk * g->ci, last = j1 - 1 - g->pt + 2;
   for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
     int64_t nt = tiles - t0 < chunk ? tiles - t0 : chunk, jt = j0 + t0 * VG_WINO_M;
-    wino_inputs(g, in, jt, nt, last, zero, v, vs);
+    if (!wino_inputs(g, in, jt, nt, last, zero, v, vs)) {
+      wino_chunk_direct(g, p, in, out, jt, ops_min(jt + nt * VG_WINO_M, j1), scratch, sums, zero);
+      continue;
+    }
     for (int64_t cb = 0; cb < nb; cb++) {
       OutBlock b = out_blocks(g, p, 0, cb, 1); /* bias, width, offset; then Winograd's weights */
       b.w = u0 + cb * VG_WINO_N * g->ci * VG_UK_CO;
@@ -476,7 +501,8 @@ static int tame_tiles(const float *peak, int64_t n, int64_t c0, const ConvGeom *
  * over the input) and compares, per tile, the largest to each output's own columns'. It costs 3 %
  * of the accelerometer-like window, so it runs where the outputs are kept for later windows
  * (VgSeq.kept: the streaming engine's histories); a window computed for itself only needs its
- * input finite (wino_inputs_finite), the outlier's rounding staying within its own magnitudes. */
+ * input finite (F(6,3)'s input transform finds that as it runs, wino_inputs_finite for F(4,3)), the
+ * outlier's rounding staying within its own magnitudes. */
 static int wino_inputs_tame(const ConvGeom *g, const VgSeq *in, int64_t j0, int64_t j1, int m)
 {
   float peak[PEAK_COLS];
@@ -509,8 +535,12 @@ int conv1_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out
 {
   int64_t n = j1 - j0;
   int m = n >= WINO_MIN_COLS ? VG_WINO_M : VG_WINO4_M;
+  /* F(6,3) checks finiteness as it transforms (conv1_wino); kept outputs need the outliers
+   * checked first */
   int wino = p->strategy == CONV_WINO && n >= WINO4_MIN_COLS && (m == VG_WINO_M || !sums) &&
-             (out->kept ? wino_inputs_tame(g, in, j0, j1, m) : wino_inputs_finite(g, in, j0, j1));
+             (out->kept        ? wino_inputs_tame(g, in, j0, j1, m)
+              : m != VG_WINO_M ? wino_inputs_finite(g, in, j0, j1)
+                               : 1);
   if (wino && m == VG_WINO_M) {
     conv1_wino(g, p, in, out, j0, j1, scratch, sums);
     return sums != NULL;

@@ -67,8 +67,9 @@ int vg_finite_avx512(const float *x, int64_t n);
  * (tile t's points at m + t*VG_UK_CO + x*mstride): column c = 6t + i < cols (<= 6 tiles) gets
  * y[c*ldy + o] = bias[o] + sum_x AT[i][x] * m[x*mstride + t*VG_UK_CO + o] for o < width (<=
  * VG_UK_CO), then max(0, y) if relu. With sum != NULL the columns are not stored but summed and
- * added to sum[o] (y is then unused). */
-void vg_wino_input_avx512(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vstride);
+ * added to sum[o] (y is then unused). The input transform returns 0 when an input value is NaN
+ * or infinite (v is then of no use), else 1 (rarely 0 for finite values near FLT_MAX). */
+int vg_wino_input_avx512(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vstride);
 void vg_wino_output_avx512(const float *m, int64_t mstride, int tiles, const float *bias, float *y,
                            int64_t ldy, int64_t cols, int width, int relu, float *sum);
 
@@ -94,7 +95,7 @@ typedef struct {
                    float *c, int64_t ldc, int width, int relu);
   void (*column_peaks)(const float *x, int64_t cols, int64_t width, float *peak);
   int (*finite)(const float *x, int64_t n);
-  void (*wino_input)(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vstride);
+  int (*wino_input)(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vstride);
   void (*wino_output)(const float *m, int64_t mstride, int tiles, const float *bias, float *y,
                       int64_t ldy, int64_t cols, int width, int relu, float *sum);
   void (*wino4_input)(const float *const d[VG_WINO4_N], int64_t n, float *v, int64_t vstride);

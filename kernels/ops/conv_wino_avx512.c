@@ -16,7 +16,7 @@
  * infinity; each row x of B^T is scaled by s[x] (1, -9/2, 9/2, 180, 180, 45/64, 45/64, 1) so that
  * its entries are small dyadic numbers, exact in float; G carries 1/s[x] (vg_wino_weights). The
  * rows pair up as (p + q, q - p) around shared sums, 26 adds/FMAs for 8 outputs. */
-static inline __attribute__((always_inline)) AVX512 void
+static inline __attribute__((always_inline)) AVX512 __m512
 wino_in16(const float *const d[VG_WINO_N], int64_t i, __mmask16 m, float *v, int64_t vs)
 {
   __m512 x[VG_WINO_N];
@@ -43,12 +43,22 @@ wino_in16(const float *const d[VG_WINO_N], int64_t i, __mmask16 m, float *v, int
   store16(v + 5 * vs + i, m, _mm512_add_ps(q, p));
   store16(v + 6 * vs + i, m, _mm512_sub_ps(p, q));
   store16(v + 7 * vs + i, m, v7);
+  return _mm512_add_ps(v0, v7);
 }
 
-AVX512 void vg_wino_input_avx512(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vs)
+/* Every input column enters v0 (the even ones) or v7 (the odd ones) with a nonzero coefficient,
+ * so a NaN or an infinity among them makes v0 + v7 non-finite (IEEE arithmetic never turns them
+ * finite), and (v0 + v7) * 0 NaN: one add and one FMA per 16 channels check the tile's input, where
+ * a separate pass (vg_finite_avx512) read it all again (1.3 % of the accelerometer-like window).
+ * Finite values so large that v0 + v7 overflows also report 0: the caller then takes the direct
+ * kernel, which is right for them too. */
+AVX512 int vg_wino_input_avx512(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vs)
 {
+  __m512 nan = _mm512_setzero_ps();
   for (int64_t i = 0; i < n; i += 16)
-    wino_in16(d, i, lanes((int)(n - i < 16 ? n - i : 16)), v, vs);
+    nan = _mm512_fmadd_ps(wino_in16(d, i, lanes((int)(n - i < 16 ? n - i : 16)), v, vs),
+                          _mm512_setzero_ps(), nan);
+  return _mm512_cmp_ps_mask(nan, nan, _CMP_UNORD_Q) == 0;
 }
 
 /* Output transform A^T m of one tile, 16 channels from o: r[i] = sum_x m[x] * a_x^i + bias, with
@@ -247,8 +257,9 @@ AVX512 int vg_finite_avx512(const float *x, int64_t n)
 
 #else /* not GCC-compatible x86-64: never called (vg_conv_simd_available) */
 
-void vg_wino_input_avx512(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vstride)
+int vg_wino_input_avx512(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vstride)
 {
+  return 1;
 }
 
 void vg_wino_output_avx512(const float *m, int64_t mstride, int tiles, const float *bias, float *y,

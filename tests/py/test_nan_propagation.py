@@ -3,8 +3,11 @@
 a plausible number, and stops affecting outputs once it has left the window: streamcnn in exact and
 full modes over a stream with one NaN, through ReLU, Clip (Hardtanh), MaxPool and a running-sum
 GlobalAveragePool head. A window's output must be NaN if and only if PyTorch's is, and equal
-otherwise. Then stft: every output kind of a frame that holds the NaN is NaN (dB and mel too, not
-their floor), and the other frames are finite."""
+otherwise. Then the window executor over a window of two Winograd chunks, one of them holding a NaN
+or an infinity (found by the input transform, that chunk alone takes the direct kernel; with a
+global average pool fused into the conv, its columns must still reach the sum). Then stft: every
+output kind of a frame that holds the NaN is NaN (dB and mel too, not their floor), and the other
+frames are finite."""
 import csv
 import os
 import subprocess
@@ -13,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from vigiltest import Checks, gst_env, tmpdir
+from vigiltest import Checks, gst_env, tmpdir, tool
 
 
 def main():
@@ -68,8 +71,43 @@ def main():
             c.check(err <= 1e-4, "%s %s: finite outputs differ (%.2e)" % (name, mode, err))
             print("%s %s: %d NaN windows as PyTorch, finite max rel err %.1e" % (
                 name, mode, np.isnan(ref).any(axis=1).sum(), err))
+    winograd_chunks(c, d)
     stft_nan(c, data, d)
     c.done()
+
+
+def winograd_chunks(c, d):
+    """A 128 -> 32 conv over 2000 columns: F(6,3) in chunks of 252 tiles (1512 columns)."""
+    trunk = nn.Sequential(nn.Conv1d(2, 128, 3, padding=1), nn.ReLU(),
+                          nn.Conv1d(128, 32, 3, padding=1), nn.ReLU())
+    models = {"columns": trunk, "pooled": nn.Sequential(trunk, nn.AdaptiveAvgPool1d(1))}
+    for name, model in models.items():
+        model.eval()
+        path = os.path.join(d, "chunks-%s.onnx" % name)
+        torch.onnx.export(model, torch.zeros(1, 2, 2000), path, opset_version=13)
+        for col, value in ((1800, np.nan), (1800, np.inf), (40, -np.inf), (None, 0)):
+            x = np.random.default_rng(1).standard_normal((2, 2000)).astype(np.float32)
+            if col is not None:
+                x[1, col] = value
+            x.tofile(path + ".in")
+            r = subprocess.run([tool("vigil-model"), "run", path, path + ".in", path + ".out"],
+                               capture_output=True, text=True)
+            what = "chunks %s, %s at column %s" % (name, value, col)
+            if not c.check(r.returncode == 0, "%s: %s" % (what, r.stderr)):
+                continue
+            got = np.fromfile(path + ".out", "<f4")
+            with torch.no_grad():
+                ref = model(torch.from_numpy(x)[None]).numpy().ravel()
+            same = (np.isnan(got) == np.isnan(ref)) & (np.isinf(got) == np.isinf(ref))
+            c.check(got.size == ref.size and same.all(), "%s: NaN/inf at %d values where PyTorch "
+                    "has none or the reverse" % (what, np.sum(~same) if got.size == ref.size else -1))
+            c.check(col is None or not np.isfinite(ref).all(), "%s: reference all finite" % what)
+            fin = np.isfinite(ref) & np.isfinite(got)
+            err = np.max(np.abs(got[fin] - ref[fin]), initial=0) / np.max(np.abs(ref[fin]),
+                                                                          initial=1)
+            c.check(err <= 1e-4, "%s: finite outputs differ (%.2e)" % (what, err))
+            print("%s: %d non-finite as PyTorch, finite max rel err %.1e" % (
+                what, np.sum(~np.isfinite(ref)), err))
 
 
 def stft_nan(c, data, d):
