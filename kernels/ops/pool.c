@@ -108,6 +108,93 @@ static float pool2_value(const PoolGeom *g, const VgSeq *in, int64_t j, int64_t 
   return div > 0 ? acc / (float)div : 0.0f;
 }
 
+/* Floats of a 2-D pool's time-combined column that pool2 keeps on the stack (C x F at most). */
+#define POOL2_ROW 4096
+
+/* Divisor of output frequency fo's average, given the time taps' counts: the frequency taps
+ * inside the pads (count_include_pad) or inside [0, fi). */
+static int64_t pool2_divisor(const PoolGeom *g, int64_t fo, int64_t valid_t, int64_t incl_t)
+{
+  int64_t valid_f = 0, incl_f = 0;
+  for (int64_t kf = 0; kf < g->kf; kf++) {
+    int64_t f = fo * g->sf - g->pf + kf * g->df;
+    incl_f += f >= -g->pf && f < g->fi + g->ef;
+    valid_f += f >= 0 && f < g->fi;
+  }
+  return g->include_pad ? incl_t * incl_f : valid_t * valid_f;
+}
+
+/* Output frequencies fo whose tap kf lands inside [0, fi): [*lo, *hi). */
+static void pool2_freq_range(const PoolGeom *g, int64_t kf, int64_t *lo, int64_t *hi)
+{
+  int64_t base = kf * g->df - g->pf; /* f = fo * sf + base */
+  *lo = base >= 0 ? 0 : (-base + g->sf - 1) / g->sf;
+  *hi = base >= g->fi ? 0 : (g->fi - 1 - base) / g->sf + 1;
+  *hi = *hi < g->fo ? *hi : g->fo;
+}
+
+/* Combines row[] (one channel's time-combined frequencies) into that channel's outputs, tap by
+ * tap: each tap is a strided pass over fo without branches. */
+static inline void pool2_freq(const PoolGeom *g, const float *row, float *o)
+{
+  for (int64_t fo = 0; fo < g->fo; fo++)
+    o[fo] = g->is_max ? -INFINITY : 0.0f;
+  for (int64_t kf = 0; kf < g->kf; kf++) {
+    int64_t lo, hi;
+    pool2_freq_range(g, kf, &lo, &hi);
+    int64_t base = kf * g->df - g->pf;
+    if (g->is_max)
+      for (int64_t fo = lo; fo < hi; fo++)
+        o[fo] = vg_max_nan(row[base + fo * g->sf], o[fo]);
+    else
+      for (int64_t fo = lo; fo < hi; fo++)
+        o[fo] += row[base + fo * g->sf];
+  }
+}
+
+/* Floats of a 2-D pool's time-combined column that pool2 keeps on the stack (C x F at most). */
+#define POOL2_ROW 4096
+
+/* 2-D, separably: the window's valid taps form a rectangle (valid times x valid frequencies), and
+ * max, sum and both divisors (count_include_pad or not) factor over it. Per output column the
+ * valid time taps combine whole input columns element-wise (contiguous: vectorised) into row[],
+ * then each channel's frequencies combine tap by tap (pool2_freq). */
+VG_SIMD_CLONES static void pool2(const PoolGeom *g, const VgSeq *in, VgSeq *out, int64_t j0,
+                                 int64_t j1)
+{
+  float row[POOL2_ROW];
+  int64_t w = g->c * g->fi;
+  for (int64_t j = j0; j < j1; j++) {
+    for (int64_t i = 0; i < w; i++)
+      row[i] = g->is_max ? -INFINITY : 0.0f;
+    int64_t valid_t = 0, incl_t = 0;
+    for (int64_t k = 0; k < g->kt; k++) {
+      int64_t t = j * g->st - g->pt + k * g->dt;
+      incl_t += t >= in->lo - g->pt && t < in->hi + g->et;
+      if (!seq_has(in, t))
+        continue;
+      valid_t++;
+      const float *x = seq_col(in, t);
+      if (g->is_max) {
+        for (int64_t i = 0; i < w; i++)
+          row[i] = vg_max_nan(x[i], row[i]);
+      } else {
+        for (int64_t i = 0; i < w; i++)
+          row[i] += x[i];
+      }
+    }
+    float *o = seq_col_mut(out, j);
+    for (int64_t c = 0; c < g->c; c++)
+      pool2_freq(g, row + c * g->fi, o + c * g->fo);
+    for (int64_t fo = 0; fo < g->fo && !g->is_max; fo++) {
+      int64_t div = pool2_divisor(g, fo, valid_t, incl_t);
+      float scale = div > 0 ? 1.0f / (float)div : 0.0f;
+      for (int64_t c = 0; c < g->c; c++)
+        o[c * g->fo + fo] *= scale;
+    }
+  }
+}
+
 int pool_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
                  VgSeq *out, int64_t j0, int64_t j1)
 {
@@ -117,6 +204,10 @@ int pool_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, co
     return VG_ERR;
   if (g.fi == 1 && g.fo == 1 && g.kf == 1) {
     pool1(&g, in, out, j0, j1);
+    return VG_OK;
+  }
+  if (g.c * g.fi <= POOL2_ROW) {
+    pool2(&g, in, out, j0, j1);
     return VG_OK;
   }
   for (int64_t j = j0; j < j1; j++) {
