@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Window executor benchmark: the three StreamiNNC-like models, C executor vs PyTorch.
+"""Window executor benchmark: the three StreamiNNC-like models of issue 3 and a 2-D keyword-spotting
+CNN, C executor vs PyTorch.
 
 Usage: /usr/bin/python3 bench/exec_bench.py [--avx2] [BUILD_DIR] [REPEATS] [ROUNDS]
 (BUILD_DIR defaults to build/; run `tools/build normal` first. Defaults: 50 repeats, 5 rounds.)
@@ -99,10 +100,22 @@ def ppg_like():
     return nn.Sequential(*layers, PpgHead()), (1, 1, 256)
 
 
+def kws_like():
+    """Beyond issue 3's three: a keyword-spotting CNN on 40 mel bands x 101 frames (1 s at 10 ms):
+    Conv2d 3x3 32, BN, ReLU, MaxPool 2, Conv2d 3x3 64, BN, ReLU, MaxPool 2, 2 x [Conv2d 3x3 64, BN,
+    ReLU], global average pool, dense 64-12."""
+    def block(i, o):
+        return [nn.Conv2d(i, o, 3, padding=1), nn.BatchNorm2d(o), nn.ReLU()]
+    return nn.Sequential(*block(1, 32), nn.MaxPool2d(2), *block(32, 64), nn.MaxPool2d(2),
+                         *block(64, 64), *block(64, 64),
+                         nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 12))), \
+        (1, 1, 40, 101)
+
+
 def prepare(module, seed):
     g = torch.Generator().manual_seed(seed)
     for m in module.modules():
-        if isinstance(m, nn.BatchNorm1d):
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             n = m.num_features
             m.running_mean.copy_(torch.randn(n, generator=g) * 0.1)
             m.running_var.copy_(torch.rand(n, generator=g) + 0.5)
@@ -189,7 +202,7 @@ def main():
         ", DNNL_MAX_CPU_ISA=AVX2" if avx2_only else "", corename, rounds, repeats))
     rows = []
     for name, make in (("EEG-like", eeg_like), ("accelerometer-like", accel_like),
-                       ("PPG-like", ppg_like)):
+                       ("PPG-like", ppg_like), ("KWS-like 2-D", kws_like)):
         module, shape = make()
         module = prepare(module, 1)
         path = os.path.join(work, name + ".onnx")

@@ -23,6 +23,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <cblas.h>
@@ -62,6 +63,27 @@ static void conv_geom(const VgModel *m, const VgNode *node, const VgShape *in_s,
   g->fo = (two_d && out_s) ? out_s->dims[2] : 1;
 }
 
+/* A 2-D conv on the SIMD micro-kernel (conv2_simd.c). */
+static int conv2_prepare_simd(VgModel *m, VgNode *node, const ConvGeom *g, int has_bias,
+                              VgError *err)
+{
+  float *tmp = malloc(sizeof(float) * (size_t)(g->co * g->ci * g->kf * g->kt));
+  VgPacked *p =
+      tmp ? ops_packed_new(conv2_simd_w_floats(g), g->co, conv_simd_aux_floats(g), err) : NULL;
+  if (!p) {
+    free(tmp);
+    if (!tmp)
+      vg_error_set(err, "out of memory packing the weights");
+    return vg_error_prefix(err, "Conv '%s'", node->name);
+  }
+  p->strategy = CONV_SIMD2;
+  conv2_simd_pack(g, ops_value(m, node, 1)->data, has_bias ? ops_value(m, node, 2)->data : NULL,
+                  tmp, p);
+  free(tmp);
+  ops_packed_attach(node, p);
+  return VG_OK;
+}
+
 int conv_prepare(VgModel *m, VgNode *node, VgError *err)
 {
   if (node->n_inputs < 2 || !ops_is_const(m, node, 1))
@@ -80,6 +102,8 @@ int conv_prepare(VgModel *m, VgNode *node, VgError *err)
     return vg_error_set(err, "Conv '%s': the bias must be a constant of %lld values", node->name,
                         (long long)g.co);
   int64_t per_co = g.cig * g.kf * g.kt;
+  if (wv->shape.rank == 4 && conv2_simd_usable(&g))
+    return conv2_prepare_simd(m, node, &g, has_bias, err);
   int simd = wv->shape.rank == 3 ? conv_simd_strategy(&g) : -1;
   VgPacked *p =
       simd >= 0 ? ops_packed_new(conv_simd_w_floats(&g, simd), g.co, conv_simd_aux_floats(&g), err)
@@ -91,7 +115,8 @@ int conv_prepare(VgModel *m, VgNode *node, VgError *err)
     p->strategy = simd; /* SIMD kernels, their own layout (conv_simd.c) */
     conv_simd_pack(&g, w, has_bias ? ops_value(m, node, 2)->data : NULL, p);
   } else if (wv->shape.rank == 4) {
-    p->strategy = CONV_2D; /* W[co][ci][kf][kt] is already the GEMM's A: [co][(ci,kf,kt)] */
+    /* W[co][ci][kf][kt] is already the GEMM's A, [co][(ci,kf,kt)], and depthwise's [co][kf][kt] */
+    p->strategy = g.cig == 1 && g.g > 1 ? CONV_DW2 : CONV_2D;
     memcpy(p->w, w, (size_t)(g.co * per_co) * sizeof(float));
   } else if (g.cig == 1) {
     p->strategy = CONV_DIRECT; /* w[k][co]: the inner loop runs over contiguous channels */
@@ -129,7 +154,10 @@ size_t conv_scratch(const VgModel *m, const VgNode *node, const VgShape *shapes,
   conv_geom(m, node, ops_in_shape(shapes, node, 0), ops_out_shape(shapes, node), &g);
   if (ops_value(m, node, 1)->shape.rank == 4) {
     int64_t per_col = g.fo * (g.cig * g.kf * g.kt + g.cog);
-    return (size_t)(chunk_cols(per_col, cols) * per_col);
+    size_t blas = (size_t)(chunk_cols(per_col, cols) * per_col);
+    size_t simd = conv2_simd_scratch(&g, cols), dw = conv2_depthwise_scratch(&g, cols);
+    blas = blas > simd ? blas : simd;
+    return blas > dw ? blas : dw;
   }
   if (g.cig == 1 && g.g > 1)
     return 0; /* depthwise: direct, in place */
@@ -306,7 +334,8 @@ static void conv2_gemm(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
 
 int conv_fusable(const VgPacked *p)
 {
-  return p->strategy == CONV_SIMD || p->strategy == CONV_WINO;
+  return p->strategy == CONV_SIMD || p->strategy == CONV_WINO || p->strategy == CONV_SIMD2 ||
+         p->strategy == CONV_DW2;
 }
 
 int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
@@ -319,6 +348,10 @@ int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, co
     return VG_ERR; /* the caller passed views of other widths than the shapes say */
   if (p->strategy == CONV_2D)
     conv2_gemm(&g, p, in, out, j0, j1, scratch);
+  else if (p->strategy == CONV_SIMD2)
+    conv2_simd(&g, p, in, out, j0, j1, scratch);
+  else if (p->strategy == CONV_DW2)
+    conv2_depthwise(&g, p, in, out, j0, j1, scratch);
   else if (p->strategy == CONV_DIRECT)
     conv1_direct(&g, p, in, out, j0, j1);
   else if (p->strategy == CONV_SIMD || p->strategy == CONV_WINO)

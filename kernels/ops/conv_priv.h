@@ -10,8 +10,9 @@
 
 /* VgPacked.strategy of a Conv node, chosen at prepare time. CONV_SIMD and CONV_WINO are the
  * SIMD kernels (conv_simd.c: AVX-512 or AVX2); CONV_WINO packs the weights of F(6,3), of F(4,3)
- * (spans of 13 to 24 columns) and of the direct kernel (calls with fewer columns). */
-enum { CONV_DIRECT, CONV_TAPS, CONV_IM2COL, CONV_2D, CONV_SIMD, CONV_WINO };
+ * (spans of 13 to 24 columns) and of the direct kernel (calls with fewer columns). CONV_SIMD2: a
+ * 2-D conv on the same micro-kernel; CONV_DW2: a depthwise 2-D conv (both conv2_simd.c). */
+enum { CONV_DIRECT, CONV_TAPS, CONV_IM2COL, CONV_2D, CONV_SIMD, CONV_WINO, CONV_SIMD2, CONV_DW2 };
 
 typedef struct {
   int64_t ci, co, g, cig, cog; /* channels, groups, channels per group */
@@ -58,5 +59,19 @@ void conv1_simd_rows(const ConvGeom *g, const VgPacked *p, const float *a, int64
 /* Output columns [j0, j1) of the SIMD direct kernel over part of the taps (one group). */
 void conv1_simd_taps(const ConvGeom *g, const VgPacked *p, const ConvTaps *span, const VgSeq *in,
                      VgSeq *out, int64_t j0, int64_t j1, float *scratch);
+
+/* conv2_simd.c: 2-D convs of one group without dilation along frequency on the SIMD micro-kernel
+ * (usable: this CPU and VIGIL_CONV allow it). Packing needs g->co * g->ci * g->kf * g->kt floats
+ * of tmp; the forward pass writes output columns [j0, j1) like conv2_gemm. */
+int conv2_simd_usable(const ConvGeom *g);
+int64_t conv2_simd_w_floats(const ConvGeom *g);
+void conv2_simd_pack(const ConvGeom *g, const float *w, const float *bias, float *tmp, VgPacked *p);
+size_t conv2_simd_scratch(const ConvGeom *g, int64_t cols);
+void conv2_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
+                int64_t j1, float *scratch);
+/* A 2-D conv of one input channel per group, weights [co][kf][kt] in p->w (as in ONNX). */
+void conv2_depthwise(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
+                     int64_t j1, float *scratch);
+size_t conv2_depthwise_scratch(const ConvGeom *g, int64_t cols);
 
 #endif
