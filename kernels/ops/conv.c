@@ -104,6 +104,15 @@ int conv_prepare(VgModel *m, VgNode *node, VgError *err)
   int64_t per_co = g.cig * g.kf * g.kt;
   if (wv->shape.rank == 4 && conv2_simd_usable(&g))
     return conv2_prepare_simd(m, node, &g, has_bias, err);
+  if (wv->shape.rank == 4 && g.cig == 1 && g.cog == 1 && g.g > 1) {
+    VgPacked *p = ops_packed_new(conv2_depthwise_w_floats(&g), g.co, 0, err);
+    if (!p)
+      return vg_error_prefix(err, "Conv '%s'", node->name);
+    p->strategy = CONV_DW2T;
+    conv2_depthwise_pack(&g, wv->data, has_bias ? ops_value(m, node, 2)->data : NULL, p);
+    ops_packed_attach(node, p);
+    return VG_OK;
+  }
   int simd = wv->shape.rank == 3 ? conv_simd_strategy(&g) : -1;
   VgPacked *p =
       simd >= 0 ? ops_packed_new(conv_simd_w_floats(&g, simd), g.co, conv_simd_aux_floats(&g), err)
@@ -335,7 +344,7 @@ static void conv2_gemm(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
 int conv_fusable(const VgPacked *p)
 {
   return p->strategy == CONV_SIMD || p->strategy == CONV_WINO || p->strategy == CONV_SIMD2 ||
-         p->strategy == CONV_DW2;
+         p->strategy == CONV_DW2 || p->strategy == CONV_DW2T;
 }
 
 int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
@@ -350,7 +359,7 @@ int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, co
     conv2_gemm(&g, p, in, out, j0, j1, scratch);
   else if (p->strategy == CONV_SIMD2)
     conv2_simd(&g, p, in, out, j0, j1, scratch);
-  else if (p->strategy == CONV_DW2)
+  else if (p->strategy == CONV_DW2 || p->strategy == CONV_DW2T)
     conv2_depthwise(&g, p, in, out, j0, j1, scratch);
   else if (p->strategy == CONV_DIRECT)
     conv1_direct(&g, p, in, out, j0, j1);

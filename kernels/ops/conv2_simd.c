@@ -1,7 +1,6 @@
 /* 2-D convs on the SIMD micro-kernel (AVX-512 or AVX2, conv_simd.h), for one group and no
- * dilation along frequency: the keyword-spotting and spectrogram CNNs' 3 x 3 layers. And the
- * depthwise 2-D convs (one input channel per group) of depthwise-separable CNNs, in plain loops
- * that the compiler vectorises along frequency.
+ * dilation along frequency: the keyword-spotting and spectrogram CNNs' 3 x 3 layers (the
+ * depthwise ones are in conv2_depthwise.c).
  *
  * A column holds [C][F] (ONNX order). Transposed to [F][C] and padded with pf zero rows above and
  * enough below (tbuf), output frequency fo of output column j reads, at each time tap kt, the kf
@@ -159,99 +158,5 @@ void conv2_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *ou
       column(g, p, in, j, c0, tbuf, o);
       vg_ops_transpose(o, seq_col_mut(out, j), g->fo, g->co);
     }
-  }
-}
-
-/* Depthwise (one input channel per group, any multiplier): output channel oc reads input channel
- * oc / (C_out / groups); for each time tap inside the signal and each frequency tap, one
- * multiply-add over the output frequencies whose tap lands inside [0, F) (contiguous for stride 1:
- * vectorised). Weights as in ONNX, [co][kf][kt]. A keyword-spotting DS-CNN's 64-channel 3 x 3
- * layers on 20 x 50: 383 us a layer on OpenBLAS (a GEMM of one row per group), 3.2 GFLOP/s. */
-/* Depthwise: output frequencies per block, kept in registers over all of a channel's taps. */
-#define DW_BLOCK 16
-typedef float V16 __attribute__((vector_size(DW_BLOCK * sizeof(float))));
-
-/* Floats per channel of a padded input column: every frequency a block of outputs reads. */
-static int64_t dw_row(const ConvGeom *g)
-{
-  int64_t fo = (g->fo + DW_BLOCK - 1) / DW_BLOCK * DW_BLOCK;
-  int64_t read = (fo - 1) * g->sf + (g->kf - 1) * g->df + 1, own = g->pf + g->fi;
-  return read > own ? read : own;
-}
-
-static int64_t dw_chunk_cols(const ConvGeom *g, int64_t cols)
-{
-  int64_t per = g->st * g->ci * dw_row(g);
-  int64_t r = CHUNK2_FLOATS / (per > 0 ? per : 1);
-  r = r < cols ? r : cols;
-  return r > 1 ? r : 1;
-}
-
-size_t conv2_depthwise_scratch(const ConvGeom *g, int64_t cols)
-{
-  return (size_t)(chunk_in_cols(g, dw_chunk_cols(g, cols > 0 ? cols : 1)) * g->ci * dw_row(g));
-}
-
-/* Input columns [c0, c1) inside the signal, each channel's row between zeros (dw_row floats). */
-static void dw_pad_in(const ConvGeom *g, const VgSeq *in, int64_t c0, int64_t c1, float *pbuf)
-{
-  int64_t row = dw_row(g);
-  for (int64_t c = c0; c < c1; c++) {
-    if (!seq_has(in, c))
-      continue; /* never read: its taps are skipped */
-    float *d = pbuf + (c - c0) * g->ci * row;
-    memset(d, 0, (size_t)(g->ci * row) * sizeof(float));
-    for (int64_t ch = 0; ch < g->ci; ch++)
-      memcpy(d + ch * row + g->pf, seq_col(in, c) + ch * g->fi, (size_t)g->fi * sizeof(float));
-  }
-}
-
-/* Output column j from padded input columns (the first at c0): per output channel and block of
- * DW_BLOCK frequencies, the sum over its taps in registers, then the bias, Relu and a store. */
-VG_SIMD_CLONES static void dw2_column(const ConvGeom *g, const VgPacked *p, const VgSeq *in,
-                                      int64_t j, int64_t c0, const float *pbuf, float *col)
-{
-  int64_t row = dw_row(g), first = j * g->st - g->pt;
-  for (int64_t oc = 0; oc < g->co; oc++) {
-    const float *w = p->w + oc * g->kf * g->kt;
-    for (int64_t f0 = 0; f0 < g->fo; f0 += DW_BLOCK) {
-      V16 acc = {0}; /* a vector type: stays in registers (an array went through the stack) */
-      for (int64_t kt = 0; kt < g->kt; kt++) {
-        int64_t t = first + kt * g->dt;
-        if (!seq_has(in, t))
-          continue;
-        const float *x = pbuf + ((t - c0) * g->ci + oc / g->cog) * row + f0 * g->sf;
-        for (int64_t kf = 0; kf < g->kf; kf++) {
-          float wv = w[kf * g->kt + kt];
-          const float *xk = x + kf * g->df;
-          V16 xv;
-          if (g->sf == 1) /* contiguous: one vector load per tap */
-            memcpy(&xv, xk, sizeof xv);
-          else
-            for (int i = 0; i < DW_BLOCK; i++)
-              xv[i] = xk[i * g->sf];
-          acc += wv * xv; /* whole-vector operations only: acc stays in registers */
-        }
-      }
-      float y16[DW_BLOCK];
-      memcpy(y16, &acc, sizeof y16);
-      int n = (int)(g->fo - f0 < DW_BLOCK ? g->fo - f0 : DW_BLOCK);
-      for (int i = 0; i < n; i++) {
-        float y = y16[i] + p->bias[oc];
-        col[oc * g->fo + f0 + i] = p->fused_relu ? vg_max_nan(y, 0.0f) : y; /* NaN stays */
-      }
-    }
-  }
-}
-
-void conv2_depthwise(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
-                     int64_t j1, float *scratch)
-{
-  int64_t rmax = dw_chunk_cols(g, j1 - j0);
-  for (int64_t ja = j0; ja < j1; ja += rmax) {
-    int64_t rows = j1 - ja < rmax ? j1 - ja : rmax, c0 = ja * g->st - g->pt;
-    dw_pad_in(g, in, c0, c0 + chunk_in_cols(g, rows), scratch);
-    for (int64_t j = ja; j < ja + rows; j++)
-      dw2_column(g, p, in, j, c0, scratch, seq_col_mut(out, j));
   }
 }

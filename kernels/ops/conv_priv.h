@@ -11,8 +11,19 @@
 /* VgPacked.strategy of a Conv node, chosen at prepare time. CONV_SIMD and CONV_WINO are the
  * SIMD kernels (conv_simd.c: AVX-512 or AVX2); CONV_WINO packs the weights of F(6,3), of F(4,3)
  * (spans of 13 to 24 columns) and of the direct kernel (calls with fewer columns). CONV_SIMD2: a
- * 2-D conv on the same micro-kernel; CONV_DW2: a depthwise 2-D conv (both conv2_simd.c). */
-enum { CONV_DIRECT, CONV_TAPS, CONV_IM2COL, CONV_2D, CONV_SIMD, CONV_WINO, CONV_SIMD2, CONV_DW2 };
+ * 2-D conv on the same micro-kernel (conv2_simd.c); CONV_DW2 and CONV_DW2T: depthwise 2-D convs
+ * with a channel multiplier or without (conv2_depthwise.c). */
+enum {
+  CONV_DIRECT,
+  CONV_TAPS,
+  CONV_IM2COL,
+  CONV_2D,
+  CONV_SIMD,
+  CONV_WINO,
+  CONV_SIMD2,
+  CONV_DW2,
+  CONV_DW2T
+};
 
 typedef struct {
   int64_t ci, co, g, cig, cog; /* channels, groups, channels per group */
@@ -69,7 +80,10 @@ void conv2_simd_pack(const ConvGeom *g, const float *w, const float *bias, float
 size_t conv2_simd_scratch(const ConvGeom *g, int64_t cols);
 void conv2_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
                 int64_t j1, float *scratch);
-/* A 2-D conv of one input channel per group, weights [co][kf][kt] in p->w (as in ONNX). */
+/* conv2_depthwise.c: 2-D convs of one input channel per group. CONV_DW2 keeps the weights as in
+ * ONNX, [co][kf][kt] in p->w; CONV_DW2T (C_out = C_in) packs them (w_floats, pack). */
+int64_t conv2_depthwise_w_floats(const ConvGeom *g);
+void conv2_depthwise_pack(const ConvGeom *g, const float *w, const float *bias, VgPacked *p);
 void conv2_depthwise(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
                      int64_t j1, float *scratch);
 size_t conv2_depthwise_scratch(const ConvGeom *g, int64_t cols);

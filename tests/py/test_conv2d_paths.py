@@ -1,0 +1,70 @@
+#!/usr/bin/python3
+"""The 2-D convs' own kernels against PyTorch (kernels/ops/conv2_simd.c, conv2_depthwise.c), run
+on one window and streamed (exact and signal modes), on AVX-512 and with the AVX2 kernels
+(VIGIL_SIMD=avx2), and the OpenBLAS path they replaced (VIGIL_CONV=blas): convs of one group with
+strides, padding and dilation along time, stride and padding along frequency, 1 x k and k x 1
+kernels, channel counts that are not multiples of a block; depthwise convs of 64 channels (whole
+register blocks, the blocked transpose), of 24 (padded channels) and with a channel multiplier,
+strided along frequency; each followed by a ReLU (fused into the conv) and a BatchNorm. max
+|error| <= 1e-4 * max |reference|."""
+import os
+
+import torch
+import torch.nn as nn
+
+from modelcheck import run_matches, stream_matches
+from vigiltest import Checks, tmpdir
+
+c = Checks("conv2d-paths")
+D = tmpdir()
+C2, BN, R = nn.Conv2d, nn.BatchNorm2d, nn.ReLU
+
+
+def bn(ch):
+    b = BN(ch)
+    b.running_mean.uniform_(-0.2, 0.2)
+    b.running_var.uniform_(0.5, 1.5)
+    return b
+
+
+torch.manual_seed(0)
+# name: (module, input shape [1, C, F, T], whether its padding makes signal mode deviate)
+ZOO = {
+    "dense_3x3": (nn.Sequential(C2(1, 20, 3, padding=1), bn(20), R(),
+                                C2(20, 40, 3, stride=(2, 1), padding=(1, 0)), R(),
+                                C2(40, 33, (1, 5), dilation=(1, 2), padding=(0, 4)), R()),
+                  (1, 1, 12, 40), True),
+    "time_strides": (nn.Sequential(C2(2, 16, (3, 4), stride=(1, 2), padding=(2, 1)), R(),
+                                   C2(16, 8, (5, 1), padding=(2, 0))), (1, 2, 9, 36), True),
+    "unpadded": (nn.Sequential(C2(3, 32, 3), R(), C2(32, 17, (2, 3), dilation=(1, 2)), R()),
+                 (1, 3, 10, 30), False),
+    "depthwise_64": (nn.Sequential(C2(1, 64, 3, padding=1), R(),
+                                   C2(64, 64, 3, padding=1, groups=64), bn(64), R(),
+                                   C2(64, 64, 1), R()), (1, 1, 10, 24), True),
+    "depthwise_24": (nn.Sequential(C2(2, 24, 3, padding=1), R(),
+                                   C2(24, 24, (3, 5), stride=(2, 1), padding=(1, 2), groups=24),
+                                   R(), C2(24, 24, 3, groups=24)), (1, 2, 13, 30), True),
+    "depthwise_multiplier": (nn.Sequential(C2(3, 6, 3, padding=1), R(),
+                                           C2(6, 12, 3, stride=(2, 1), padding=1, groups=6), R(),
+                                           C2(12, 12, (2, 3), dilation=(2, 1), groups=6)),
+                             (1, 3, 11, 26), True),
+}
+for variant, env in (("default", {}), ("avx2", {"VIGIL_SIMD": "avx2"}),
+                     ("blas", {"VIGIL_CONV": "blas"})):
+    os.environ.pop("VIGIL_SIMD", None)
+    os.environ.pop("VIGIL_CONV", None)
+    os.environ.update(env)
+    for name, (model, shape, padded) in ZOO.items():
+        model.eval()
+        path = os.path.join(D, name + ".onnx")
+        with torch.no_grad():
+            torch.onnx.export(model, torch.randn(*shape), path, opset_version=13)
+        what = "%s (%s)" % (name, variant)
+        run_matches(c, model, path, torch.randn(*shape) * 2, what + ", run")
+        x = torch.randn(*shape[:-1], shape[-1] + 9) * 2
+        for hop in (1, 4):
+            stream_matches(c, model, path, x, shape[-1], hop, "exact",
+                           "%s, exact hop %d" % (what, hop))
+        if not padded:
+            stream_matches(c, model, path, x, shape[-1], 3, "signal", what + ", signal hop 3")
+c.done()
