@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Window executor benchmark: the three StreamiNNC-like models of issue 3 and a 2-D keyword-spotting
-CNN, C executor vs PyTorch.
+"""Window executor benchmark: the three StreamiNNC-like models of issue 3 and two 2-D keyword-
+spotting CNNs (plain and depthwise-separable), C executor vs PyTorch.
 
 Usage: /usr/bin/python3 bench/exec_bench.py [--avx2] [BUILD_DIR] [REPEATS] [ROUNDS]
 (BUILD_DIR defaults to build/; run `tools/build normal` first. Defaults: 50 repeats, 5 rounds.)
@@ -112,6 +112,18 @@ def kws_like():
         (1, 1, 40, 101)
 
 
+def ds_cnn_like():
+    """A depthwise-separable keyword-spotting CNN (DS-CNN, Zhang et al. 2017) on the same input:
+    Conv2d 64 (10 x 4, stride 2), BN, ReLU, 4 x [depthwise 3x3, BN, ReLU, pointwise 1x1, BN,
+    ReLU], global average pool, dense 64-12."""
+    layers = [nn.Conv2d(1, 64, (10, 4), stride=2, padding=(5, 1)), nn.BatchNorm2d(64), nn.ReLU()]
+    for _ in range(4):
+        layers += [nn.Conv2d(64, 64, 3, padding=1, groups=64), nn.BatchNorm2d(64), nn.ReLU(),
+                   nn.Conv2d(64, 64, 1), nn.BatchNorm2d(64), nn.ReLU()]
+    return nn.Sequential(*layers, nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                                                nn.Linear(64, 12))), (1, 1, 40, 101)
+
+
 def prepare(module, seed):
     g = torch.Generator().manual_seed(seed)
     for m in module.modules():
@@ -202,7 +214,8 @@ def main():
         ", DNNL_MAX_CPU_ISA=AVX2" if avx2_only else "", corename, rounds, repeats))
     rows = []
     for name, make in (("EEG-like", eeg_like), ("accelerometer-like", accel_like),
-                       ("PPG-like", ppg_like), ("KWS-like 2-D", kws_like)):
+                       ("PPG-like", ppg_like), ("KWS-like 2-D", kws_like),
+                       ("DS-CNN-like 2-D", ds_cnn_like)):
         module, shape = make()
         module = prepare(module, 1)
         path = os.path.join(work, name + ".onnx")
