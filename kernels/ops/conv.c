@@ -76,7 +76,6 @@ static int conv2_prepare_simd(VgModel *m, VgNode *node, const ConvGeom *g, int h
       vg_error_set(err, "out of memory packing the weights");
     return vg_error_prefix(err, "Conv '%s'", node->name);
   }
-  p->strategy = CONV_SIMD2;
   conv2_simd_pack(g, ops_value(m, node, 1)->data, has_bias ? ops_value(m, node, 2)->data : NULL,
                   tmp, p);
   free(tmp);
@@ -344,7 +343,7 @@ static void conv2_gemm(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
 int conv_fusable(const VgPacked *p)
 {
   return p->strategy == CONV_SIMD || p->strategy == CONV_WINO || p->strategy == CONV_SIMD2 ||
-         p->strategy == CONV_DW2 || p->strategy == CONV_DW2T;
+         p->strategy == CONV_DW2 || p->strategy == CONV_DW2T || p->strategy == CONV_WINO2;
 }
 
 int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
@@ -357,7 +356,7 @@ int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, co
     return VG_ERR; /* the caller passed views of other widths than the shapes say */
   if (p->strategy == CONV_2D)
     conv2_gemm(&g, p, in, out, j0, j1, scratch);
-  else if (p->strategy == CONV_SIMD2)
+  else if (p->strategy == CONV_SIMD2 || p->strategy == CONV_WINO2)
     conv2_simd(&g, p, in, out, j0, j1, scratch);
   else if (p->strategy == CONV_DW2 || p->strategy == CONV_DW2T)
     conv2_depthwise(&g, p, in, out, j0, j1, scratch);

@@ -48,10 +48,18 @@ int conv2_simd_usable(const ConvGeom *g)
   return g->g == 1 && g->df == 1 && conv_simd_strategy(&f) >= 0;
 }
 
+/* CONV_WINO when the flat conv qualifies for Winograd F(6,3) along time (k 3 along time, stride
+ * and dilation 1, enough channels), else CONV_SIMD. */
+static int flat_strategy(const ConvGeom *g)
+{
+  ConvGeom f = flat_geom(g);
+  return conv_simd_strategy(&f);
+}
+
 int64_t conv2_simd_w_floats(const ConvGeom *g)
 {
   ConvGeom f = flat_geom(g);
-  return conv_simd_w_floats(&f, CONV_SIMD);
+  return conv_simd_w_floats(&f, flat_strategy(g));
 }
 
 void conv2_simd_pack(const ConvGeom *g, const float *w, const float *bias, float *tmp, VgPacked *p)
@@ -64,7 +72,9 @@ void conv2_simd_pack(const ConvGeom *g, const float *w, const float *bias, float
           tmp[((co * g->kf + kf) * g->ci + ci) * g->kt + kt] =
               w[((co * g->ci + ci) * g->kf + kf) * g->kt + kt];
   ConvGeom f = flat_geom(g);
+  p->strategy = flat_strategy(g); /* what conv_simd_pack packs: the direct kernel's, F(6,3)'s */
   conv_simd_pack(&f, tmp, bias, p);
+  p->strategy = p->strategy == CONV_WINO ? CONV_WINO2 : CONV_SIMD2;
 }
 
 /* Rows of a padded, transposed column: every frequency any output reads, and the input's own. */
@@ -88,10 +98,18 @@ static int64_t chunk_in_cols(const ConvGeom *g, int64_t rows)
   return (rows - 1) * g->st + (g->kt - 1) * g->dt + 1;
 }
 
+/* Winograd's transformed input of a chunk's tiles, their point products and a zero column. */
+static int64_t wino_floats(const ConvGeom *g, int64_t rows)
+{
+  int64_t tiles = (rows + VG_WINO_M - 1) / VG_WINO_M, wp = padded_rows(g) * g->ci;
+  return tiles * VG_WINO_N * wp + VG_WINO_N * VG_UK_ROWS * VG_UK_CO + wp + 32;
+}
+
 size_t conv2_simd_scratch(const ConvGeom *g, int64_t cols)
 {
   int64_t r = chunk_cols(g, cols > 0 ? cols : 1);
-  return (size_t)(chunk_in_cols(g, r) * padded_rows(g) * g->ci + r * g->fo * g->co + 32);
+  return (size_t)(chunk_in_cols(g, r) * padded_rows(g) * g->ci + r * g->fo * g->co + 32 +
+                  wino_floats(g, r));
 }
 
 /* Input columns [c0, c1) inside the signal, transposed to [F][C] between zero rows. */
@@ -144,18 +162,74 @@ static void column(const ConvGeom *g, const VgPacked *p, const VgSeq *in, int64_
   }
 }
 
+/* Winograd F(6,3) along time over the chunk's output columns [ja, ja + rows) (window inference
+ * only: in a stream's kept columns an outlier's rounding would spread to its tile-mates, see
+ * conv_simd.c): the input transform of every tile over whole padded columns (all frequencies and
+ * channels at once), then per tile and block of 32 output channels the 8 point GEMMs with the
+ * output frequencies as rows (kF x C channels at each one's offset; a spectrogram's windows are
+ * too short for rows of tiles) and the output transform of each row into the chunk's [f][c]
+ * columns. 0 when the input is not finite (the caller then runs the direct
+ * kernel, which propagates NaN and infinities as windowed inference does). */
+static int wino_chunk(const ConvGeom *g, const VgPacked *p, const VgSeq *in, int64_t rows,
+                      int64_t c0, const float *tbuf, float *obuf, float *wbuf)
+{
+  int64_t wp = padded_rows(g) * g->ci, tiles = (rows + VG_WINO_M - 1) / VG_WINO_M;
+  int64_t vs = tiles * wp, cin = g->kf * g->ci, last = c0 + chunk_in_cols(g, rows) - 1;
+  float *v = wbuf, *m = v + VG_WINO_N * vs, *zero = m + VG_WINO_N * VG_UK_ROWS * VG_UK_CO;
+  memset(zero, 0, (size_t)wp * sizeof(float));
+  int finite = 1;
+  for (int64_t t = 0; t < tiles; t++) {
+    const float *d[VG_WINO_N];
+    for (int k = 0; k < VG_WINO_N; k++) {
+      int64_t c = c0 + t * VG_WINO_M + k;
+      d[k] = c <= last && seq_has(in, c) ? tbuf + (c - c0) * wp : zero;
+    }
+    finite &= vg_conv_kernels()->wino_input(d, wp, v + t * wp, vs);
+  }
+  if (!finite)
+    return 0;
+  const float *u = (const float *)(((uintptr_t)p->w + 63) & ~(uintptr_t)63) +
+                   blocks(g->co) * g->kt * cin * VG_UK_CO; /* after the direct kernel's */
+  int step = rows_per_call(g->fo);
+  for (int64_t t = 0; t < tiles; t++) {
+    int64_t col = t * VG_WINO_M, cols = rows - col < VG_WINO_M ? rows - col : VG_WINO_M;
+    for (int64_t cb = 0; cb < blocks(g->co); cb++) {
+      int64_t left = g->co - cb * VG_UK_CO;
+      int width = left < VG_UK_CO ? (int)left : VG_UK_CO;
+      const float *ub = u + cb * VG_WINO_N * cin * VG_UK_CO;
+      for (int64_t f0 = 0; f0 < g->fo; f0 += step) {
+        int n = (int)(g->fo - f0 < step ? g->fo - f0 : step);
+        for (int x = 0; x < VG_WINO_N; x++) /* rows: the output frequencies, as the direct path */
+          vg_conv_kernels()->uk(v + x * vs + t * wp + f0 * g->sf * g->ci, g->sf * g->ci, 0, 1, cin,
+                                ub + x * cin * VG_UK_CO, NULL, n, m + x * VG_UK_ROWS * VG_UK_CO,
+                                VG_UK_CO, VG_UK_CO, 0);
+        for (int r = 0; r < n; r++)
+          vg_conv_kernels()->wino_output(m + r * VG_UK_CO, VG_UK_ROWS * VG_UK_CO, 1,
+                                         p->aux + cb * VG_UK_CO,
+                                         obuf + (col * g->fo + f0 + r) * g->co + cb * VG_UK_CO,
+                                         g->fo * g->co, cols, width, p->fused_relu, NULL);
+      }
+    }
+  }
+  return 1;
+}
+
 void conv2_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
                 int64_t j1, float *scratch)
 {
   float *tbuf = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
   int64_t rmax = chunk_cols(g, j1 - j0);
   float *obuf = tbuf + chunk_in_cols(g, rmax) * padded_rows(g) * g->ci;
+  float *wbuf = (float *)(((uintptr_t)(obuf + rmax * g->fo * g->co) + 63) & ~(uintptr_t)63);
   for (int64_t ja = j0; ja < j1; ja += rmax) {
     int64_t rows = j1 - ja < rmax ? j1 - ja : rmax, c0 = ja * g->st - g->pt;
     transpose_in(g, in, c0, c0 + chunk_in_cols(g, rows), tbuf);
+    int wino = p->strategy == CONV_WINO2 && !out->kept && rows >= 2 * VG_WINO_M &&
+               wino_chunk(g, p, in, rows, c0, tbuf, obuf, wbuf);
     for (int64_t j = ja; j < ja + rows; j++) {
       float *o = obuf + (j - ja) * g->fo * g->co;
-      column(g, p, in, j, c0, tbuf, o);
+      if (!wino)
+        column(g, p, in, j, c0, tbuf, o);
       vg_ops_transpose(o, seq_col_mut(out, j), g->fo, g->co);
     }
   }

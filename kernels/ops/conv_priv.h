@@ -11,7 +11,8 @@
 /* VgPacked.strategy of a Conv node, chosen at prepare time. CONV_SIMD and CONV_WINO are the
  * SIMD kernels (conv_simd.c: AVX-512 or AVX2); CONV_WINO packs the weights of F(6,3), of F(4,3)
  * (spans of 13 to 24 columns) and of the direct kernel (calls with fewer columns). CONV_SIMD2: a
- * 2-D conv on the same micro-kernel (conv2_simd.c); CONV_DW2 and CONV_DW2T: depthwise 2-D convs
+ * 2-D conv on the same micro-kernel, CONV_WINO2 with F(6,3) along time too (conv2_simd.c);
+ * CONV_DW2 and CONV_DW2T: depthwise 2-D convs
  * with a channel multiplier or without (conv2_depthwise.c). */
 enum {
   CONV_DIRECT,
@@ -22,7 +23,8 @@ enum {
   CONV_WINO,
   CONV_SIMD2,
   CONV_DW2,
-  CONV_DW2T
+  CONV_DW2T,
+  CONV_WINO2
 };
 
 typedef struct {

@@ -3,17 +3,20 @@
 on one window and streamed (exact and signal modes), on AVX-512 and with the AVX2 kernels
 (VIGIL_SIMD=avx2), and the OpenBLAS path they replaced (VIGIL_CONV=blas): convs of one group with
 strides, padding and dilation along time, stride and padding along frequency, 1 x k and k x 1
-kernels, channel counts that are not multiples of a block; depthwise convs of 64 channels (whole
+kernels, channel counts that are not multiples of a block, 3 x 3 convs in Winograd's domain
+(F(6,3) along time in a window; a NaN or an infinity in its input takes the direct kernel); depthwise convs of 64 channels (whole
 register blocks, the blocked transpose), of 24 (padded channels) and with a channel multiplier,
 strided along frequency; each followed by a ReLU (fused into the conv) and a BatchNorm. max
 |error| <= 1e-4 * max |reference|."""
 import os
+import subprocess
 
+import numpy as np
 import torch
 import torch.nn as nn
 
 from modelcheck import run_matches, stream_matches
-from vigiltest import Checks, tmpdir
+from vigiltest import Checks, tmpdir, tool
 
 c = Checks("conv2d-paths")
 D = tmpdir()
@@ -34,6 +37,8 @@ ZOO = {
                                 C2(20, 40, 3, stride=(2, 1), padding=(1, 0)), R(),
                                 C2(40, 33, (1, 5), dilation=(1, 2), padding=(0, 4)), R()),
                   (1, 1, 12, 40), True),
+    "winograd_3x3": (nn.Sequential(C2(2, 16, 3, padding=1), R(), C2(16, 48, 3, padding=1), bn(48),
+                                   R(), C2(48, 32, 3, padding=(0, 1)), R()), (1, 2, 7, 30), True),
     "time_strides": (nn.Sequential(C2(2, 16, (3, 4), stride=(1, 2), padding=(2, 1)), R(),
                                    C2(16, 8, (5, 1), padding=(2, 0))), (1, 2, 9, 36), True),
     "unpadded": (nn.Sequential(C2(3, 32, 3), R(), C2(32, 17, (2, 3), dilation=(1, 2)), R()),
@@ -67,4 +72,29 @@ for variant, env in (("default", {}), ("avx2", {"VIGIL_SIMD": "avx2"}),
                            "%s, exact hop %d" % (what, hop))
         if not padded:
             stream_matches(c, model, path, x, shape[-1], 3, "signal", what + ", signal hop 3")
+
+# A NaN and an infinity through the Winograd 3 x 3 convs: where PyTorch's output is NaN or
+# infinite Vigil's must be, and the rest equal (the chunk that holds them runs the direct kernel).
+os.environ.pop("VIGIL_SIMD", None)
+os.environ.pop("VIGIL_CONV", None)
+model, shape, _ = ZOO["winograd_3x3"]
+path = os.path.join(D, "winograd_3x3.onnx")
+torch.onnx.export(model, torch.randn(*shape), path, opset_version=13)
+for value in (float("nan"), float("inf")):
+    x = torch.randn(*shape)
+    x[0, 1, 3, 17] = value
+    x[0].numpy().astype("<f4").tofile(path + ".in")
+    r = subprocess.run([tool("vigil-model"), "run", path, path + ".in", path + ".out"],
+                       capture_output=True, text=True)
+    if not c.check(r.returncode == 0, "winograd_3x3 with %s: %s" % (value, r.stderr)):
+        continue
+    got = np.fromfile(path + ".out", "<f4")
+    with torch.no_grad():
+        ref = model(x).numpy().ravel()
+    bad = ~np.isfinite(ref)
+    c.check(bad.any() and np.array_equal(bad, ~np.isfinite(got)) and
+            np.array_equal(np.isnan(ref), np.isnan(got)),
+            "winograd_3x3 with %s: non-finite outputs differ from PyTorch's" % value)
+    err = np.max(np.abs(got[~bad] - ref[~bad])) / np.max(np.abs(ref[~bad]))
+    c.check(err <= 1e-4, "winograd_3x3 with %s: finite outputs differ (%.2e)" % (value, err))
 c.done()
