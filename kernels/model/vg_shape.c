@@ -411,6 +411,34 @@ int vg_shape_node(const VgModel *m, const VgNode *node, VgShape *shapes, VgError
   return VG_OK;
 }
 
+/* A binary op the loader made time-local (its time inputs as long as its output at the loaded
+ * length) reads column j of each time input for output column j. At another length one input may
+ * have one column where the other has several (x + branch(x) when the branch's strides leave one
+ * column of a short window): ONNX broadcasts it, which column-aligned kernels cannot do (they read
+ * past the one column), so that length is refused. */
+static int time_inputs_aligned(const VgModel *model, const VgNode *node, const VgShape *shapes,
+                               VgError *err)
+{
+  if (node->op != VG_OP_ADD && node->op != VG_OP_SUB && node->op != VG_OP_MUL &&
+      node->op != VG_OP_DIV && node->op != VG_OP_PRELU)
+    return VG_OK;
+  if (!vg_node_is_time_local(model, node))
+    return VG_OK;
+  const VgShape *o = &shapes[node->output];
+  for (int k = 0; k < node->n_inputs; k++) {
+    const VgShape *s = &shapes[node->inputs[k]];
+    if (vg_model_is_time_value(model, node->inputs[k]) &&
+        s->dims[s->rank - 1] != o->dims[o->rank - 1])
+      return vg_error_set(err,
+                          "node '%s' (%s): its input '%s' has %lld columns and its output %lld; "
+                          "Vigil does not broadcast a time input along time (a longer window "
+                          "aligns them)",
+                          node->name, vg_op_name(node->op), model->values[node->inputs[k]].name,
+                          (long long)s->dims[s->rank - 1], (long long)o->dims[o->rank - 1]);
+  }
+  return VG_OK;
+}
+
 int vg_model_infer_shapes(const VgModel *model, int64_t t_in, VgShape *shapes, VgError *err)
 {
   const VgShape *in = &model->values[model->input].shape;
@@ -426,7 +454,8 @@ int vg_model_infer_shapes(const VgModel *model, int64_t t_in, VgShape *shapes, V
     shapes[i] = model->values[i].shape;
   shapes[model->input].dims[in->rank - 1] = t_in;
   for (int i = 0; i < model->n_nodes; i++)
-    if (vg_shape_node(model, &model->nodes[i], shapes, err) != VG_OK)
+    if (vg_shape_node(model, &model->nodes[i], shapes, err) != VG_OK ||
+        time_inputs_aligned(model, &model->nodes[i], shapes, err) != VG_OK)
       return vg_error_prefix(err, "at input length %lld", (long long)t_in);
   return VG_OK;
 }

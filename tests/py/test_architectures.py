@@ -9,15 +9,18 @@ more. Each through `vigil-model run` at its window (and at a longer one when the
 depend on its length) and the streaming engine (exact mode, hop 3, every window), max |error| <=
 1e-4 * max |reference|. Two of them found bugs the op-by-op tests had missed: a squeeze-and-
 excitation block of 1x1 convs on the pooled value (refused at run time) and a residual add of a
-window-wide pool (wrong values)."""
+window-wide pool (wrong values). A third, a 2-D residual after a branch strided along time, gave
+wrong values in windows so short that one input of the add had one column and the other two
+(ONNX broadcasts it): such windows are now refused."""
 import os
+import subprocess
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from modelcheck import Cat, run_matches, stream_matches
-from vigiltest import Checks, tmpdir
+from vigiltest import Checks, tmpdir, tool
 
 c = Checks("architectures")
 D = tmpdir()
@@ -137,6 +140,10 @@ ZOO = {
     "reflect_2d": (nn.Sequential(C2(1, 4, 3, padding=1, padding_mode="reflect"), nn.ReLU(),
                                  C2(4, 2, 3, padding=1, padding_mode="replicate")),
                    (1, 1, 6, 20), True),
+    "residual_time_stride_2d": (Lam(lambda s, x: F.relu(s.b(F.relu(s.a(x))) + s.sc(s.p(x))),
+                                    a=C2(2, 4, 3, stride=(1, 2), padding=1),
+                                    b=C2(4, 4, 3, padding=1), p=nn.AvgPool2d((1, 2)),
+                                    sc=C2(2, 4, 1)), (1, 2, 8, 24), True),
     "var_max_head": (Lam(lambda s, x: torch.cat([s.c(x).var(-1), torch.max(s.c(x), -1)[0]], 1),
                          c=C1(3, 4, 3)), (1, 3, 30), False),
 }
@@ -152,4 +159,18 @@ for name, (model, shape, any_length) in ZOO.items():
         run_matches(c, ref, path, torch.randn(*shape[:-1], t) * 2, "%s, run at T %d" % (name, t))
     x = torch.randn(*shape[:-1], shape[-1] + 15) * 2
     stream_matches(c, ref, path, x, shape[-1], 3, "exact", "%s, streamed" % name)
+
+# At T 3 the residual's strided branch keeps 2 columns and its pooled shortcut 1, which PyTorch
+# broadcasts along time; the column-aligned add read past that column (wrong values), so such a
+# window is refused, naming the add.
+path = os.path.join(D, "residual_time_stride_2d.onnx")
+torch.randn(2, 8, 3).numpy().tofile(path + ".short")
+r = subprocess.run([tool("vigil-model"), "run", path, path + ".short", path + ".out"],
+                   capture_output=True, text=True)
+c.check(r.returncode == 1 and "does not broadcast a time input" in r.stderr,
+        "short window: run exit %d: %s" % (r.returncode, r.stderr))
+r = subprocess.run([tool("stream_check"), path, path + ".short", path + ".sout", "--window", "3",
+                    "--hop", "1", "--mode", "exact"], capture_output=True, text=True)
+c.check(r.returncode == 1 and "does not broadcast a time input" in r.stderr,
+        "short window: stream_check exit %d: %s" % (r.returncode, r.stderr))
 c.done()
