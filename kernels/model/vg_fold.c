@@ -29,13 +29,17 @@ static int64_t bcast_offset(const VgShape *s, const int64_t *idx, int r)
   return off;
 }
 
+/* Two inputs, or Where's three. */
 static void eval_binary(const VgModel *m, const VgNode *n, const VgShape *out, float *d)
 {
   const VgValue *a = &m->values[n->inputs[0]], *b = &m->values[n->inputs[1]];
+  const VgValue *c = n->op == VG_OP_WHERE ? &m->values[n->inputs[2]] : NULL;
   int64_t idx[VG_MAX_RANK] = {0}, count = vg_shape_count(out);
   for (int64_t i = 0; i < count; i++) {
-    d[i] = vg_binary(n->op, a->data[bcast_offset(&a->shape, idx, out->rank)],
-                     b->data[bcast_offset(&b->shape, idx, out->rank)]);
+    float x = a->data[bcast_offset(&a->shape, idx, out->rank)];
+    float y = b->data[bcast_offset(&b->shape, idx, out->rank)];
+    d[i] = c ? vg_where(x, y, c->data[bcast_offset(&c->shape, idx, out->rank)])
+             : vg_binary(n->op, x, y);
     for (int k = out->rank - 1; k >= 0 && ++idx[k] == out->dims[k]; k--)
       idx[k] = 0;
   }
@@ -83,7 +87,7 @@ int vg_fold_constant_node(VgBuild *b, int ni, VgError *err)
     memcpy(d, x, (size_t)count * sizeof *d);
   else if (n->op == VG_OP_CONCAT)
     eval_concat(m, n, &out->shape, d);
-  else if (n->n_inputs == 2)
+  else if (vg_op_is_arithmetic(n->op))
     eval_binary(m, n, &out->shape, d);
   else
     for (int64_t i = 0; i < count; i++)

@@ -68,11 +68,18 @@ typedef enum {
   VG_OP_RESHAPE, /* Reshape, Flatten, Squeeze, Unsqueeze: a new shape for the same values */
   VG_OP_GEMM,
   VG_OP_MATMUL,
-  VG_OP_ADD, /* ADD .. PRELU stay together: vg_op_is_arithmetic() */
+  VG_OP_ADD, /* ADD .. WHERE stay together: vg_op_is_arithmetic() */
   VG_OP_SUB,
   VG_OP_MUL,
   VG_OP_DIV,
   VG_OP_PRELU, /* x < 0 ? slope x : x, the slope broadcast as B of the others */
+  VG_OP_MAX,   /* Max and Min of two inputs (torch.maximum, torch.minimum): NaN propagates */
+  VG_OP_MIN,
+  VG_OP_GREATER, /* comparisons: 1 or 0 (ONNX's bool; false for NaN) */
+  VG_OP_GREATER_EQUAL,
+  VG_OP_LESS,
+  VG_OP_LESS_EQUAL,
+  VG_OP_WHERE, /* inputs[0] != 0 ? inputs[1] : inputs[2] (torch.where), all three broadcast */
   VG_OP_CONCAT,
   VG_OP_SLICE, /* a box of the channel (and F) axes, or of a plain value's axes; never time */
   VG_OP_INSTANCE_NORM, /* per channel over a window's F and T: not time-local, a head op */
@@ -88,10 +95,11 @@ static inline int vg_op_is_activation(VgOpType op)
   return op >= VG_OP_RELU && op <= VG_OP_ERF;
 }
 
-/* Add, Sub, Mul, Div, PRelu, with broadcasting (vg_binary in vg_scalar.h). */
+/* Add, Sub, Mul, Div, PRelu, Max, Min, the comparisons and Where, with broadcasting (vg_binary
+ * and vg_where in vg_scalar.h): element-wise ops of two inputs, three for Where. */
 static inline int vg_op_is_arithmetic(VgOpType op)
 {
-  return op >= VG_OP_ADD && op <= VG_OP_PRELU;
+  return op >= VG_OP_ADD && op <= VG_OP_WHERE;
 }
 
 typedef struct {

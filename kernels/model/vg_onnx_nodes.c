@@ -68,6 +68,14 @@ static const VgOpSpec specs[] = {
     {"Mul", VG_OP_MUL, 2, 2, NULL, "broadcast"},
     {"Div", VG_OP_DIV, 2, 2, NULL, "broadcast"},
     {"PRelu", VG_OP_PRELU, 2, 2, NULL, ""},
+    /* Max and Min take any number of inputs in ONNX; torch.maximum and torch.minimum export 2 */
+    {"Max", VG_OP_MAX, 2, 2, NULL, ""},
+    {"Min", VG_OP_MIN, 2, 2, NULL, ""},
+    {"Greater", VG_OP_GREATER, 2, 2, NULL, "broadcast"},
+    {"GreaterOrEqual", VG_OP_GREATER_EQUAL, 2, 2, NULL, ""},
+    {"Less", VG_OP_LESS, 2, 2, NULL, "broadcast"},
+    {"LessOrEqual", VG_OP_LESS_EQUAL, 2, 2, NULL, ""},
+    {"Where", VG_OP_WHERE, 3, 3, NULL, ""},
     {"Concat", VG_OP_CONCAT, 1, VG_MAX_NODE_INPUTS, vg_parse_concat, "axis"},
 };
 
@@ -322,6 +330,28 @@ static int add_reduce_squeeze(VgBuild *b, const Onnx__NodeProto *np, VgError *er
   return vg_onnx_emit_node(b, sq, np->output[0], err);
 }
 
+/* Cast of a computed value to float, or to bool of a comparison's output: the value itself, since
+ * Vigil computes in float32 and its comparisons give 1 or 0 (`(h > 0).float()`). Also to double,
+ * computed in float32 all the same: PyTorch 1.13 exports `torch.where(c, 1.0, -1.0) + h` with
+ * double constants, a double Where and h cast to double. Returns 1 when bypassed, 0 for another
+ * Cast (refused as a constant-only op), or VG_ERR. */
+static int cast_bypass(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *err)
+{
+  const VgModel *m = b->m;
+  int64_t to;
+  if (vg_check_attrs(b, np, "to", err) != VG_OK ||
+      vg_attr_int(np, "to", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, &to, err) != VG_OK)
+    return VG_ERR;
+  int producer = m->values[x].producer;
+  VgOpType op = producer >= 0 ? m->nodes[producer].op : VG_OP_IDENTITY;
+  int boolean = op >= VG_OP_GREATER && op <= VG_OP_LESS_EQUAL;
+  if (to != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && to != ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE &&
+      !(to == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL && boolean))
+    return 0;
+  vg_name_map_put(&b->names, np->output[0], x);
+  return 1;
+}
+
 /* Attributes from ONNX opsets before 7 and 9 that change what an op computes, refused rather
  * than ignored: a binary op's `axis` (broadcasting B from that axis on, not numpy's trailing axes)
  * and BatchNormalization's spatial=0 (statistics per element, not per channel). */
@@ -375,6 +405,11 @@ int vg_onnx_add_node(VgBuild *b, const Onnx__NodeProto *np, int index, VgError *
     return vg_onnx_add_resize_linear(b, np, x, err);
   if (refuse_legacy_attrs(b, np, err) != VG_OK)
     return VG_ERR;
+  int cast = strcmp(op, "Cast") == 0 && x >= 0 && b->m->values[x].kind != VG_VALUE_CONST
+                 ? cast_bypass(b, np, x, err)
+                 : 0;
+  if (cast != 0)
+    return cast < 0 ? VG_ERR : VG_OK;
   int folded = vg_onnx_const_op(b, np, err);
   if (folded != 0)
     return folded < 0 ? VG_ERR : VG_OK;

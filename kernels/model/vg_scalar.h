@@ -124,10 +124,22 @@ static inline float vg_unary(const VgNode *n, float x)
   }
 }
 
-/* a op b for Add, Sub, Mul, Div, PRelu (b the slope). */
+/* a op b for Add, Sub, Mul, Div, PRelu (b the slope), Max, Min and the comparisons. */
 static inline float vg_binary(VgOpType op, float a, float b)
 {
   switch (op) {
+  case VG_OP_MAX: /* torch.maximum: NaN if either is */
+    return a != a || b != b ? a + b : (a > b ? a : b);
+  case VG_OP_MIN:
+    return a != a || b != b ? a + b : (a < b ? a : b);
+  case VG_OP_GREATER:
+    return (float)(a > b);
+  case VG_OP_GREATER_EQUAL:
+    return (float)(a >= b);
+  case VG_OP_LESS:
+    return (float)(a < b);
+  case VG_OP_LESS_EQUAL:
+    return (float)(a <= b);
   case VG_OP_ADD:
     return a + b;
   case VG_OP_SUB:
@@ -139,6 +151,13 @@ static inline float vg_binary(VgOpType op, float a, float b)
   default:
     return a / b;
   }
+}
+
+/* Where: c != 0 ? a : b. The other operand is not read into the result, so that its NaN or
+ * infinity (exp of a large value in the branch not taken) does not reach it. */
+static inline float vg_where(float c, float a, float b)
+{
+  return c != 0.0f ? a : b;
 }
 
 #endif

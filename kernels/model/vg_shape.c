@@ -348,6 +348,12 @@ static int node_shape(const VgModel *m, const VgNode *node, const VgShape *sh, V
                       VgError *err)
 {
   const VgShape *x = &sh[node->inputs[0]];
+  if (vg_op_is_arithmetic(node->op)) { /* Where's three inputs broadcast together */
+    VgShape ab;
+    if (broadcast(x, &sh[node->inputs[1]], &ab, err) != VG_OK)
+      return VG_ERR;
+    return node->n_inputs > 2 ? broadcast(&ab, &sh[node->inputs[2]], out, err) : (*out = ab, VG_OK);
+  }
   switch (node->op) {
   case VG_OP_CONV:
   case VG_OP_CONV_TRANSPOSE:
@@ -368,12 +374,6 @@ static int node_shape(const VgModel *m, const VgNode *node, const VgShape *sh, V
     return gemm_shape(node, sh, out, err);
   case VG_OP_MATMUL:
     return matmul_shape(node, sh, out, err);
-  case VG_OP_ADD:
-  case VG_OP_SUB:
-  case VG_OP_MUL:
-  case VG_OP_DIV:
-  case VG_OP_PRELU:
-    return broadcast(x, &sh[node->inputs[1]], out, err);
   case VG_OP_CONCAT:
     return concat_shape(node, sh, out, err);
   case VG_OP_SLICE:
@@ -419,10 +419,7 @@ int vg_shape_node(const VgModel *m, const VgNode *node, VgShape *shapes, VgError
 static int time_inputs_aligned(const VgModel *model, const VgNode *node, const VgShape *shapes,
                                VgError *err)
 {
-  if (node->op != VG_OP_ADD && node->op != VG_OP_SUB && node->op != VG_OP_MUL &&
-      node->op != VG_OP_DIV && node->op != VG_OP_PRELU)
-    return VG_OK;
-  if (!vg_node_is_time_local(model, node))
+  if (!vg_op_is_arithmetic(node->op) || !vg_node_is_time_local(model, node))
     return VG_OK;
   const VgShape *o = &shapes[node->output];
   for (int k = 0; k < node->n_inputs; k++) {

@@ -55,7 +55,7 @@ int vg_shape_output_is_time(const VgModel *m, const VgNode *node)
     any |= is_time(m, node->inputs[k]);
   if (!any)
     return 0;
-  switch (node->op) {
+  switch (vg_op_is_arithmetic(node->op) ? VG_OP_ADD : node->op) {
   case VG_OP_GLOBAL_AVG_POOL:
   case VG_OP_GLOBAL_MAX_POOL:
   case VG_OP_GEMM:
@@ -63,11 +63,7 @@ int vg_shape_output_is_time(const VgModel *m, const VgNode *node)
     return 0;
   case VG_OP_RESHAPE:
     return is_time(m, node->inputs[0]) && reshape_keeps_time(m, node);
-  case VG_OP_ADD:
-  case VG_OP_SUB:
-  case VG_OP_MUL:
-  case VG_OP_DIV:
-  case VG_OP_PRELU:
+  case VG_OP_ADD: /* every element-wise op of several inputs (vg_op_is_arithmetic) */
     /* the time input's axes must stay where they are: same rank, batch 1 */
     for (int k = 0; k < node->n_inputs; k++)
       if (is_time(m, node->inputs[k]) && m->values[node->inputs[k]].shape.rank != out->rank)
@@ -91,18 +87,14 @@ int vg_node_is_time_local(const VgModel *model, const VgNode *node)
 {
   if (!vg_model_is_time_value(model, node->output))
     return 0;
-  switch (node->op) {
+  switch (vg_op_is_arithmetic(node->op) ? VG_OP_ADD : node->op) {
   case VG_OP_SOFTMAX:
     return node->axis != model->values[node->output].shape.rank - 1;
   case VG_OP_INSTANCE_NORM: /* statistics over the whole window */
     return 0;
   case VG_OP_PAD: /* reflect and edge read the signal near the window's edges */
     return node->pad_mode == VG_PAD_CONSTANT;
-  case VG_OP_ADD:
-  case VG_OP_SUB:
-  case VG_OP_MUL:
-  case VG_OP_DIV:
-  case VG_OP_PRELU:
+  case VG_OP_ADD: /* every element-wise op of several inputs (vg_op_is_arithmetic) */
     for (int k = 0; k < node->n_inputs; k++) {
       const VgValue *v = &model->values[node->inputs[k]];
       const VgShape *o = &model->values[node->output].shape;

@@ -1,8 +1,9 @@
 /* Add, Sub, Mul, Div, PRelu with ONNX (numpy) broadcasting, and Concat.
  *
- * On time columns the supported cases are: two time values of the same width, a time value and a
- * time value of width 1 (one value per column), and a time value and a constant that does not vary
- * along time. The constant is expanded once, at prepare time, to one column of the output's width
+ * Also Max, Min, the comparisons (1 or 0) and Where (three inputs: condition, then the values).
+ * On time columns the supported cases are: time values of the same width, a time value and a
+ * time value of width 1 (one value per column), and time values and constants that do not vary
+ * along time. Each constant is expanded once, at prepare time, to one column of the output's width
  * ([c][f] order), so every column then combines element-wise with it. Plain values broadcast
  * generally.
  *
@@ -13,7 +14,8 @@
 #include "ops_priv.h"
 #include "vg_scalar.h"
 
-enum { BIN_NO_CONST = 0, BIN_CONST_A = 1, BIN_CONST_B = 2 };
+/* Inputs of an element-wise op: two, three for Where. */
+#define BIN_MAX_INPUTS 3
 
 int ops_broadcast_strides(const VgShape *src, const VgShape *dst, int64_t *strides)
 {
@@ -38,41 +40,55 @@ int ops_broadcast_strides(const VgShape *src, const VgShape *dst, int64_t *strid
   return VG_OK;
 }
 
-/* Expands constant input `ci` to one column of the (time) output: aux[w] for w over the
- * output's dims[1 .. rank-2]. Leaves no aux when the constant varies along the last axis (then
- * the node can only run on plain values). */
-static int expand_const(VgModel *m, VgNode *node, int ci, VgError *err)
+/* Whether constant input `ci` can be expanded to one column of the (time) output: it does not
+ * vary along the last axis. */
+static int const_fits_column(const VgShape *cs, const VgShape *os, int64_t *st)
 {
-  const VgValue *cv = ops_value(m, node, ci);
+  return os->rank >= 2 && ops_broadcast_strides(cs, os, st) == VG_OK &&
+         (os->dims[os->rank - 1] == 1 || st[os->rank - 1] == 0);
+}
+
+/* Expands each constant input k to one column of the (time) output, aux[k * w + i] for i over the
+ * output's dims[1 .. rank-2]; strategy holds a bit per constant input. Leaves no aux when a
+ * constant varies along the last axis (then the node can only run on plain values). */
+static int expand_consts(VgModel *m, VgNode *node, VgError *err)
+{
   const VgShape *os = &m->values[node->output].shape;
-  int64_t st[VG_MAX_RANK];
-  if (os->rank < 2 || ops_broadcast_strides(&cv->shape, os, st) != VG_OK ||
-      (os->dims[os->rank - 1] != 1 && st[os->rank - 1] != 0))
-    return VG_OK;
-  int64_t w = ops_width(os);
-  VgPacked *p = ops_packed_new(0, 0, w, err);
+  int64_t st[BIN_MAX_INPUTS][VG_MAX_RANK], w = ops_width(os);
+  int consts = 0;
+  for (int k = 0; k < node->n_inputs; k++) {
+    if (!ops_is_const(m, node, k))
+      continue;
+    if (!const_fits_column(&ops_value(m, node, k)->shape, os, st[k]))
+      return VG_OK;
+    consts |= 1 << k;
+  }
+  VgPacked *p = ops_packed_new(0, 0, node->n_inputs * w, err);
   if (!p)
     return vg_error_prefix(err, "%s '%s'", vg_op_name(node->op), node->name);
-  p->strategy = ci == 0 ? BIN_CONST_A : BIN_CONST_B;
-  for (int64_t i = 0; i < w; i++) {
-    int64_t rem = i, off = 0;
-    for (int a = os->rank - 2; a >= 1; a--) {
-      off += (rem % os->dims[a]) * st[a];
-      rem /= os->dims[a];
+  p->strategy = consts;
+  for (int k = 0; k < node->n_inputs; k++)
+    for (int64_t i = 0; consts & (1 << k) && i < w; i++) {
+      int64_t rem = i, off = 0;
+      for (int a = os->rank - 2; a >= 1; a--) {
+        off += (rem % os->dims[a]) * st[k][a];
+        rem /= os->dims[a];
+      }
+      p->aux[k * w + i] = ops_value(m, node, k)->data[off];
     }
-    p->aux[i] = cv->data[off];
-  }
   ops_packed_attach(node, p);
   return VG_OK;
 }
 
 int binary_prepare(VgModel *m, VgNode *node, VgError *err)
 {
-  if (node->n_inputs != 2)
-    return vg_error_set(err, "%s '%s': 2 inputs expected", vg_op_name(node->op), node->name);
-  int ca = ops_is_const(m, node, 0), cb = ops_is_const(m, node, 1);
-  if (ca != cb)
-    return expand_const(m, node, ca ? 0 : 1, err);
+  int want = node->op == VG_OP_WHERE ? 3 : 2, consts = 0;
+  if (node->n_inputs != want)
+    return vg_error_set(err, "%s '%s': %d inputs expected", vg_op_name(node->op), node->name, want);
+  for (int k = 0; k < node->n_inputs; k++)
+    consts += ops_is_const(m, node, k);
+  if (consts > 0 && consts < node->n_inputs)
+    return expand_consts(m, node, err);
   return VG_OK;
 }
 
@@ -93,32 +109,42 @@ static void bin_run(VgOpType op, const float *a, int64_t sa, const float *b, int
     for (int64_t i = 0; i < n; i++)
       out[i] = a[i * sa] * b[i * sb];
     break;
-  case VG_OP_PRELU:
-    for (int64_t i = 0; i < n; i++)
-      out[i] = vg_binary(VG_OP_PRELU, a[i * sa], b[i * sb]);
-    break;
-  default:
+  case VG_OP_DIV:
     for (int64_t i = 0; i < n; i++)
       out[i] = a[i * sa] / b[i * sb];
+    break;
+  default: /* PRelu, Max, Min, the comparisons */
+    for (int64_t i = 0; i < n; i++)
+      out[i] = vg_binary(op, a[i * sa], b[i * sb]);
     break;
   }
 }
 
-/* out = a op b over shape os, a and b read through broadcast strides (ops_broadcast_strides). */
-static void bin_strided(VgOpType op, const float *a, const int64_t *sa, const float *b,
-                        const int64_t *sb, const VgShape *os, float *out)
+/* One output value from the inputs' values x[0 .. n). */
+static float bin_value(VgOpType op, const float *x)
 {
-  int64_t idx[VG_MAX_RANK] = {0}, n = ops_count(os), oa = 0, ob = 0;
-  for (int64_t i = 0; i < n; i++) {
-    out[i] = vg_binary(op, a[oa], b[ob]);
-    /* next row-major index of the output, moving the two source offsets along */
+  return op == VG_OP_WHERE ? vg_where(x[0], x[1], x[2]) : vg_binary(op, x[0], x[1]);
+}
+
+/* out = op(src[0], ...) over shape os, input k read through broadcast strides st[k]
+ * (ops_broadcast_strides). */
+static void bin_strided(VgOpType op, int n, const float *const *src, int64_t st[][VG_MAX_RANK],
+                        const VgShape *os, float *out)
+{
+  int64_t idx[VG_MAX_RANK] = {0}, count = ops_count(os), off[BIN_MAX_INPUTS] = {0};
+  float x[BIN_MAX_INPUTS];
+  for (int64_t i = 0; i < count; i++) {
+    for (int k = 0; k < n; k++)
+      x[k] = src[k][off[k]];
+    out[i] = bin_value(op, x);
+    /* next row-major index of the output, moving the source offsets along */
     for (int d = os->rank - 1; d >= 0; d--) {
-      oa += sa[d];
-      ob += sb[d];
+      for (int k = 0; k < n; k++)
+        off[k] += st[k][d];
       if (++idx[d] < os->dims[d])
         break;
-      oa -= sa[d] * os->dims[d];
-      ob -= sb[d] * os->dims[d];
+      for (int k = 0; k < n; k++)
+        off[k] -= st[k][d] * os->dims[d];
       idx[d] = 0;
     }
   }
@@ -132,45 +158,68 @@ static VgShape column_shape(const VgShape *s)
   return c;
 }
 
-/* Columns of two time values, or of one and a constant (expanded to the output's column, aux).
- * Operands as wide as the output or of one value per column take bin_run; others (a [1, 1, F, T]
- * gate on [1, C, F, T] features) broadcast within the column. */
+/* One output column from input columns of widths wk, each w or 1 (one value per column). */
+static void bin_column(VgOpType op, int n, const float *const *x, const int64_t *wk, int64_t w,
+                       float *out)
+{
+  if (n == 2) {
+    bin_run(op, x[0], wk[0] == w, x[1], wk[1] == w, out, w);
+    return;
+  }
+  for (int64_t i = 0; i < w; i++)
+    out[i] = vg_where(x[0][wk[0] == w ? i : 0], x[1][wk[1] == w ? i : 0], x[2][wk[2] == w ? i : 0]);
+}
+
+/* Columns of time values, or of time values and constants (expanded to the output's column,
+ * aux). Operands as wide as the output or of one value per column take bin_column; others (a
+ * [1, 1, F, T] gate on [1, C, F, T] features) broadcast within the column. */
 int binary_forward_time(const VgModel *m, const VgNode *node, const VgShape *shapes,
                         const VgSeq *const *in, VgSeq *out, int64_t j0, int64_t j1)
 {
   const VgPacked *p = node->packed;
-  const VgSeq *a = in[0], *b = in[1];
-  int64_t w = out->width, wa = a ? a->width : w, wb = b ? b->width : w;
-  if ((!a && !b) || ((!a || !b) && (!p || !p->aux || p->n_aux != w)))
+  int n = node->n_inputs, fast = 1, times = 0;
+  int64_t w = out->width, wk[BIN_MAX_INPUTS], st[BIN_MAX_INPUTS][VG_MAX_RANK];
+  if (n < 2 || n > BIN_MAX_INPUTS)
     return VG_ERR;
   const VgShape *os = ops_out_shape(shapes, node);
   VgShape co = column_shape(os);
-  VgShape ca = a ? column_shape(ops_in_shape(shapes, node, 0)) : co;
-  VgShape cb = b ? column_shape(ops_in_shape(shapes, node, 1)) : co;
-  int64_t sa[VG_MAX_RANK], sb[VG_MAX_RANK];
-  int fast = (wa == w || wa == 1) && (wb == w || wb == 1);
-  if (!fast && (ops_broadcast_strides(&ca, &co, sa) != VG_OK ||
-                ops_broadcast_strides(&cb, &co, sb) != VG_OK || ops_count(&co) != w))
+  for (int k = 0; k < n; k++) {
+    if (!in[k] && (!p || !p->aux || p->n_aux != n * w || !(p->strategy & (1 << k))))
+      return VG_ERR; /* a constant input not expanded at prepare */
+    times += in[k] != NULL;
+    wk[k] = in[k] ? in[k]->width : w;
+    fast &= wk[k] == w || wk[k] == 1;
+  }
+  for (int k = 0; k < n && !fast; k++) {
+    VgShape ck = in[k] ? column_shape(ops_in_shape(shapes, node, k)) : co;
+    if (ops_broadcast_strides(&ck, &co, st[k]) != VG_OK)
+      return VG_ERR;
+  }
+  if (!times || (!fast && ops_count(&co) != w))
     return VG_ERR;
   for (int64_t j = j0; j < j1; j++) {
-    const float *pa = a ? seq_col(a, j) : p->aux, *pb = b ? seq_col(b, j) : p->aux;
+    const float *x[BIN_MAX_INPUTS];
+    for (int k = 0; k < n; k++)
+      x[k] = in[k] ? seq_col(in[k], j) : p->aux + k * w;
     if (fast)
-      bin_run(node->op, pa, wa == w, pb, wb == w, seq_col_mut(out, j), w);
+      bin_column(node->op, n, x, wk, w, seq_col_mut(out, j));
     else
-      bin_strided(node->op, pa, sa, pb, sb, &co, seq_col_mut(out, j));
+      bin_strided(node->op, n, x, st, &co, seq_col_mut(out, j));
   }
   return VG_OK;
 }
 
 int binary_forward_plain(const VgModel *m, const VgNode *node, const VgShape *shapes,
-                         const float *a, const float *b, float *out)
+                         const float *const *in, float *out)
 {
   const VgShape *os = ops_out_shape(shapes, node);
-  int64_t sa[VG_MAX_RANK], sb[VG_MAX_RANK];
-  if (ops_broadcast_strides(ops_in_shape(shapes, node, 0), os, sa) != VG_OK ||
-      ops_broadcast_strides(ops_in_shape(shapes, node, 1), os, sb) != VG_OK)
+  int64_t st[BIN_MAX_INPUTS][VG_MAX_RANK];
+  if (node->n_inputs < 2 || node->n_inputs > BIN_MAX_INPUTS)
     return VG_ERR;
-  bin_strided(node->op, a, sa, b, sb, os, out);
+  for (int k = 0; k < node->n_inputs; k++)
+    if (ops_broadcast_strides(ops_in_shape(shapes, node, k), os, st[k]) != VG_OK)
+      return VG_ERR;
+  bin_strided(node->op, node->n_inputs, in, st, os, out);
   return VG_OK;
 }
 

@@ -179,7 +179,7 @@ int binary_prepare(VgModel *m, VgNode *node, VgError *err);
 int binary_forward_time(const VgModel *m, const VgNode *node, const VgShape *shapes,
                         const VgSeq *const *in, VgSeq *out, int64_t j0, int64_t j1);
 int binary_forward_plain(const VgModel *m, const VgNode *node, const VgShape *shapes,
-                         const float *a, const float *b, float *out);
+                         const float *const *in, float *out);
 int concat_forward_time(const VgNode *node, const VgShape *shapes, const VgSeq *const *in,
                         VgSeq *out, int64_t j0, int64_t j1);
 int concat_forward_plain(const VgNode *node, const VgShape *shapes, const float *const *in,

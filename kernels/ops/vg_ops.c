@@ -110,7 +110,7 @@ int vg_ops_prepare(VgModel *model, VgError *err)
     int rc = VG_OK;
     if (node->packed)
       continue; /* prepared already */
-    switch (node->op) {
+    switch (vg_op_is_arithmetic(node->op) ? VG_OP_ADD : node->op) {
     case VG_OP_CONV:
       rc = conv_prepare(model, node, err);
       break;
@@ -120,11 +120,7 @@ int vg_ops_prepare(VgModel *model, VgError *err)
     case VG_OP_BATCH_NORM:
       rc = pointwise_prepare(model, node, err);
       break;
-    case VG_OP_ADD:
-    case VG_OP_SUB:
-    case VG_OP_MUL:
-    case VG_OP_DIV:
-    case VG_OP_PRELU:
+    case VG_OP_ADD: /* every element-wise op of several inputs (vg_op_is_arithmetic) */
       rc = binary_prepare(model, node, err);
       break;
     default:
@@ -231,7 +227,7 @@ int vg_ops_forward_time(const VgModel *model, const VgNode *node, const VgShape 
   if (!node->packed &&
       (node->op == VG_OP_CONV || node->op == VG_OP_CONV_TRANSPOSE || node->op == VG_OP_BATCH_NORM))
     return VG_ERR; /* vg_ops_prepare was not called */
-  switch (node->op) {
+  switch (vg_op_is_arithmetic(node->op) ? VG_OP_ADD : node->op) {
   case VG_OP_CONV:
     return x ? conv_forward(model, node, shapes, x, out, j0, j1, scratch, NULL) : VG_ERR;
   case VG_OP_CONV_TRANSPOSE:
@@ -241,11 +237,7 @@ int vg_ops_forward_time(const VgModel *model, const VgNode *node, const VgShape 
     return x ? pool_forward(model, node, shapes, x, out, j0, j1) : VG_ERR;
   case VG_OP_PAD:
     return x ? pad_forward(model, node, shapes, x, out, j0, j1) : VG_ERR;
-  case VG_OP_ADD:
-  case VG_OP_SUB:
-  case VG_OP_MUL:
-  case VG_OP_DIV:
-  case VG_OP_PRELU:
+  case VG_OP_ADD: /* every element-wise op of several inputs (vg_op_is_arithmetic) */
     return binary_forward_time(model, node, shapes, in, out, j0, j1);
   case VG_OP_CONCAT:
     return concat_forward_time(node, shapes, in, out, j0, j1);
@@ -372,7 +364,7 @@ int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape
     }
     time_in = 0;
   }
-  switch (node->op) {
+  switch (vg_op_is_arithmetic(node->op) ? VG_OP_ADD : node->op) {
   case VG_OP_GLOBAL_AVG_POOL:
   case VG_OP_GLOBAL_MAX_POOL:
     return global_pool_forward(node, is, time_in, src[0], out);
@@ -385,14 +377,11 @@ int vg_ops_forward_plain(const VgModel *model, const VgNode *node, const VgShape
     else if (out != src[0])
       memmove(out, src[0], (size_t)ops_count(os) * sizeof(float));
     return VG_OK;
-  case VG_OP_ADD:
-  case VG_OP_SUB:
-  case VG_OP_MUL:
-  case VG_OP_DIV:
-  case VG_OP_PRELU:
-    if (!src[1])
-      return VG_ERR;
-    return binary_forward_plain(model, node, shapes, src[0], src[1], out);
+  case VG_OP_ADD: /* every element-wise op of several inputs (vg_op_is_arithmetic) */
+    for (int i = 1; i < node->n_inputs; i++)
+      if (!src[i])
+        return VG_ERR;
+    return binary_forward_plain(model, node, shapes, src, out);
   case VG_OP_CONCAT:
     return concat_forward_plain(node, shapes, src, out);
   case VG_OP_SLICE:

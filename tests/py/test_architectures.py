@@ -4,10 +4,10 @@ ResNet-1D blocks with BatchNorm, attention pooling, mean/max and std heads, dept
 stacks, multi-scale branches, a U-Net with transposed convs and skips, WaveNet gates, GELU and
 LayerNorm over channels, a ConvNeXt-style block, 2-D keyword-spotting CNNs, CRNN-style heads,
 squeeze-and-excitation, TCN chomps with BatchNorm, strided stacks, dilated residuals,
-upsampling skips, two-output heads, channel softmax and log-softmax, energy and L2 norms, and
-more. Each through `vigil-model run` at its window (and at a longer one when the model does not
-depend on its length) and the streaming engine (exact mode, hop 3, every window), max |error| <=
-1e-4 * max |reference|. Two of them found bugs the op-by-op tests had missed: a squeeze-and-
+upsampling skips, two-output heads, channel softmax and log-softmax, energy and L2 norms,
+torch.where selects, maximum and minimum, and more. Each through `vigil-model run` at its window
+(and at a longer one when the model does not depend on its length) and the streaming engine
+(exact mode, hop 3, every window), max |error| <= 1e-4 * max |reference|. Two of them found bugs the op-by-op tests had missed: a squeeze-and-
 excitation block of 1x1 convs on the pooled value (refused at run time) and a residual add of a
 window-wide pool (wrong values). A third, a 2-D residual after a branch strided along time, gave
 wrong values in windows so short that one input of the add had one column and the other two
@@ -144,6 +144,20 @@ ZOO = {
                                     a=C2(2, 4, 3, stride=(1, 2), padding=1),
                                     b=C2(4, 4, 3, padding=1), p=nn.AvgPool2d((1, 2)),
                                     sc=C2(2, 4, 1)), (1, 2, 8, 24), True),
+    # torch.where of computed values and constants: Greater(OrEqual), LessOrEqual, Where, the
+    # Cast of (h > 0.1).float(), and the double Where and Cast PyTorch writes for where(c, 1.0,
+    # -1.0) + h; the exp in the branch not taken overflows to inf, which must not leak
+    "where_selects": (Lam(lambda s, x: (lambda h: torch.cat([
+        torch.where(h > 0, h, 0.1 * h), torch.where(h > 0, h, torch.exp(h * 60) - 1),
+        torch.where(h >= 0, 1.0, -1.0) + h, h * (h > 0.1).float(),
+        torch.where(s.g(x) <= 0, h, s.b(x))], 1))(s.a(x)),
+        a=C1(3, 4, 3, padding=1), b=C1(3, 4, 3, padding=1), g=C1(3, 1, 3, padding=1)),
+        (1, 3, 30), True),
+    "maximum_minimum": (Lam(lambda s, x: torch.maximum(s.a(x), s.b(x)) +
+                            torch.minimum(s.a(x), 2 * s.b(x)) -
+                            torch.maximum(s.a(x), torch.tensor(0.3)) +
+                            torch.minimum(s.a(x), s.t), a=C1(3, 4, 3), b=C1(3, 4, 3),
+                            t=nn.Parameter(torch.randn(4, 1))), (1, 3, 30), True),
     "var_max_head": (Lam(lambda s, x: torch.cat([s.c(x).var(-1), torch.max(s.c(x), -1)[0]], 1),
                          c=C1(3, 4, 3)), (1, 3, 30), False),
 }

@@ -175,6 +175,12 @@ def unsupported_ops():
     refused(cast_shape(to=8), "cast_to_string", "target type 8", "'Cast'", "cst")
     r = run(cast_shape(to=7).SerializeToString(), "cast_to_int64")
     c.check(r.returncode == 0, "Cast of a constant shape to int64 refused: %s" % r.stderr.strip())
+    # a computed value casts to float (and a comparison's to bool) as itself; to an integer
+    # type it would truncate, which Vigil does not compute
+    refused(model([h.make_node("Cast", ["x"], ["y"], name="cx", to=7)]), "cast_computed_int",
+            "'Cast'", "cx", "constants only")
+    refused(model([h.make_node("Cast", ["x"], ["y"], name="cb", to=9)]), "cast_computed_bool",
+            "'Cast'", "cb", "constants only")
     training_mode_exports()
     # opset 5's consumed_inputs (an optimisation hint) is not refused
     old_relu = model([h.make_node("Relu", ["x"], ["y"], name="r5", consumed_inputs=[0])],
