@@ -30,7 +30,8 @@ int vg_name_map_init(VgNameMap *map, size_t n_max)
   map->cap = cap;
   map->keys = calloc(cap, sizeof *map->keys);
   map->vals = calloc(cap, sizeof *map->vals);
-  if (!map->keys || !map->vals) {
+  map->owned = calloc(cap, 1);
+  if (!map->keys || !map->vals || !map->owned) {
     vg_name_map_clear(map);
     return VG_ERR;
   }
@@ -39,10 +40,15 @@ int vg_name_map_init(VgNameMap *map, size_t n_max)
 
 void vg_name_map_clear(VgNameMap *map)
 {
+  for (size_t i = 0; map->keys && map->owned && i < map->cap; i++)
+    if (map->owned[i])
+      free((char *)map->keys[i]);
   free(map->keys);
   free(map->vals);
+  free(map->owned);
   map->keys = NULL;
   map->vals = NULL;
+  map->owned = NULL;
   map->cap = 0;
 }
 
@@ -70,12 +76,18 @@ int vg_name_map_put(VgNameMap *map, const char *name, int val)
   return 1;
 }
 
-void vg_name_map_set(VgNameMap *map, const char *name, int val)
+int vg_name_map_set(VgNameMap *map, const char *name, int val)
 {
   size_t i = slot_of(map, name);
-  if (!map->keys[i])
-    map->keys[i] = name;
+  if (!map->keys[i]) {
+    char *copy = strdup(name);
+    if (!copy)
+      return VG_ERR;
+    map->keys[i] = copy;
+    map->owned[i] = 1;
+  }
   map->vals[i] = val;
+  return VG_OK;
 }
 
 /* ---- values ---- */

@@ -296,7 +296,8 @@ int vg_onnx_emit_node(VgBuild *b, VgNode *node, const char *name, VgError *err)
     return VG_ERR;
   m->values[out].shape = b->shapes[out];
   m->values[out].is_time = vg_shape_output_is_time(m, node);
-  vg_name_map_set(&b->names, name, out);
+  if (vg_name_map_set(&b->names, name, out) != VG_OK)
+    return vg_error_set(err, "out of memory");
   return VG_OK;
 }
 

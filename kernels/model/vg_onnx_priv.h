@@ -30,7 +30,8 @@ int vg_onnx_wire_check(const uint8_t *data, size_t size, const ProtobufCMessageD
 typedef struct {
   const char **keys;
   int *vals;
-  size_t cap; /* power of two */
+  unsigned char *owned; /* keys vg_name_map_set copied (the others are borrowed) */
+  size_t cap;           /* power of two */
 } VgNameMap;
 
 int vg_name_map_init(VgNameMap *map, size_t n_max);
@@ -39,8 +40,9 @@ void vg_name_map_clear(VgNameMap *map);
 int vg_name_map_get(const VgNameMap *map, const char *name);
 /* Adds name -> val; returns 0 if the name is already present (nothing changed). */
 int vg_name_map_put(VgNameMap *map, const char *name, int val);
-/* Adds or replaces name -> val. */
-void vg_name_map_set(VgNameMap *map, const char *name, int val);
+/* Adds or replaces name -> val, keeping a copy of a new name (the loader's own names of the
+ * values it makes are built in buffers that do not outlive the call). */
+int vg_name_map_set(VgNameMap *map, const char *name, int val);
 
 /* ---- the model under construction ---- */
 
