@@ -59,6 +59,18 @@ static int default_opset(const Onnx__ModelProto *mp, int64_t *opset, VgError *er
   return vg_error_set(err, "the model imports no default-domain opset");
 }
 
+/* Nodes (and values) the loader makes of one ReduceLogSumExp besides the 3 every node may take
+ * (vg_onnx_logsumexp.c: 8 nodes of one value each). */
+#define LOGSUMEXP_EXTRA 5
+
+static int expanded_nodes(const Onnx__GraphProto *g)
+{
+  int n = 0;
+  for (size_t i = 0; i < g->n_node; i++)
+    n += g->node[i]->op_type && strcmp(g->node[i]->op_type, "ReduceLogSumExp") == 0;
+  return n * LOGSUMEXP_EXTRA;
+}
+
 /* Upper bound of the values a graph can define, refused beyond the VG_MAX_* limits. */
 static int count_values(const Onnx__GraphProto *g, int *cap_values, VgError *err)
 {
@@ -72,7 +84,7 @@ static int count_values(const Onnx__GraphProto *g, int *cap_values, VgError *err
   /* + folded weights and biases (2 per BatchNormalization), a Reduce*'s pooled value (1), a
    * Resize's or MatMul's weights as a conv's (1), an Add's constant per channel and the conv
    * bias made of it (2: vg_onnx_channels_last.c, vg_fold_conv_biases) */
-  *cap_values = (int)(n + 2 * g->n_node + 1);
+  *cap_values = (int)(n + 2 * g->n_node + 1) + expanded_nodes(g);
   return VG_OK;
 }
 
@@ -168,7 +180,7 @@ static VgModel *build_model(const Onnx__ModelProto *mp, int64_t time, VgError *e
   b.m = m;
   /* a Reduce* without keepdims adds a Squeeze, a Slice a crop after its box, a Split a node per
    * output */
-  b.cap_nodes = 2 * (int)b.graph->n_node;
+  b.cap_nodes = 2 * (int)b.graph->n_node + expanded_nodes(b.graph);
   for (size_t i = 0; i < b.graph->n_node; i++)
     b.cap_nodes += (int)b.graph->node[i]->n_output;
   m->values = calloc((size_t)b.cap_values, sizeof *m->values);

@@ -399,6 +399,8 @@ int vg_onnx_add_node(VgBuild *b, const Onnx__NodeProto *np, int index, VgError *
   int x = np->n_input > 0 && np->input[0][0] ? vg_name_map_get(&b->names, np->input[0]) : -1;
   if (strcmp(op, "Expand") == 0 && x >= 0 && b->m->values[x].kind != VG_VALUE_CONST)
     return vg_onnx_add_expand(b, np, x, err);
+  if (strcmp(op, "ReduceLogSumExp") == 0 && x >= 0 && b->m->values[x].kind != VG_VALUE_CONST)
+    return vg_onnx_add_logsumexp(b, np, x, err);
   char mode[16] = "";
   if (strcmp(op, "Resize") == 0 && x >= 0 && b->m->values[x].kind != VG_VALUE_CONST &&
       vg_attr_string(np, "mode", "nearest", mode, sizeof mode, err) == VG_OK &&

@@ -169,11 +169,9 @@ int vg_reduce_axes(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, int *see
   return VG_OK;
 }
 
-int vg_parse_reduce(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
+int vg_reduce_setup(VgBuild *b, VgNode *node, int seen, VgError *err)
 {
-  int x = node->inputs[0], r = b->shapes[x].rank, seen;
-  if (vg_reduce_axes(b, np, node, &seen, err) != VG_OK)
-    return VG_ERR;
+  int x = node->inputs[0], r = b->shapes[x].rank;
   int time = b->m->values[x].is_time, all_after_channels = ((1 << r) - 1) & ~3;
   if (time && (r == 3 || r == 4) && seen == all_after_channels) {
     if (node->reduce == VG_REDUCE_MIN || node->reduce == VG_REDUCE_L2)
@@ -192,6 +190,14 @@ int vg_parse_reduce(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError
     if (seen & (1 << a))
       node->axes[node->n_axes++] = a;
   return VG_OK;
+}
+
+int vg_parse_reduce(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err)
+{
+  int seen;
+  if (vg_reduce_axes(b, np, node, &seen, err) != VG_OK)
+    return VG_ERR;
+  return vg_reduce_setup(b, node, seen, err);
 }
 
 /* ---- the reshape family ---- */

@@ -59,6 +59,9 @@ int vg_parse_reduce(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError
 /* A Reduce*'s kind into node->reduce and its axes (attribute or input, normalised) as a bit mask
  * (0: none given); the node keeps its data input only. */
 int vg_reduce_axes(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, int *seen, VgError *err);
+/* The op of a reduction of kind node->reduce over the axes `seen` of node->inputs[0]: a global
+ * pool over every axis after the channels of a time value, else a Reduce node; or a refusal. */
+int vg_reduce_setup(VgBuild *b, VgNode *node, int seen, VgError *err);
 int vg_parse_concat(VgBuild *b, const Onnx__NodeProto *np, VgNode *node, VgError *err);
 
 /* Ops evaluated on constants only (Shape, ConstantOfShape, Gather, Slice, Cast, Transpose; see
@@ -94,6 +97,9 @@ int vg_onnx_add_resize_linear(VgBuild *b, const Onnx__NodeProto *np, int x, VgEr
 int vg_onnx_add_gather(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *err);
 /* Expand of a computed value x: a Mul by ones of the target shape (vg_onnx_slice.c). */
 int vg_onnx_add_expand(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *err);
+/* ReduceLogSumExp of computed value x, as the nodes of max + log(sum(exp(x - max)))
+ * (vg_onnx_logsumexp.c). */
+int vg_onnx_add_logsumexp(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *err);
 /* A node the loader adds beyond the ONNX node's own (a Squeeze after a Reduce*, Slice's nodes):
  * appended to the model, reading `input` and `second` (-1: one input only), Slice boxes off
  * (slice_len -1). NULL with err set. */

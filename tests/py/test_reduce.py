@@ -2,7 +2,8 @@
 """Reductions over channels and frequency within each time step (ReduceMean, ReduceMax, ReduceMin,
 ReduceSum, ReduceL2: CBAM-style spatial attention, x / x.norm(dim=1), F.normalize and its Expand),
 over a plain value's axes (an embedding head normalised), and ReduceSum over time (x.sum(-1), a
-global pool that does not divide), InstanceNormalization and GroupNorm (per window), a
+global pool that does not divide), torch.logsumexp over channels, F and time (and its
+infinities), InstanceNormalization and GroupNorm (per window), a
 squeeze-and-excitation block of 1x1 convs on the pooled value, x.std(-1) (ReduceProd of a Shape),
 1-D and 2-D, at opsets 11, 13 and 17: against PyTorch through
 `vigil-model run` at two lengths and the streaming engine (exact and full, signal for unpadded
@@ -11,6 +12,7 @@ over time and channels together is refused naming the axes."""
 import os
 import subprocess
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -128,6 +130,24 @@ class ChannelMeanOut(nn.Module):
         return self.conv(x).mean(1)
 
 
+class LogSumExp(nn.Module):
+    """torch.logsumexp (ReduceLogSumExp, loaded as max + log(sum(exp(x - max)))): over channels
+    (time-local), over time (global pools, then per window), over F and over (F, T) of 2-D."""
+
+    def __init__(self, dims=1):
+        super().__init__()
+        conv = nn.Conv1d if dims == 1 else nn.Conv2d
+        self.dims, self.a = dims, conv(dims, 4, 3, padding=1)
+
+    def forward(self, x):
+        h = self.a(x) * 4
+        if self.dims == 1:
+            return torch.cat([torch.logsumexp(h, 1, keepdim=True),
+                              h - torch.logsumexp(h, -1, keepdim=True)], 1)
+        return torch.cat([torch.logsumexp(h, 2) + torch.logsumexp(h, (2, 3)).unsqueeze(-1),
+                          torch.logsumexp(h, 1)], 1)
+
+
 torch.manual_seed(13)
 # name: (module, input shape, zero-padded, streamed)
 models = {
@@ -144,6 +164,8 @@ models = {
     "groupnorm1": (GroupNorms(1, 1), (1, 2, 30), False, True),
     "groupnorm2d": (GroupNorms(2, 4), (1, 2, 6, 20), False, True),
     "squeeze_excite": (SqueezeExcite(), (1, 3, 30), True, True),
+    "logsumexp": (LogSumExp(1), (1, 1, 30), True, True),
+    "logsumexp2d": (LogSumExp(2), (1, 2, 4, 20), True, True),
 }
 for name, (model, shape, padded, streamed) in models.items():
     model.eval()
@@ -224,4 +246,35 @@ torch.onnx.export(TimeAndChannels(), torch.randn(1, 3, 30), path, opset_version=
 r = subprocess.run([tool("vigil-model"), "info", path], capture_output=True, text=True)
 c.check(r.returncode == 1 and "'ReduceMean'" in r.stderr and "axes" in r.stderr,
         "mean over time and channels refused: %r" % r.stderr)
+
+
+class LogSumExpInf(nn.Module):
+    """logsumexp of log(relu(h)): columns and channels of -inf only give -inf, as in PyTorch
+    (which sets an infinite maximum to 0 where max + log(sum(exp(x - max))) would give NaN)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv1d(3, 2, 3)
+
+    def forward(self, x):
+        h = torch.log(torch.relu(self.a(x)))
+        return torch.cat([torch.logsumexp(h, 1).flatten(), torch.logsumexp(h, -1).flatten(),
+                          torch.logsumexp(h * -1e30, 1).flatten()])
+
+
+model = LogSumExpInf().eval()
+path = os.path.join(D, "logsumexp_inf.onnx")
+torch.onnx.export(model, torch.randn(1, 3, 30), path, opset_version=14)
+x = torch.randn(1, 3, 30)
+x[0].numpy().tofile(path + ".in")
+r = subprocess.run([tool("vigil-model"), "run", path, path + ".in", path + ".out"],
+                   capture_output=True, text=True)
+if c.check(r.returncode == 0, "logsumexp of infinities: %s" % r.stderr):
+    got, ref = np.fromfile(path + ".out", np.float32), model(x).detach().numpy().ravel()
+    fin = np.isfinite(ref)
+    c.check(got.size == ref.size and np.isneginf(ref).any() and np.isposinf(ref).any() and
+            np.array_equal(np.isneginf(got), np.isneginf(ref)) and
+            np.array_equal(np.isposinf(got), np.isposinf(ref)) and
+            np.abs(got[fin] - ref[fin]).max() <= 1e-4 * np.abs(ref[fin]).max(),
+            "logsumexp of infinities: %s against %s" % (got, ref))
 c.done()
