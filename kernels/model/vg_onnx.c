@@ -59,16 +59,21 @@ static int default_opset(const Onnx__ModelProto *mp, int64_t *opset, VgError *er
   return vg_error_set(err, "the model imports no default-domain opset");
 }
 
-/* Nodes (and values) the loader makes of one ReduceLogSumExp besides the 3 every node may take
- * (vg_onnx_logsumexp.c: 8 nodes of one value each). */
-#define LOGSUMEXP_EXTRA 5
-
+/* Nodes (and values) the loader makes of a node besides the 3 every node may take
+ * (vg_onnx_reductions.c): 8 of one value each for a ReduceLogSumExp, 4 for a ReduceMean, ReduceMax
+ * or ReduceSum over the time axis of a 2-D value. */
 static int expanded_nodes(const Onnx__GraphProto *g)
 {
   int n = 0;
-  for (size_t i = 0; i < g->n_node; i++)
-    n += g->node[i]->op_type && strcmp(g->node[i]->op_type, "ReduceLogSumExp") == 0;
-  return n * LOGSUMEXP_EXTRA;
+  for (size_t i = 0; i < g->n_node; i++) {
+    const char *op = g->node[i]->op_type ? g->node[i]->op_type : "";
+    if (strcmp(op, "ReduceLogSumExp") == 0)
+      n += 5;
+    else if (strcmp(op, "ReduceMean") == 0 || strcmp(op, "ReduceMax") == 0 ||
+             strcmp(op, "ReduceSum") == 0)
+      n += 1;
+  }
+  return n;
 }
 
 /* Upper bound of the values a graph can define, refused beyond the VG_MAX_* limits. */

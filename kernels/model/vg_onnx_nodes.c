@@ -401,6 +401,10 @@ int vg_onnx_add_node(VgBuild *b, const Onnx__NodeProto *np, int index, VgError *
     return vg_onnx_add_expand(b, np, x, err);
   if (strcmp(op, "ReduceLogSumExp") == 0 && x >= 0 && b->m->values[x].kind != VG_VALUE_CONST)
     return vg_onnx_add_logsumexp(b, np, x, err);
+  int reduced =
+      x >= 0 && b->m->values[x].kind != VG_VALUE_CONST ? vg_onnx_add_time_reduce(b, np, x, err) : 0;
+  if (reduced != 0)
+    return reduced < 0 ? VG_ERR : VG_OK;
   char mode[16] = "";
   if (strcmp(op, "Resize") == 0 && x >= 0 && b->m->values[x].kind != VG_VALUE_CONST &&
       vg_attr_string(np, "mode", "nearest", mode, sizeof mode, err) == VG_OK &&

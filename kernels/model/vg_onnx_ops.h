@@ -98,8 +98,12 @@ int vg_onnx_add_gather(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *er
 /* Expand of a computed value x: a Mul by ones of the target shape (vg_onnx_slice.c). */
 int vg_onnx_add_expand(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *err);
 /* ReduceLogSumExp of computed value x, as the nodes of max + log(sum(exp(x - max)))
- * (vg_onnx_logsumexp.c). */
+ * (vg_onnx_reductions.c). */
 int vg_onnx_add_logsumexp(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *err);
+/* ReduceMean, ReduceMax or ReduceSum np of the time axis only of a [1, C, F, T] time value x: a
+ * global pool of x as [1, C * F, T] (vg_onnx_reductions.c). 1 when done, 0 for another
+ * reduction, or VG_ERR. */
+int vg_onnx_add_time_reduce(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *err);
 /* A node the loader adds beyond the ONNX node's own (a Squeeze after a Reduce*, Slice's nodes):
  * appended to the model, reading `input` and `second` (-1: one input only), Slice boxes off
  * (slice_len -1). NULL with err set. */

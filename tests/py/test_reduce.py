@@ -2,10 +2,10 @@
 """Reductions over channels and frequency within each time step (ReduceMean, ReduceMax, ReduceMin,
 ReduceSum, ReduceL2: CBAM-style spatial attention, x / x.norm(dim=1), F.normalize and its Expand),
 over a plain value's axes (an embedding head normalised), and ReduceSum over time (x.sum(-1), a
-global pool that does not divide), torch.logsumexp over channels, F and time (and its
-infinities), InstanceNormalization and GroupNorm (per window), a
-squeeze-and-excitation block of 1x1 convs on the pooled value, x.std(-1) (ReduceProd of a Shape),
-1-D and 2-D, at opsets 11, 13 and 17: against PyTorch through
+global pool that does not divide), mean, max and sum over time only of a 2-D value,
+torch.logsumexp over channels, F and time (and its infinities), InstanceNormalization and
+GroupNorm (per window), a squeeze-and-excitation block of 1x1 convs on the pooled value,
+x.std(-1) (ReduceProd of a Shape), 1-D and 2-D, at opsets 11, 13 and 17: against PyTorch through
 `vigil-model run` at two lengths and the streaming engine (exact and full, signal for unpadded
 models; hops 1, 3 and W/2, every window), max |error| <= 1e-4 * max |reference|. A reduction
 over time and channels together is refused naming the axes."""
@@ -148,6 +148,22 @@ class LogSumExp(nn.Module):
                           torch.logsumexp(h, 1)], 1)
 
 
+class TimePool2d(nn.Module):
+    """Mean, max and sum over time only of a [1, C, F, T] value (a Reshape to [1, C * F, T], the
+    global pool, a Reshape back): into a dense head, or kept and subtracted from the features."""
+
+    def __init__(self, keep):
+        super().__init__()
+        self.keep, self.a = keep, nn.Conv2d(2, 3, 3, padding=1)
+        self.fc = nn.Linear(3 * 5 * 3, 4)
+
+    def forward(self, x):
+        h = torch.relu(self.a(x))
+        if self.keep:
+            return h - h.mean(-1, keepdim=True) + h.amax(-1, keepdim=True)
+        return self.fc(torch.cat([h.mean(-1), h.amax(-1), h.sum(-1)], 2).flatten(1))
+
+
 torch.manual_seed(13)
 # name: (module, input shape, zero-padded, streamed)
 models = {
@@ -166,6 +182,8 @@ models = {
     "squeeze_excite": (SqueezeExcite(), (1, 3, 30), True, True),
     "logsumexp": (LogSumExp(1), (1, 1, 30), True, True),
     "logsumexp2d": (LogSumExp(2), (1, 2, 4, 20), True, True),
+    "timepool2d": (TimePool2d(False), (1, 2, 5, 20), True, True),
+    "timepool2d_kept": (TimePool2d(True), (1, 2, 5, 20), True, True),
 }
 for name, (model, shape, padded, streamed) in models.items():
     model.eval()

@@ -1,4 +1,6 @@
-/* ReduceLogSumExp (torch.logsumexp) of a computed value, as the nodes of its stable form
+/* Reductions the loader makes of several nodes.
+ *
+ * ReduceLogSumExp (torch.logsumexp) of a computed value, as the nodes of its stable form
  *
  *   m = ReduceMax(x), c = Clip(m, -FLT_MAX, FLT_MAX), y = Log(ReduceSum(Exp(x - c))) + c
  *
@@ -7,6 +9,11 @@
  * pools, the rest then per window; over channels and F, Reduce nodes, time-local. This is how
  * PyTorch computes it. The Clip keeps infinite maxima finite: PyTorch substitutes 0 for them,
  * which gives the same results (all -inf: -inf; a +inf: +inf), where x - m would be NaN.
+ *
+ * ReduceMean, ReduceMax and ReduceSum over the time axis only of a [1, C, F, T] value
+ * (`h.mean(-1)` before a dense head on [C, F]): a Reshape to [1, C * F, T], which keeps each
+ * column's values in order, the global pool over time of that 1-D value, and a Reshape of the
+ * pooled [1, C * F, 1] to [1, C, F, 1]. Exact: the pool reduces the same values per (c, f).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -112,4 +119,54 @@ int vg_onnx_add_logsumexp(VgBuild *b, const Onnx__NodeProto *np, int x, VgError 
   if (!y || lse_emit(b, np, y, keepdims ? "" : "kept", err) < 0)
     return VG_ERR;
   return keepdims ? VG_OK : lse_squeeze(b, np, y->output, seen, err) < 0 ? VG_ERR : VG_OK;
+}
+
+/* A Reshape of x to the target dims[0 .. n), emitted; returns its output. */
+static int rt_reshape(VgBuild *b, const Onnx__NodeProto *np, const char *what, int x,
+                      const int64_t *dims, int n, VgError *err)
+{
+  VgNode *r = lse_node(b, VG_OP_RESHAPE, what, x, -1, err);
+  if (!r)
+    return VG_ERR;
+  r->reshape_kind = VG_RESHAPE_TARGET;
+  r->n_axes = n;
+  memcpy(r->axes, dims, (size_t)n * sizeof *dims);
+  return lse_emit(b, np, r, what, err);
+}
+
+int vg_onnx_add_time_reduce(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *err)
+{
+  static const struct {
+    const char *op;
+    VgReduce kind;
+  } kinds[] = {
+      {"ReduceMean", VG_REDUCE_MEAN}, {"ReduceMax", VG_REDUCE_MAX}, {"ReduceSum", VG_REDUCE_SUM}};
+  const VgShape *s = &b->shapes[x];
+  int k = 0, seen;
+  while (k < 3 && strcmp(b->op_type, kinds[k].op) != 0)
+    k++;
+  if (k == 3 || !b->m->values[x].is_time || s->rank != 4)
+    return 0;
+  int64_t keepdims;
+  if (vg_check_attrs(b, np, "axes keepdims noop_with_empty_axes", err) != VG_OK ||
+      vg_attr_int(np, "keepdims", 1, &keepdims, err) != VG_OK ||
+      lse_axes(b, np, x, &seen, err) != VG_OK)
+    return VG_ERR;
+  if (seen != 1 << 3)
+    return 0; /* the usual reductions (vg_parse_reduce) */
+  int64_t flat[3] = {1, s->dims[1] * s->dims[2], -1}, back[4] = {1, s->dims[1], s->dims[2], 1};
+  int f = rt_reshape(b, np, "columns", x, flat, 3, err);
+  VgNode *pool = f < 0 ? NULL
+                       : lse_node(b,
+                                  kinds[k].kind == VG_REDUCE_MAX ? VG_OP_GLOBAL_MAX_POOL
+                                                                 : VG_OP_GLOBAL_AVG_POOL,
+                                  "pool", f, -1, err);
+  if (!pool)
+    return VG_ERR;
+  pool->reduce = kinds[k].kind;
+  int p = lse_emit(b, np, pool, "pool", err);
+  int y = p < 0 ? VG_ERR : rt_reshape(b, np, keepdims ? "" : "kept", p, back, 4, err);
+  if (y < 0)
+    return VG_ERR;
+  return keepdims ? 1 : lse_squeeze(b, np, y, seen, err) < 0 ? VG_ERR : 1;
 }
