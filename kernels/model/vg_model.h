@@ -58,6 +58,7 @@ typedef enum {
   VG_OP_RECIPROCAL,
   VG_OP_POW, /* x^alpha, the exponent a constant scalar */
   VG_OP_SIGN,
+  VG_OP_NOT, /* 1 where x is 0, else 0: Not of a comparison (`h != 0` exports Not(Equal)) */
   VG_OP_ERF,
   VG_OP_SOFTMAX,
   VG_OP_MAX_POOL,
@@ -79,6 +80,7 @@ typedef enum {
   VG_OP_GREATER_EQUAL,
   VG_OP_LESS,
   VG_OP_LESS_EQUAL,
+  VG_OP_EQUAL,
   VG_OP_WHERE, /* inputs[0] != 0 ? inputs[1] : inputs[2] (torch.where), all three broadcast */
   VG_OP_CONCAT,
   VG_OP_SLICE, /* a box of the channel (and F) axes, or of a plain value's axes; never time */

@@ -41,6 +41,7 @@ static const VgOpSpec specs[] = {
     {"Pow", VG_OP_POW, 2, 2, vg_parse_pow, ""},
     {"Sign", VG_OP_SIGN, 1, 1, NULL, ""},
     {"Erf", VG_OP_ERF, 1, 1, NULL, ""},
+    {"Not", VG_OP_NOT, 1, 1, NULL, ""},
     {"Softmax", VG_OP_SOFTMAX, 1, 1, vg_parse_softmax, "axis"},
     {"LogSoftmax", VG_OP_SOFTMAX, 1, 1, vg_parse_softmax, "axis"},
     {"MaxPool", VG_OP_MAX_POOL, 1, 1, vg_parse_pool, WINDOW "ceil_mode storage_order"},
@@ -75,6 +76,7 @@ static const VgOpSpec specs[] = {
     {"GreaterOrEqual", VG_OP_GREATER_EQUAL, 2, 2, NULL, ""},
     {"Less", VG_OP_LESS, 2, 2, NULL, "broadcast"},
     {"LessOrEqual", VG_OP_LESS_EQUAL, 2, 2, NULL, ""},
+    {"Equal", VG_OP_EQUAL, 2, 2, NULL, "broadcast"},
     {"Where", VG_OP_WHERE, 3, 3, NULL, ""},
     {"Concat", VG_OP_CONCAT, 1, VG_MAX_NODE_INPUTS, vg_parse_concat, "axis"},
 };
@@ -345,7 +347,7 @@ static int cast_bypass(VgBuild *b, const Onnx__NodeProto *np, int x, VgError *er
     return VG_ERR;
   int producer = m->values[x].producer;
   VgOpType op = producer >= 0 ? m->nodes[producer].op : VG_OP_IDENTITY;
-  int boolean = op >= VG_OP_GREATER && op <= VG_OP_LESS_EQUAL;
+  int boolean = (op >= VG_OP_GREATER && op <= VG_OP_EQUAL) || op == VG_OP_NOT;
   if (to != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && to != ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE &&
       !(to == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL && boolean))
     return 0;

@@ -119,6 +119,8 @@ static inline float vg_unary(const VgNode *n, float x)
     return vg_pow(x, n->alpha);
   case VG_OP_SIGN: /* PyTorch's: 0 for NaN */
     return (float)(x > 0.0f) - (float)(x < 0.0f);
+  case VG_OP_NOT: /* of a comparison's 1 or 0 */
+    return (float)(x == 0.0f);
   default: /* VG_OP_ERF */
     return erff(x);
   }
@@ -140,6 +142,8 @@ static inline float vg_binary(VgOpType op, float a, float b)
     return (float)(a < b);
   case VG_OP_LESS_EQUAL:
     return (float)(a <= b);
+  case VG_OP_EQUAL:
+    return (float)(a == b);
   case VG_OP_ADD:
     return a + b;
   case VG_OP_SUB:

@@ -104,6 +104,7 @@ VG_SIMD_CLONES int pointwise_apply(const VgNode *node, const float *in, float *o
   case VG_OP_SQRT:
   case VG_OP_RECIPROCAL:
   case VG_OP_POW:
+  case VG_OP_NOT:
   case VG_OP_SIGN: /* rarer activations: one loop for all (vg_unary switches per value) */
     for (int64_t i = 0; i < n; i++)
       out[i] = vg_unary(node, in[i]);

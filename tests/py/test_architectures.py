@@ -144,13 +144,15 @@ ZOO = {
                                     a=C2(2, 4, 3, stride=(1, 2), padding=1),
                                     b=C2(4, 4, 3, padding=1), p=nn.AvgPool2d((1, 2)),
                                     sc=C2(2, 4, 1)), (1, 2, 8, 24), True),
-    # torch.where of computed values and constants: Greater(OrEqual), LessOrEqual, Where, the
-    # Cast of (h > 0.1).float(), and the double Where and Cast PyTorch writes for where(c, 1.0,
-    # -1.0) + h; the exp in the branch not taken overflows to inf, which must not leak
+    # torch.where of computed values and constants: Greater(OrEqual), LessOrEqual, Equal, Not
+    # (h != 0), Where, the Cast of (h > 0.1).float(), and the double Where and Cast PyTorch
+    # writes for where(c, 1.0, -1.0) + h; the exp in the branch not taken overflows to inf,
+    # which must not leak
     "where_selects": (Lam(lambda s, x: (lambda h: torch.cat([
         torch.where(h > 0, h, 0.1 * h), torch.where(h > 0, h, torch.exp(h * 60) - 1),
         torch.where(h >= 0, 1.0, -1.0) + h, h * (h > 0.1).float(),
-        torch.where(s.g(x) <= 0, h, s.b(x))], 1))(s.a(x)),
+        torch.where(s.g(x) <= 0, h, s.b(x)), (F.relu(h) == 0).float(),
+        torch.where(F.relu(h) != 0, h, -h)], 1))(s.a(x)),
         a=C1(3, 4, 3, padding=1), b=C1(3, 4, 3, padding=1), g=C1(3, 1, 3, padding=1)),
         (1, 3, 30), True),
     "maximum_minimum": (Lam(lambda s, x: torch.maximum(s.a(x), s.b(x)) +
