@@ -10,7 +10,8 @@
  * (a padded column apart) and kf * C channels, for each block of 32 output channels, with the
  * weights packed as a 1-D conv's (conv_simd_pack) of kf * C input channels in that order. Rows
  * are written [F][C] and transposed back. Taps that read padding along time are skipped (their
- * product is zero), so no output column is ever copied for its edges.
+ * product is zero), so no output column is ever copied for its edges. Convs of 3 time taps also
+ * run Winograd F(6,3) along time in windows (wino_chunk).
  *
  * The OpenBLAS path this replaces (im2col of a few columns, then a GEMM of 64 rows) ran a keyword-
  * spotting CNN's 32 -> 64 and 64 -> 64 layers at 36-38 GFLOP/s.
