@@ -215,36 +215,40 @@ static void pad_rows(const ConvGeom *g, const VgSeq *in, int64_t c0, int64_t c1,
 VG_SIMD_CLONES static void column_m(const ConvGeom *g, const VgPacked *p, const VgSeq *in,
                                     int64_t j, int64_t c0, const float *pbuf, float *col)
 {
-  int64_t row = padded_col(g, 0) / g->ci, first = j * g->st - g->pt;
+  int64_t pcol = padded_col(g, 0), row = pcol / g->ci, first = j * g->st - g->pt;
   for (int64_t oc = 0; oc < g->co; oc++) {
     const float *w = p->w + oc * g->kf * g->kt;
     for (int64_t f0 = 0; f0 < g->fo; f0 += DW_BLOCK) {
-      V16 acc = {0};
+      V16 acc = {0}, xv;
       for (int64_t kt = 0; kt < g->kt; kt++) {
         int64_t t = first + kt * g->dt;
         if (!seq_has(in, t))
           continue;
-        const float *x = pbuf + (t - c0) * padded_col(g, 0) + (oc / g->cog) * row + f0 * g->sf;
+        const float *x = pbuf + (t - c0) * pcol + (oc / g->cog) * row + f0 * g->sf;
+        if (g->sf == 1) { /* contiguous: one vector load per tap, xv in a register */
+          for (int64_t kf = 0; kf < g->kf; kf++) {
+            LOAD16(xv, x + kf * g->df);
+            acc += w[kf * g->kt + kt] * xv;
+          }
+          continue;
+        }
         for (int64_t kf = 0; kf < g->kf; kf++) {
-          const float *xk = x + kf * g->df;
-          V16 xv;
-          if (g->sf == 1) /* contiguous: one vector load per tap */
-            LOAD16(xv, xk);
-          else
-            for (int i = 0; i < DW_BLOCK; i++)
-              xv[i] = xk[i * g->sf];
+          float gathered[DW_BLOCK];
+          for (int i = 0; i < DW_BLOCK; i++)
+            gathered[i] = x[kf * g->df + i * g->sf];
+          LOAD16(xv, gathered);
           acc += w[kf * g->kt + kt] * xv;
         }
       }
+      acc += p->bias[oc];
       float y[DW_BLOCK];
       memcpy(y, &acc, sizeof y);
-      int n = (int)(g->fo - f0 < DW_BLOCK ? g->fo - f0 : DW_BLOCK);
-      for (int i = 0; i < n; i++) {
-        float v = y[i] + p->bias[oc];
-        col[oc * g->fo + f0 + i] = p->fused_relu ? vg_max_nan(v, 0.0f) : v; /* NaN stays */
-      }
+      int64_t n = g->fo - f0 < DW_BLOCK ? g->fo - f0 : DW_BLOCK;
+      memcpy(col + oc * g->fo + f0, y, (size_t)n * sizeof(float));
     }
   }
+  if (p->fused_relu)
+    relu_cols(col, g->co * g->fo);
 }
 
 void conv2_depthwise(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
