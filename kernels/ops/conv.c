@@ -83,6 +83,20 @@ static int conv2_prepare_simd(VgModel *m, VgNode *node, const ConvGeom *g, int h
   return VG_OK;
 }
 
+/* A depthwise 2-D conv of one channel per output channel (conv2_depthwise.c, CONV_DW2T). */
+static int conv2_prepare_depthwise(VgModel *m, VgNode *node, const ConvGeom *g, int has_bias,
+                                   VgError *err)
+{
+  VgPacked *p = ops_packed_new(conv2_depthwise_w_floats(g), g->co, 0, err);
+  if (!p)
+    return vg_error_prefix(err, "Conv '%s'", node->name);
+  p->strategy = CONV_DW2T;
+  conv2_depthwise_pack(g, ops_value(m, node, 1)->data,
+                       has_bias ? ops_value(m, node, 2)->data : NULL, p);
+  ops_packed_attach(node, p);
+  return VG_OK;
+}
+
 int conv_prepare(VgModel *m, VgNode *node, VgError *err)
 {
   if (node->n_inputs < 2 || !ops_is_const(m, node, 1))
@@ -103,15 +117,8 @@ int conv_prepare(VgModel *m, VgNode *node, VgError *err)
   int64_t per_co = g.cig * g.kf * g.kt;
   if (wv->shape.rank == 4 && conv2_simd_usable(&g))
     return conv2_prepare_simd(m, node, &g, has_bias, err);
-  if (wv->shape.rank == 4 && g.cig == 1 && g.cog == 1 && g.g > 1) {
-    VgPacked *p = ops_packed_new(conv2_depthwise_w_floats(&g), g.co, 0, err);
-    if (!p)
-      return vg_error_prefix(err, "Conv '%s'", node->name);
-    p->strategy = CONV_DW2T;
-    conv2_depthwise_pack(&g, wv->data, has_bias ? ops_value(m, node, 2)->data : NULL, p);
-    ops_packed_attach(node, p);
-    return VG_OK;
-  }
+  if (wv->shape.rank == 4 && g.cig == 1 && g.cog == 1 && g.g > 1)
+    return conv2_prepare_depthwise(m, node, &g, has_bias, err);
   int simd = wv->shape.rank == 3 ? conv_simd_strategy(&g) : -1;
   VgPacked *p =
       simd >= 0 ? ops_packed_new(conv_simd_w_floats(&g, simd), g.co, conv_simd_aux_floats(&g), err)

@@ -35,32 +35,17 @@ static int64_t round_up(int64_t n, int64_t m)
   return (n + m - 1) / m * m;
 }
 
-static int64_t chunk_in_cols(const ConvGeom *g, int64_t rows)
-{
-  return (rows - 1) * g->st + (g->kt - 1) * g->dt + 1;
-}
-
-/* Padded frequencies of an input column: every frequency outputs [0, fo) read, and the input's. */
-static int64_t padded_freqs(const ConvGeom *g, int64_t fo)
-{
-  int64_t read = (fo - 1) * g->sf + (g->kf - 1) * g->df + 1, own = g->pf + g->fi;
-  return read > own ? read : own;
-}
-
 /* Floats per padded input column: transposed rows of DW_CH-rounded channels, or each channel's
  * row with the outputs rounded up to whole blocks. */
 static int64_t padded_col(const ConvGeom *g, int transposed)
 {
-  return transposed ? padded_freqs(g, g->fo) * round_up(g->ci, DW_CH)
-                    : padded_freqs(g, round_up(g->fo, DW_BLOCK)) * g->ci;
+  return transposed ? conv2_padded_freqs(g, g->fo) * round_up(g->ci, DW_CH)
+                    : conv2_padded_freqs(g, round_up(g->fo, DW_BLOCK)) * g->ci;
 }
 
 static int64_t chunk_cols(const ConvGeom *g, int transposed, int64_t cols)
 {
-  int64_t per = g->st * padded_col(g, transposed);
-  int64_t r = DW_CHUNK_FLOATS / (per > 0 ? per : 1);
-  r = r < cols ? r : cols;
-  return r > 1 ? r : 1;
+  return conv2_chunk_cols(g->st * padded_col(g, transposed), DW_CHUNK_FLOATS, cols);
 }
 
 size_t conv2_depthwise_scratch(const ConvGeom *g, int64_t cols)
@@ -68,7 +53,7 @@ size_t conv2_depthwise_scratch(const ConvGeom *g, int64_t cols)
   size_t need = 0;
   for (int transposed = 0; transposed < 2; transposed++) {
     int64_t r = chunk_cols(g, transposed, cols > 0 ? cols : 1);
-    size_t n = (size_t)(chunk_in_cols(g, r) * padded_col(g, transposed) + 64);
+    size_t n = (size_t)(conv_in_cols(g, r) * padded_col(g, transposed) + 64);
     if (transposed) /* an output column [f][c], and its transpose */
       n += (size_t)(2 * g->fo * round_up(g->co, DW_CH));
     need = n > need ? n : need;
@@ -82,15 +67,10 @@ int64_t conv2_depthwise_w_floats(const ConvGeom *g)
   return g->kt * g->kf * c + c + 16; /* weight rows, the bias row, alignment */
 }
 
-static float *align64(float *p)
-{
-  return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
-}
-
 void conv2_depthwise_pack(const ConvGeom *g, const float *w, const float *bias, VgPacked *p)
 {
   int64_t c = round_up(g->co, DW_CH);
-  float *d = align64(p->w); /* calloc'ed: the padded channels stay zero */
+  float *d = conv_align64(p->w); /* calloc'ed: the padded channels stay zero */
   for (int64_t oc = 0; oc < g->co; oc++) {
     for (int64_t kt = 0; kt < g->kt; kt++)
       for (int64_t kf = 0; kf < g->kf; kf++)
@@ -137,7 +117,7 @@ VG_SIMD_CLONES static void column_t(const ConvGeom *g, const VgPacked *p, const 
                                     int64_t j, int64_t c0, const float *tbuf, float *o)
 {
   int64_t c = round_up(g->co, DW_CH), col = padded_col(g, 1), first = j * g->st - g->pt;
-  const float *w = align64(p->w), *bias = w + g->kt * g->kf * c;
+  const float *w = conv_align64(p->w), *bias = w + g->kt * g->kf * c;
   for (int64_t fo = 0; fo < g->fo; fo++)
     for (int64_t cb = 0; cb < c; cb += DW_CH) {
       V16 a0, a1, a2, a3, w0, w1, w2, w3, x0, x1, x2, x3;
@@ -178,11 +158,11 @@ static void depthwise_t(const ConvGeom *g, const VgPacked *p, const VgSeq *in, V
                         int64_t j0, int64_t j1, float *scratch)
 {
   int64_t c = round_up(g->co, DW_CH), rmax = chunk_cols(g, 1, j1 - j0);
-  float *tbuf = align64(scratch);
-  float *o = tbuf + chunk_in_cols(g, rmax) * padded_col(g, 1), *ot = o + g->fo * c;
+  float *tbuf = conv_align64(scratch);
+  float *o = tbuf + conv_in_cols(g, rmax) * padded_col(g, 1), *ot = o + g->fo * c;
   for (int64_t ja = j0; ja < j1; ja += rmax) {
     int64_t rows = j1 - ja < rmax ? j1 - ja : rmax, c0 = ja * g->st - g->pt;
-    transpose_in(g, in, c0, c0 + chunk_in_cols(g, rows), tbuf);
+    transpose_in(g, in, c0, c0 + conv_in_cols(g, rows), tbuf);
     for (int64_t j = ja; j < ja + rows; j++) {
       column_t(g, p, in, j, c0, tbuf, o);
       /* [f][c] -> [c][f]: the real channels are the first co rows */
@@ -261,7 +241,7 @@ void conv2_depthwise(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSe
   int64_t rmax = chunk_cols(g, 0, j1 - j0);
   for (int64_t ja = j0; ja < j1; ja += rmax) {
     int64_t rows = j1 - ja < rmax ? j1 - ja : rmax, c0 = ja * g->st - g->pt;
-    pad_rows(g, in, c0, c0 + chunk_in_cols(g, rows), scratch);
+    pad_rows(g, in, c0, c0 + conv_in_cols(g, rows), scratch);
     for (int64_t j = ja; j < ja + rows; j++)
       column_m(g, p, in, j, c0, scratch, seq_col_mut(out, j));
   }

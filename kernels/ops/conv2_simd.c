@@ -78,25 +78,16 @@ void conv2_simd_pack(const ConvGeom *g, const float *w, const float *bias, float
   p->strategy = p->strategy == CONV_WINO ? CONV_WINO2 : CONV_SIMD2;
 }
 
-/* Rows of a padded, transposed column: every frequency any output reads, and the input's own. */
+/* Rows of a padded, transposed column (df = 1 here). */
 static int64_t padded_rows(const ConvGeom *g)
 {
-  int64_t read = (g->fo - 1) * g->sf + g->kf, own = g->pf + g->fi;
-  return read > own ? read : own;
+  return conv2_padded_freqs(g, g->fo);
 }
 
-/* Output columns per chunk, and the input columns they read. */
+/* Output columns per chunk: their transposed input and [F][C] output. */
 static int64_t chunk_cols(const ConvGeom *g, int64_t cols)
 {
-  int64_t per = g->st * padded_rows(g) * g->ci + g->fo * g->co;
-  int64_t r = CHUNK2_FLOATS / (per > 0 ? per : 1);
-  r = r < cols ? r : cols;
-  return r > 1 ? r : 1;
-}
-
-static int64_t chunk_in_cols(const ConvGeom *g, int64_t rows)
-{
-  return (rows - 1) * g->st + (g->kt - 1) * g->dt + 1;
+  return conv2_chunk_cols(g->st * padded_rows(g) * g->ci + g->fo * g->co, CHUNK2_FLOATS, cols);
 }
 
 /* Winograd's transformed input of a chunk's tiles, their point products and a zero column. */
@@ -109,7 +100,7 @@ static int64_t wino_floats(const ConvGeom *g, int64_t rows)
 size_t conv2_simd_scratch(const ConvGeom *g, int64_t cols)
 {
   int64_t r = chunk_cols(g, cols > 0 ? cols : 1);
-  return (size_t)(chunk_in_cols(g, r) * padded_rows(g) * g->ci + r * g->fo * g->co + 32 +
+  return (size_t)(conv_in_cols(g, r) * padded_rows(g) * g->ci + r * g->fo * g->co + 32 +
                   wino_floats(g, r));
 }
 
@@ -149,7 +140,7 @@ static void column(const ConvGeom *g, const VgPacked *p, const VgSeq *in, int64_
     kb--;
   const float *a = tbuf + (first + ka * g->dt - c0) * wp;
   int64_t bs = g->kt * cin * VG_UK_CO, step = rows_per_call(g->fo);
-  const float *w = (const float *)(((uintptr_t)p->w + 63) & ~(uintptr_t)63);
+  const float *w = conv_align64c(p->w);
   for (int64_t cb = 0; cb < blocks(g->co); cb++) {
     int64_t left = g->co - cb * VG_UK_CO;
     int width = left < VG_UK_CO ? (int)left : VG_UK_CO;
@@ -175,7 +166,7 @@ static int wino_chunk(const ConvGeom *g, const VgPacked *p, const VgSeq *in, int
                       int64_t c0, const float *tbuf, float *obuf, float *wbuf)
 {
   int64_t wp = padded_rows(g) * g->ci, tiles = (rows + VG_WINO_M - 1) / VG_WINO_M;
-  int64_t vs = tiles * wp, cin = g->kf * g->ci, last = c0 + chunk_in_cols(g, rows) - 1;
+  int64_t vs = tiles * wp, cin = g->kf * g->ci, last = c0 + conv_in_cols(g, rows) - 1;
   float *v = wbuf, *m = v + VG_WINO_N * vs, *zero = m + VG_WINO_N * VG_UK_ROWS * VG_UK_CO;
   memset(zero, 0, (size_t)wp * sizeof(float));
   int finite = 1;
@@ -189,8 +180,8 @@ static int wino_chunk(const ConvGeom *g, const VgPacked *p, const VgSeq *in, int
   }
   if (!finite)
     return 0;
-  const float *u = (const float *)(((uintptr_t)p->w + 63) & ~(uintptr_t)63) +
-                   blocks(g->co) * g->kt * cin * VG_UK_CO; /* after the direct kernel's */
+  const float *u =
+      conv_align64c(p->w) + blocks(g->co) * g->kt * cin * VG_UK_CO; /* after the direct kernel's */
   int step = rows_per_call(g->fo);
   for (int64_t t = 0; t < tiles; t++) {
     int64_t col = t * VG_WINO_M, cols = rows - col < VG_WINO_M ? rows - col : VG_WINO_M;
@@ -218,13 +209,13 @@ static int wino_chunk(const ConvGeom *g, const VgPacked *p, const VgSeq *in, int
 void conv2_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
                 int64_t j1, float *scratch)
 {
-  float *tbuf = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+  float *tbuf = conv_align64(scratch);
   int64_t rmax = chunk_cols(g, j1 - j0);
-  float *obuf = tbuf + chunk_in_cols(g, rmax) * padded_rows(g) * g->ci;
-  float *wbuf = (float *)(((uintptr_t)(obuf + rmax * g->fo * g->co) + 63) & ~(uintptr_t)63);
+  float *obuf = tbuf + conv_in_cols(g, rmax) * padded_rows(g) * g->ci;
+  float *wbuf = conv_align64(obuf + rmax * g->fo * g->co);
   for (int64_t ja = j0; ja < j1; ja += rmax) {
     int64_t rows = j1 - ja < rmax ? j1 - ja : rmax, c0 = ja * g->st - g->pt;
-    transpose_in(g, in, c0, c0 + chunk_in_cols(g, rows), tbuf);
+    transpose_in(g, in, c0, c0 + conv_in_cols(g, rows), tbuf);
     int wino = p->strategy == CONV_WINO2 && !out->kept && rows >= 2 * VG_WINO_M &&
                wino_chunk(g, p, in, rows, c0, tbuf, obuf, wbuf);
     for (int64_t j = ja; j < ja + rows; j++) {

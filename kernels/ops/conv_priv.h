@@ -6,14 +6,16 @@
 #ifndef VG_CONV_PRIV_H
 #define VG_CONV_PRIV_H
 
+#include <stdint.h>
+
 #include "ops_priv.h"
 
 /* VgPacked.strategy of a Conv node, chosen at prepare time. CONV_SIMD and CONV_WINO are the
  * SIMD kernels (conv_simd.c: AVX-512 or AVX2); CONV_WINO packs the weights of F(6,3), of F(4,3)
  * (spans of 13 to 24 columns) and of the direct kernel (calls with fewer columns). CONV_SIMD2: a
  * 2-D conv on the same micro-kernel, CONV_WINO2 with F(6,3) along time too (conv2_simd.c);
- * CONV_DW2 and CONV_DW2T: depthwise 2-D convs
- * with a channel multiplier or without (conv2_depthwise.c). */
+ * CONV_DW2 and CONV_DW2T: depthwise 2-D convs with a channel multiplier or without
+ * (conv2_depthwise.c). */
 enum {
   CONV_DIRECT,
   CONV_TAPS,
@@ -33,6 +35,39 @@ typedef struct {
   int64_t kf, sf, df, pf;      /* frequency axis (2-D; kf = 1 for 1-D) */
   int64_t fi, fo;              /* input and output F (1 for 1-D) */
 } ConvGeom;
+
+/* p rounded up to 64 bytes: packed weights and scratch areas start on a cache line. */
+static inline float *conv_align64(float *p)
+{
+  return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+}
+
+static inline const float *conv_align64c(const float *p)
+{
+  return (const float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+}
+
+/* Input columns that `rows` consecutive output columns read (their time taps' span). */
+static inline int64_t conv_in_cols(const ConvGeom *g, int64_t rows)
+{
+  return (rows - 1) * g->st + (g->kt - 1) * g->dt + 1;
+}
+
+/* 2-D: frequencies of an input column padded for outputs [0, fo): every frequency they read
+ * (from -pf on), and the input's own. */
+static inline int64_t conv2_padded_freqs(const ConvGeom *g, int64_t fo)
+{
+  int64_t read = (fo - 1) * g->sf + (g->kf - 1) * g->df + 1, own = g->pf + g->fi;
+  return read > own ? read : own;
+}
+
+/* 2-D: output columns per chunk, about `budget` floats of per-column buffers, in [1, cols]. */
+static inline int64_t conv2_chunk_cols(int64_t per_col, int64_t budget, int64_t cols)
+{
+  int64_t r = budget / (per_col > 0 ? per_col : 1);
+  r = r < cols ? r : cols;
+  return r > 1 ? r : 1;
+}
 
 /* Output columns [ja, jb) within [j0, j1) whose taps all lie inside the signal extent and the
  * stored range of `in` (so they can be read in place). */

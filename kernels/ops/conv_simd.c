@@ -59,16 +59,6 @@ static int64_t blocks(int64_t n)
   return (n + VG_UK_CO - 1) / VG_UK_CO;
 }
 
-static float *align64(float *p)
-{
-  return (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
-}
-
-static const float *align64c(const float *p)
-{
-  return (const float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
-}
-
 int conv_simd_strategy(const ConvGeom *g)
 {
   const char *env = getenv("VIGIL_CONV");
@@ -101,7 +91,7 @@ int64_t conv_simd_aux_floats(const ConvGeom *g)
 void conv_simd_pack(const ConvGeom *g, const float *w, const float *bias, VgPacked *p)
 {
   int64_t nb = blocks(g->cog), cig = g->cig, kt = g->kt;
-  float *d = align64(p->w); /* calloc'ed: the padding stays zero */
+  float *d = conv_align64(p->w); /* calloc'ed: the padding stays zero */
   for (int64_t gi = 0; gi < g->g; gi++)
     for (int64_t co = 0; co < g->cog; co++) {
       int64_t oc = gi * g->cog + co, b = gi * nb + co / VG_UK_CO, o = co % VG_UK_CO;
@@ -215,7 +205,7 @@ static void direct_edge(const ConvGeom *g, const OutBlock *b, VgSeq *out, int64_
 static OutBlock out_blocks(const ConvGeom *g, const VgPacked *p, int64_t gi, int64_t cb, int n)
 {
   int64_t nb = blocks(g->cog), left = g->cog - cb * VG_UK_CO, bs = g->kt * g->cig * VG_UK_CO;
-  return (OutBlock){.w = align64c(p->w) + (gi * nb + cb) * bs,
+  return (OutBlock){.w = conv_align64c(p->w) + (gi * nb + cb) * bs,
                     .bias = p->aux + (gi * nb + cb) * VG_UK_CO,
                     .width = left < n * VG_UK_CO ? (int)left : n * VG_UK_CO,
                     .relu = p->fused_relu,
@@ -291,7 +281,7 @@ static void conv1_direct_simd(const ConvGeom *g, const VgPacked *p, const ConvTa
 {
   int64_t ja, jb, nb = blocks(g->cog), k0 = span->k0, k1 = span->k1;
   int step = j1 - j0 <= 2 ? VG_UK_MULTI : 1; /* blocks per call (vg_uk_multi_avx512) */
-  float *rows_buf = align64(scratch);
+  float *rows_buf = conv_align64(scratch);
   conv1_interior_taps(g, in, k0, k1, j0, j1, &ja, &jb);
   int64_t jz = zero_tail_end(g, in, k0, k1, j0, j1, jb);
   for (int64_t gi = 0; gi < g->g; gi++) {
@@ -403,10 +393,10 @@ static void conv1_wino(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
 {
   int64_t tiles = (j1 - j0 + VG_WINO_M - 1) / VG_WINO_M, nb = blocks(g->cog);
   int64_t chunk = tiles < wino_cap(g) ? tiles : wino_cap(g);
-  float *v = align64(scratch), *m = align64(v + chunk * VG_WINO_N * g->ci);
+  float *v = conv_align64(scratch), *m = conv_align64(v + chunk * VG_WINO_N * g->ci);
   float *zero = m + VG_WINO_N * VG_UK_ROWS * VG_UK_CO;
   memset(zero, 0, (size_t)g->ci * sizeof(float));
-  const float *u0 = align64c(p->w) + direct_floats(g);
+  const float *u0 = conv_align64c(p->w) + direct_floats(g);
   int64_t vs = chunk * g->ci, last = j1 - 1 - g->pt + 2;
   for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
     int64_t nt = tiles - t0 < chunk ? tiles - t0 : chunk, jt = j0 + t0 * VG_WINO_M;
@@ -428,7 +418,7 @@ static void conv1_wino4(const ConvGeom *g, const VgPacked *p, const VgSeq *in, V
                         int64_t j0, int64_t j1, float *scratch)
 {
   int64_t tiles = (j1 - j0 + VG_WINO4_M - 1) / VG_WINO4_M, ci = g->ci, nb = blocks(g->cog);
-  float *v = align64(scratch), *m = align64(v + VG_WINO4_N * tiles * ci);
+  float *v = conv_align64(scratch), *m = conv_align64(v + VG_WINO4_N * tiles * ci);
   float *zero = m + VG_WINO4_N * VG_UK_ROWS * VG_UK_CO;
   memset(zero, 0, (size_t)ci * sizeof(float));
   int64_t last = j1 - 1 - g->pt + 2, vs = tiles * ci;
@@ -438,7 +428,7 @@ static void conv1_wino4(const ConvGeom *g, const VgPacked *p, const VgSeq *in, V
       d[k] = tile_col(in, j0 + t * VG_WINO4_M - g->pt + k, last, zero);
     vg_conv_kernels()->wino4_input(d, ci, v + t * ci, vs);
   }
-  const float *u0 = align64c(p->w) + direct_floats(g) + nb * VG_WINO_N * ci * VG_UK_CO;
+  const float *u0 = conv_align64c(p->w) + direct_floats(g) + nb * VG_WINO_N * ci * VG_UK_CO;
   for (int64_t cb = 0; cb < nb; cb++) {
     OutBlock b = out_blocks(g, p, 0, cb, 1);
     const float *u = u0 + cb * VG_WINO4_N * ci * VG_UK_CO;
