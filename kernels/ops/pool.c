@@ -108,9 +108,6 @@ static float pool2_value(const PoolGeom *g, const VgSeq *in, int64_t j, int64_t 
   return div > 0 ? acc / (float)div : 0.0f;
 }
 
-/* Floats of a 2-D pool's time-combined column that pool2 keeps on the stack (C x F at most). */
-#define POOL2_ROW 4096
-
 /* Divisor of output frequency fo's average, given the time taps' counts: the frequency taps
  * inside the pads (count_include_pad) or inside [0, fi). */
 static int64_t pool2_divisor(const PoolGeom *g, int64_t fo, int64_t valid_t, int64_t incl_t)
@@ -155,6 +152,52 @@ static inline void pool2_freq(const PoolGeom *g, const float *row, float *o)
 /* Floats of a 2-D pool's time-combined column that pool2 keeps on the stack (C x F at most). */
 #define POOL2_ROW 4096
 
+/* Whether the frequency windows tile the axis (kernel = stride, no dilation or padding, no partial
+ * window: 2x2 pools of spectrograms): then output i of the whole column, channels included,
+ * combines row[i kf .. i kf + kf), and every output counts kf frequency taps. */
+static int pool2_freq_tiles(const PoolGeom *g)
+{
+  return g->kf == g->sf && g->df == 1 && g->pf == 0 && g->kf <= 4 && g->fo * g->kf == g->fi;
+}
+
+/* o[i] = max or sum of row[i kf + k], k < kf, for i < n; kf a constant after inlining, so that
+ * the strided loads vectorise. */
+static inline __attribute__((always_inline)) void tiled_freq(const float *row, float *o, int64_t n,
+                                                             int kf, int is_max)
+{
+  for (int64_t i = 0; i < n; i++) {
+    float acc = row[i * kf];
+    for (int k = 1; k < kf; k++)
+      acc = is_max ? vg_max_nan(row[i * kf + k], acc) : acc + row[i * kf + k];
+    o[i] = acc;
+  }
+}
+
+VG_SIMD_CLONES static void pool2_freq_tiled(const PoolGeom *g, const float *row, float *o)
+{
+  int64_t n = g->c * g->fo;
+  switch (g->kf * 2 + g->is_max) {
+  case 2 * 2 + 1:
+    tiled_freq(row, o, n, 2, 1);
+    break;
+  case 2 * 2:
+    tiled_freq(row, o, n, 2, 0);
+    break;
+  case 3 * 2 + 1:
+    tiled_freq(row, o, n, 3, 1);
+    break;
+  case 3 * 2:
+    tiled_freq(row, o, n, 3, 0);
+    break;
+  case 4 * 2 + 1:
+    tiled_freq(row, o, n, 4, 1);
+    break;
+  default:
+    tiled_freq(row, o, n, (int)g->kf, g->is_max);
+    break;
+  }
+}
+
 /* 2-D, separably: the window's valid taps form a rectangle (valid times x valid frequencies), and
  * max, sum and both divisors (count_include_pad or not) factor over it. Per output column the
  * valid time taps combine whole input columns element-wise (contiguous: vectorised) into row[],
@@ -164,6 +207,7 @@ VG_SIMD_CLONES static void pool2(const PoolGeom *g, const VgSeq *in, VgSeq *out,
 {
   float row[POOL2_ROW];
   int64_t w = g->c * g->fi;
+  int tiles = pool2_freq_tiles(g);
   for (int64_t j = j0; j < j1; j++) {
     for (int64_t i = 0; i < w; i++)
       row[i] = g->is_max ? -INFINITY : 0.0f;
@@ -184,8 +228,11 @@ VG_SIMD_CLONES static void pool2(const PoolGeom *g, const VgSeq *in, VgSeq *out,
       }
     }
     float *o = seq_col_mut(out, j);
-    for (int64_t c = 0; c < g->c; c++)
-      pool2_freq(g, row + c * g->fi, o + c * g->fo);
+    if (tiles)
+      pool2_freq_tiled(g, row, o);
+    else
+      for (int64_t c = 0; c < g->c; c++)
+        pool2_freq(g, row + c * g->fi, o + c * g->fo);
     for (int64_t fo = 0; fo < g->fo && !g->is_max; fo++) {
       int64_t div = pool2_divisor(g, fo, valid_t, incl_t);
       float scale = div > 0 ? 1.0f / (float)div : 0.0f;

@@ -375,6 +375,12 @@ def zoo():
                             nn.ReLU(), nn.Conv1d(6, 3, 3)), (1, 1, 8, 26))
     add("conv2d_flatten_dense", Seq(nn.Conv2d(2, 3, 3, stride=2), nn.ReLU(),
                                     FlattenDense(3 * 3 * 5, 4)), (1, 2, 8, 12))
+    # frequency windows that tile the axis (kernel = stride): one flat pass over the column
+    add("pool2d_tiled_freq", Seq(nn.Conv2d(2, 6, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2),
+                                 nn.MaxPool2d(3), nn.AvgPool2d((4, 2))), (1, 2, 48, 36))
+    add("pool2d_tiled_freq_max4", Seq(nn.Conv2d(2, 6, 3, padding=1), nn.Tanh(),
+                                      nn.MaxPool2d((4, 1)), nn.AvgPool2d(3, stride=(3, 1))),
+        (1, 2, 24, 20))
     # ---- more combinations ----
     add("const_first_sub_div", Seq(nn.Conv1d(2, 5, 3), ConstFirst(5)), (1, 2, 30))
     add("conv2d_freq_concat_softmax", Seq(FreqMix(2, 6), nn.Conv2d(4, 2, 3)), (1, 2, 6, 20))
