@@ -115,7 +115,8 @@ int conv_prepare(VgModel *m, VgNode *node, VgError *err)
     return vg_error_set(err, "Conv '%s': the bias must be a constant of %lld values", node->name,
                         (long long)g.co);
   int64_t per_co = g.cig * g.kf * g.kt;
-  if (wv->shape.rank == 4 && conv2_simd_usable(&g))
+  int freq = wv->shape.rank == 4 && conv2_freq_usable(&g);
+  if (wv->shape.rank == 4 && conv2_simd_usable(&g) && !(freq && conv2_freq_preferred(&g)))
     return conv2_prepare_simd(m, node, &g, has_bias, err);
   if (wv->shape.rank == 4 && g.cig == 1 && g.cog == 1 && g.g > 1)
     return conv2_prepare_depthwise(m, node, &g, has_bias, err);
@@ -130,8 +131,8 @@ int conv_prepare(VgModel *m, VgNode *node, VgError *err)
     p->strategy = simd; /* SIMD kernels, their own layout (conv_simd.c) */
     conv_simd_pack(&g, w, has_bias ? ops_value(m, node, 2)->data : NULL, p);
   } else if (wv->shape.rank == 4) {
-    /* W[co][ci][kf][kt] is already the GEMM's A, [co][(ci,kf,kt)], and depthwise's [co][kf][kt] */
-    p->strategy = g.cig == 1 && g.g > 1 ? CONV_DW2 : CONV_2D;
+    /* W[co][ci][kf][kt] is already the GEMM's A, [co][(ci,kf,kt)], and conv2_freq's layout */
+    p->strategy = freq ? CONV_FREQ2 : CONV_2D;
     memcpy(p->w, w, (size_t)(g.co * per_co) * sizeof(float));
   } else if (g.cig == 1) {
     p->strategy = CONV_DIRECT; /* w[k][co]: the inner loop runs over contiguous channels */
@@ -171,8 +172,10 @@ size_t conv_scratch(const VgModel *m, const VgNode *node, const VgShape *shapes,
     int64_t per_col = g.fo * (g.cig * g.kf * g.kt + g.cog);
     size_t blas = (size_t)(chunk_cols(per_col, cols) * per_col);
     size_t simd = conv2_simd_scratch(&g, cols), dw = conv2_depthwise_scratch(&g, cols);
+    size_t freq = conv2_freq_scratch(&g, cols);
     blas = blas > simd ? blas : simd;
-    return blas > dw ? blas : dw;
+    blas = blas > dw ? blas : dw;
+    return blas > freq ? blas : freq;
   }
   if (g.cig == 1 && g.g > 1)
     return 0; /* depthwise: direct, in place */
@@ -350,7 +353,7 @@ static void conv2_gemm(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
 int conv_fusable(const VgPacked *p)
 {
   return p->strategy == CONV_SIMD || p->strategy == CONV_WINO || p->strategy == CONV_SIMD2 ||
-         p->strategy == CONV_DW2 || p->strategy == CONV_DW2T || p->strategy == CONV_WINO2;
+         p->strategy == CONV_FREQ2 || p->strategy == CONV_DW2T || p->strategy == CONV_WINO2;
 }
 
 int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
@@ -365,8 +368,10 @@ int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, co
     conv2_gemm(&g, p, in, out, j0, j1, scratch);
   else if (p->strategy == CONV_SIMD2 || p->strategy == CONV_WINO2)
     conv2_simd(&g, p, in, out, j0, j1, scratch);
-  else if (p->strategy == CONV_DW2 || p->strategy == CONV_DW2T)
+  else if (p->strategy == CONV_DW2T)
     conv2_depthwise(&g, p, in, out, j0, j1, scratch);
+  else if (p->strategy == CONV_FREQ2)
+    conv2_freq(&g, p, in, out, j0, j1, scratch);
   else if (p->strategy == CONV_DIRECT)
     conv1_direct(&g, p, in, out, j0, j1);
   else if (p->strategy == CONV_SIMD || p->strategy == CONV_WINO)

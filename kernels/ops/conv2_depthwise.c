@@ -8,9 +8,7 @@
  * channels accumulate in four vector registers over all the taps, against per-tap weight rows
  * packed [kt][kf][c]. The outputs, [f][c], are transposed back.
  *
- * Channel multipliers (C_out = m C_in, CONV_DW2): output channel oc reads input channel oc / m,
- * whose frequencies are contiguous in the column as it is: each channel's row is copied between
- * zeros, and blocks of DW_BLOCK output frequencies accumulate over the taps.
+ * Channel multipliers (C_out = m C_in) run in conv2_freq.c.
  *
  * On OpenBLAS (a GEMM of one row per group) a DS-CNN's 64-channel 3 x 3 layers on 20 x 50 took
  * 383 us each, 3 GFLOP/s.
@@ -24,41 +22,31 @@
 
 /* Floats of padded input a chunk of output columns aims for. */
 #define DW_CHUNK_FLOATS 65536
-/* Channels per register block of the transposed path (4 vectors of 16), and frequencies per
- * block of the multiplier path. */
-#define DW_CH    64
-#define DW_BLOCK 16
-typedef float V16 __attribute__((vector_size(DW_BLOCK * sizeof(float))));
+/* Channels per register block (4 vectors of 16). */
+#define DW_CH 64
+typedef float V16 __attribute__((vector_size(16 * sizeof(float))));
 
 static int64_t round_up(int64_t n, int64_t m)
 {
   return (n + m - 1) / m * m;
 }
 
-/* Floats per padded input column: transposed rows of DW_CH-rounded channels, or each channel's
- * row with the outputs rounded up to whole blocks. */
-static int64_t padded_col(const ConvGeom *g, int transposed)
+/* Floats per padded input column: transposed rows of DW_CH-rounded channels. */
+static int64_t padded_col(const ConvGeom *g)
 {
-  return transposed ? conv2_padded_freqs(g, g->fo) * round_up(g->ci, DW_CH)
-                    : conv2_padded_freqs(g, round_up(g->fo, DW_BLOCK)) * g->ci;
+  return conv2_padded_freqs(g, g->fo) * round_up(g->ci, DW_CH);
 }
 
-static int64_t chunk_cols(const ConvGeom *g, int transposed, int64_t cols)
+static int64_t chunk_cols(const ConvGeom *g, int64_t cols)
 {
-  return conv2_chunk_cols(g->st * padded_col(g, transposed), DW_CHUNK_FLOATS, cols);
+  return conv2_chunk_cols(g->st * padded_col(g), DW_CHUNK_FLOATS, cols);
 }
 
 size_t conv2_depthwise_scratch(const ConvGeom *g, int64_t cols)
 {
-  size_t need = 0;
-  for (int transposed = 0; transposed < 2; transposed++) {
-    int64_t r = chunk_cols(g, transposed, cols > 0 ? cols : 1);
-    size_t n = (size_t)(conv_in_cols(g, r) * padded_col(g, transposed) + 64);
-    if (transposed) /* an output column [f][c], and its transpose */
-      n += (size_t)(2 * g->fo * round_up(g->co, DW_CH));
-    need = n > need ? n : need;
-  }
-  return need;
+  int64_t r = chunk_cols(g, cols > 0 ? cols : 1);
+  /* the padded input, an output column [f][c] and its transpose */
+  return (size_t)(conv_in_cols(g, r) * padded_col(g) + 64 + 2 * g->fo * round_up(g->co, DW_CH));
 }
 
 int64_t conv2_depthwise_w_floats(const ConvGeom *g)
@@ -82,7 +70,7 @@ void conv2_depthwise_pack(const ConvGeom *g, const float *w, const float *bias, 
 /* Input columns [c0, c1) inside the signal, transposed to [f][c] between zero rows and channels. */
 static void transpose_in(const ConvGeom *g, const VgSeq *in, int64_t c0, int64_t c1, float *tbuf)
 {
-  int64_t c = round_up(g->ci, DW_CH), col = padded_col(g, 1);
+  int64_t c = round_up(g->ci, DW_CH), col = padded_col(g);
   for (int64_t t = c0; t < c1; t++) {
     if (!seq_has(in, t))
       continue; /* never read: its taps are skipped */
@@ -116,7 +104,7 @@ VG_SIMD_CLONES static void relu_cols(float *y, int64_t n)
 VG_SIMD_CLONES static void column_t(const ConvGeom *g, const VgPacked *p, const VgSeq *in,
                                     int64_t j, int64_t c0, const float *tbuf, float *o)
 {
-  int64_t c = round_up(g->co, DW_CH), col = padded_col(g, 1), first = j * g->st - g->pt;
+  int64_t c = round_up(g->co, DW_CH), col = padded_col(g), first = j * g->st - g->pt;
   const float *w = conv_align64(p->w), *bias = w + g->kt * g->kf * c;
   for (int64_t fo = 0; fo < g->fo; fo++)
     for (int64_t cb = 0; cb < c; cb += DW_CH) {
@@ -154,12 +142,12 @@ VG_SIMD_CLONES static void column_t(const ConvGeom *g, const VgPacked *p, const 
     }
 }
 
-static void depthwise_t(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
-                        int64_t j0, int64_t j1, float *scratch)
+void conv2_depthwise(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
+                     int64_t j1, float *scratch)
 {
-  int64_t c = round_up(g->co, DW_CH), rmax = chunk_cols(g, 1, j1 - j0);
+  int64_t c = round_up(g->co, DW_CH), rmax = chunk_cols(g, j1 - j0);
   float *tbuf = conv_align64(scratch);
-  float *o = tbuf + conv_in_cols(g, rmax) * padded_col(g, 1), *ot = o + g->fo * c;
+  float *o = tbuf + conv_in_cols(g, rmax) * padded_col(g), *ot = o + g->fo * c;
   for (int64_t ja = j0; ja < j1; ja += rmax) {
     int64_t rows = j1 - ja < rmax ? j1 - ja : rmax, c0 = ja * g->st - g->pt;
     transpose_in(g, in, c0, c0 + conv_in_cols(g, rows), tbuf);
@@ -173,76 +161,5 @@ static void depthwise_t(const ConvGeom *g, const VgPacked *p, const VgSeq *in, V
       if (p->fused_relu)
         relu_cols(y, g->co * g->fo);
     }
-  }
-}
-
-/* Multiplier path: input columns [c0, c1) inside the signal, each channel's row between zeros. */
-static void pad_rows(const ConvGeom *g, const VgSeq *in, int64_t c0, int64_t c1, float *pbuf)
-{
-  int64_t col = padded_col(g, 0), row = col / g->ci;
-  for (int64_t t = c0; t < c1; t++) {
-    if (!seq_has(in, t))
-      continue; /* never read: its taps are skipped */
-    float *d = pbuf + (t - c0) * col;
-    memset(d, 0, (size_t)col * sizeof(float));
-    for (int64_t ch = 0; ch < g->ci; ch++)
-      memcpy(d + ch * row + g->pf, seq_col(in, t) + ch * g->fi, (size_t)g->fi * sizeof(float));
-  }
-}
-
-/* Output column j, multiplier path: per output channel and block of DW_BLOCK frequencies, the
- * taps accumulate in a vector (whole-vector operations only: it stays in registers). */
-VG_SIMD_CLONES static void column_m(const ConvGeom *g, const VgPacked *p, const VgSeq *in,
-                                    int64_t j, int64_t c0, const float *pbuf, float *col)
-{
-  int64_t pcol = padded_col(g, 0), row = pcol / g->ci, first = j * g->st - g->pt;
-  for (int64_t oc = 0; oc < g->co; oc++) {
-    const float *w = p->w + oc * g->kf * g->kt;
-    for (int64_t f0 = 0; f0 < g->fo; f0 += DW_BLOCK) {
-      V16 acc = {0}, xv;
-      for (int64_t kt = 0; kt < g->kt; kt++) {
-        int64_t t = first + kt * g->dt;
-        if (!seq_has(in, t))
-          continue;
-        const float *x = pbuf + (t - c0) * pcol + (oc / g->cog) * row + f0 * g->sf;
-        if (g->sf == 1) { /* contiguous: one vector load per tap, xv in a register */
-          for (int64_t kf = 0; kf < g->kf; kf++) {
-            LOAD16(xv, x + kf * g->df);
-            acc += w[kf * g->kt + kt] * xv;
-          }
-          continue;
-        }
-        for (int64_t kf = 0; kf < g->kf; kf++) {
-          float gathered[DW_BLOCK];
-          for (int i = 0; i < DW_BLOCK; i++)
-            gathered[i] = x[kf * g->df + i * g->sf];
-          LOAD16(xv, gathered);
-          acc += w[kf * g->kt + kt] * xv;
-        }
-      }
-      acc += p->bias[oc];
-      float y[DW_BLOCK];
-      memcpy(y, &acc, sizeof y);
-      int64_t n = g->fo - f0 < DW_BLOCK ? g->fo - f0 : DW_BLOCK;
-      memcpy(col + oc * g->fo + f0, y, (size_t)n * sizeof(float));
-    }
-  }
-  if (p->fused_relu)
-    relu_cols(col, g->co * g->fo);
-}
-
-void conv2_depthwise(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
-                     int64_t j1, float *scratch)
-{
-  if (p->strategy == CONV_DW2T) {
-    depthwise_t(g, p, in, out, j0, j1, scratch);
-    return;
-  }
-  int64_t rmax = chunk_cols(g, 0, j1 - j0);
-  for (int64_t ja = j0; ja < j1; ja += rmax) {
-    int64_t rows = j1 - ja < rmax ? j1 - ja : rmax, c0 = ja * g->st - g->pt;
-    pad_rows(g, in, c0, c0 + conv_in_cols(g, rows), scratch);
-    for (int64_t j = ja; j < ja + rows; j++)
-      column_m(g, p, in, j, c0, scratch, seq_col_mut(out, j));
   }
 }

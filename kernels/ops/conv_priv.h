@@ -14,8 +14,8 @@
  * SIMD kernels (conv_simd.c: AVX-512 or AVX2); CONV_WINO packs the weights of F(6,3), of F(4,3)
  * (spans of 13 to 24 columns) and of the direct kernel (calls with fewer columns). CONV_SIMD2: a
  * 2-D conv on the same micro-kernel, CONV_WINO2 with F(6,3) along time too (conv2_simd.c);
- * CONV_DW2 and CONV_DW2T: depthwise 2-D convs with a channel multiplier or without
- * (conv2_depthwise.c). */
+ * CONV_DW2T: depthwise 2-D convs without a channel multiplier (conv2_depthwise.c); CONV_FREQ2:
+ * 2-D convs vectorised along frequency (conv2_freq.c: thin, grouped, multiplier, dilated). */
 enum {
   CONV_DIRECT,
   CONV_TAPS,
@@ -24,7 +24,7 @@ enum {
   CONV_SIMD,
   CONV_WINO,
   CONV_SIMD2,
-  CONV_DW2,
+  CONV_FREQ2,
   CONV_DW2T,
   CONV_WINO2
 };
@@ -117,12 +117,20 @@ void conv2_simd_pack(const ConvGeom *g, const float *w, const float *bias, float
 size_t conv2_simd_scratch(const ConvGeom *g, int64_t cols);
 void conv2_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
                 int64_t j1, float *scratch);
-/* conv2_depthwise.c: 2-D convs of one input channel per group. CONV_DW2 keeps the weights as in
- * ONNX, [co][kf][kt] in p->w; CONV_DW2T (C_out = C_in) packs them (w_floats, pack). */
+/* conv2_depthwise.c: 2-D convs of one input and one output channel per group (CONV_DW2T), the
+ * weights packed (w_floats, pack). */
 int64_t conv2_depthwise_w_floats(const ConvGeom *g);
 void conv2_depthwise_pack(const ConvGeom *g, const float *w, const float *bias, VgPacked *p);
 void conv2_depthwise(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
                      int64_t j1, float *scratch);
 size_t conv2_depthwise_scratch(const ConvGeom *g, int64_t cols);
+/* conv2_freq.c: any 2-D conv, vectorised along frequency (CONV_FREQ2), the weights as in ONNX,
+ * [co][cig][kf][kt] in p->w and the bias in p->bias. usable: this VIGIL_CONV setting allows it
+ * (depthwise convs with a multiplier always); preferred: it beats the micro-kernel. */
+int conv2_freq_usable(const ConvGeom *g);
+int conv2_freq_preferred(const ConvGeom *g);
+size_t conv2_freq_scratch(const ConvGeom *g, int64_t cols);
+void conv2_freq(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
+                int64_t j1, float *scratch);
 
 #endif

@@ -26,16 +26,6 @@
 #define SMALL_NB 4
 #define SMALL_NV 8
 
-/* acc += x * w as one fused multiply-add: -std=c11 turns GCC's contraction off (ISO C's default),
- * and two instructions per product cost 3-8 % of a hop where the kernel is compute-bound (A/B,
- * alternating runs: accelerometer H 160 exact 382 -> 372 us, PPG H 64 exact 60 -> 57 us). A fused
- * product rounds once instead of twice. Clang contracts within an expression by default. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define SMALL_FMA __attribute__((optimize("fp-contract=fast")))
-#else
-#define SMALL_FMA
-#endif
-
 /* 16 and 8 floats; alignment 4 so that any float pointer may be loaded, may_alias because the
  * weights and columns are float arrays. */
 typedef float v16 __attribute__((vector_size(16 * sizeof(float)), aligned(4), may_alias));
@@ -135,8 +125,8 @@ chunks(const int vl, int nb, int nv_max, const OpsConv1 *g, const float *const *
  * for one column and NV4 for several: as many accumulators as the instruction set's registers
  * hold (32 zmm, 16 ymm, 16 xmm: a vector of 8 floats takes two). */
 #define GROUP_BLOCK(NAME, TARGET, VL, NV1, NV4)                                                    \
-  TARGET SMALL_FMA static void NAME(int nb, const OpsConv1 *g, const float *const *taps,           \
-                                    const float *b, const float *bias, float *const *o)            \
+  TARGET OPS_FMA static void NAME(int nb, const OpsConv1 *g, const float *const *taps,             \
+                                  const float *b, const float *bias, float *const *o)              \
   {                                                                                                \
     int64_t co0 = nb == 1   ? chunks(VL, 1, NV1, g, taps, b, bias, o)                              \
                   : nb == 2 ? chunks(VL, 2, NV4, g, taps, b, bias, o)                              \

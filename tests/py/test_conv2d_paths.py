@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""The 2-D convs' own kernels against PyTorch (kernels/ops/conv2_simd.c, conv2_depthwise.c), run
+"""The 2-D convs' own kernels against PyTorch (kernels/ops/conv2_simd.c, conv2_depthwise.c,
+conv2_freq.c: grouped and frequency-dilated convs), run
 on one window and streamed (exact and signal modes), on AVX-512 and with the AVX2 kernels
 (VIGIL_SIMD=avx2), and the OpenBLAS path they replaced (VIGIL_CONV=blas): convs of one group with
 strides, padding and dilation along time, stride and padding along frequency, 1 x k and k x 1
@@ -53,6 +54,17 @@ ZOO = {
                                            C2(6, 12, 3, stride=(2, 1), padding=1, groups=6), R(),
                                            C2(12, 12, (2, 3), dilation=(2, 1), groups=6)),
                              (1, 3, 11, 26), True),
+    # conv2_freq.c: four output channels of one group share their loads (8 per group), three
+    # vectors of frequencies (F 40) and a partial one, a channel count that leaves a partial
+    # block of four, groups of two channels, stride and dilation along frequency together
+    "grouped": (nn.Sequential(C2(4, 16, 3, padding=1, groups=2), bn(16), R(),
+                              C2(16, 22, (3, 2), stride=(1, 2), padding=(1, 0), groups=2), R(),
+                              C2(22, 11, 3, stride=(2, 1), dilation=(2, 1), padding=(2, 1),
+                                 groups=11), R()),
+                (1, 4, 40, 24), True),
+    "freq_dilated": (nn.Sequential(C2(2, 8, 3, padding=(2, 1), dilation=(2, 1)), R(),
+                                   C2(8, 5, (3, 3), stride=(3, 1), dilation=(3, 2), padding=(1, 2))),
+                     (1, 2, 37, 20), True),
 }
 for variant, env in (("default", {}), ("avx2", {"VIGIL_SIMD": "avx2"}),
                      ("blas", {"VIGIL_CONV": "blas"})):

@@ -1,0 +1,276 @@
+/* 2-D convs vectorised along frequency (CONV_FREQ2): the convs that the micro-kernel of
+ * conv2_simd.c does not take, grouped convs (depthwise with a channel multiplier included) and
+ * convs dilated along frequency, which went to OpenBLAS as GEMMs of a few rows per group.
+ *
+ * A column holds [C][F] (ONNX order), so one channel's frequencies are contiguous, and an output
+ * channel's frequencies are contiguous in the output column too: vectors of 16 output frequencies
+ * accumulate, over the input channels of the output channel's group and the taps (kt, kf), the
+ * weight (broadcast) times 16 input frequencies, and are stored in place, with no transpose either
+ * side. Each input channel's row is copied between zeros (the frequency padding) and split into
+ * sf phase rows (phase q holds padded frequencies q, q + sf, ...), so that a tap's 16 inputs are
+ * contiguous whatever the frequency stride and dilation. Four output channels times up to three
+ * vectors of frequencies make up to twelve independent accumulators, enough to hide the FMA
+ * latency (one accumulator per channel and vector ran a channel multiplier's depthwise conv at
+ * 9.5 GFLOP/s); when the four channels share their group, each input vector is loaded once for
+ * all four.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conv_priv.h"
+#include "vg_simd.h"
+
+#define FQ_LANES 16
+#define FQ_OCB   4 /* output channels per register block */
+#define FQ_FB    3 /* vectors of frequencies per register block, at most */
+#define FQ_BLOCK (FQ_LANES * FQ_FB)
+/* Floats of phase rows a chunk of output columns aims for. */
+#define FQ_CHUNK_FLOATS 65536
+
+typedef float V16 __attribute__((vector_size(FQ_LANES * sizeof(float))));
+
+/* Vectors in and out of memory through memcpy, and no helper that returns one (a vector return
+ * value changes the ABI between the clones). */
+#define LOAD16(v, p) memcpy(&(v), (p), sizeof(V16))
+
+static int64_t round_up(int64_t n, int64_t m)
+{
+  return (n + m - 1) / m * m;
+}
+
+/* Floats of one phase row: the padded frequencies that the outputs of whole register blocks read,
+ * over sf phases. */
+static int64_t phase_len(const ConvGeom *g)
+{
+  return (conv2_padded_freqs(g, round_up(g->fo, FQ_BLOCK)) + g->sf - 1) / g->sf;
+}
+
+static int64_t padded_col(const ConvGeom *g)
+{
+  return g->ci * g->sf * phase_len(g);
+}
+
+static int64_t chunk_cols(const ConvGeom *g, int64_t cols)
+{
+  return conv2_chunk_cols(g->st * padded_col(g), FQ_CHUNK_FLOATS, cols);
+}
+
+int conv2_freq_usable(const ConvGeom *g)
+{
+  if (g->cig == 1 && g->g > 1)
+    return 1; /* depthwise with a multiplier: Vigil's own kernel whatever VIGIL_CONV says */
+  const char *env = getenv("VIGIL_CONV");
+  return !(env && strcmp(env, "blas") == 0);
+}
+
+int conv2_freq_preferred(const ConvGeom *g)
+{
+  /* Several groups, or dilated along frequency: not on the micro-kernel at all (OpenBLAS took
+   * 2-4x as long). A dense conv of one group stays there even with one input channel (a
+   * spectrogram's first layer: 42 us there against 48 here, its nine taps too few to pay for a
+   * register block's set-up and stores). */
+  return g->g > 1 || g->df > 1;
+}
+
+size_t conv2_freq_scratch(const ConvGeom *g, int64_t cols)
+{
+  int64_t r = chunk_cols(g, cols > 0 ? cols : 1);
+  /* phase rows, the taps' offsets and weight indices (two int64_t each), alignment */
+  return (size_t)(conv_in_cols(g, r) * padded_col(g) + 4 * g->kt * g->cig * g->kf + 32);
+}
+
+/* Input columns [c0, c1) inside the signal: each channel's row between zeros, in sf phases. */
+static void phase_rows(const ConvGeom *g, const VgSeq *in, int64_t c0, int64_t c1, float *pbuf)
+{
+  int64_t len = phase_len(g), col = padded_col(g);
+  for (int64_t t = c0; t < c1; t++) {
+    if (!seq_has(in, t))
+      continue; /* never read: its taps are skipped */
+    float *d = pbuf + (t - c0) * col;
+    const float *x = seq_col(in, t);
+    memset(d, 0, (size_t)col * sizeof(float));
+    for (int64_t ch = 0; ch < g->ci; ch++) {
+      float *row = d + ch * g->sf * len;
+      if (g->sf == 1) {
+        memcpy(row + g->pf, x + ch * g->fi, (size_t)g->fi * sizeof(float));
+        continue;
+      }
+      for (int64_t f = 0; f < g->fi; f++) {
+        int64_t pf = f + g->pf;
+        row[(pf % g->sf) * len + pf / g->sf] = x[ch * g->fi + f];
+      }
+    }
+  }
+}
+
+/* Taps [ka, kb) of output column j read inside the signal (the others read zero padding). */
+static void valid_taps(const ConvGeom *g, const VgSeq *in, int64_t j, int64_t *ka, int64_t *kb)
+{
+  int64_t first = j * g->st - g->pt;
+  *ka = 0;
+  *kb = g->kt;
+  while (*ka < *kb && !seq_has(in, first + *ka * g->dt))
+    (*ka)++;
+  while (*kb > *ka && !seq_has(in, first + (*kb - 1) * g->dt))
+    (*kb)--;
+}
+
+/* What every register block of an output column shares: its taps inside the signal, as offsets
+ * from the phase rows of the group's first channel at the column of the first such tap, and as
+ * indices of the weights [ci][kf][kt] of an output channel. */
+typedef struct {
+  const float *x;
+  const int64_t *off, *wi;
+  int64_t taps, group; /* floats between the phase rows of consecutive groups */
+} FreqColumn;
+
+/* Output channels oc[0 .. FQ_OCB) (indices past the last channel repeat it: computed, not
+ * stored), frequencies f0 .. f0 + FQ_BLOCK - 1, into acc. x[o]: output channel o's group's first
+ * phase row at f0. shared: the four channels are in one group (x[o] all equal), so each input
+ * vector serves all four. */
+static inline __attribute__((always_inline)) void
+block(const ConvGeom *g, const VgPacked *p, const FreqColumn *c, const int64_t oc[FQ_OCB],
+      const float *const x[FQ_OCB], V16 acc[FQ_OCB][FQ_FB], const int fb, const int shared)
+{
+  int64_t per_oc = g->cig * g->kf * g->kt;
+  const float *w[FQ_OCB];
+#pragma GCC unroll 4
+  for (int o = 0; o < FQ_OCB; o++) {
+    w[o] = p->w + oc[o] * per_oc;
+#pragma GCC unroll 4
+    for (int v = 0; v < fb; v++)
+      acc[o][v] = (V16){0} + p->bias[oc[o]];
+  }
+  for (int64_t t = 0; t < c->taps; t++) {
+    int64_t off = c->off[t], wi = c->wi[t];
+    V16 xs[FQ_FB];
+#pragma GCC unroll 4
+    for (int v = 0; v < fb && shared; v++)
+      LOAD16(xs[v], x[0] + off + v * FQ_LANES);
+#pragma GCC unroll 4
+    for (int o = 0; o < FQ_OCB; o++)
+#pragma GCC unroll 4
+      for (int v = 0; v < fb; v++) {
+        if (!shared)
+          LOAD16(xs[v], x[o] + off + v * FQ_LANES);
+        acc[o][v] += w[o][wi] * xs[v];
+      }
+  }
+}
+
+/* max(y, 0) keeping NaN, as vg_relu. */
+static inline void relu_cols(float *y, int64_t n)
+{
+  for (int64_t i = 0; i < n; i++)
+    y[i] = vg_max_nan(y[i], 0.0f);
+}
+
+/* acc's vectors into output channels oc0 .. of col from frequency f0 on: whole vectors through
+ * fixed-size copies (single stores), the last partial one value by value. */
+static inline __attribute__((always_inline)) void
+store(const ConvGeom *g, V16 acc[FQ_OCB][FQ_FB], const int fb, int64_t oc0, int64_t f0, float *col)
+{
+  for (int o = 0; o < FQ_OCB && oc0 + o < g->co; o++)
+#pragma GCC unroll 4
+    for (int v = 0; v < fb; v++) {
+      int64_t f = f0 + v * FQ_LANES, n = g->fo - f;
+      float *d = col + (oc0 + o) * g->fo + f;
+      if (n >= FQ_LANES) {
+        memcpy(d, &acc[o][v], sizeof(V16));
+      } else if (n > 0) {
+        float y[FQ_LANES];
+        memcpy(y, &acc[o][v], sizeof y);
+        for (int64_t i = 0; i < n; i++)
+          d[i] = y[i];
+      }
+    }
+}
+
+/* Every register block of an output column, into col ([co][fo]). */
+OPS_FMA VG_SIMD_CLONES static void column_blocks(const ConvGeom *g, const VgPacked *p,
+                                                 const FreqColumn *c, float *col)
+{
+  for (int64_t oc0 = 0; oc0 < g->co; oc0 += FQ_OCB) {
+    int64_t oc[FQ_OCB];
+    const float *x[FQ_OCB];
+    for (int o = 0; o < FQ_OCB; o++) {
+      oc[o] = oc0 + o < g->co ? oc0 + o : g->co - 1;
+      x[o] = c->x + oc[o] / g->cog * c->group;
+    }
+    int shared = x[0] == x[FQ_OCB - 1];
+    for (int64_t f0 = 0; f0 < g->fo; f0 += FQ_BLOCK) {
+      const float *xf[FQ_OCB];
+      for (int o = 0; o < FQ_OCB; o++)
+        xf[o] = x[o] + f0;
+      V16 acc[FQ_OCB][FQ_FB];
+      /* vectors this block needs: fewer for the last, or for a short frequency axis */
+      int64_t fb = (g->fo - f0 + FQ_LANES - 1) / FQ_LANES;
+      switch ((fb < FQ_FB ? fb : FQ_FB) * 2 + shared) {
+      case 2:
+        block(g, p, c, oc, xf, acc, 1, 0);
+        store(g, acc, 1, oc0, f0, col);
+        break;
+      case 3:
+        block(g, p, c, oc, xf, acc, 1, 1);
+        store(g, acc, 1, oc0, f0, col);
+        break;
+      case 4:
+        block(g, p, c, oc, xf, acc, 2, 0);
+        store(g, acc, 2, oc0, f0, col);
+        break;
+      case 5:
+        block(g, p, c, oc, xf, acc, 2, 1);
+        store(g, acc, 2, oc0, f0, col);
+        break;
+      case 6:
+        block(g, p, c, oc, xf, acc, 3, 0);
+        store(g, acc, 3, oc0, f0, col);
+        break;
+      default:
+        block(g, p, c, oc, xf, acc, 3, 1);
+        store(g, acc, 3, oc0, f0, col);
+        break;
+      }
+    }
+  }
+  if (p->fused_relu)
+    relu_cols(col, g->co * g->fo);
+}
+
+/* Output column j into col, from the chunk's phase rows (input column c0 first). Padded
+ * frequency kf df of a channel is in phase (kf df) mod sf at index (kf df) / sf. */
+static void column(const ConvGeom *g, const VgPacked *p, const VgSeq *in, int64_t j, int64_t c0,
+                   const float *pbuf, int64_t *taps, float *col)
+{
+  int64_t ka, kb, len = phase_len(g), pcol = padded_col(g);
+  valid_taps(g, in, j, &ka, &kb);
+  FreqColumn c = {.x = pbuf, .off = taps, .wi = taps + g->kt * g->cig * g->kf, .taps = 0};
+  c.group = g->cig * g->sf * len;
+  if (ka < kb) /* else the bias alone */
+    c.x = pbuf + (j * g->st - g->pt + ka * g->dt - c0) * pcol;
+  for (int64_t kt = ka; kt < kb; kt++)
+    for (int64_t ci = 0; ci < g->cig; ci++)
+      for (int64_t kf = 0; kf < g->kf; kf++, c.taps++) {
+        int64_t pf = kf * g->df;
+        taps[c.taps] = (kt - ka) * g->dt * pcol + (ci * g->sf + pf % g->sf) * len + pf / g->sf;
+        taps[g->kt * g->cig * g->kf + c.taps] = (ci * g->kf + kf) * g->kt + kt;
+      }
+  column_blocks(g, p, &c, col);
+}
+
+void conv2_freq(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
+                int64_t j1, float *scratch)
+{
+  int64_t rmax = chunk_cols(g, j1 - j0);
+  float *pbuf = conv_align64(scratch);
+  int64_t *taps = (int64_t *)conv_align64(pbuf + conv_in_cols(g, rmax) * padded_col(g));
+  for (int64_t ja = j0; ja < j1; ja += rmax) {
+    int64_t rows = j1 - ja < rmax ? j1 - ja : rmax, c0 = ja * g->st - g->pt;
+    phase_rows(g, in, c0, c0 + conv_in_cols(g, rows), pbuf);
+    for (int64_t j = ja; j < ja + rows; j++)
+      column(g, p, in, j, c0, pbuf, taps, seq_col_mut(out, j));
+  }
+}
