@@ -60,13 +60,14 @@ int main(int argc, char **argv)
     return 1;
   srand(1);
   for (size_t i = 0; i < (size_t)BLK * K * C * VG_UK_CO; i++)
-    w[i] = (float)rand() / RAND_MAX - 0.5f;
+    w[i] = (float)rand() / (float)RAND_MAX - 0.5f;
   for (size_t i = 0; i < cols * C; i++)
-    x[i] = (float)rand() / RAND_MAX - 0.5f;
+    x[i] = (float)rand() / (float)RAND_MAX - 0.5f;
   for (size_t i = 0; i < OTHER; i++)
     other[i] = 1.0f;
   double ta = 0, tb = 0, tpass = 0;
   volatile float sink = 0; /* the reads of `other` must happen */
+  (void)sink;
   for (long h = 0; h < hops; h++) {
     const float *win = x + (size_t)h * C;  /* window of output h: columns h .. h + K - 1 */
     for (size_t i = 0; i < OTHER; i += 16) /* the hop's other convs evict part of the cache */
