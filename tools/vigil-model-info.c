@@ -2,8 +2,9 @@
  *
  * Prints the input and output, every node with its output shape and time behaviour, the parameter
  * count (floats in the constants the loaded model keeps: BatchNormalization folded into a conv
- * counts as the conv's weights and bias), FLOPs for one window at the model's own length, and the
- * receptive field along time.
+ * counts as the conv's weights and bias), FLOPs for one window at the model's own length, the
+ * kernel each conv runs on this CPU (the model is prepared as for running it), and the receptive
+ * field along time.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -126,6 +127,8 @@ static void print_window(const VgNode *n)
   }
   if (n->op == VG_OP_CONV || n->op == VG_OP_CONV_TRANSPOSE)
     printf("; group %d", w->group);
+  if (vg_ops_node_kernel(n))
+    printf("; %s", vg_ops_node_kernel(n));
   if (n->op == VG_OP_PAD && n->pad_value != 0.0f)
     printf("; value %g", (double)n->pad_value);
   printf("]");
@@ -143,6 +146,8 @@ static void print_nodes(const VgModel *m, const VgShape *shapes, double *flops)
     print_shape(&shapes[n->output]);
     printf("  %.0f FLOPs", f);
     print_window(n);
+    if (vg_ops_node_is_fused(m, n))
+      printf("  [fused into the conv before it]");
     printf("\n");
   }
 }
@@ -236,8 +241,8 @@ int vm_info(int argc, char **argv)
   }
   VgError err = {{0}};
   VgModel *m = vg_model_load_file_at(argv[1], (int64_t)t, &err);
-  int ret = m ? VG_OK : VG_ERR;
-  if (m) {
+  int ret = m ? vg_ops_prepare(m, &err) : VG_ERR; /* for the kernels each conv runs on */
+  if (ret == VG_OK) {
     const VgShape *in = &m->values[m->input].shape;
     if (t)
       vm_pool_warning("info", m, t);

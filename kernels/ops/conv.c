@@ -116,7 +116,7 @@ int conv_prepare(VgModel *m, VgNode *node, VgError *err)
                         (long long)g.co);
   int64_t per_co = g.cig * g.kf * g.kt;
   int freq = wv->shape.rank == 4 && conv2_freq_usable(&g);
-  if (wv->shape.rank == 4 && conv2_simd_usable(&g) && !(freq && conv2_freq_preferred(&g)))
+  if (wv->shape.rank == 4 && conv2_simd_usable(&g))
     return conv2_prepare_simd(m, node, &g, has_bias, err);
   if (wv->shape.rank == 4 && g.cig == 1 && g.cog == 1 && g.g > 1)
     return conv2_prepare_depthwise(m, node, &g, has_bias, err);
@@ -347,6 +347,32 @@ static void conv2_gemm(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
         }
       }
     }
+  }
+}
+
+const char *conv_kernel_name(const VgPacked *p)
+{
+  switch (p->strategy) {
+  case CONV_DIRECT:
+    return "direct loops over the channels";
+  case CONV_TAPS:
+    return "OpenBLAS, one GEMM per tap";
+  case CONV_IM2COL:
+  case CONV_2D:
+    return "OpenBLAS, im2col GEMMs";
+  case CONV_SIMD:
+  case CONV_SIMD2:
+    return "Vigil's micro-kernel";
+  case CONV_WINO:
+    return "Winograd F(6,3) and F(4,3) on Vigil's micro-kernel";
+  case CONV_WINO2:
+    return "Winograd F(6,3) along time on Vigil's micro-kernel";
+  case CONV_DW2T:
+    return "depthwise, vectorised over channels";
+  case CONV_FREQ2:
+    return "vectorised along frequency";
+  default:
+    return "unknown";
   }
 }
 

@@ -66,15 +66,6 @@ int conv2_freq_usable(const ConvGeom *g)
   return !(env && strcmp(env, "blas") == 0);
 }
 
-int conv2_freq_preferred(const ConvGeom *g)
-{
-  /* Several groups, or dilated along frequency: not on the micro-kernel at all (OpenBLAS took
-   * 2-4x as long). A dense conv of one group stays there even with one input channel (a
-   * spectrogram's first layer: 42 us there against 48 here, its nine taps too few to pay for a
-   * register block's set-up and stores). */
-  return g->g > 1 || g->df > 1;
-}
-
 size_t conv2_freq_scratch(const ConvGeom *g, int64_t cols)
 {
   int64_t r = chunk_cols(g, cols > 0 ? cols : 1);

@@ -102,6 +102,15 @@ static void set_threads(int threads, int only_if_unset)
   pthread_mutex_unlock(&threads_lock);
 }
 
+const char *vg_ops_node_kernel(const VgNode *node)
+{
+  if (!node->packed)
+    return NULL;
+  if (node->op == VG_OP_CONV)
+    return conv_kernel_name(node->packed);
+  return node->op == VG_OP_CONV_TRANSPOSE ? "OpenBLAS GEMM, then a scatter-add" : NULL;
+}
+
 int vg_ops_prepare(VgModel *model, VgError *err)
 {
   set_threads(1, 1);

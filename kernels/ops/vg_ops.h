@@ -77,6 +77,11 @@ int vg_ops_forward_pooled(const VgModel *model, const VgNode *node, const VgNode
                           const VgShape *shapes, const VgSeq *const *in, VgSeq *out, float *pooled,
                           float *scratch);
 
+/* Which kernel runs a prepared Conv or ConvTranspose node, in words ("Winograd F(6,3) and F(4,3)
+ * on the micro-kernel", "vectorised along frequency", "OpenBLAS, im2col GEMMs", ...; see
+ * docs/design.md); NULL for other nodes and before vg_ops_prepare. */
+const char *vg_ops_node_kernel(const VgNode *node);
+
 /* Whether the node does nothing once its producer ran: a Relu that vg_ops_prepare fused into the
  * conv whose output it alone reads (0 before prepare, and on CPUs without the fused kernels). Its
  * output then equals its input everywhere, so a caller may store them once. */

@@ -10,6 +10,7 @@ register blocks, the blocked transpose), of 24 (padded channels) and with a chan
 strided along frequency; each followed by a ReLU (fused into the conv) and a BatchNorm. max
 |error| <= 1e-4 * max |reference|."""
 import os
+import re
 import subprocess
 
 import numpy as np
@@ -66,6 +67,43 @@ ZOO = {
                                    C2(8, 5, (3, 3), stride=(3, 1), dilation=(3, 2), padding=(1, 2))),
                      (1, 2, 37, 20), True),
 }
+# The kernel `vigil-model info` says each conv runs, per variant: the dispatch in conv.c, so that
+# the variants above test the paths they name. Vigil's micro-kernel needs AVX2 + FMA (or AVX-512).
+with open("/proc/cpuinfo") as f:
+    FLAGS = next((ln for ln in f if ln.startswith("flags")), "").split()
+SIMD = "avx2" in FLAGS and "fma" in FLAGS
+BLAS, UK, FREQ = "OpenBLAS, im2col GEMMs", "Vigil's micro-kernel", "vectorised along frequency"
+WINO2 = "Winograd F(6,3) along time on Vigil's micro-kernel"
+DEPTH = "depthwise, vectorised over channels"
+KERNELS = {  # model: (kernels by default and with VIGIL_SIMD=avx2, with VIGIL_CONV=blas)
+    "winograd_3x3": ([UK, WINO2, WINO2], [BLAS] * 3),
+    "depthwise_64": ([UK, DEPTH, UK], [BLAS, DEPTH, BLAS]),
+    "depthwise_multiplier": ([UK, FREQ, FREQ], [BLAS, FREQ, BLAS]),
+    "grouped": ([FREQ] * 3, [BLAS] * 3),
+    "freq_dilated": ([FREQ] * 2, [BLAS] * 2),
+}
+
+
+def kernels_match(c, name, path, variant):
+    if name not in KERNELS:
+        return
+    want = KERNELS[name][variant == "blas"]
+    if not SIMD:
+        want = [BLAS if k in (UK, WINO2) else k for k in want]
+    r = subprocess.run([tool("vigil-model"), "info", path], capture_output=True, text=True)
+    got = re.findall(r"^ +\d+ T Conv .*; ([^;\]]+)\]$", r.stdout, re.M)
+    c.check(got == want, "%s (%s): info names the kernels %s, expected %s" %
+            (name, variant, got, want))
+    # a Relu right after a conv is fused into it unless OpenBLAS runs the conv
+    lines = [ln for ln in r.stdout.splitlines() if re.match(r" +\d+ T (Conv|Relu) ", ln)]
+    for prev, ln in zip(lines, lines[1:]):
+        if " T Relu " in ln and " T Conv " in prev:
+            want_fused = not prev.endswith("; %s]" % BLAS)
+            c.check(ln.endswith("[fused into the conv before it]") == want_fused,
+                    "%s (%s): expected the Relu %sfused:\n%s\n%s" %
+                    (name, variant, "" if want_fused else "not ", prev, ln))
+
+
 for variant, env in (("default", {}), ("avx2", {"VIGIL_SIMD": "avx2"}),
                      ("blas", {"VIGIL_CONV": "blas"})):
     os.environ.pop("VIGIL_SIMD", None)
@@ -77,6 +115,7 @@ for variant, env in (("default", {}), ("avx2", {"VIGIL_SIMD": "avx2"}),
         with torch.no_grad():
             torch.onnx.export(model, torch.randn(*shape), path, opset_version=13)
         what = "%s (%s)" % (name, variant)
+        kernels_match(c, name, path, variant)
         run_matches(c, model, path, torch.randn(*shape) * 2, what + ", run")
         x = torch.randn(*shape[:-1], shape[-1] + 9) * 2
         for hop in (1, 4):
