@@ -191,33 +191,6 @@ static void fill_bias(VgSeq *out, int64_t j0, int64_t j1, const float *bias, int
     memcpy(seq_col_mut(out, j), bias, (size_t)co * sizeof(float));
 }
 
-/* 1-D, one input channel per group: out[j][co] += w[k][co] * in[j*s - p + k*d][co / cog]. */
-static void conv1_direct(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
-                         int64_t j0, int64_t j1)
-{
-  for (int64_t j = j0; j < j1; j++) {
-    float *o = seq_col_mut(out, j);
-    memcpy(o, p->bias, (size_t)g->co * sizeof(float));
-    for (int64_t k = 0; k < g->kt; k++) {
-      int64_t c = j * g->st - g->pt + k * g->dt;
-      if (!seq_has(in, c))
-        continue; /* zero padding */
-      const float *x = seq_col(in, c);
-      const float *w = p->w + k * g->co;
-      if (g->cog == 1) {
-        for (int64_t co = 0; co < g->co; co++)
-          o[co] += w[co] * x[co];
-      } else {
-        for (int64_t ci = 0; ci < g->ci; ci++) {
-          float xv = x[ci];
-          for (int64_t o2 = ci * g->cog; o2 < (ci + 1) * g->cog; o2++)
-            o[o2] += w[o2] * xv;
-        }
-      }
-    }
-  }
-}
-
 /* 1-D, im2col over output columns [j0, j1) in chunks; out holds the bias already. */
 static void conv1_im2col(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
                          int64_t j0, int64_t j1, float *scratch)
@@ -379,7 +352,8 @@ const char *conv_kernel_name(const VgPacked *p)
 int conv_fusable(const VgPacked *p)
 {
   return p->strategy == CONV_SIMD || p->strategy == CONV_WINO || p->strategy == CONV_SIMD2 ||
-         p->strategy == CONV_FREQ2 || p->strategy == CONV_DW2T || p->strategy == CONV_WINO2;
+         p->strategy == CONV_DIRECT || p->strategy == CONV_FREQ2 || p->strategy == CONV_DW2T ||
+         p->strategy == CONV_WINO2;
 }
 
 int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
@@ -399,7 +373,7 @@ int conv_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, co
   else if (p->strategy == CONV_FREQ2)
     conv2_freq(&g, p, in, out, j0, j1, scratch);
   else if (p->strategy == CONV_DIRECT)
-    conv1_direct(&g, p, in, out, j0, j1);
+    conv1_depthwise(&g, p, in, out, j0, j1);
   else if (p->strategy == CONV_SIMD || p->strategy == CONV_WINO)
     return conv1_simd(&g, p, in, out, j0, j1, scratch, sums) ? CONV_SUMMED : VG_OK;
   else

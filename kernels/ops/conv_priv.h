@@ -108,6 +108,11 @@ void conv1_simd_rows(const ConvGeom *g, const VgPacked *p, const float *a, int64
 void conv1_simd_taps(const ConvGeom *g, const VgPacked *p, const ConvTaps *span, const VgSeq *in,
                      VgSeq *out, int64_t j0, int64_t j1, float *scratch);
 
+/* conv1_depthwise.c: 1-D convs of one input channel per group (CONV_DIRECT), the weights
+ * w[k][co] and the bias in p. */
+void conv1_depthwise(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
+                     int64_t j1);
+
 /* conv2_simd.c: 2-D convs of one group without dilation along frequency on the SIMD micro-kernel
  * (usable: this CPU and VIGIL_CONV allow it). Packing needs g->co * g->ci * g->kf * g->kt floats
  * of tmp; the forward pass writes output columns [j0, j1) like conv2_gemm. */

@@ -375,6 +375,11 @@ def zoo():
                             nn.ReLU(), nn.Conv1d(6, 3, 3)), (1, 1, 8, 26))
     add("conv2d_flatten_dense", Seq(nn.Conv2d(2, 3, 3, stride=2), nn.ReLU(),
                                     FlattenDense(3 * 3 * 5, 4)), (1, 2, 8, 12))
+    # 1-D depthwise-separable: 64 channels in registers and a tail of 16, dilated; a multiplier
+    add("depthwise_separable_1d", Seq(nn.Conv1d(3, 80, 3, padding=1), nn.ReLU(),
+                                      nn.Conv1d(80, 80, 9, padding=8, dilation=2, groups=80),
+                                      nn.BatchNorm1d(80), nn.ReLU(), nn.Conv1d(80, 80, 1), nn.ReLU(),
+                                      nn.Conv1d(80, 160, 5, stride=2, groups=80)), (1, 3, 64))
     # frequency windows that tile the axis (kernel = stride): one flat pass over the column
     add("pool2d_tiled_freq", Seq(nn.Conv2d(2, 6, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2),
                                  nn.MaxPool2d(3), nn.AvgPool2d((4, 2))), (1, 2, 48, 36))
