@@ -153,6 +153,8 @@ void conv1_small(const OpsConv1 *g, const float *w, const float *bias, const VgS
                  int64_t j0, int64_t j1, float *scratch);
 
 int convt_prepare(VgModel *m, VgNode *node, VgError *err);
+/* The kernel a packed ConvTranspose runs, in words (vg_ops_node_kernel). */
+const char *convt_kernel_name(const VgPacked *p);
 size_t convt_scratch(const VgModel *m, const VgNode *node, const VgShape *shapes, int64_t cols);
 int convt_forward(const VgModel *m, const VgNode *node, const VgShape *shapes, const VgSeq *in,
                   VgSeq *out, int64_t j0, int64_t j1, float *scratch);

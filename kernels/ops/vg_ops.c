@@ -108,7 +108,7 @@ const char *vg_ops_node_kernel(const VgNode *node)
     return NULL;
   if (node->op == VG_OP_CONV)
     return conv_kernel_name(node->packed);
-  return node->op == VG_OP_CONV_TRANSPOSE ? "OpenBLAS GEMM, then a scatter-add" : NULL;
+  return node->op == VG_OP_CONV_TRANSPOSE ? convt_kernel_name(node->packed) : NULL;
 }
 
 int vg_ops_prepare(VgModel *model, VgError *err)

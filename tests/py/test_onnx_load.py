@@ -192,7 +192,6 @@ def torch_field(model, shape):
 def randomize_bn(m):
     for mod in m.modules():
         if isinstance(mod, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            n = mod.num_features
             mod.running_mean.uniform_(-1, 1)
             mod.running_var.uniform_(0.5, 2)
             mod.weight.data.uniform_(0.5, 1.5)
@@ -253,6 +252,25 @@ def kernels_check(c, path, text):
             "info with VIGIL_SIMD=none:\n" + r.stdout)
 
 
+def convt_kernels_check(c, d):
+    """info names the ConvTranspose kernels: a 1-D one of one group on Vigil's micro-kernel where
+    its SIMD kernels run, OpenBLAS for groups, without AVX2 and under VIGIL_CONV=blas."""
+    model = nn.Sequential(nn.ConvTranspose1d(4, 6, 5, stride=2),
+                          nn.ConvTranspose1d(6, 4, 3, groups=2)).eval()
+    path = os.path.join(d, "convt_kernels.onnx")
+    torch.onnx.export(model, torch.randn(1, 4, 20), path, opset_version=13)
+    with open("/proc/cpuinfo") as f:
+        flags = next((ln for ln in f if ln.startswith("flags")), "").split()
+    simd = "avx2" in flags and "fma" in flags and os.environ.get("VIGIL_SIMD") != "none"
+    uk, blas = "Vigil's micro-kernel, then a scatter-add", "OpenBLAS GEMM, then a scatter-add"
+    for conv, first in (("", uk if simd else blas), ("blas", blas)):
+        env = dict(os.environ, VIGIL_CONV=conv) if conv else os.environ
+        r = subprocess.run([VM, "info", path], capture_output=True, text=True, env=env)
+        got = re.findall(r"^ +\d+ T ConvTranspose .*; ([^;\]]+)\]$", r.stdout, re.M)
+        c.check(got == [first, blas], "ConvTranspose kernels (VIGIL_CONV=%s): %s, expected %s"
+                % (conv, got, [first, blas]))
+
+
 def out_shape(text):
     m = re.search(r"^output: '[^']*' \[([0-9, ]*)\]", text, re.M)
     return tuple(int(v) for v in m.group(1).split(",")) if m else None
@@ -311,6 +329,7 @@ def main():
                     c.check(re.search(r"\b%s\b" % op, r.stdout) is not None,
                             "gelu1d opset %d: no %s node listed" % (opset, op))
             print("%s opset %d: %s" % (name, opset, (r.stdout.splitlines() or [r.stderr])[-1]))
+    convt_kernels_check(c, d)
     if run:
         print("worst relative error of vigil-model run against PyTorch: %.3g" % worst)
     else:
