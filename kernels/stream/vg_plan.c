@@ -216,7 +216,10 @@ double vg_plan_node_flops(const VgModel *m, const VgNode *node, const VgShape *s
 }
 
 /* Which trunk values the window assembles (inputs of head nodes and the output), and which the
- * head only averages (GlobalAveragePool: a running sum of the stream plus the bands). */
+ * head only averages (GlobalAveragePool: a running sum of the stream plus the bands). The running
+ * sums are kept by the advance of the node that computes the value (vg_stream.c), so the graph
+ * input, which vg_stream_push fills and no node advances, is assembled instead (`x.mean(-1)` of
+ * the input itself: its sums were never updated, and the head read zeros). */
 static void plan_exports(const VgModel *m, VgPlanValue *pv)
 {
   for (int n = 0; n < m->n_nodes; n++) {
@@ -227,7 +230,7 @@ static void plan_exports(const VgModel *m, VgPlanValue *pv)
       int u = node->inputs[i];
       if (u < 0 || !pv[u].trunk)
         continue;
-      if (node->op == VG_OP_GLOBAL_AVG_POOL && !pv[u].exported)
+      if (node->op == VG_OP_GLOBAL_AVG_POOL && !pv[u].exported && u != m->input)
         pv[u].summed = 1;
       else {
         pv[u].exported = 1;

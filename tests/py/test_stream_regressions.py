@@ -1,0 +1,96 @@
+"""Streaming-engine regressions found by acceptance sweeps, each against PyTorch's windowed output
+at every window (max |error| <= 1e-4 * max |reference| + 1e-5) in exact, signal (where the plan
+says it is exact) and full modes, at hops 1, a misaligned one and W:
+
+- a global average pool (or sum) of the graph input itself (`x.mean(-1)`, `x.sum(-1)`,
+  `x.mean((2, 3))` beside a conv branch): the plan kept it as a running sum, which only the
+  advance of a computing node updates; the input is filled by vg_stream_push, so its sums stayed
+  zero and exact and signal modes returned the head of an all-zero mean.
+"""
+import os
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from test_stream import close, run, windowed
+from vigiltest import Checks, tmpdir
+
+
+class InputMean(nn.Module):
+    """A dense layer on the mean over time of the input, beside a strided conv branch."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv1d(c, 4, 3, stride=2)
+        self.fc = nn.Linear(c + 4, 2)
+
+    def forward(self, x):
+        return self.fc(torch.cat([x.mean(-1), F.relu(self.conv(x)).mean(-1)], 1))
+
+
+class InputSum(nn.Module):
+    def forward(self, x):
+        return x.sum(-1) * 0.5
+
+
+class InputMean2d(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, c, 3)
+
+    def forward(self, x):
+        return x.mean((2, 3)) + torch.tanh(self.conv(x)).mean((2, 3))
+
+
+def export(module, shape, path):
+    module.eval()
+    with torch.no_grad():
+        torch.onnx.export(module, torch.randn(*shape), path, input_names=["x"],
+                          output_names=["y"], opset_version=13)
+
+
+def stream_matches(c, d, name, module, shape, hops, n=12):
+    path = os.path.join(d, name + ".onnx")
+    export(module, shape, path)
+    window = shape[-1]
+    _, info = run(path, "-", window, 1, "exact")
+    if not c.check(isinstance(info, dict), "%s: %s" % (name, info)):
+        return 0.0
+    worst = 0.0
+    for hop in hops:
+        total = window + hop * (n - 1)
+        x = torch.randn(*shape[:-1], total)
+        xfile = os.path.join(d, "%s.%d.f32" % (name, hop))
+        x[0].reshape(-1, total).T.contiguous().numpy().astype(np.float32).tofile(xfile)
+        ref = windowed(module, x, window, hop, n)
+        modes = ("exact", "full") + (("signal",) if info["signal_is_exact"] == "1" else ())
+        for mode in modes:
+            y, msg = run(path, xfile, window, hop, mode)
+            if not c.check(y is not None and y.size == ref.size, "%s hop %d %s: %s" % (
+                    name, hop, mode, msg)):
+                continue
+            y = y.reshape(ref.shape)
+            for k in range(n):
+                ok, err = close(y[k], ref[k])
+                worst = max(worst, err / max(1e-12, float(np.max(np.abs(ref[k])))))
+                if not c.check(ok, "%s hop %d %s: window %d differs by %g (%s vs %s)" % (
+                        name, hop, mode, k, err, y[k], ref[k])):
+                    break
+    return worst
+
+
+def main():
+    c = Checks("stream-regressions")
+    d = tmpdir()
+    torch.manual_seed(3)
+    worst = max(stream_matches(c, d, "input_mean", InputMean(3), (1, 3, 20), (1, 3, 20)),
+                stream_matches(c, d, "input_sum", InputSum(), (1, 2, 16), (1, 5, 16)),
+                stream_matches(c, d, "input_mean_2d", InputMean2d(2), (1, 2, 5, 12), (1, 7)))
+    print("worst relative error %.3g" % worst)
+    c.done()
+
+
+if __name__ == "__main__":
+    main()
