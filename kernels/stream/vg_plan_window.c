@@ -3,6 +3,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,38 +26,74 @@ static int window_works(const VgModel *m, int64_t w, VgShape *shapes)
   return 1;
 }
 
+/* Appends to buf; 0 once it is full. */
+__attribute__((format(printf, 4, 5))) static int append(char *buf, size_t size, size_t *used,
+                                                        const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf + *used, size - *used, fmt, ap);
+  va_end(ap);
+  if (n < 0 || (size_t)n >= size - *used)
+    return 0;
+  *used += (size_t)n;
+  return 1;
+}
+
+/* The valid window nearest to `window` from below (step -1) or above (step 1) within
+ * [1, VG_PLAN_SCAN_MAX], or 0. */
+static int64_t nearest_valid(const VgModel *m, VgShape *shapes, int64_t window, int step)
+{
+  for (int64_t w = window + step; w >= 1 && w <= VG_PLAN_SCAN_MAX; w += step)
+    if (window_works(m, w, shapes))
+      return w;
+  return 0;
+}
+
 /* Appends "a-b" or "a" ranges of valid windows in [1, VG_PLAN_SCAN_MAX] to buf; a range still
- * open at the scan's end goes up to VG_MAX_DIM, the longest time axis Vigil takes. */
-static void list_valid(const VgModel *m, VgShape *shapes, char *buf, size_t size)
+ * open at the scan's end goes up to VG_MAX_DIM, the longest time axis Vigil takes. The first 8
+ * ranges are listed; when more follow (a U-Net takes every multiple of 4), ", ..." says so and the
+ * valid windows nearest to the one asked for are named (without them, "4, 8, ..., 32" at window
+ * 50 hid the model's own length, 48). */
+static void list_valid(const VgModel *m, int64_t window, VgShape *shapes, char *buf, size_t size)
 {
   size_t used = 0;
   int ranges = 0;
-  int64_t start = -1;
+  int64_t start = -1, w = 1;
   buf[0] = '\0';
-  for (int64_t w = 1; w <= VG_PLAN_SCAN_MAX + 1 && ranges < 8; w++) {
+  for (; w <= VG_PLAN_SCAN_MAX + 1 && ranges < 8; w++) {
     int ok = w <= VG_PLAN_SCAN_MAX && window_works(m, w, shapes);
     if (ok && start < 0)
       start = w;
     if (!ok && start >= 0) {
-      int64_t end = w - 1;
-      int n;
-      if (end == VG_PLAN_SCAN_MAX)
-        n = snprintf(buf + used, size - used, "%s%lld or more (up to %ld)", ranges ? ", " : "",
-                     (long long)start, (long)VG_MAX_DIM);
-      else if (end == start)
-        n = snprintf(buf + used, size - used, "%s%lld", ranges ? ", " : "", (long long)start);
-      else
-        n = snprintf(buf + used, size - used, "%s%lld-%lld", ranges ? ", " : "", (long long)start,
-                     (long long)end);
-      if (n < 0 || (size_t)n >= size - used)
+      const char *sep = ranges ? ", " : "";
+      long long a = (long long)start, end = (long long)(w - 1);
+      int fits = end == VG_PLAN_SCAN_MAX ? append(buf, size, &used, "%s%lld or more (up to %ld)",
+                                                  sep, a, (long)VG_MAX_DIM)
+                 : end == a              ? append(buf, size, &used, "%s%lld", sep, a)
+                                         : append(buf, size, &used, "%s%lld-%lld", sep, a, end);
+      if (!fits)
         return;
-      used += (size_t)n;
       ranges++;
       start = -1;
     }
   }
-  if (ranges == 0)
+  if (ranges == 0) {
     snprintf(buf, size, "none up to %d frames", VG_PLAN_SCAN_MAX);
+    return;
+  }
+  /* w - 1 was the last window scanned, and was not valid */
+  if (w > VG_PLAN_SCAN_MAX || !nearest_valid(m, shapes, w - 1, 1))
+    return; /* the list is complete */
+  if (!append(buf, size, &used, ", ...") || window < 1 || window > VG_PLAN_SCAN_MAX)
+    return;
+  int64_t below = nearest_valid(m, shapes, window, -1), above = nearest_valid(m, shapes, window, 1);
+  if (below && above)
+    append(buf, size, &used, " (nearest to %lld: %lld and %lld)", (long long)window,
+           (long long)below, (long long)above);
+  else if (below || above)
+    append(buf, size, &used, " (nearest to %lld: %lld)", (long long)window,
+           (long long)(below ? below : above));
 }
 
 VgPlan *vg_plan_create(const VgModel *m, int64_t window, int64_t hop, VgStreamMode mode,
@@ -82,7 +119,7 @@ VgPlan *vg_plan_create(const VgModel *m, int64_t window, int64_t hop, VgStreamMo
     vg_error_set(err, "%s", why.msg);
   } else if (!p) {
     char valid[256];
-    list_valid(m, shapes, valid, sizeof(valid));
+    list_valid(m, window, shapes, valid, sizeof(valid));
     vg_error_set(err, "window %lld does not work with this model (%s); valid windows: %s",
                  (long long)window, why.msg, valid);
   }

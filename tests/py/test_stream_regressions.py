@@ -5,9 +5,13 @@ says it is exact) and full modes, at hops 1, a misaligned one and W:
 - a global average pool (or sum) of the graph input itself (`x.mean(-1)`, `x.sum(-1)`,
   `x.mean((2, 3))` beside a conv branch): the plan kept it as a running sum, which only the
   advance of a computing node updates; the input is filled by vg_stream_push, so its sums stayed
-  zero and exact and signal modes returned the head of an all-zero mean.
+  zero and exact and signal modes returned the head of an all-zero mean;
+- the refusal of a window lists at most 8 ranges of valid windows: for a U-Net (every multiple of
+  4) at window 50 it said "valid windows: 4, 8, ..., 32", as if its own length 48 did not work. It
+  now says the list goes on and names the valid windows nearest to the one asked for.
 """
 import os
+import subprocess
 
 import numpy as np
 import torch
@@ -15,7 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from test_stream import close, run, windowed
-from vigiltest import Checks, tmpdir
+from vigiltest import Checks, tmpdir, tool
 
 
 class InputMean(nn.Module):
@@ -42,6 +46,42 @@ class InputMean2d(nn.Module):
 
     def forward(self, x):
         return x.mean((2, 3)) + torch.tanh(self.conv(x)).mean((2, 3))
+
+
+class UNet(nn.Module):
+    """Two max-pool levels and transposed convs, skips concatenated: every multiple of 4."""
+
+    def __init__(self):
+        super().__init__()
+        self.e1, self.e2 = nn.Conv1d(2, 4, 3, padding=1), nn.Conv1d(4, 4, 3, padding=1)
+        self.u2 = nn.ConvTranspose1d(4, 4, 2, stride=2)
+        self.u1 = nn.ConvTranspose1d(8, 4, 2, stride=2)
+        self.out = nn.Conv1d(8, 2, 1)
+
+    def forward(self, x):
+        a = F.relu(self.e1(x))
+        b = F.relu(self.e2(F.max_pool1d(a, 2)))
+        c = F.max_pool1d(b, 2)
+        d = torch.cat([self.u2(c), b], 1)
+        return self.out(torch.cat([self.u1(d), a], 1))
+
+
+def window_list_checks(c, d):
+    path = os.path.join(d, "unet.onnx")
+    export(UNet(), (1, 2, 48), path)
+    for window, tail in ((50, "valid windows: 4, 8, 12, 16, 20, 24, 28, 32, ... (nearest to 50: "
+                          "48 and 52)"), (3, "32, ... (nearest to 3: 4)")):
+        r = subprocess.run([tool("vigil-model"), "plan", path, "--window", str(window)],
+                           capture_output=True, text=True)
+        c.check(r.returncode == 1 and r.stderr.strip().endswith(tail),
+                "unet window %d: %s" % (window, r.stderr))
+    # a complete list stays as it was: no "..." after the last range
+    path = os.path.join(d, "valid.onnx")
+    export(nn.Sequential(nn.Conv1d(2, 3, 5), nn.Conv1d(3, 2, 3, stride=2)), (1, 2, 20), path)
+    r = subprocess.run([tool("vigil-model"), "plan", path, "--window", "4"], capture_output=True,
+                       text=True)
+    c.check(r.returncode == 1 and r.stderr.strip().endswith("valid windows: 7 or more (up to "
+                                                             "16777216)"), "valid: " + r.stderr)
 
 
 def export(module, shape, path):
@@ -89,6 +129,7 @@ def main():
                 stream_matches(c, d, "input_sum", InputSum(), (1, 2, 16), (1, 5, 16)),
                 stream_matches(c, d, "input_mean_2d", InputMean2d(2), (1, 2, 5, 12), (1, 7)))
     print("worst relative error %.3g" % worst)
+    window_list_checks(c, d)
     c.done()
 
 
