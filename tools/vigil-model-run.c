@@ -74,7 +74,11 @@ int vm_run(int argc, char **argv)
   int64_t width = vg_shape_width(&is);
   if (!(in = read_floats(argv[2], &n_in)))
     goto done;
-  if (width <= 0 || n_in <= 0 || n_in % width != 0) {
+  if (n_in == 0) {
+    fprintf(stderr, "vigil-model run: %s is empty (no time step)\n", argv[2]);
+    goto done;
+  }
+  if (width <= 0 || n_in < 0 || n_in % width != 0) {
     fprintf(stderr,
             "vigil-model run: %s holds %ld floats, not a multiple of %lld (the input's "
             "values per time step)\n",

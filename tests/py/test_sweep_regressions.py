@@ -1,6 +1,6 @@
-"""Streaming-engine regressions found by acceptance sweeps, each against PyTorch's windowed output
-at every window (max |error| <= 1e-4 * max |reference| + 1e-5) in exact, signal (where the plan
-says it is exact) and full modes, at hops 1, a misaligned one and W:
+"""Regressions found by acceptance sweeps. Streams are compared with PyTorch's windowed output at
+every window (max |error| <= 1e-4 * max |reference| + 1e-5) in exact, signal (where the plan says
+it is exact) and full modes, at hops 1, a misaligned one and W:
 
 - a global average pool (or sum) of the graph input itself (`x.mean(-1)`, `x.sum(-1)`,
   `x.mean((2, 3))` beside a conv branch): the plan kept it as a running sum, which only the
@@ -8,7 +8,9 @@ says it is exact) and full modes, at hops 1, a misaligned one and W:
   zero and exact and signal modes returned the head of an all-zero mean;
 - the refusal of a window lists at most 8 ranges of valid windows: for a U-Net (every multiple of
   4) at window 50 it said "valid windows: 4, 8, ..., 32", as if its own length 48 did not work. It
-  now says the list goes on and names the valid windows nearest to the one asked for.
+  now says the list goes on and names the valid windows nearest to the one asked for;
+- `vigil-model run` on an empty input file said it "holds 0 floats, not a multiple of 3"; it now
+  says the file is empty.
 """
 import os
 import subprocess
@@ -82,6 +84,12 @@ def window_list_checks(c, d):
                        text=True)
     c.check(r.returncode == 1 and r.stderr.strip().endswith("valid windows: 7 or more (up to "
                                                              "16777216)"), "valid: " + r.stderr)
+    empty = os.path.join(d, "empty.f32")
+    open(empty, "wb").close()
+    r = subprocess.run([tool("vigil-model"), "run", path, empty, empty + ".out"],
+                       capture_output=True, text=True)
+    c.check(r.returncode == 1 and r.stderr.strip() == "vigil-model run: %s is empty (no time "
+            "step)" % empty, "run on an empty file: " + r.stderr)
 
 
 def export(module, shape, path):
@@ -122,7 +130,7 @@ def stream_matches(c, d, name, module, shape, hops, n=12):
 
 
 def main():
-    c = Checks("stream-regressions")
+    c = Checks("sweep-regressions")
     d = tmpdir()
     torch.manual_seed(3)
     worst = max(stream_matches(c, d, "input_mean", InputMean(3), (1, 3, 20), (1, 3, 20)),
