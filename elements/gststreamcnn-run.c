@@ -167,6 +167,10 @@ static gboolean plan_stream(GstStreamCnn *self, gint window, gint hop, VgStreamM
                       (NULL));
     return FALSE;
   }
+  const VgPlan *plan = vg_stream_plan(self->stream);
+  if (plan->fallback[0] && mode != VG_STREAM_FULL)
+    GST_INFO_OBJECT(self, "every mode falls back to recomputing each window (full cost): %s",
+                    plan->fallback);
   char warning[512];
   if (!self->pool_warning_posted &&
       vg_model_pool_warning(self->model, self->plan_window, warning, sizeof warning)) {

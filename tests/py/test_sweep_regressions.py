@@ -10,7 +10,10 @@ it is exact) and full modes, at hops 1, a misaligned one and W:
   4) at window 50 it said "valid windows: 4, 8, ..., 32", as if its own length 48 did not work. It
   now says the list goes on and names the valid windows nearest to the one asked for;
 - `vigil-model run` on an empty input file said it "holds 0 floats, not a multiple of 3"; it now
-  says the file is empty.
+  says the file is empty;
+- streamcnn ran a model that falls back to recomputing every window (squeeze-and-excitation) at
+  full cost without a word; its log at GST_DEBUG=streamcnn:4 now says so, as `vigil-model plan`
+  does.
 """
 import os
 import subprocess
@@ -21,7 +24,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from test_stream import close, run, windowed
-from vigiltest import Checks, tmpdir, tool
+from vigiltest import Checks, gst_launch, tmpdir, tool
 
 
 class InputMean(nn.Module):
@@ -92,6 +95,28 @@ def window_list_checks(c, d):
             "step)" % empty, "run on an empty file: " + r.stderr)
 
 
+class SqueezeExcite(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv, self.fc, self.out = nn.Conv1d(2, 4, 3), nn.Linear(4, 4), nn.Conv1d(4, 2, 3)
+
+    def forward(self, x):
+        h = F.relu(self.conv(x))
+        return self.out(h * torch.sigmoid(self.fc(h.mean(-1))).unsqueeze(-1))
+
+
+def fallback_log_checks(c, d):
+    path = os.path.join(d, "se.onnx")
+    export(SqueezeExcite(), (1, 2, 20), path)
+    r = gst_launch(["--gst-debug=streamcnn:4", "audiotestsrc", "num-buffers=2",
+                    "samplesperbuffer=30", "!", "audio/x-raw,format=F32LE,channels=2,rate=100",
+                    "!", "streamcnn", "model=" + path, "hop=3", "!", "fakesink"], timeout=60)
+    log = r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
+    c.check("every mode falls back to recomputing each window (full cost): node '" in log and
+            "squeeze-and-excitation" in log, "streamcnn's log does not name the fallback:\n" +
+            log[-2000:])
+
+
 def export(module, shape, path):
     module.eval()
     with torch.no_grad():
@@ -138,6 +163,7 @@ def main():
                 stream_matches(c, d, "input_mean_2d", InputMean2d(2), (1, 2, 5, 12), (1, 7)))
     print("worst relative error %.3g" % worst)
     window_list_checks(c, d)
+    fallback_log_checks(c, d)
     c.done()
 
 
