@@ -244,8 +244,7 @@ int vm_info(int argc, char **argv)
   int ret = m ? vg_ops_prepare(m, &err) : VG_ERR; /* for the kernels each conv runs on */
   if (ret == VG_OK) {
     const VgShape *in = &m->values[m->input].shape;
-    if (t)
-      vm_pool_warning("info", m, t);
+    vm_pool_warning("info", m, t ? (int64_t)t : in->dims[in->rank - 1]);
     ret = print_model(m, argv[1], t ? (int64_t)t : in->dims[in->rank - 1], &err);
   }
   if (ret != VG_OK)

@@ -25,13 +25,69 @@ static const VgNode *whole_input_pool(const VgModel *model)
   return NULL;
 }
 
+/* The node that computes value v, or NULL. */
+static const VgNode *producer(const VgModel *model, int v)
+{
+  for (int i = 0; i < model->n_nodes; i++)
+    if (model->nodes[i].output == v)
+      return &model->nodes[i];
+  return NULL;
+}
+
+/* PyTorch 1.13 exports AvgPool1d/2d(padding=p, ceil_mode=True, count_include_pad=True) as a Pad of
+ * zeros and an AveragePool with ceil_mode and no pads. PyTorch drops a last window that starts in
+ * the right padding; after the Pad that padding is input, so the file's pool keeps it: one column
+ * more than the module, whose values shift everything after it. Warns when the two lengths differ
+ * at `window` (the exported length included). */
+static int padded_ceil_pool_warning(const VgModel *model, int64_t window, char *buf, size_t size)
+{
+  VgShape *shapes = calloc((size_t)model->n_values, sizeof(*shapes));
+  VgError err;
+  int found = 0;
+  if (!shapes || vg_model_infer_shapes(model, window, shapes, &err) != VG_OK) {
+    free(shapes);
+    return 0;
+  }
+  for (int i = 0; i < model->n_nodes && !found; i++) {
+    const VgNode *pool = &model->nodes[i];
+    if (pool->op != VG_OP_AVG_POOL || !pool->win.ceil_mode || pool->win.count_include_pad ||
+        pool->n_inputs < 1 || !vg_model_is_time_value(model, pool->inputs[0]))
+      continue;
+    const VgNode *pad = producer(model, pool->inputs[0]);
+    int t = pool->win.n_spatial - 1;
+    if (!pad || pad->op != VG_OP_PAD || pad->pad_mode != VG_PAD_CONSTANT || pad->pad_value != 0 ||
+        pad->win.n_spatial != pool->win.n_spatial || pad->win.pad_end[t] <= 0 ||
+        pool->win.pad_begin[t] != 0 || pool->win.pad_end[t] != 0)
+      continue;
+    const VgShape *in = &shapes[pad->inputs[0]];
+    int64_t length = in->dims[in->rank - 1];
+    VgNode module = *pool; /* the pool PyTorch ran: the pads its own, counted in the average */
+    module.win.pad_begin[t] = pad->win.pad_begin[t];
+    module.win.pad_end[t] = pad->win.pad_end[t];
+    int64_t file = vg_node_time_out_len(pool, vg_node_time_out_len(pad, length));
+    int64_t torch = vg_node_time_out_len(&module, length);
+    if (file == torch)
+      continue;
+    snprintf(buf, size,
+             "AveragePool '%s' reads Pad '%s' with ceil_mode (how PyTorch 1.13 exports "
+             "AvgPool with padding, ceil_mode=True and count_include_pad=True): with window %lld "
+             "it computes %lld columns where the PyTorch module computes %lld (its last window "
+             "starts in the right padding, which PyTorch drops); Vigil follows the file: export "
+             "the pool with ceil_mode=False or count_include_pad=False",
+             pool->name, pad->name, (long long)window, (long long)file, (long long)torch);
+    found = 1;
+  }
+  free(shapes);
+  return found;
+}
+
 int vg_model_pool_warning(const VgModel *model, int64_t window, char *buf, size_t size)
 {
   const VgNode *pool = whole_input_pool(model);
   const VgShape *in = &model->values[model->input].shape;
   int64_t length = in->dims[in->rank - 1];
   if (!pool || window == length)
-    return 0;
+    return padded_ceil_pool_warning(model, window, buf, size);
   snprintf(buf, size,
            "%s '%s' pools all of its input at the model's exported length %lld (how PyTorch "
            "exports AdaptiveMaxPool1d(1)); with window %lld it still pools only its first %d "

@@ -13,7 +13,13 @@ it is exact) and full modes, at hops 1, a misaligned one and W:
   says the file is empty;
 - streamcnn ran a model that falls back to recomputing every window (squeeze-and-excitation) at
   full cost without a word; its log at GST_DEBUG=streamcnn:4 now says so, as `vigil-model plan`
-  does.
+  does;
+- PyTorch 1.13 exports AvgPool1d(padding=p, ceil_mode=True, count_include_pad=True) as Pad +
+  AveragePool(ceil_mode) that keeps a last window PyTorch drops: at 5 columns,
+  AvgPool1d(2, 2, padding=1, ceil_mode=True) gives 4 columns in the file, 3 in the module, and a
+  mean over time after it differs by tens of percent, silently. Vigil still follows the file (as
+  documented) but now warns (vigil-model info/run/plan, streamcnn's WARNING message) where the
+  lengths differ, and only there.
 """
 import os
 import subprocess
@@ -24,7 +30,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from test_stream import close, run, windowed
-from vigiltest import Checks, gst_launch, tmpdir, tool
+from vigiltest import Checks, gst_env, gst_launch, tmpdir, tool
 
 
 class InputMean(nn.Module):
@@ -117,6 +123,44 @@ def fallback_log_checks(c, d):
             log[-2000:])
 
 
+def padded_ceil_pool_checks(c, d):
+    cases = (("warn", nn.AvgPool1d(2, 2, padding=1, ceil_mode=True), 9, True),
+             ("same_length", nn.AvgPool1d(2, 2, padding=1, ceil_mode=True), 8, False),
+             ("no_ceil", nn.AvgPool1d(2, 2, padding=1), 9, False),
+             ("no_pad_count", nn.AvgPool1d(2, 2, padding=1, ceil_mode=True,
+                                           count_include_pad=False), 9, False))
+    for name, pool, length, warns in cases:
+        torch.manual_seed(4)
+        module = nn.Sequential(nn.Conv1d(2, 3, 5), pool, nn.Conv1d(3, 2, 1)).eval()
+        path = os.path.join(d, "pool_%s.onnx" % name)
+        export(module, (1, 2, length), path)
+        x = torch.randn(1, 2, length)
+        x[0].numpy().astype("<f4").tofile(path + ".in")
+        r = subprocess.run([tool("vigil-model"), "run", path, path + ".in", path + ".out"],
+                           capture_output=True, text=True)
+        said = "with ceil_mode (how PyTorch 1.13 exports AvgPool with padding" in r.stderr
+        c.check(r.returncode == 0 and said == warns, "%s: run warns %s: %s" % (name, said,
+                                                                               r.stderr))
+        if warns:
+            c.check("with window %d it computes 4 columns where the PyTorch module computes 3" %
+                    length in r.stderr, "%s: %s" % (name, r.stderr))
+            with torch.no_grad():
+                torch_len = module(x).shape[-1]
+            # the premise: the module and the file disagree (if a PyTorch fixes its export, the
+            # warning is moot and this test says so)
+            c.check(np.fromfile(path + ".out", "<f4").size == 2 * 4 and torch_len == 3,
+                    "%s: file and module lengths 4 and 3 expected, module %d" % (name, torch_len))
+            # without -q, which hides warnings
+            r = subprocess.run(["gst-launch-1.0", "audiotestsrc", "num-buffers=1",
+                                "samplesperbuffer=20", "!",
+                                "audio/x-raw,format=F32LE,channels=2,rate=100", "!", "streamcnn",
+                                "model=" + path, "hop=3", "!", "fakesink"], env=gst_env(),
+                               capture_output=True, timeout=60)
+            out = r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
+            c.check("WARNING" in out and "reads Pad" in out, "%s: streamcnn posts no warning:\n%s"
+                    % (name, out[-2000:]))
+
+
 def export(module, shape, path):
     module.eval()
     with torch.no_grad():
@@ -164,6 +208,7 @@ def main():
     print("worst relative error %.3g" % worst)
     window_list_checks(c, d)
     fallback_log_checks(c, d)
+    padded_ceil_pool_checks(c, d)
     c.done()
 
 
