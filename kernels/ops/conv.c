@@ -123,6 +123,7 @@ int conv_prepare(VgModel *m, VgNode *node, VgError *err)
   int simd = wv->shape.rank == 3 ? conv_simd_strategy(&g) : -1;
   VgPacked *p =
       simd >= 0 ? ops_packed_new(conv_simd_w_floats(&g, simd), g.co, conv_simd_aux_floats(&g), err)
+      : freq    ? ops_packed_new(conv2_freq_w_floats(&g), g.co, 0, err)
                 : ops_packed_new(g.co * per_co, g.co, 0, err);
   if (!p)
     return vg_error_prefix(err, "Conv '%s'", node->name);
@@ -130,9 +131,11 @@ int conv_prepare(VgModel *m, VgNode *node, VgError *err)
   if (simd >= 0) {
     p->strategy = simd; /* SIMD kernels, their own layout (conv_simd.c) */
     conv_simd_pack(&g, w, has_bias ? ops_value(m, node, 2)->data : NULL, p);
+  } else if (freq) {
+    p->strategy = CONV_FREQ2;
+    conv2_freq_pack(&g, w, p);
   } else if (wv->shape.rank == 4) {
-    /* W[co][ci][kf][kt] is already the GEMM's A, [co][(ci,kf,kt)], and conv2_freq's layout */
-    p->strategy = freq ? CONV_FREQ2 : CONV_2D;
+    p->strategy = CONV_2D; /* W[co][ci][kf][kt] is already the GEMM's A, [co][(ci,kf,kt)] */
     memcpy(p->w, w, (size_t)(g.co * per_co) * sizeof(float));
   } else if (g.cig == 1) {
     p->strategy = CONV_DIRECT; /* w[k][co]: the inner loop runs over contiguous channels */

@@ -9,10 +9,10 @@
  * side. Each input channel's row is copied between zeros (the frequency padding) and split into
  * sf phase rows (phase q holds padded frequencies q, q + sf, ...), so that a tap's 16 inputs are
  * contiguous whatever the frequency stride and dilation. Four output channels times up to three
- * vectors of frequencies make up to twelve independent accumulators, enough to hide the FMA
- * latency (one accumulator per channel and vector ran a channel multiplier's depthwise conv at
- * 9.5 GFLOP/s); when the four channels share their group, each input vector is loaded once for
- * all four.
+ * vectors of frequencies (eight channels when one vector holds them) make eight to twelve
+ * independent accumulators, enough to hide the FMA latency (one accumulator per channel and vector
+ * ran a channel multiplier's depthwise conv at 9.5 GFLOP/s); when the channels share their group,
+ * each input vector is loaded once for all.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -24,7 +24,7 @@
 #include "vg_simd.h"
 
 #define FQ_LANES 16
-#define FQ_OCB   4 /* output channels per register block */
+#define FQ_OCB   8 /* output channels per register block, at most */
 #define FQ_FB    3 /* vectors of frequencies per register block, at most */
 #define FQ_BLOCK (FQ_LANES * FQ_FB)
 /* Floats of phase rows a chunk of output columns aims for. */
@@ -64,6 +64,22 @@ int conv2_freq_usable(const ConvGeom *g)
     return 1; /* depthwise with a multiplier: Vigil's own kernel whatever VIGIL_CONV says */
   const char *env = getenv("VIGIL_CONV");
   return !(env && strcmp(env, "blas") == 0);
+}
+
+/* Weights [co / 8][(ci, kf, kt)][8]: a tap's weights of eight consecutive output channels in one
+ * 32-byte run (a register block's broadcasts from one line, the taps in order), channels past the
+ * last zero. */
+int64_t conv2_freq_w_floats(const ConvGeom *g)
+{
+  return round_up(g->co, FQ_OCB) * g->cig * g->kf * g->kt;
+}
+
+void conv2_freq_pack(const ConvGeom *g, const float *w, VgPacked *p)
+{
+  int64_t per_oc = g->cig * g->kf * g->kt;
+  for (int64_t oc = 0; oc < g->co; oc++)
+    for (int64_t i = 0; i < per_oc; i++)
+      p->w[((oc / FQ_OCB) * per_oc + i) * FQ_OCB + oc % FQ_OCB] = w[oc * per_oc + i];
 }
 
 size_t conv2_freq_scratch(const ConvGeom *g, int64_t cols)
@@ -118,36 +134,36 @@ typedef struct {
   int64_t taps, group; /* floats between the phase rows of consecutive groups */
 } FreqColumn;
 
-/* Output channels oc[0 .. FQ_OCB) (indices past the last channel repeat it: computed, not
- * stored), frequencies f0 .. f0 + FQ_BLOCK - 1, into acc. x[o]: output channel o's group's first
- * phase row at f0. shared: the four channels are in one group (x[o] all equal), so each input
- * vector serves all four. */
+/* Output channels oc[0 .. ocb) (indices past the last channel repeat it: computed, not stored),
+ * frequencies f0 .. f0 + 16 fb - 1, into acc. x[o]: output channel o's group's first phase row at
+ * f0. shared: the channels are in one group (x[o] all equal), so each input vector serves all.
+ * ocb x fb accumulators: 8 x 1, 4 x 2 or 4 x 3, enough to hide the FMA latency. */
 static inline __attribute__((always_inline)) void
 block(const ConvGeom *g, const VgPacked *p, const FreqColumn *c, const int64_t oc[FQ_OCB],
-      const float *const x[FQ_OCB], V16 acc[FQ_OCB][FQ_FB], const int fb, const int shared)
+      const float *const x[FQ_OCB], V16 acc[FQ_OCB][FQ_FB], const int ocb, const int fb,
+      const int shared)
 {
   int64_t per_oc = g->cig * g->kf * g->kt;
-  const float *w[FQ_OCB];
-#pragma GCC unroll 4
-  for (int o = 0; o < FQ_OCB; o++) {
-    w[o] = p->w + oc[o] * per_oc;
+  /* oc[0] is a multiple of ocb: its channels are one run of each tap's packed weights */
+  const float *w = p->w + (oc[0] / FQ_OCB) * per_oc * FQ_OCB + oc[0] % FQ_OCB;
+#pragma GCC unroll 8
+  for (int o = 0; o < ocb; o++)
 #pragma GCC unroll 4
     for (int v = 0; v < fb; v++)
       acc[o][v] = (V16){0} + p->bias[oc[o]];
-  }
   for (int64_t t = 0; t < c->taps; t++) {
     int64_t off = c->off[t], wi = c->wi[t];
     V16 xs[FQ_FB];
 #pragma GCC unroll 4
     for (int v = 0; v < fb && shared; v++)
       LOAD16(xs[v], x[0] + off + v * FQ_LANES);
-#pragma GCC unroll 4
-    for (int o = 0; o < FQ_OCB; o++)
+#pragma GCC unroll 8
+    for (int o = 0; o < ocb; o++)
 #pragma GCC unroll 4
       for (int v = 0; v < fb; v++) {
         if (!shared)
           LOAD16(xs[v], x[o] + off + v * FQ_LANES);
-        acc[o][v] += w[o][wi] * xs[v];
+        acc[o][v] += w[wi * FQ_OCB + o] * xs[v];
       }
   }
 }
@@ -161,10 +177,11 @@ static inline void relu_cols(float *y, int64_t n)
 
 /* acc's vectors into output channels oc0 .. of col from frequency f0 on: whole vectors through
  * fixed-size copies (single stores), the last partial one value by value. */
-static inline __attribute__((always_inline)) void
-store(const ConvGeom *g, V16 acc[FQ_OCB][FQ_FB], const int fb, int64_t oc0, int64_t f0, float *col)
+static inline __attribute__((always_inline)) void store(const ConvGeom *g, V16 acc[FQ_OCB][FQ_FB],
+                                                        const int ocb, const int fb, int64_t oc0,
+                                                        int64_t f0, float *col)
 {
-  for (int o = 0; o < FQ_OCB && oc0 + o < g->co; o++)
+  for (int o = 0; o < ocb && oc0 + o < g->co; o++)
 #pragma GCC unroll 4
     for (int v = 0; v < fb; v++) {
       int64_t f = f0 + v * FQ_LANES, n = g->fo - f;
@@ -180,52 +197,46 @@ store(const ConvGeom *g, V16 acc[FQ_OCB][FQ_FB], const int fb, int64_t oc0, int6
     }
 }
 
-/* Every register block of an output column, into col ([co][fo]). */
+/* One register block of ocb channels from oc0 and frequencies from f0 (fb vectors), stored. */
+static inline __attribute__((always_inline)) void block_stored(const ConvGeom *g, const VgPacked *p,
+                                                               const FreqColumn *c, int64_t oc0,
+                                                               int64_t f0, const int ocb,
+                                                               const int fb, float *col)
+{
+  int64_t oc[FQ_OCB];
+  const float *x[FQ_OCB];
+  for (int o = 0; o < ocb; o++) {
+    oc[o] = oc0 + o < g->co ? oc0 + o : g->co - 1;
+    x[o] = c->x + oc[o] / g->cog * c->group + f0;
+  }
+  V16 acc[FQ_OCB][FQ_FB];
+  if (x[0] == x[ocb - 1])
+    block(g, p, c, oc, x, acc, ocb, fb, 1);
+  else
+    block(g, p, c, oc, x, acc, ocb, fb, 0);
+  store(g, acc, ocb, fb, oc0, f0, col);
+}
+
+/* Every register block of an output column, into col ([co][fo]): eight channels at a time when
+ * one vector holds the frequencies, else four. */
 OPS_FMA VG_SIMD_CLONES static void column_blocks(const ConvGeom *g, const VgPacked *p,
                                                  const FreqColumn *c, float *col)
 {
-  for (int64_t oc0 = 0; oc0 < g->co; oc0 += FQ_OCB) {
-    int64_t oc[FQ_OCB];
-    const float *x[FQ_OCB];
-    for (int o = 0; o < FQ_OCB; o++) {
-      oc[o] = oc0 + o < g->co ? oc0 + o : g->co - 1;
-      x[o] = c->x + oc[o] / g->cog * c->group;
-    }
-    int shared = x[0] == x[FQ_OCB - 1];
-    for (int64_t f0 = 0; f0 < g->fo; f0 += FQ_BLOCK) {
-      const float *xf[FQ_OCB];
-      for (int o = 0; o < FQ_OCB; o++)
-        xf[o] = x[o] + f0;
-      V16 acc[FQ_OCB][FQ_FB];
-      /* vectors this block needs: fewer for the last, or for a short frequency axis */
-      int64_t fb = (g->fo - f0 + FQ_LANES - 1) / FQ_LANES;
-      switch ((fb < FQ_FB ? fb : FQ_FB) * 2 + shared) {
-      case 2:
-        block(g, p, c, oc, xf, acc, 1, 0);
-        store(g, acc, 1, oc0, f0, col);
-        break;
-      case 3:
-        block(g, p, c, oc, xf, acc, 1, 1);
-        store(g, acc, 1, oc0, f0, col);
-        break;
-      case 4:
-        block(g, p, c, oc, xf, acc, 2, 0);
-        store(g, acc, 2, oc0, f0, col);
-        break;
-      case 5:
-        block(g, p, c, oc, xf, acc, 2, 1);
-        store(g, acc, 2, oc0, f0, col);
-        break;
-      case 6:
-        block(g, p, c, oc, xf, acc, 3, 0);
-        store(g, acc, 3, oc0, f0, col);
-        break;
-      default:
-        block(g, p, c, oc, xf, acc, 3, 1);
-        store(g, acc, 3, oc0, f0, col);
-        break;
+  if (g->fo <= FQ_LANES) {
+    for (int64_t oc0 = 0; oc0 < g->co; oc0 += 8)
+      block_stored(g, p, c, oc0, 0, 8, 1, col);
+  } else {
+    for (int64_t oc0 = 0; oc0 < g->co; oc0 += 4)
+      for (int64_t f0 = 0; f0 < g->fo; f0 += FQ_BLOCK) {
+        /* vectors this block needs: fewer for the last */
+        int64_t fb = (g->fo - f0 + FQ_LANES - 1) / FQ_LANES;
+        if (fb == 1)
+          block_stored(g, p, c, oc0, f0, 4, 1, col);
+        else if (fb == 2)
+          block_stored(g, p, c, oc0, f0, 4, 2, col);
+        else
+          block_stored(g, p, c, oc0, f0, 4, 3, col);
       }
-    }
   }
   if (p->fused_relu)
     relu_cols(col, g->co * g->fo);

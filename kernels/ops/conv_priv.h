@@ -129,13 +129,15 @@ void conv2_depthwise_pack(const ConvGeom *g, const float *w, const float *bias, 
 void conv2_depthwise(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
                      int64_t j1, float *scratch);
 size_t conv2_depthwise_scratch(const ConvGeom *g, int64_t cols);
-/* conv2_freq.c: any 2-D conv, vectorised along frequency (CONV_FREQ2), the weights as in ONNX,
- * [co][cig][kf][kt] in p->w and the bias in p->bias, for the 2-D convs that conv2_simd.c and
+/* conv2_freq.c: any 2-D conv, vectorised along frequency (CONV_FREQ2), the weights packed
+ * (w_floats, pack) and the bias in p->bias, for the 2-D convs that conv2_simd.c and
  * conv2_depthwise.c do not take. usable: this VIGIL_CONV setting allows it (depthwise convs
  * with a multiplier always). A dense conv of one group stays on the micro-kernel even with one
  * input channel (a spectrogram's first layer, 1 -> 32 on 40 x 101: 42 us there, 48 here: nine
  * taps per register block are too few to pay for its set-up and stores). */
 int conv2_freq_usable(const ConvGeom *g);
+int64_t conv2_freq_w_floats(const ConvGeom *g);
+void conv2_freq_pack(const ConvGeom *g, const float *w, VgPacked *p);
 size_t conv2_freq_scratch(const ConvGeom *g, int64_t cols);
 void conv2_freq(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
                 int64_t j1, float *scratch);
