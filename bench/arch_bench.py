@@ -136,12 +136,8 @@ def main():
         module, shape = make()
         module = exec_bench.prepare(module, 1)
         path = os.path.join(work, name.replace("/", "-").replace(" ", "_") + ".onnx")
-        x = torch.randn(*shape)
-        with torch.no_grad():
-            torch.onnx.export(module, x, path, opset_version=13, do_constant_folding=True)
-            ref = module(x).numpy()
+        x, ref = exec_bench.export(module, shape, path)
         fin = path + ".in"
-        x[0].numpy().astype("<f4").tofile(fin)
         errs = []
         for _, b in builds:
             err = exec_bench.max_error(os.path.join(b, "tools", "vigil-model"), path, fin, ref, {})

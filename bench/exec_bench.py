@@ -134,6 +134,17 @@ def prepare(module, seed):
     return module.eval()
 
 
+def export(module, shape, path):
+    """Exports the module at a random input of this shape; writes the input (without the batch
+    axis) to path.in; returns the input and PyTorch's output."""
+    x = torch.randn(*shape)
+    with torch.no_grad():
+        torch.onnx.export(module, x, path, opset_version=13, do_constant_folding=True)
+        ref = module(x).numpy()
+    x[0].numpy().astype("<f4").tofile(path + ".in")
+    return x, ref
+
+
 def torch_ms(module, x, repeats):
     times = []
     with torch.no_grad():
@@ -219,12 +230,8 @@ def main():
         module, shape = make()
         module = prepare(module, 1)
         path = os.path.join(work, name + ".onnx")
-        x = torch.randn(*shape)
-        with torch.no_grad():
-            torch.onnx.export(module, x, path, opset_version=13, do_constant_folding=True)
-            ref = module(x).numpy()
+        x, ref = export(module, shape, path)
         fin = path + ".in"
-        x[0].numpy().astype("<f4").tofile(fin)
         # The dense heads shrink the trunk's rounding below float resolution (the accelerometer
         # model's two outputs come out bit-equal), so the trunk's own output is compared too.
         # (eval(): a slice is a new container in training mode, and export restores that mode to

@@ -11,7 +11,6 @@ stream of many windows goes through tests/stream_check in each mode:
 """
 import os
 import subprocess
-import sys
 
 import numpy as np
 import torch
@@ -135,6 +134,32 @@ class PooledHead(torch.nn.Module):
 def close(a, ref):
     err = np.max(np.abs(a - ref)) if a.size else 0.0
     return err <= RTOL * np.max(np.abs(ref)) + ATOL, err
+
+
+def hop_matches(c, d, name, path, module, shape, window, hop, n, info):
+    """Streams n windows of random input at this hop in exact and full modes (and signal where
+    the plan's `info` says it is exact) and checks every window against PyTorch's; returns the
+    worst error relative to each window's largest reference value."""
+    worst = 0.0
+    total = window + hop * (n - 1)
+    x = torch.randn(*shape[:-1], total)
+    xfile = os.path.join(d, "%s.%d.f32" % (name, hop))
+    x[0].reshape(-1, total).T.contiguous().numpy().astype(np.float32).tofile(xfile)
+    ref = windowed(module, x, window, hop, n)
+    modes = ("exact", "full") + (("signal",) if info["signal_is_exact"] == "1" else ())
+    for mode in modes:
+        y, msg = run(path, xfile, window, hop, mode)
+        if not c.check(y is not None and y.size == ref.size, "%s hop %d %s: %s" % (
+                name, hop, mode, msg)):
+            continue
+        y = y.reshape(ref.shape)
+        for k in range(n):
+            ok, err = close(y[k], ref[k])
+            worst = max(worst, err / max(1e-12, float(np.max(np.abs(ref[k])))))
+            if not c.check(ok, "%s hop %d %s: window %d differs by %g (%s vs %s)" % (
+                    name, hop, mode, k, err, y[k], ref[k])):
+                break
+    return worst
 
 
 def spike_checks(c, d):

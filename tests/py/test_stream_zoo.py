@@ -4,11 +4,8 @@ a misaligned one (A + 1) and W, exact and full equal PyTorch's windowed output a
 padding. Models with a head that fixes the length run at their own window."""
 import os
 
-import numpy as np
-import torch
-
 import modelzoo
-from test_stream import close, run, windowed
+from test_stream import hop_matches, run
 from vigiltest import Checks, tmpdir
 
 
@@ -27,24 +24,7 @@ def main():
         align, phases = int(info["align"]), int(info["phases"])
         for hop in sorted({1, min(align + 1, window), window}):
             n = max(5, 2 * phases + 2)
-            total = window + hop * (n - 1)
-            x = torch.randn(*shape[:-1], total)
-            xfile = os.path.join(d, "%s.%d.f32" % (name, hop))
-            x[0].reshape(-1, total).T.contiguous().numpy().astype(np.float32).tofile(xfile)
-            ref = windowed(module, x, window, hop, n)
-            modes = ("exact", "full") + (("signal",) if info["signal_is_exact"] == "1" else ())
-            for mode in modes:
-                y, msg = run(path, xfile, window, hop, mode)
-                if not c.check(y is not None and y.size == ref.size, "%s hop %d %s: %s" % (
-                        name, hop, mode, msg)):
-                    continue
-                y = y.reshape(ref.shape)
-                for k in range(n):
-                    ok, err = close(y[k], ref[k])
-                    worst = max(worst, err / max(1e-12, float(np.max(np.abs(ref[k])))))
-                    if not c.check(ok, "%s hop %d %s: window %d differs by %g" % (
-                            name, hop, mode, k, err)):
-                        break
+            worst = max(worst, hop_matches(c, d, name, path, module, shape, window, hop, n, info))
     print("%d zoo models streamed; worst relative error %.3g" % (names, worst))
     c.done()
 

@@ -29,7 +29,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from test_stream import close, run, windowed
+from test_stream import hop_matches, run
 from vigiltest import Checks, gst_env, gst_launch, tmpdir, tool
 
 
@@ -175,27 +175,8 @@ def stream_matches(c, d, name, module, shape, hops, n=12):
     _, info = run(path, "-", window, 1, "exact")
     if not c.check(isinstance(info, dict), "%s: %s" % (name, info)):
         return 0.0
-    worst = 0.0
-    for hop in hops:
-        total = window + hop * (n - 1)
-        x = torch.randn(*shape[:-1], total)
-        xfile = os.path.join(d, "%s.%d.f32" % (name, hop))
-        x[0].reshape(-1, total).T.contiguous().numpy().astype(np.float32).tofile(xfile)
-        ref = windowed(module, x, window, hop, n)
-        modes = ("exact", "full") + (("signal",) if info["signal_is_exact"] == "1" else ())
-        for mode in modes:
-            y, msg = run(path, xfile, window, hop, mode)
-            if not c.check(y is not None and y.size == ref.size, "%s hop %d %s: %s" % (
-                    name, hop, mode, msg)):
-                continue
-            y = y.reshape(ref.shape)
-            for k in range(n):
-                ok, err = close(y[k], ref[k])
-                worst = max(worst, err / max(1e-12, float(np.max(np.abs(ref[k])))))
-                if not c.check(ok, "%s hop %d %s: window %d differs by %g (%s vs %s)" % (
-                        name, hop, mode, k, err, y[k], ref[k])):
-                    break
-    return worst
+    return max(hop_matches(c, d, name, path, module, shape, window, hop, n, info)
+               for hop in hops)
 
 
 def main():
