@@ -231,6 +231,12 @@ static GstFlowReturn chain_swt(GstDwt *self, GstBuffer *in, const VigilFrames *f
   vg_swt_push(self->swt, frames->data, frames->n_frames, map.data[0]);
   vigil_tensors_unmap(&map);
   gst_buffer_copy_into(out, in, GST_BUFFER_COPY_TIMESTAMPS | GST_BUFFER_COPY_FLAGS, 0, -1);
+  /* The segment's frame count is what lets a DISCONT restart the history (gst_dwt_chain), and the
+   * first output of a segment (after the start, a flush or a DISCONT) says it restarted. */
+  self->seg_frames += frames->n_frames;
+  if (self->discont)
+    GST_BUFFER_FLAG_SET(out, GST_BUFFER_FLAG_DISCONT);
+  self->discont = FALSE;
   return gst_pad_push(self->srcpad, out);
 }
 

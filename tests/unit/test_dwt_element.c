@@ -176,6 +176,56 @@ GST_START_TEST(test_swt_frames)
 }
 GST_END_TEST;
 
+/* transform=swt restarts too: after FLUSH_STOP and after a DISCONT buffer the filters start from
+ * zero history again (the output equals a fresh stream's) and the first output is flagged
+ * DISCONT. haar, 1 level, by hand: cA_1[i] = (x[i] + x[i-1]) / sqrt2, cD_1[i] = (x[i-1] - x[i]) /
+ * sqrt2 (pywt's dec_hi = [-1, 1] / sqrt2), x[-1] = 0 at the start of a segment. It used to keep
+ * the history over a DISCONT (mixing the frames before a gap into those after it) and to flag
+ * nothing after a flush. */
+GST_START_TEST(test_swt_restarts)
+{
+  GstHarness *h = new_dwt("transform=swt wavelet=haar levels=1");
+  const gfloat x[2] = {4, 8}, six = 6, two = 2, ten = 10;
+  const gfloat r2 = sqrtf(2.0f);
+  GstBuffer *out = gst_harness_push_and_pull(h, frames(x, 2, 0));
+  fail_unless(GST_BUFFER_IS_DISCONT(out), "the first swt output is not DISCONT");
+  fail_unless(fabsf(value(out, 0, 2) - 12.0f / r2) < 1e-5f, "cA_1[1] = %g", value(out, 0, 2));
+  gst_buffer_unref(out);
+  fail_unless(gst_harness_push_event(h, gst_event_new_flush_start()));
+  fail_unless(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
+  gst_harness_set_src_caps_str(h, CAPS);
+  gst_harness_push_event(h, gst_event_new_segment(&(GstSegment){.format = GST_FORMAT_TIME,
+                                                                .rate = 1.0,
+                                                                .applied_rate = 1.0,
+                                                                .stop = GST_CLOCK_TIME_NONE,
+                                                                .duration = GST_CLOCK_TIME_NONE}));
+  out = gst_harness_push_and_pull(h, frames(&six, 1, 0)); /* no DISCONT flag on the input */
+  fail_unless(GST_BUFFER_IS_DISCONT(out), "the first swt output after FLUSH is not DISCONT");
+  fail_unless(fabsf(value(out, 0, 0) - 6.0f / r2) < 1e-5f, "after FLUSH cA_1 = %g",
+              value(out, 0, 0));
+  fail_unless(fabsf(value(out, 0, 1) + 6.0f / r2) < 1e-5f, "after FLUSH cD_1 = %g",
+              value(out, 0, 1));
+  gst_buffer_unref(out);
+  out = gst_harness_push_and_pull(h, frames(&two, 1, 1)); /* continues: x[-1] = 6 */
+  fail_if(GST_BUFFER_IS_DISCONT(out), "a continuing swt output is DISCONT");
+  fail_unless(fabsf(value(out, 0, 0) - 8.0f / r2) < 1e-5f, "cA_1 = %g", value(out, 0, 0));
+  fail_unless(fabsf(value(out, 0, 1) - 4.0f / r2) < 1e-5f, "cD_1 = %g", value(out, 0, 1));
+  gst_buffer_unref(out);
+  GstBuffer *d = frames(&ten, 1, 100);
+  GST_BUFFER_FLAG_SET(d, GST_BUFFER_FLAG_DISCONT);
+  out = gst_harness_push_and_pull(h, d);
+  fail_unless(GST_BUFFER_IS_DISCONT(out), "the first swt output after DISCONT is not DISCONT");
+  fail_unless_equals_uint64(GST_BUFFER_PTS(out), gst_util_uint64_scale(100, GST_SECOND, 8));
+  fail_unless(fabsf(value(out, 0, 0) - 10.0f / r2) < 1e-5f,
+              "after DISCONT cA_1 = %g: the frame before the gap is still in the filter",
+              value(out, 0, 0));
+  fail_unless(fabsf(value(out, 0, 1) + 10.0f / r2) < 1e-5f, "after DISCONT cD_1 = %g",
+              value(out, 0, 1));
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 /* A caps change ends the segment: the old stream's tail leaves under the old caps, then the new
  * caps follow. */
 GST_START_TEST(test_caps_change)
@@ -377,6 +427,7 @@ static Suite *dwt_suite(void)
   tcase_add_test(tc, test_message_without_tail);
   tcase_add_test(tc, test_flush_restarts);
   tcase_add_test(tc, test_swt_frames);
+  tcase_add_test(tc, test_swt_restarts);
   tcase_add_test(tc, test_caps_change);
   tcase_add_test(tc, test_latency);
   tcase_add_test(tc, test_first_buffer_without_pts);
