@@ -64,7 +64,7 @@ struct _GstStft {
   VgPeriods *periods; /* stft-periods messages */
   VigilTensorsInfo out_info;
   gsize frame_values; /* output values per frame */
-  guint frames_per_interval;
+  guint64 frames_per_interval;
   GArray *scratch; /* S16 input converted to float */
   GArray *pending; /* output frames not pushed yet (float) */
   GArray *amp;     /* their channel-mean amplitude spectra (float), with periods */

@@ -314,7 +314,12 @@ static gboolean configure(GstStft *self)
     if (changed) /* a live pipeline recomputes its latency (a change while playing, too) */
       gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
     gdouble frames = (gdouble)s.interval * vigil_frame_format_rate(&self->fmt) / s.hop / GST_SECOND;
-    self->frames_per_interval = frames < 1.0 ? 1 : (guint)(frames + 0.5);
+    /* A long interval (hours, days, G_MAXUINT64 for "only at the end of a run") is more frames
+     * than a guint holds: converting it wrapped modulo 2^32 and posted messages every few frames.
+     */
+    self->frames_per_interval = frames < 1.0                     ? 1
+                                : frames >= (gdouble)G_MAXUINT64 ? G_MAXUINT64
+                                                                 : (guint64)(frames + 0.5);
     gst_stft_stream_reset(self);
     GstCaps *caps = output_caps(self);
     GST_DEBUG_OBJECT(self, "output caps %" GST_PTR_FORMAT, caps);

@@ -211,6 +211,56 @@ GST_START_TEST(test_property_change_restarts)
 }
 GST_END_TEST;
 
+static guint stft_messages(GstBus *bus, guint *frames)
+{
+  guint n = 0;
+  GstMessage *m;
+  while ((m = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT))) {
+    const GstStructure *st = gst_message_get_structure(m);
+    if (gst_structure_has_name(st, "stft")) {
+      n++;
+      fail_unless(gst_structure_get_uint(st, "frames", frames));
+    }
+    gst_message_unref(m);
+  }
+  return n;
+}
+
+/* An interval longer than 2^32 frames (here 2^32 + 5 hops, 24.9 days at 8 kHz and hop 4) posts
+ * nothing until the run ends. Its frame count was converted to a guint, which wrapped to 5 and
+ * posted a message every 5 frames. */
+GST_START_TEST(test_interval_beyond_2_32_frames)
+{
+  guint64 interval = ((G_GUINT64_CONSTANT(1) << 32) + 5) * 4 * GST_SECOND / 8000;
+  gchar *props =
+      g_strdup_printf("n-fft=8 hop=4 post-messages=true interval=%" G_GUINT64_FORMAT, interval);
+  GstHarness *h = new_stft(props);
+  g_free(props);
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  guint frames = 0;
+  fail_unless_equals_int(gst_harness_push(h, samples(64, 0.0f, 0)), GST_FLOW_OK); /* 15 frames */
+  fail_unless_equals_int(gst_harness_buffers_in_queue(h), 15);
+  fail_unless_equals_int(stft_messages(bus, &frames), 0);
+  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+  fail_unless_equals_int(stft_messages(bus, &frames), 1);
+  fail_unless_equals_int(frames, 15);
+  gst_element_set_bus(h->element, NULL);
+  gst_object_unref(bus);
+  gst_harness_teardown(h);
+  /* a short interval still counts whole hops: 2 ms at 8 kHz, hop 4 = 4 frames */
+  h = new_stft("n-fft=8 hop=4 post-messages=true interval=2000000");
+  bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  fail_unless_equals_int(gst_harness_push(h, samples(64, 0.0f, 0)), GST_FLOW_OK);
+  fail_unless_equals_int(stft_messages(bus, &frames), 3);
+  fail_unless_equals_int(frames, 4);
+  gst_element_set_bus(h->element, NULL);
+  gst_object_unref(bus);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 static Suite *stft_suite(void)
 {
   Suite *s = suite_create("stft");
@@ -222,6 +272,7 @@ static Suite *stft_suite(void)
   tcase_add_test(tc, test_caps_and_latency);
   tcase_add_test(tc, test_latency_frames_per_buffer);
   tcase_add_test(tc, test_property_change_restarts);
+  tcase_add_test(tc, test_interval_beyond_2_32_frames);
   return s;
 }
 
