@@ -5,6 +5,7 @@
 #include <fftw3.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Statically initialised: no one-time setup to order against the first planner call. */
@@ -26,6 +27,14 @@ int vg_fftw_wisdom_import(const char *path, VgError *err)
     return VG_OK;
   if (access(path, F_OK) != 0)
     return VG_OK; /* first run: the file is written after planning */
+  /* A path that exists but cannot be read is not corrupt wisdom: "delete it" would be bad advice
+   * for a directory (or a file we may not read). */
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    return vg_error_set(err, "FFTW wisdom file '%s' is a directory: name a file (e.g. '%s/%s')",
+                        path, path, "fftw3f.wisdom");
+  if (access(path, R_OK) != 0)
+    return vg_error_set(err, "FFTW wisdom file '%s' could not be read: %s", path, strerror(errno));
   vg_fftw_plan_lock();
   int ok = fftwf_import_wisdom_from_filename(path);
   vg_fftw_plan_unlock();

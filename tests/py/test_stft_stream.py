@@ -152,6 +152,10 @@ with open(wisdom, "w") as f:
     f.write("not wisdom")
 b = stftutil.run(x, 8000, "n-fft=384 hop=128 wisdom-file=%s" % wisdom, (1000,))
 c.check(b.errors and "could not be read" in b.errors[0], "corrupt wisdom accepted: %s" % b.errors)
+# a directory is not corrupt wisdom: the message says what it is (it said "delete it")
+b = stftutil.run(x, 8000, "n-fft=384 hop=128 wisdom-file=%s" % wdir, (1000,))
+c.check(b.errors and "is a directory" in b.errors[0] and "delete it" not in b.errors[0],
+        "wisdom-file naming a directory: %s" % b.errors)
 shutil.rmtree(wdir)
 
 # ---- a property change applied while the src pad is flushing ----
