@@ -14,7 +14,7 @@ struct VgStft {
   unsigned sig;   /* signals transformed per frame: 1 with mixdown, else channels */
   unsigned bins;  /* n_fft / 2 + 1 */
   unsigned bands; /* output values per channel */
-  float power_floor;
+  float db_floor; /* lowest dB value (db, mel) */
 
   /* History: sig rows of n_fft samples, deinterleaved; `fill` samples are valid in each row. When
    * hop > n_fft, `skip` input samples are dropped before the next frame starts. */
@@ -125,7 +125,7 @@ VgStft *vg_stft_create(const VgStftConfig *cfg, VgError *err)
   st->sig = cfg->mixdown ? 1 : cfg->channels;
   st->bins = cfg->n_fft / 2 + 1;
   st->bands = cfg->output == VG_STFT_COMPLEX ? 2 * st->bins : st->bins;
-  st->power_floor = (float)pow(10.0, cfg->db_floor / 10.0);
+  st->db_floor = (float)cfg->db_floor;
   if (cfg->output == VG_STFT_MEL) {
     double fmax = cfg->fmax > 0.0 ? cfg->fmax : cfg->rate / 2.0;
     st->mel = vg_mel_create(cfg->n_fft, cfg->rate, cfg->n_mels, cfg->fmin, fmax, err);
@@ -212,11 +212,14 @@ static void append(VgStft *st, const float *in, size_t t)
 }
 
 /* Turns the r2c output of one signal into its `bands` output values. */
-/* 10 log10(max(p, floor)) in dB; NaN stays NaN (as numpy's maximum), never the floor's
- * plausible "silence". */
-static inline float power_db(float p, float floor)
+/* 10 log10(max(p, 10^(floor_db/10))) = max(10 log10(p), floor_db), compared in dB: the floor as a
+ * power is no float outside about -450 to 380 dB (it was 0 or inf there, which gave -inf for
+ * silence or inf everywhere). NaN stays NaN (as numpy's maximum), never the floor's plausible
+ * "silence". */
+static inline float power_db(float p, float floor_db)
 {
-  return 10.0f * log10f(p < floor ? floor : p);
+  float db = 10.0f * log10f(p);
+  return db < floor_db ? floor_db : db;
 }
 
 static void write_values(VgStft *st, float *out)
@@ -235,7 +238,7 @@ static void write_values(VgStft *st, float *out)
   case VG_STFT_DB:
     for (unsigned k = 0; k < bins; k++) {
       float p = X[k][0] * X[k][0] + X[k][1] * X[k][1];
-      out[k] = power_db(p, st->power_floor);
+      out[k] = power_db(p, st->db_floor);
     }
     break;
   case VG_STFT_MEL:
@@ -243,7 +246,7 @@ static void write_values(VgStft *st, float *out)
       st->power[k] = X[k][0] * X[k][0] + X[k][1] * X[k][1];
     vg_mel_apply(st->mel, st->power, out);
     for (unsigned m = 0; m < st->bands; m++)
-      out[m] = power_db(out[m], st->power_floor);
+      out[m] = power_db(out[m], st->db_floor);
     break;
   case VG_STFT_COMPLEX:
     memcpy(out, X, (size_t)bins * 2 * sizeof *out);

@@ -139,6 +139,51 @@ static void test_frames(void)
   check_config(128, 128, 2, 1, VG_WINDOW_HANN, VG_STFT_DB);
 }
 
+/* db and mel outputs honour db-floor over its whole range (-1000 to 1000 dB): silence reads the
+ * floor, louder bins 10 log10(p) (or the floor above them), NaN stays NaN. The floor used to be
+ * held as a float power, 0 below about -450 dB (silence gave -inf) and inf above 380 dB (every
+ * value inf). */
+static void test_db_floor_range(void)
+{
+  const double floors[] = {-1000, -450, -100, 0, 20, 400, 1000};
+  const unsigned n = 16, bins = n / 2 + 1;
+  float x[3 * 16], w[16], out[3 * 9];
+  double seg[16], ref[9];
+  for (unsigned i = 0; i < n; i++)
+    x[i] = 0.0f, x[n + i] = frand(), x[2 * n + i] = i == 3 ? NAN : frand();
+  vg_window_fill(VG_WINDOW_HANN, n, w, NULL);
+  for (size_t f = 0; f < sizeof floors / sizeof *floors; f++) {
+    for (int mel = 0; mel < 2; mel++) {
+      VgStftConfig cfg;
+      VgError err = {{0}};
+      vg_stft_config_init(&cfg);
+      cfg.n_fft = n, cfg.hop = n, cfg.estimate = 1, cfg.db_floor = floors[f];
+      cfg.output = mel ? VG_STFT_MEL : VG_STFT_DB, cfg.rate = 8000, cfg.n_mels = 2;
+      VgStft *st = vg_stft_create(&cfg, &err);
+      CHECK(st != NULL, "db-floor=%g: %s", floors[f], err.msg);
+      if (!st)
+        continue;
+      unsigned bands = vg_stft_bands(st);
+      CHECK(vg_stft_push(st, x, 3 * n, out, NULL) == 3, "3 frames");
+      for (unsigned b = 0; b < bands; b++) {
+        CHECK(out[b] == (float)floors[f], "db-floor=%g mel=%d: silent band %u reads %g", floors[f],
+              mel, b, out[b]);
+        CHECK(isnan(out[2 * bands + b]), "db-floor=%g mel=%d: NaN input gives %g", floors[f], mel,
+              out[2 * bands + b]);
+      }
+      if (!mel) {
+        for (unsigned i = 0; i < n; i++)
+          seg[i] = x[n + i];
+        naive_frame(seg, w, n, VG_STFT_DB, floors[f], ref);
+        for (unsigned b = 0; b < bins; b++)
+          CHECK(fabs(out[bins + b] - ref[b]) < 1e-3 * fmax(1.0, fabs(ref[b])),
+                "db-floor=%g: bin %u is %g, expected %g", floors[f], b, out[bins + b], ref[b]);
+      }
+      vg_stft_destroy(st);
+    }
+  }
+}
+
 static void expect_refused(VgStftConfig *cfg, const char *needle)
 {
   VgError err = {{0}};
@@ -234,6 +279,7 @@ int main(void)
 {
   test_windows();
   test_frames();
+  test_db_floor_range();
   test_refusals();
   test_periods();
   test_mel_bank();
