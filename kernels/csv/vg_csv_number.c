@@ -264,25 +264,64 @@ int vg_csv_parse_iso8601(const char *p, size_t len, VgCsvTime *out)
 }
 
 /* A value with an exponent: through strtod_l, rounded to the nanosecond. */
-static int seconds_from_double(const char *p, size_t len, locale_t c_locale, VgCsvTime *out)
+/* [+-] digits [. digits] [e [+-] digits] as seconds, exactly: the decimal point moved by the
+ * exponent, then the first 9 fraction digits as nanoseconds, truncated as without an exponent. A
+ * double (as here before) holds an epoch time of 1.7e9 s to about 0.2 us only, and rounded where
+ * the plain form truncates. Magnitudes from 9.2e9 s (292 years) on are refused. */
+static int seconds_exact(const char *p, size_t len, VgCsvTime *out)
 {
-  char buf[VG_CSV_NUMBER_MAX + 1];
+  char digits[VG_CSV_NUMBER_MAX];
+  size_t pos = skip_sign(p, len), nd = 0;
   if (len > VG_CSV_NUMBER_MAX || !decimal_syntax(p, len))
     return -1;
-  memcpy(buf, p, len);
-  buf[len] = '\0';
-  double v = strtod_l(buf, NULL, c_locale);
-  if (!(fabs(v) < 9.2e9))
+  int negative = pos && p[0] == '-';
+  long point = 0; /* digits[0 .. point) are the whole seconds */
+  for (; pos < len && is_digit(p[pos]); pos++)
+    digits[nd++] = p[pos];
+  point = (long)nd;
+  if (pos < len && p[pos] == '.')
+    for (pos++; pos < len && is_digit(p[pos]); pos++)
+      digits[nd++] = p[pos];
+  if (pos < len) { /* the exponent (decimal_syntax checked its form) */
+    int exp_negative = 0;
+    long exp = 0;
+    pos++;
+    if (p[pos] == '+' || p[pos] == '-')
+      exp_negative = p[pos++] == '-';
+    for (; pos < len; pos++)
+      exp = exp < 1000000 ? exp * 10 + (p[pos] - '0') : exp;
+    point += exp_negative ? -exp : exp;
+  }
+  size_t lead = 0; /* leading zeros carry no value */
+  while (lead < nd && digits[lead] == '0')
+    lead++;
+  if (lead == nd) {
+    out->sec = 0, out->nsec = 0;
+    return 0;
+  }
+  if (point - (long)lead > 10) /* 10^10 s or more */
     return -1;
-  double whole = floor(v);
-  int64_t ns = llround((v - whole) * NS_PER_S);
-  out->sec = (int64_t)whole + ns / NS_PER_S;
-  out->nsec = (int32_t)(ns % NS_PER_S);
+  int64_t whole = 0;
+  int32_t ns = 0;
+  for (long i = (long)lead; i < point; i++)
+    whole = whole * 10 + (i < (long)nd ? digits[i] - '0' : 0);
+  for (long i = point; i < point + 9; i++)
+    ns = ns * 10 + (i >= 0 && i < (long)nd ? digits[i] - '0' : 0);
+  if (whole >= INT64_C(9200000000))
+    return -1;
+  if (negative && ns > 0) {
+    out->sec = -whole - 1;
+    out->nsec = NS_PER_S - ns;
+  } else {
+    out->sec = negative ? -whole : whole;
+    out->nsec = ns;
+  }
   return 0;
 }
 
 int vg_csv_parse_seconds(const char *p, size_t len, locale_t c_locale, VgCsvTime *out)
 {
+  (void)c_locale; /* numbers of seconds are read digit by digit, in no locale */
   size_t pos = skip_sign(p, len), int_digits = 0, frac_digits = 0;
   int negative = pos && p[0] == '-';
   int64_t whole = 0;
@@ -296,9 +335,9 @@ int vg_csv_parse_seconds(const char *p, size_t len, locale_t c_locale, VgCsvTime
       fraction_ns(p, len, &pos, &ns);
     frac_digits = pos - frac_start;
   }
-  /* Anything else (an exponent, 18+ integer digits) goes through strtod_l. */
+  /* Anything else (an exponent, 18+ integer digits) goes the longer way. */
   if (pos != len || int_digits + frac_digits == 0)
-    return seconds_from_double(p, len, c_locale, out);
+    return seconds_exact(p, len, out);
   if (negative && ns > 0) {
     out->sec = -whole - 1;
     out->nsec = NS_PER_S - ns;
