@@ -1,12 +1,11 @@
 /* Vigil kernels: vectorised variants of loops.
  *
- * VG_SIMD_CLONES compiles a function for the x86-64-v4 (AVX-512 F, BW, DQ, VL) and x86-64-v3
- * (AVX2, FMA) levels beside the baseline; the loader picks one per CPU at start-up (GCC function
+ * VG_SIMD_CLONES compiles a function for AVX-512 (avx512f) and the x86-64-v3 level (AVX2 with
+ * FMA) beside the baseline; the loader picks one per CPU at start-up (GCC function
  * multi-versioning). For element-wise loops and sums that the baseline's 16-byte vectors would
  * run at a quarter of the width, and for the small conv kernels on GCC vector types, which need
- * FMA (a plain "avx2" clone has none: every product was a multiply and an add) and AVX512DQ (the
- * vector compares of their ReLU). Other compilers (clang for the fuzz build) get the baseline
- * only.
+ * FMA: a plain "avx2" clone has none (every product was a multiply and an add). Other compilers
+ * (clang for the fuzz build) get the baseline only.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -14,7 +13,7 @@
 #define VG_SIMD_H
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define VG_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define VG_SIMD_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
 #else
 #define VG_SIMD_CLONES
 #endif

@@ -21,24 +21,15 @@
 #include <string.h>
 
 #include "conv_priv.h"
-#include "vg_simd.h"
+#include "conv_simd.h"
 
-/* Frequencies per vector: 8 (32-byte vectors). 64-byte ones spilled on AVX2 CPUs, whose 16
- * registers hold 8 of them, 4 to 16x slower than OpenBLAS there; 8 lanes run as fast as 16 on
- * AVX-512 (grouped 3 x 3 on 20 x 50: 0.13-0.19 ms either way; a channel multiplier's 0.048 ->
- * 0.033 ms, less padding on short frequency axes) and 2-4x faster than OpenBLAS on AVX2. */
-#define FQ_LANES 8
+/* Frequencies per vector (16 on AVX-512, else 8: conv2_freq_blocks.h), at most. */
+#define FQ_LANES 16
 #define FQ_OCB   8 /* output channels per register block, at most */
 #define FQ_FB    3 /* vectors of frequencies per register block, at most */
 #define FQ_BLOCK (FQ_LANES * FQ_FB)
 /* Floats of phase rows a chunk of output columns aims for. */
 #define FQ_CHUNK_FLOATS 65536
-
-typedef float VF __attribute__((vector_size(FQ_LANES * sizeof(float))));
-
-/* Vectors in and out of memory through memcpy, and no helper that returns one (a vector return
- * value changes the ABI between the clones). */
-#define LOADV(v, p) memcpy(&(v), (p), sizeof(VF))
 
 static int64_t round_up(int64_t n, int64_t m)
 {
@@ -138,115 +129,56 @@ typedef struct {
   int64_t taps, group; /* floats between the phase rows of consecutive groups */
 } FreqColumn;
 
-/* Output channels oc[0 .. ocb) (indices past the last channel repeat it: computed, not stored),
- * frequencies f0 .. f0 + 8 fb - 1, into acc. x[o]: output channel o's group's first phase row at
- * f0. shared: the channels are in one group (x[o] all equal), so each input vector serves all.
- * ocb x fb accumulators: 8 x 1, 4 x 2 or 4 x 3, enough to hide the FMA latency. */
-static inline __attribute__((always_inline)) void
-block(const ConvGeom *g, const VgPacked *p, const FreqColumn *c, const int64_t oc[FQ_OCB],
-      const float *const x[FQ_OCB], VF acc[FQ_OCB][FQ_FB], const int ocb, const int fb,
-      const int shared)
+#define FQ_CAT2(a, b) a##b
+#define FQ_CAT(a, b)  FQ_CAT2(a, b)
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define FQ_WIDE     1 /* a 16-lane instance for AVX-512 CPUs */
+#define FQ_L        16
+#define FQ_VF       VF16
+#define FQ_FN(name) FQ_CAT(name, _16)
+#define FQ_TARGET   OPS_FMA __attribute__((target("avx512f")))
+#include "conv2_freq_blocks.h"
+#undef FQ_L
+#undef FQ_VF
+#undef FQ_FN
+#undef FQ_TARGET
+#endif
+
+/* 8 lanes for the others: x86-64-v3 (AVX2, FMA), the baseline, and clang's builds */
+#define FQ_L        8
+#define FQ_VF       VF8
+#define FQ_FN(name) FQ_CAT(name, _8)
+#ifdef FQ_WIDE
+#define FQ_TARGET OPS_FMA __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define FQ_TARGET OPS_FMA
+#endif
+#include "conv2_freq_blocks.h"
+#undef FQ_L
+#undef FQ_VF
+#undef FQ_FN
+#undef FQ_TARGET
+
+/* Every register block of an output column, at this CPU's width: 16 lanes where Vigil's conv
+ * kernels are the AVX-512 ones (VIGIL_SIMD=avx2 or none takes the 8-lane instance, as an AVX2
+ * CPU would: the tests' AVX2 variants run it). */
+static void column_blocks(const ConvGeom *g, const VgPacked *p, const FreqColumn *c, float *col)
 {
-  int64_t per_oc = g->cig * g->kf * g->kt;
-  /* oc[0] is a multiple of ocb: its channels are one run of each tap's packed weights */
-  const float *w = p->w + (oc[0] / FQ_OCB) * per_oc * FQ_OCB + oc[0] % FQ_OCB;
-#pragma GCC unroll 8
-  for (int o = 0; o < ocb; o++)
-#pragma GCC unroll 4
-    for (int v = 0; v < fb; v++)
-      acc[o][v] = (VF){0} + p->bias[oc[o]];
-  for (int64_t t = 0; t < c->taps; t++) {
-    int64_t off = c->off[t], wi = c->wi[t];
-    VF xs[FQ_FB];
-#pragma GCC unroll 4
-    for (int v = 0; v < fb && shared; v++)
-      LOADV(xs[v], x[0] + off + v * FQ_LANES);
-#pragma GCC unroll 8
-    for (int o = 0; o < ocb; o++)
-#pragma GCC unroll 4
-      for (int v = 0; v < fb; v++) {
-        if (!shared)
-          LOADV(xs[v], x[o] + off + v * FQ_LANES);
-        acc[o][v] += w[wi * FQ_OCB + o] * xs[v];
-      }
+#ifdef FQ_WIDE
+  static int wide = -1; /* racing first calls store the same answer */
+  int w = __atomic_load_n(&wide, __ATOMIC_RELAXED);
+  if (w < 0) {
+    const VgConvKernels *k = vg_conv_kernels();
+    w = k && k->isa == VG_SIMD_AVX512;
+    __atomic_store_n(&wide, w, __ATOMIC_RELAXED);
   }
-}
-
-/* acc's vectors into output channels oc0 .. of col from frequency f0 on: whole vectors through
- * fixed-size copies (single stores), the last partial one value by value. */
-static inline __attribute__((always_inline)) void store(const ConvGeom *g, VF acc[FQ_OCB][FQ_FB],
-                                                        const int ocb, const int fb, int64_t oc0,
-                                                        int64_t f0, float *col)
-{
-  for (int o = 0; o < ocb && oc0 + o < g->co; o++)
-#pragma GCC unroll 4
-    for (int v = 0; v < fb; v++) {
-      int64_t f = f0 + v * FQ_LANES, n = g->fo - f;
-      float *d = col + (oc0 + o) * g->fo + f;
-      if (n >= FQ_LANES) {
-        memcpy(d, &acc[o][v], sizeof(VF));
-      } else if (n > 0) {
-        float y[FQ_LANES];
-        memcpy(y, &acc[o][v], sizeof y);
-        for (int64_t i = 0; i < n; i++)
-          d[i] = y[i];
-      }
-    }
-}
-
-/* max(y, 0) keeping NaN, as vg_relu (a loop of its own: in the register blocks, vector masks
- * without AVX512DQ were scalarised, 10x slower). */
-static inline void relu_cols(float *y, int64_t n)
-{
-  for (int64_t i = 0; i < n; i++)
-    y[i] = vg_max_nan(y[i], 0.0f);
-}
-
-/* One register block of ocb channels from oc0 and frequencies from f0 (fb vectors), stored. */
-static inline __attribute__((always_inline)) void block_stored(const ConvGeom *g, const VgPacked *p,
-                                                               const FreqColumn *c, int64_t oc0,
-                                                               int64_t f0, const int ocb,
-                                                               const int fb, float *col)
-{
-  int64_t oc[FQ_OCB];
-  const float *x[FQ_OCB];
-  /* the block's channels in one group: one division, not one per channel */
-  int shared = g->g == 1 || oc0 / g->cog == (oc0 + ocb - 1) / g->cog;
-  for (int o = 0; o < ocb; o++) {
-    oc[o] = oc0 + o < g->co ? oc0 + o : g->co - 1;
-    x[o] = c->x + (shared ? oc0 : oc[o]) / g->cog * c->group + f0;
+  if (w) {
+    column_blocks_16(g, p, c, col);
+    return;
   }
-  VF acc[FQ_OCB][FQ_FB];
-  if (shared)
-    block(g, p, c, oc, x, acc, ocb, fb, 1);
-  else
-    block(g, p, c, oc, x, acc, ocb, fb, 0);
-  store(g, acc, ocb, fb, oc0, f0, col);
-}
-
-/* Every register block of an output column, into col ([co][fo]): eight channels at a time when
- * one vector holds the frequencies, else four. */
-OPS_FMA VG_SIMD_CLONES static void column_blocks(const ConvGeom *g, const VgPacked *p,
-                                                 const FreqColumn *c, float *col)
-{
-  if (g->fo <= FQ_LANES) {
-    for (int64_t oc0 = 0; oc0 < g->co; oc0 += 8)
-      block_stored(g, p, c, oc0, 0, 8, 1, col);
-  } else {
-    for (int64_t oc0 = 0; oc0 < g->co; oc0 += 4)
-      for (int64_t f0 = 0; f0 < g->fo; f0 += FQ_BLOCK) {
-        /* vectors this block needs: fewer for the last */
-        int64_t fb = (g->fo - f0 + FQ_LANES - 1) / FQ_LANES;
-        if (fb == 1)
-          block_stored(g, p, c, oc0, f0, 4, 1, col);
-        else if (fb == 2)
-          block_stored(g, p, c, oc0, f0, 4, 2, col);
-        else
-          block_stored(g, p, c, oc0, f0, 4, 3, col);
-      }
-  }
-  if (p->fused_relu)
-    relu_cols(col, g->co * g->fo);
+#endif
+  column_blocks_8(g, p, c, col);
 }
 
 /* Output column j into col, from the chunk's phase rows (input column c0 first). Padded
