@@ -14,7 +14,7 @@ typedef float FQ_VF __attribute__((vector_size(FQ_L * sizeof(float))));
 #define FQ_LOAD(v, p) memcpy(&(v), (p), sizeof(FQ_VF))
 
 /* Output channels oc[0 .. ocb) (indices past the last channel repeat it: computed, not stored),
- * frequencies f0 .. f0 + 8 fb - 1, into acc. x[o]: output channel o's group's first phase row at
+ * frequencies f0 .. f0 + FQ_L fb - 1, into acc. x[o]: output channel o's group's first phase row at
  * f0. shared: the channels are in one group (x[o] all equal), so each input vector serves all.
  * ocb x fb accumulators: 8 x 1, 4 x 2 or 4 x 3, enough to hide the FMA latency. */
 static inline __attribute__((always_inline)) void
