@@ -19,12 +19,12 @@
 #include <string.h>
 
 #include "conv_priv.h"
+#include "conv_simd.h"
 
 /* Floats of padded input a chunk of output columns aims for. */
 #define DW_CHUNK_FLOATS 65536
-/* Channels per register block (4 vectors of 16). */
+/* Channels per register block (4 vectors of 16, or 8 of 8). */
 #define DW_CH 64
-typedef float V16 __attribute__((vector_size(16 * sizeof(float))));
 
 static int64_t round_up(int64_t n, int64_t m)
 {
@@ -87,10 +87,6 @@ static void transpose_in(const ConvGeom *g, const VgSeq *in, int64_t c0, int64_t
   }
 }
 
-/* Vectors in and out of memory through memcpy, and no helper that returns one (a vector return
- * value changes the ABI between the clones). */
-#define LOAD16(v, p) memcpy(&(v), (p), sizeof(V16))
-
 /* max(y, 0) keeping NaN, as vg_relu (a loop of its own: vector masks in column_t were
  * scalarised). */
 VG_SIMD_CLONES static void relu_cols(float *y, int64_t n)
@@ -99,47 +95,46 @@ VG_SIMD_CLONES static void relu_cols(float *y, int64_t n)
     y[i] = vg_max_nan(y[i], 0.0f);
 }
 
-/* Output column j, transposed path: per output frequency and block of DW_CH channels, the taps
- * accumulate in four vectors; [f][c] into o. */
-VG_SIMD_CLONES static void column_t(const ConvGeom *g, const VgPacked *p, const VgSeq *in,
-                                    int64_t j, int64_t c0, const float *tbuf, float *o)
+#define DW_CAT2(a, b) a##b
+#define DW_CAT(a, b)  DW_CAT2(a, b)
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define DW_WIDE     1 /* a 16-lane instance for AVX-512 CPUs */
+#define DW_L        16
+#define DW_VF       DwV16
+#define DW_FN(name) DW_CAT(name, _16)
+#define DW_TARGET   OPS_FMA __attribute__((target("avx512f")))
+#include "conv2_depthwise_column.h"
+#undef DW_L
+#undef DW_VF
+#undef DW_FN
+#undef DW_TARGET
+#endif
+
+/* 8 lanes for the others: x86-64-v3 (AVX2, FMA), the baseline, and clang's builds */
+#define DW_L        8
+#define DW_VF       DwV8
+#define DW_FN(name) DW_CAT(name, _8)
+#define DW_TARGET   OPS_FMA VG_SIMD_CLONES
+#include "conv2_depthwise_column.h"
+#undef DW_L
+#undef DW_VF
+#undef DW_FN
+#undef DW_TARGET
+
+/* Output column j at this CPU's width: 16 lanes where Vigil's conv kernels are the AVX-512 ones
+ * (VIGIL_SIMD=avx2 or none takes the 8-lane instance, as an AVX2 CPU would). */
+static void column_t(const ConvGeom *g, const VgPacked *p, const VgSeq *in, int64_t j, int64_t c0,
+                     const float *tbuf, float *o)
 {
-  int64_t c = round_up(g->co, DW_CH), col = padded_col(g), first = j * g->st - g->pt;
-  const float *w = conv_align64(p->w), *bias = w + g->kt * g->kf * c;
-  for (int64_t fo = 0; fo < g->fo; fo++)
-    for (int64_t cb = 0; cb < c; cb += DW_CH) {
-      V16 a0, a1, a2, a3, w0, w1, w2, w3, x0, x1, x2, x3;
-      LOAD16(a0, bias + cb);
-      LOAD16(a1, bias + cb + 16);
-      LOAD16(a2, bias + cb + 32);
-      LOAD16(a3, bias + cb + 48);
-      for (int64_t kt = 0; kt < g->kt; kt++) {
-        int64_t t = first + kt * g->dt;
-        if (!seq_has(in, t))
-          continue;
-        const float *x = tbuf + (t - c0) * col + fo * g->sf * c + cb;
-        const float *wk = w + kt * g->kf * c + cb;
-        for (int64_t kf = 0; kf < g->kf; kf++, x += g->df * c, wk += c) {
-          LOAD16(w0, wk);
-          LOAD16(w1, wk + 16);
-          LOAD16(w2, wk + 32);
-          LOAD16(w3, wk + 48);
-          LOAD16(x0, x);
-          LOAD16(x1, x + 16);
-          LOAD16(x2, x + 32);
-          LOAD16(x3, x + 48);
-          a0 += w0 * x0;
-          a1 += w1 * x1;
-          a2 += w2 * x2;
-          a3 += w3 * x3;
-        }
-      }
-      float *y = o + fo * c + cb;
-      memcpy(y, &a0, sizeof a0);
-      memcpy(y + 16, &a1, sizeof a1);
-      memcpy(y + 32, &a2, sizeof a2);
-      memcpy(y + 48, &a3, sizeof a3);
-    }
+#ifdef DW_WIDE
+  const VgConvKernels *k = vg_conv_kernels();
+  if (k && k->isa == VG_SIMD_AVX512) {
+    column_t_16(g, p, in, j, c0, tbuf, o);
+    return;
+  }
+#endif
+  column_t_8(g, p, in, j, c0, tbuf, o);
 }
 
 void conv2_depthwise(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
