@@ -264,6 +264,18 @@ int vg_csv_parse_iso8601(const char *p, size_t len, VgCsvTime *out)
 }
 
 /* A value with an exponent: through strtod_l, rounded to the nanosecond. */
+/* out = (negative ? -1 : 1) x (whole + ns 1e-9) s, its nanoseconds in [0, 1e9). */
+static void set_seconds(VgCsvTime *out, int negative, int64_t whole, int32_t ns)
+{
+  if (negative && ns > 0) {
+    out->sec = -whole - 1;
+    out->nsec = NS_PER_S - ns;
+  } else {
+    out->sec = negative ? -whole : whole;
+    out->nsec = ns;
+  }
+}
+
 /* [+-] digits [. digits] [e [+-] digits] as seconds, exactly: the decimal point moved by the
  * exponent, then the first 9 fraction digits as nanoseconds, truncated as without an exponent. A
  * double (as here before) holds an epoch time of 1.7e9 s to about 0.2 us only, and rounded where
@@ -309,13 +321,7 @@ static int seconds_exact(const char *p, size_t len, VgCsvTime *out)
     ns = ns * 10 + (i >= 0 && i < (long)nd ? digits[i] - '0' : 0);
   if (whole >= INT64_C(9200000000))
     return -1;
-  if (negative && ns > 0) {
-    out->sec = -whole - 1;
-    out->nsec = NS_PER_S - ns;
-  } else {
-    out->sec = negative ? -whole : whole;
-    out->nsec = ns;
-  }
+  set_seconds(out, negative, whole, ns);
   return 0;
 }
 
@@ -338,13 +344,7 @@ int vg_csv_parse_seconds(const char *p, size_t len, locale_t c_locale, VgCsvTime
   /* Anything else (an exponent, 18+ integer digits) goes the longer way. */
   if (pos != len || int_digits + frac_digits == 0)
     return seconds_exact(p, len, out);
-  if (negative && ns > 0) {
-    out->sec = -whole - 1;
-    out->nsec = NS_PER_S - ns;
-  } else {
-    out->sec = negative ? -whole : whole;
-    out->nsec = ns;
-  }
+  set_seconds(out, negative, whole, ns);
   return 0;
 }
 

@@ -39,6 +39,19 @@ static gfloat value(GstBuffer *b, guint t, guint k)
   return v;
 }
 
+/* A FLUSH, then the caps and a new time segment again, as a seek would send them. */
+static void flush(GstHarness *h)
+{
+  fail_unless(gst_harness_push_event(h, gst_event_new_flush_start()));
+  fail_unless(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
+  gst_harness_set_src_caps_str(h, CAPS);
+  gst_harness_push_event(h, gst_event_new_segment(&(GstSegment){.format = GST_FORMAT_TIME,
+                                                                .rate = 1.0,
+                                                                .applied_rate = 1.0,
+                                                                .stop = GST_CLOCK_TIME_NONE,
+                                                                .duration = GST_CLOCK_TIME_NONE}));
+}
+
 /* haar, 2 levels, x = 1..8: cA_2 of the block {1,2,3,4}... mode 'zero' with L=2 is plain Haar:
  * a1 = (x0 + x1)/sqrt2 ..., so block b has cA_2 = (sum of its 4 samples) / 2. */
 GST_START_TEST(test_haar_values_and_tail)
@@ -126,14 +139,7 @@ GST_START_TEST(test_flush_restarts)
   GstBuffer *next = gst_harness_pull(h);
   fail_if(GST_BUFFER_IS_DISCONT(next), "a continuing output is DISCONT");
   gst_buffer_unref(next);
-  fail_unless(gst_harness_push_event(h, gst_event_new_flush_start()));
-  fail_unless(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
-  gst_harness_set_src_caps_str(h, CAPS);
-  gst_harness_push_event(h, gst_event_new_segment(&(GstSegment){.format = GST_FORMAT_TIME,
-                                                                .rate = 1.0,
-                                                                .applied_rate = 1.0,
-                                                                .stop = GST_CLOCK_TIME_NONE,
-                                                                .duration = GST_CLOCK_TIME_NONE}));
+  flush(h);
   gst_harness_push(h, frames(x, 6, 0));
   GstBuffer *again = gst_harness_pull(h);
   fail_unless(GST_BUFFER_IS_DISCONT(again), "the first output after FLUSH is not DISCONT");
@@ -191,14 +197,7 @@ GST_START_TEST(test_swt_restarts)
   fail_unless(GST_BUFFER_IS_DISCONT(out), "the first swt output is not DISCONT");
   fail_unless(fabsf(value(out, 0, 2) - 12.0f / r2) < 1e-5f, "cA_1[1] = %g", value(out, 0, 2));
   gst_buffer_unref(out);
-  fail_unless(gst_harness_push_event(h, gst_event_new_flush_start()));
-  fail_unless(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
-  gst_harness_set_src_caps_str(h, CAPS);
-  gst_harness_push_event(h, gst_event_new_segment(&(GstSegment){.format = GST_FORMAT_TIME,
-                                                                .rate = 1.0,
-                                                                .applied_rate = 1.0,
-                                                                .stop = GST_CLOCK_TIME_NONE,
-                                                                .duration = GST_CLOCK_TIME_NONE}));
+  flush(h);
   out = gst_harness_push_and_pull(h, frames(&six, 1, 0)); /* no DISCONT flag on the input */
   fail_unless(GST_BUFFER_IS_DISCONT(out), "the first swt output after FLUSH is not DISCONT");
   fail_unless(fabsf(value(out, 0, 0) - 6.0f / r2) < 1e-5f, "after FLUSH cA_1 = %g",
