@@ -12,7 +12,10 @@
 #ifndef VG_SIMD_H
 #define VG_SIMD_H
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(VG_SIMD_CLONES_V3)
+/* meson -Dsimd_clones=v3 (tools/build avx2): the clones an AVX2 CPU runs, on any CPU */
+#define VG_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define VG_SIMD_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
 #else
 #define VG_SIMD_CLONES
