@@ -66,13 +66,6 @@ static void tail(const ConvGeom *g, const VgPacked *p, const VgSeq *in, int64_t 
   }
 }
 
-/* max(y, 0) keeping NaN, as vg_relu: the Relu fused into the conv (vg_ops_prepare). */
-static inline void relu(float *y, int64_t n)
-{
-  for (int64_t i = 0; i < n; i++)
-    y[i] = vg_max_nan(y[i], 0.0f);
-}
-
 OPS_FMA VG_SIMD_CLONES static void depthwise(const ConvGeom *g, const VgPacked *p, const VgSeq *in,
                                              VgSeq *out, int64_t j0, int64_t j1)
 {
@@ -83,7 +76,7 @@ OPS_FMA VG_SIMD_CLONES static void depthwise(const ConvGeom *g, const VgPacked *
       block64(g, p, in, j, c, o);
     tail(g, p, in, j, c, o);
     if (p->fused_relu)
-      relu(o, g->co);
+      ops_relu_cols(o, g->co);
   }
 }
 
@@ -107,7 +100,7 @@ static void multiplier(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
       }
     }
     if (p->fused_relu)
-      relu(o, g->co);
+      ops_relu_cols(o, g->co);
   }
 }
 

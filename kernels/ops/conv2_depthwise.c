@@ -87,14 +87,6 @@ static void transpose_in(const ConvGeom *g, const VgSeq *in, int64_t c0, int64_t
   }
 }
 
-/* max(y, 0) keeping NaN, as vg_relu (a loop of its own: vector masks in column_t were
- * scalarised). */
-VG_SIMD_CLONES static void relu_cols(float *y, int64_t n)
-{
-  for (int64_t i = 0; i < n; i++)
-    y[i] = vg_max_nan(y[i], 0.0f);
-}
-
 #define DW_CAT2(a, b) a##b
 #define DW_CAT(a, b)  DW_CAT2(a, b)
 
@@ -128,8 +120,7 @@ static void column_t(const ConvGeom *g, const VgPacked *p, const VgSeq *in, int6
                      const float *tbuf, float *o)
 {
 #ifdef DW_WIDE
-  const VgConvKernels *k = vg_conv_kernels();
-  if (k && k->isa == VG_SIMD_AVX512) {
+  if (vg_conv_avx512_chosen()) {
     column_t_16(g, p, in, j, c0, tbuf, o);
     return;
   }
@@ -153,8 +144,6 @@ void conv2_depthwise(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSe
       vg_ops_transpose(o, c == g->co ? y : ot, g->fo, c);
       if (c != g->co)
         memcpy(y, ot, (size_t)(g->co * g->fo) * sizeof(float));
-      if (p->fused_relu)
-        relu_cols(y, g->co * g->fo);
     }
   }
 }

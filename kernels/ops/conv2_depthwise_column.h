@@ -42,4 +42,6 @@ DW_TARGET static void DW_FN(column_t)(const ConvGeom *g, const VgPacked *p, cons
       for (int v = 0; v < DW_CH / DW_L; v++)
         memcpy(y + DW_L * v, &a[v], sizeof a[v]);
     }
+  if (p->fused_relu) /* before the transpose: the padded channels stay 0 */
+    ops_relu_cols(o, g->fo * c);
 }

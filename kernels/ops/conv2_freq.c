@@ -166,14 +166,7 @@ typedef struct {
 static void column_blocks(const ConvGeom *g, const VgPacked *p, const FreqColumn *c, float *col)
 {
 #ifdef FQ_WIDE
-  static int wide = -1; /* racing first calls store the same answer */
-  int w = __atomic_load_n(&wide, __ATOMIC_RELAXED);
-  if (w < 0) {
-    const VgConvKernels *k = vg_conv_kernels();
-    w = k && k->isa == VG_SIMD_AVX512;
-    __atomic_store_n(&wide, w, __ATOMIC_RELAXED);
-  }
-  if (w) {
+  if (vg_conv_avx512_chosen()) {
     column_blocks_16(g, p, c, col);
     return;
   }

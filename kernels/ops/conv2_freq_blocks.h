@@ -70,14 +70,6 @@ static inline __attribute__((always_inline)) void FQ_FN(store)(const ConvGeom *g
     }
 }
 
-/* max(y, 0) keeping NaN, as vg_relu (a loop of its own: in the register blocks, vector masks
- * without AVX512DQ were scalarised, 10x slower). */
-static inline void FQ_FN(relu_cols)(float *y, int64_t n)
-{
-  for (int64_t i = 0; i < n; i++)
-    y[i] = vg_max_nan(y[i], 0.0f);
-}
-
 /* One register block of ocb channels from oc0 and frequencies from f0 (fb vectors), stored. */
 static inline __attribute__((always_inline)) void
 FQ_FN(block_stored)(const ConvGeom *g, const VgPacked *p, const FreqColumn *c, int64_t oc0,
@@ -121,7 +113,7 @@ FQ_TARGET static void FQ_FN(column_blocks)(const ConvGeom *g, const VgPacked *p,
       }
   }
   if (p->fused_relu)
-    FQ_FN(relu_cols)(col, g->co * g->fo);
+    ops_relu_cols(col, g->co * g->fo);
 }
 
 #undef FQ_LOAD

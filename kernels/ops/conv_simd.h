@@ -121,5 +121,12 @@ static inline const VgConvKernels *vg_conv_kernels(void)
 }
 /* vg_conv_kernels() != NULL */
 int vg_conv_simd_available(void);
+/* Whether the AVX-512 kernels run (not VIGIL_SIMD=avx2 or none): the 16-lane instances of the
+ * register blocks in conv2_freq.c and conv2_depthwise.c, else their 8-lane ones. */
+static inline int vg_conv_avx512_chosen(void)
+{
+  const VgConvKernels *k = vg_conv_kernels();
+  return k && k->isa == VG_SIMD_AVX512;
+}
 
 #endif

@@ -228,4 +228,13 @@ static inline float vg_max_nan(float x, float acc)
   return (x > acc || x != x) ? x : acc;
 }
 
+/* max(y, 0) keeping NaN (vg_relu) over n floats: a Relu fused into the conv kernels. Inline, so
+ * that it vectorises at its caller's target (a clone's, a register-block instance's); a loop of
+ * its own because vector masks inside the register blocks were scalarised without AVX512DQ. */
+static inline void ops_relu_cols(float *y, int64_t n)
+{
+  for (int64_t i = 0; i < n; i++)
+    y[i] = vg_max_nan(y[i], 0.0f);
+}
+
 #endif

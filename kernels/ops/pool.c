@@ -43,30 +43,41 @@ static void pool_geom(const VgNode *node, const VgShape *in_s, const VgShape *ou
   g->include_pad = w->count_include_pad;
 }
 
+/* acc[0 .. w) = max or sum over output column j's time taps inside the signal of their whole
+ * input columns (w floats each: contiguous, vectorised at the caller's target); the counts of
+ * those taps and of the taps inside the signal and its explicit pads, for the divisors. */
+static inline __attribute__((always_inline)) void pool_time_taps(const PoolGeom *g, const VgSeq *in,
+                                                                 int64_t j, int64_t w, float *acc,
+                                                                 int64_t *valid, int64_t *incl)
+{
+  for (int64_t i = 0; i < w; i++)
+    acc[i] = g->is_max ? -INFINITY : 0.0f;
+  *valid = *incl = 0;
+  for (int64_t k = 0; k < g->kt; k++) {
+    int64_t t = j * g->st - g->pt + k * g->dt;
+    *incl += t >= in->lo - g->pt && t < in->hi + g->et;
+    if (!seq_has(in, t))
+      continue;
+    (*valid)++;
+    const float *x = seq_col(in, t);
+    if (g->is_max) {
+      for (int64_t i = 0; i < w; i++)
+        acc[i] = vg_max_nan(x[i], acc[i]);
+    } else {
+      for (int64_t i = 0; i < w; i++)
+        acc[i] += x[i];
+    }
+  }
+}
+
 /* 1-D: whole columns combine element-wise, so the inner loop runs over contiguous channels. */
 VG_SIMD_CLONES static void pool1(const PoolGeom *g, const VgSeq *in, VgSeq *out, int64_t j0,
                                  int64_t j1)
 {
   for (int64_t j = j0; j < j1; j++) {
     float *o = seq_col_mut(out, j);
-    for (int64_t c = 0; c < g->c; c++)
-      o[c] = g->is_max ? -INFINITY : 0.0f;
-    int64_t n_valid = 0, n_incl = 0;
-    for (int64_t k = 0; k < g->kt; k++) {
-      int64_t t = j * g->st - g->pt + k * g->dt;
-      n_incl += t >= in->lo - g->pt && t < in->hi + g->et;
-      if (!seq_has(in, t))
-        continue;
-      n_valid++;
-      const float *x = seq_col(in, t);
-      if (g->is_max) {
-        for (int64_t c = 0; c < g->c; c++)
-          o[c] = vg_max_nan(x[c], o[c]);
-      } else {
-        for (int64_t c = 0; c < g->c; c++)
-          o[c] += x[c];
-      }
-    }
+    int64_t n_valid, n_incl;
+    pool_time_taps(g, in, j, g->c, o, &n_valid, &n_incl);
     if (!g->is_max) {
       int64_t div = g->include_pad ? n_incl : n_valid;
       float scale = div > 0 ? 1.0f / (float)div : 0.0f;
@@ -209,24 +220,8 @@ VG_SIMD_CLONES static void pool2(const PoolGeom *g, const VgSeq *in, VgSeq *out,
   int64_t w = g->c * g->fi;
   int tiles = pool2_freq_tiles(g);
   for (int64_t j = j0; j < j1; j++) {
-    for (int64_t i = 0; i < w; i++)
-      row[i] = g->is_max ? -INFINITY : 0.0f;
-    int64_t valid_t = 0, incl_t = 0;
-    for (int64_t k = 0; k < g->kt; k++) {
-      int64_t t = j * g->st - g->pt + k * g->dt;
-      incl_t += t >= in->lo - g->pt && t < in->hi + g->et;
-      if (!seq_has(in, t))
-        continue;
-      valid_t++;
-      const float *x = seq_col(in, t);
-      if (g->is_max) {
-        for (int64_t i = 0; i < w; i++)
-          row[i] = vg_max_nan(x[i], row[i]);
-      } else {
-        for (int64_t i = 0; i < w; i++)
-          row[i] += x[i];
-      }
-    }
+    int64_t valid_t, incl_t;
+    pool_time_taps(g, in, j, w, row, &valid_t, &incl_t);
     float *o = seq_col_mut(out, j);
     if (tiles)
       pool2_freq_tiled(g, row, o);
