@@ -326,7 +326,7 @@ static void conv2_gemm(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
   }
 }
 
-const char *conv_kernel_name(const VgPacked *p)
+const char *conv_kernel_name(const VgPacked *p, int64_t kt)
 {
   switch (p->strategy) {
   case CONV_DIRECT:
@@ -340,7 +340,9 @@ const char *conv_kernel_name(const VgPacked *p)
   case CONV_SIMD2:
     return "Vigil's micro-kernel";
   case CONV_WINO:
-    return "Winograd F(6,3) and F(4,3) on Vigil's micro-kernel";
+    return kt == 7   ? "Winograd F(2,7) on Vigil's micro-kernel"
+           : kt == 5 ? "Winograd F(4,5) on Vigil's micro-kernel"
+                     : "Winograd F(6,3) and F(4,3) on Vigil's micro-kernel";
   case CONV_WINO2:
     return "Winograd F(6,3) along time on Vigil's micro-kernel";
   case CONV_DW2T:

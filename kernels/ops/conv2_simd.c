@@ -50,11 +50,13 @@ int conv2_simd_usable(const ConvGeom *g)
 }
 
 /* CONV_WINO when the flat conv qualifies for Winograd F(6,3) along time (k 3 along time, stride
- * and dilation 1, enough channels), else CONV_SIMD. */
+ * and dilation 1, enough channels), else CONV_SIMD: wino_chunk has F(6,3)'s tiles only (the 1-D
+ * conv's F(4,5) and F(2,7) are not wired here). */
 static int flat_strategy(const ConvGeom *g)
 {
   ConvGeom f = flat_geom(g);
-  return conv_simd_strategy(&f);
+  int s = conv_simd_strategy(&f);
+  return s == CONV_WINO && g->kt != 3 ? CONV_SIMD : s;
 }
 
 int64_t conv2_simd_w_floats(const ConvGeom *g)
@@ -196,7 +198,7 @@ static int wino_chunk(const ConvGeom *g, const VgPacked *p, const VgSeq *in, int
                                 ub + x * cin * VG_UK_CO, NULL, n, m + x * VG_UK_ROWS * VG_UK_CO,
                                 VG_UK_CO, VG_UK_CO, 0);
         for (int r = 0; r < n; r++)
-          vg_conv_kernels()->wino_output(m + r * VG_UK_CO, VG_UK_ROWS * VG_UK_CO, 1,
+          vg_conv_kernels()->wino_output(VG_WINO_M, m + r * VG_UK_CO, VG_UK_ROWS * VG_UK_CO, 1,
                                          p->aux + cb * VG_UK_CO,
                                          obuf + (col * g->fo + f0 + r) * g->co + cb * VG_UK_CO,
                                          g->fo * g->co, cols, width, p->fused_relu, NULL);

@@ -277,10 +277,10 @@ static ALWAYS_INLINE AVX2 void wino_finish8(__m256 *r, const int M, __m256 bias,
     store8(y[i] + o, m, r[i]);
 }
 
-/* F(6,3) output transform of 8 channels (as wino_out16 in conv_wino_avx512.c). */
-static ALWAYS_INLINE AVX2 void wino_out8(const float *mm, int64_t ms, const float *bias,
-                                         float *const y[], int rows, int64_t o, int m, int relu,
-                                         float *sum)
+/* F(M, 9 - M) output transform of 8 channels (as wino_out16 in conv_wino_avx512.c). */
+static ALWAYS_INLINE AVX2 void wino_out8(const int M, const float *mm, int64_t ms,
+                                         const float *bias, float *const y[], int rows, int64_t o,
+                                         int m, int relu, float *sum)
 {
   __m256 x[VG_WINO_N];
 #pragma GCC unroll 8
@@ -291,29 +291,41 @@ static ALWAYS_INLINE AVX2 void wino_out8(const float *mm, int64_t ms, const floa
   __m256 s3 = _mm256_add_ps(x[5], x[6]), d3 = _mm256_sub_ps(x[5], x[6]);
   __m256 r[VG_WINO_M];
   r[0] = _mm256_add_ps(_mm256_add_ps(x[0], s1), _mm256_add_ps(s2, s3));
-  r[1] = _mm256_fmadd_ps(_mm256_set1_ps(0.5f), d3, _mm256_fmadd_ps(_mm256_set1_ps(2.0f), d2, d1));
-  r[2] = _mm256_fmadd_ps(_mm256_set1_ps(0.25f), s3, _mm256_fmadd_ps(_mm256_set1_ps(4.0f), s2, s1));
-  r[3] = _mm256_fmadd_ps(_mm256_set1_ps(0.125f), d3, _mm256_fmadd_ps(_mm256_set1_ps(8.0f), d2, d1));
-  r[4] =
-      _mm256_fmadd_ps(_mm256_set1_ps(0.0625f), s3, _mm256_fmadd_ps(_mm256_set1_ps(16.0f), s2, s1));
-  r[5] = _mm256_add_ps(x[7], _mm256_fmadd_ps(_mm256_set1_ps(0.03125f), d3,
-                                             _mm256_fmadd_ps(_mm256_set1_ps(32.0f), d2, d1)));
-  wino_finish8(r, VG_WINO_M, _mm256_loadu_ps(bias + o), y, rows, o, m, relu, sum);
+#pragma GCC unroll 6
+  for (int i = 1; i < M; i++) {
+    __m256 p2 = _mm256_set1_ps((float)(1 << i)), ph = _mm256_set1_ps(1.0f / (float)(1 << i));
+    r[i] = i % 2 ? _mm256_fmadd_ps(ph, d3, _mm256_fmadd_ps(p2, d2, d1))
+                 : _mm256_fmadd_ps(ph, s3, _mm256_fmadd_ps(p2, s2, s1));
+  }
+  r[M - 1] = _mm256_add_ps(x[7], r[M - 1]);
+  wino_finish8(r, M, _mm256_loadu_ps(bias + o), y, rows, o, m, relu, sum);
 }
 
-static AVX2 void vg_wino_output_avx2(const float *m, int64_t ms, int tiles, const float *bias,
-                                     float *out, int64_t ldy, int64_t cols, int width, int relu,
-                                     float *sum)
+static ALWAYS_INLINE AVX2 void wino_output8(const int M, const float *m, int64_t ms, int tiles,
+                                            const float *bias, float *out, int64_t ldy,
+                                            int64_t cols, int width, int relu, float *sum)
 {
   for (int t = 0; t < tiles; t++) { /* tile by tile (conv_simd.h) */
-    int64_t c0 = (int64_t)t * VG_WINO_M;
-    int rows = (int)(cols - c0 < VG_WINO_M ? cols - c0 : VG_WINO_M);
+    int64_t c0 = (int64_t)t * M;
+    int rows = (int)(cols - c0 < M ? cols - c0 : M);
     float *y[VG_WINO_M];
     for (int i = 0; i < rows && !sum; i++)
       y[i] = out + (c0 + i) * ldy;
     for (int o = 0; o < width; o += 8)
-      wino_out8(m + t * VG_UK_CO, ms, bias, y, rows, o, width - o, relu, sum);
+      wino_out8(M, m + t * VG_UK_CO, ms, bias, y, rows, o, width - o, relu, sum);
   }
+}
+
+static AVX2 void vg_wino_output_avx2(int outs, const float *m, int64_t ms, int tiles,
+                                     const float *bias, float *out, int64_t ldy, int64_t cols,
+                                     int width, int relu, float *sum)
+{
+  if (outs == 4)
+    wino_output8(4, m, ms, tiles, bias, out, ldy, cols, width, relu, sum);
+  else if (outs == 2)
+    wino_output8(2, m, ms, tiles, bias, out, ldy, cols, width, relu, sum);
+  else
+    wino_output8(VG_WINO_M, m, ms, tiles, bias, out, ldy, cols, width, relu, sum);
 }
 
 /* F(4,3) input transform of 8 channels (as wino4_in16 in conv_wino_avx512.c). */

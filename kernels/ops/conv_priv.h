@@ -11,8 +11,9 @@
 #include "ops_priv.h"
 
 /* VgPacked.strategy of a Conv node, chosen at prepare time. CONV_SIMD and CONV_WINO are the
- * SIMD kernels (conv_simd.c: AVX-512 or AVX2); CONV_WINO packs the weights of F(6,3), of F(4,3)
- * (spans of 13 to 24 columns) and of the direct kernel (calls with fewer columns). CONV_SIMD2: a
+ * SIMD kernels (conv_simd.c: AVX-512 or AVX2); CONV_WINO packs the weights of F(6,3), F(4,5) or
+ * F(2,7) (3, 5 or 7 taps), of F(4,3) (3 taps: spans of 13 to 24 columns) and of the direct kernel
+ * (calls with fewer columns). CONV_SIMD2: a
  * 2-D conv on the same micro-kernel, CONV_WINO2 with F(6,3) along time too (conv2_simd.c);
  * CONV_DW2T: depthwise 2-D convs without a channel multiplier (conv2_depthwise.c); CONV_FREQ2:
  * 2-D convs vectorised along frequency (conv2_freq.c: thin, grouped, multiplier, dilated). */

@@ -18,6 +18,11 @@
  * linear in ci and co. Padding enters as zero input columns, so edges are exact. Input holding a
  * NaN, an infinity or a lone outlier takes the direct kernel (wino_inputs_tame).
  *
+ * Winograd F(4,5) and F(2,7) (k = 5 or 7, otherwise as F(6,3)) use F(6,3)'s 8 points and so its
+ * input transform: 8 products per 4 outputs instead of 20, per 2 instead of 14. Their transforms
+ * weigh more per output (8 input values per 4 or 2 outputs, against per 6), still small beside
+ * the GEMMs from 16 channels on; their rounding stays at F(6,3)'s (the unit test's bound).
+ *
  * Winograd F(4,3), the same scheme with 6 points per 4 outputs (2x fewer multiplications), serves
  * spans of 13 to 24 columns: a streaming hop's new columns, too few for F(6,3)'s tiles to pay. Such
  * a span is one row block, so each point's GEMM reads its transformed weights once for a few rows,
@@ -41,6 +46,10 @@
 #define WINO_MIN_CIN  16
 #define WINO_MIN_COUT 32
 #define WINO_MIN_COLS 25
+/* F(2,7) transforms 8 input columns per 2 outputs, 4x F(6,3)'s share: cin x cout of 32 x 64 or
+ * more for it to pay (k 7 over 2048 columns, window ms, direct -> F(2,7): 16 -> 64 0.25 -> 0.27,
+ * 32 -> 32 0.21 -> 0.21, 32 -> 64 0.41 -> 0.38, 64 -> 32 0.33 -> 0.27, 128 -> 128 2.5 -> 1.9). */
+#define WINO7_MIN_CHANNELS 2048
 /* Spans of [WINO4_MIN_COLS, WINO_MIN_COLS) columns use F(4,3), whose tiles of 4 fit them. Fewer
  * columns read the weights for too few rows to pay for F(4,3)'s twice larger transformed set. */
 #define WINO4_MIN_COLS 13
@@ -65,7 +74,8 @@ int conv_simd_strategy(const ConvGeom *g)
   if ((env && strcmp(env, "blas") == 0) || g->kf != 1 || (g->cig < 2 && g->g > 1) ||
       !vg_conv_simd_available())
     return -1;
-  int wino = g->kt == 3 && g->st == 1 && g->dt == 1 && g->g == 1 && g->cig >= WINO_MIN_CIN &&
+  int wino = (g->kt == 3 || g->kt == 5 || (g->kt == 7 && g->cig * g->cog >= WINO7_MIN_CHANNELS)) &&
+             g->st == 1 && g->dt == 1 && g->g == 1 && g->cig >= WINO_MIN_CIN &&
              g->cog >= WINO_MIN_COUT;
   return wino && !(env && strcmp(env, "direct") == 0) ? CONV_WINO : CONV_SIMD;
 }
@@ -75,11 +85,23 @@ static int64_t direct_floats(const ConvGeom *g)
   return g->g * blocks(g->cog) * g->kt * g->cig * VG_UK_CO;
 }
 
+/* Outputs per tile of the 8-point transform: F(6,3), F(4,5) or F(2,7). */
+static int wino_outs(const ConvGeom *g)
+{
+  return VG_WINO_N + 1 - (int)g->kt;
+}
+
+/* Transformed weight sets per (co, ci): the 8 points, and F(4,3)'s 6 for 3 taps. */
+static int wino_points(const ConvGeom *g)
+{
+  return VG_WINO_N + (g->kt == 3 ? VG_WINO4_N : 0);
+}
+
 int64_t conv_simd_w_floats(const ConvGeom *g, int strategy)
 {
   int64_t n = 16 + direct_floats(g); /* 16: room to align the blocks to 64 bytes */
   if (strategy == CONV_WINO)
-    n += blocks(g->cog) * (VG_WINO_N + VG_WINO4_N) * g->ci * VG_UK_CO;
+    n += blocks(g->cog) * wino_points(g) * g->ci * VG_UK_CO;
   return n;
 }
 
@@ -103,16 +125,18 @@ void conv_simd_pack(const ConvGeom *g, const float *w, const float *bias, VgPack
     }
   if (p->strategy != CONV_WINO)
     return;
-  float *u = d + direct_floats(g); /* F(6,3), then F(4,3): [block][x][ci][32] */
+  float *u = d + direct_floats(g); /* 8 points, then F(4,3)'s 6: [block][x][ci][32] */
   float *u4 = u + nb * VG_WINO_N * cig * VG_UK_CO;
   for (int64_t co = 0; co < g->cog; co++)
     for (int64_t ci = 0; ci < cig; ci++) {
       double t[VG_WINO_N], t4[VG_WINO4_N];
-      vg_wino_weights(w + (co * cig + ci) * 3, t);
-      vg_wino4_weights(w + (co * cig + ci) * 3, t4);
+      vg_wino_weights(w + (co * cig + ci) * kt, (int)kt, t);
       float *blk = u + (co / VG_UK_CO) * VG_WINO_N * cig * VG_UK_CO;
       for (int x = 0; x < VG_WINO_N; x++)
         blk[(x * cig + ci) * VG_UK_CO + co % VG_UK_CO] = (float)t[x];
+      if (kt != 3)
+        continue;
+      vg_wino4_weights(w + (co * cig + ci) * 3, t4);
       blk = u4 + (co / VG_UK_CO) * VG_WINO4_N * cig * VG_UK_CO;
       for (int x = 0; x < VG_WINO4_N; x++)
         blk[(x * cig + ci) * VG_UK_CO + co % VG_UK_CO] = (float)t4[x];
@@ -129,7 +153,8 @@ static int64_t wino_cap(const ConvGeom *g)
 size_t conv_simd_scratch(const ConvGeom *g, int64_t cols)
 {
   size_t direct = (size_t)(VG_UK_ROWS * g->kt * g->cig + 16);
-  int64_t tiles = (cols + VG_WINO_M - 1) / VG_WINO_M;
+  int64_t outs = g->kt == 5 || g->kt == 7 ? wino_outs(g) : VG_WINO_M; /* any other kt: F(6,3) */
+  int64_t tiles = (cols + outs - 1) / outs;
   tiles = tiles < wino_cap(g) ? tiles : wino_cap(g);
   size_t wino =
       (size_t)(tiles * VG_WINO_N * g->ci + VG_WINO_N * VG_UK_ROWS * VG_UK_CO + g->ci + 48);
@@ -341,7 +366,7 @@ static int wino_inputs(const ConvGeom *g, const VgSeq *in, int64_t jt, int64_t n
                        const float *zero, float *v, int64_t vs)
 {
   int finite = 1;
-  for (int64_t t = 0; t < nt; t++, jt += VG_WINO_M) {
+  for (int64_t t = 0; t < nt; t++, jt += wino_outs(g)) {
     const float *d[VG_WINO_N];
     for (int k = 0; k < VG_WINO_N; k++)
       d[k] = tile_col(in, jt - g->pt + k, last, zero);
@@ -378,30 +403,31 @@ static void wino_block(const ConvGeom *g, const OutBlock *b, const float *v, int
       vg_conv_kernels()->uk(v + x * vs + rb * g->ci, g->ci, 0, 1, g->ci,
                             b->w + x * g->ci * VG_UK_CO, NULL, rows, m + x * VG_UK_ROWS * VG_UK_CO,
                             VG_UK_CO, VG_UK_CO, 0);
-    int64_t j = jt + rb * VG_WINO_M, cols = j1 - j < rows * VG_WINO_M ? j1 - j : rows * VG_WINO_M;
-    vg_conv_kernels()->wino_output(m, VG_UK_ROWS * VG_UK_CO, rows, b->bias,
+    int outs = wino_outs(g);
+    int64_t j = jt + rb * outs, cols = j1 - j < rows * outs ? j1 - j : rows * outs;
+    vg_conv_kernels()->wino_output(outs, m, VG_UK_ROWS * VG_UK_CO, rows, b->bias,
                                    sums ? NULL : seq_col_mut(out, j) + b->off, out->width, cols,
                                    b->width, b->relu, sums ? sums + b->off : NULL);
   }
 }
 
-/* Winograd F(6,3) over [j0, j1), chunk by chunk. A chunk whose input is not finite (found by
- * the input transform itself, which reads it anyway) runs the direct kernel instead: the window
- * executor's only check (wino_inputs_finite), without a pass of its own. */
+/* Winograd F(6,3), F(4,5) or F(2,7) over [j0, j1), chunk by chunk. A chunk whose input is not
+ * finite (found by the input transform itself, which reads it anyway) runs the direct kernel
+ * instead: the window executor's only check (wino_inputs_finite), without a pass of its own. */
 static void conv1_wino(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
                        int64_t j0, int64_t j1, float *scratch, float *sums)
 {
-  int64_t tiles = (j1 - j0 + VG_WINO_M - 1) / VG_WINO_M, nb = blocks(g->cog);
+  int64_t outs = wino_outs(g), tiles = (j1 - j0 + outs - 1) / outs, nb = blocks(g->cog);
   int64_t chunk = tiles < wino_cap(g) ? tiles : wino_cap(g);
   float *v = conv_align64(scratch), *m = conv_align64(v + chunk * VG_WINO_N * g->ci);
   float *zero = m + VG_WINO_N * VG_UK_ROWS * VG_UK_CO;
   memset(zero, 0, (size_t)g->ci * sizeof(float));
   const float *u0 = conv_align64c(p->w) + direct_floats(g);
-  int64_t vs = chunk * g->ci, last = j1 - 1 - g->pt + 2;
+  int64_t vs = chunk * g->ci, last = j1 - 1 - g->pt + g->kt - 1;
   for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
-    int64_t nt = tiles - t0 < chunk ? tiles - t0 : chunk, jt = j0 + t0 * VG_WINO_M;
+    int64_t nt = tiles - t0 < chunk ? tiles - t0 : chunk, jt = j0 + t0 * outs;
     if (!wino_inputs(g, in, jt, nt, last, zero, v, vs)) {
-      wino_chunk_direct(g, p, in, out, jt, ops_min(jt + nt * VG_WINO_M, j1), scratch, sums, zero);
+      wino_chunk_direct(g, p, in, out, jt, ops_min(jt + nt * outs, j1), scratch, sums, zero);
       continue;
     }
     for (int64_t cb = 0; cb < nb; cb++) {
@@ -450,21 +476,23 @@ static void conv1_wino4(const ConvGeom *g, const VgPacked *p, const VgSeq *in, V
 /* Input columns whose peaks tame_tiles takes per call: 32 tiles of F(6,3). */
 #define PEAK_COLS (32 * VG_WINO_M + 2)
 
-/* Whether each tile of m outputs (m + 2 inputs) in [j0, j1) has finite input whose largest
- * magnitude is at most WINO_OUTLIER times the largest of each of its outputs' own 3 columns;
+/* Whether each tile of m outputs (m + kt - 1 inputs) in [j0, j1) has finite input whose largest
+ * magnitude is at most WINO_OUTLIER times the largest of each of its outputs' own kt columns;
  * peak[] holds the peaks of the input columns from c0 on, n of them. */
 static int tame_tiles(const float *peak, int64_t n, int64_t c0, const ConvGeom *g, int64_t j0,
                       int64_t j1, int m)
 {
-  float own[PEAK_COLS]; /* own[c] = max of peak[c .. c + 2] */
+  float own[PEAK_COLS]; /* own[c] = max of peak[c .. c + kt - 1] */
   int finite = 1;
   for (int64_t c = 0; c < n; c++)
     finite &= peak[c] <= FLT_MAX; /* false for NaN and the infinities */
   if (!finite)
     return 0;
-  for (int64_t c = 0; c + 2 < n; c++) {
-    float a = peak[c] > peak[c + 1] ? peak[c] : peak[c + 1];
-    own[c] = a > peak[c + 2] ? a : peak[c + 2];
+  for (int64_t c = 0; c + g->kt - 1 < n; c++) {
+    float a = peak[c];
+    for (int64_t k = 1; k < g->kt; k++)
+      a = peak[c + k] > a ? peak[c + k] : a;
+    own[c] = a;
   }
   for (int64_t j = j0; j < j1; j += m) {
     int64_t t = j - g->pt - c0;
@@ -496,10 +524,11 @@ static int tame_tiles(const float *peak, int64_t n, int64_t c0, const ConvGeom *
 static int wino_inputs_tame(const ConvGeom *g, const VgSeq *in, int64_t j0, int64_t j1, int m)
 {
   float peak[PEAK_COLS];
-  int64_t last = j1 - 1 - g->pt + 2; /* later columns read as zeros (tile_col) */
-  int64_t step = (PEAK_COLS - 2) / m * m;
+  int64_t last = j1 - 1 - g->pt + g->kt - 1; /* later columns read as zeros (tile_col) */
+  int64_t step = (PEAK_COLS - g->kt + 1) / m * m;
   for (int64_t ja = j0; ja < j1; ja += step) {
-    int64_t jb = ops_min(ja + step, j1), c0 = ja - g->pt, c1 = c0 + (jb - ja + m - 1) / m * m + 2;
+    int64_t jb = ops_min(ja + step, j1), c0 = ja - g->pt;
+    int64_t c1 = c0 + (jb - ja + m - 1) / m * m + g->kt - 1;
     int64_t a = ops_max(c0, in->lo), b = ops_min(ops_min(c1, last + 1), in->hi);
     for (int64_t c = c0; c < c1; c++)
       if (c < a || c >= b)
@@ -516,7 +545,7 @@ static int wino_inputs_tame(const ConvGeom *g, const VgSeq *in, int64_t j0, int6
  * outlier's rounding then stays within the window's own magnitudes). */
 static int wino_inputs_finite(const ConvGeom *g, const VgSeq *in, int64_t j0, int64_t j1)
 {
-  int64_t a = ops_max(j0 - g->pt, in->lo), b = ops_min(j1 - 1 - g->pt + 2, in->hi - 1);
+  int64_t a = ops_max(j0 - g->pt, in->lo), b = ops_min(j1 - 1 - g->pt + g->kt - 1, in->hi - 1);
   return b < a || vg_conv_kernels()->finite(seq_col(in, a), (b - a + 1) * in->width);
 }
 
@@ -524,14 +553,16 @@ int conv1_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out
                int64_t j1, float *scratch, float *sums)
 {
   int64_t n = j1 - j0;
-  int m = n >= WINO_MIN_COLS ? VG_WINO_M : VG_WINO4_M;
-  /* F(6,3) checks finiteness as it transforms (conv1_wino); kept outputs need the outliers
-   * checked first */
-  int wino = p->strategy == CONV_WINO && n >= WINO4_MIN_COLS && (m == VG_WINO_M || !sums) &&
-             (out->kept        ? wino_inputs_tame(g, in, j0, j1, m)
-              : m != VG_WINO_M ? wino_inputs_finite(g, in, j0, j1)
-                               : 1);
-  if (wino && m == VG_WINO_M) {
+  /* 8 points from WINO_MIN_COLS columns on; F(4,3) (3 taps only) below, without running sums */
+  int eight = n >= WINO_MIN_COLS, m = eight ? wino_outs(g) : VG_WINO4_M;
+  int usable = eight || (g->kt == 3 && n >= WINO4_MIN_COLS && !sums);
+  /* the 8-point input transform checks finiteness as it runs (conv1_wino); kept outputs need the
+   * outliers checked first */
+  int wino = p->strategy == CONV_WINO && usable &&
+             (out->kept ? wino_inputs_tame(g, in, j0, j1, m)
+              : !eight  ? wino_inputs_finite(g, in, j0, j1)
+                        : 1);
+  if (wino && eight) {
     conv1_wino(g, p, in, out, j0, j1, scratch, sums);
     return sums != NULL;
   }

@@ -24,7 +24,10 @@
 #define VG_UK_CO   32
 #define VG_UK_ROWS 14
 
-/* Winograd F(6,3): 6 outputs from 8 inputs per tile and per channel, 8 products instead of 18. */
+/* Winograd F(6,3): 6 outputs from 8 inputs per tile and per channel, 8 products instead of 18.
+ * The same 8 points (0, +-1, +-2, +-1/2, infinity) give F(4,5) and F(2,7) for 5 and 7 taps: the
+ * input transform depends on the points only, so it is shared; G takes the taps' count, A^T the
+ * outputs' (VG_WINO_N + 1 - taps of them). */
 #define VG_WINO_M 6
 #define VG_WINO_N 8
 /* Winograd F(4,3), for spans too short for F(6,3)'s tiles (a streaming hop's new columns): 4
@@ -61,21 +64,22 @@ void vg_column_peaks_avx512(const float *x, int64_t cols, int64_t width, float *
 /* Whether the n floats at x are all finite (no NaN, no infinity). */
 int vg_finite_avx512(const float *x, int64_t n);
 
-/* Winograd F(6,3) transforms, vectorised along channels (all arrays of `n` channels):
- * input: v[x*vstride + i] = sum_j BT[x][j] d[j][i] for x < 8, from the tile's 8 input columns d[j]
- * (each a pointer to n floats, zeros for padding). Output, for the tiles t < tiles of a row block
- * (tile t's points at m + t*VG_UK_CO + x*mstride): column c = 6t + i < cols (<= 6 tiles) gets
+/* Winograd F(6,3), F(4,5) and F(2,7) transforms, vectorised along channels (all arrays of `n`
+ * channels): input: v[x*vstride + i] = sum_j BT[x][j] d[j][i] for x < 8, from the tile's 8 input
+ * columns d[j] (each a pointer to n floats, zeros for padding). Output of F(outs, 9 - outs), outs
+ * 6, 4 or 2, for the tiles t < tiles of a row block (tile t's points at m + t*VG_UK_CO +
+ * x*mstride): column c = outs*t + i < cols (<= VG_UK_ROWS tiles) gets
  * y[c*ldy + o] = bias[o] + sum_x AT[i][x] * m[x*mstride + t*VG_UK_CO + o] for o < width (<=
  * VG_UK_CO), then max(0, y) if relu. With sum != NULL the columns are not stored but summed and
  * added to sum[o] (y is then unused). The input transform returns 0 when an input value is NaN
  * or infinite (v is then of no use), else 1 (rarely 0 for finite values near FLT_MAX). */
 int vg_wino_input_avx512(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vstride);
-void vg_wino_output_avx512(const float *m, int64_t mstride, int tiles, const float *bias, float *y,
-                           int64_t ldy, int64_t cols, int width, int relu, float *sum);
+void vg_wino_output_avx512(int outs, const float *m, int64_t mstride, int tiles, const float *bias,
+                           float *y, int64_t ldy, int64_t cols, int width, int relu, float *sum);
 
-/* The weight transform: u[x] = (G g)[x] / s[x] for the 3 taps g of one (co, ci) pair, with the
- * same row scales s as the input transform (see conv_wino_avx512.c). */
-void vg_wino_weights(const float g[3], double u[VG_WINO_N]);
+/* The weight transform: u[x] = (G g)[x] / s[x] for the `taps` taps g (3, 5 or 7) of one (co, ci)
+ * pair, with the same row scales s as the input transform (see conv_wino_avx512.c). */
+void vg_wino_weights(const float *g, int taps, double u[VG_WINO_N]);
 
 /* The same three for F(4,3): 6 input columns d, up to 4 output columns y (no running sums). */
 void vg_wino4_input_avx512(const float *const d[VG_WINO4_N], int64_t n, float *v, int64_t vstride);
@@ -96,8 +100,8 @@ typedef struct {
   void (*column_peaks)(const float *x, int64_t cols, int64_t width, float *peak);
   int (*finite)(const float *x, int64_t n);
   int (*wino_input)(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vstride);
-  void (*wino_output)(const float *m, int64_t mstride, int tiles, const float *bias, float *y,
-                      int64_t ldy, int64_t cols, int width, int relu, float *sum);
+  void (*wino_output)(int outs, const float *m, int64_t mstride, int tiles, const float *bias,
+                      float *y, int64_t ldy, int64_t cols, int width, int relu, float *sum);
   void (*wino4_input)(const float *const d[VG_WINO4_N], int64_t n, float *v, int64_t vstride);
   void (*wino4_output)(const float *m, int64_t mstride, const float *bias, float *const y[],
                        int rows, int width, int relu);

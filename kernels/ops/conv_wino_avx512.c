@@ -61,11 +61,14 @@ AVX512 int vg_wino_input_avx512(const float *const d[VG_WINO_N], int64_t n, floa
   return _mm512_cmp_ps_mask(nan, nan, _CMP_UNORD_Q) == 0;
 }
 
-/* Output transform A^T m of one tile, 16 channels from o: r[i] = sum_x m[x] * a_x^i + bias, with
- * a_x the points (A^T[i][7] = 0 but for the last row, the infinity point's leading coefficient),
- * then max(0, r) if relu. Even and odd powers share the sums and differences of the +-a pairs. */
-static inline __attribute__((always_inline)) AVX512 void
-wino_out16(const float *m, int64_t ms, __m512 bias, int64_t o, int relu, __m512 r[VG_WINO_M])
+/* Output transform A^T m of one tile of M outputs (6, 4 or 2), 16 channels from o: r[i] =
+ * sum_x m[x] * a_x^i + bias, with a_x the points (A^T[i][7] = 0 but for the last row, the
+ * infinity point's leading coefficient), then max(0, r) if relu. Even and odd powers share the
+ * sums and differences of the +-a pairs. */
+static inline __attribute__((always_inline)) AVX512 void wino_out16(const int M, const float *m,
+                                                                    int64_t ms, __m512 bias,
+                                                                    int64_t o, int relu,
+                                                                    __m512 r[VG_WINO_M])
 {
   __m512 x[VG_WINO_N];
 #pragma GCC unroll 8
@@ -75,15 +78,15 @@ wino_out16(const float *m, int64_t ms, __m512 bias, int64_t o, int relu, __m512 
   __m512 s2 = _mm512_add_ps(x[3], x[4]), d2 = _mm512_sub_ps(x[3], x[4]);
   __m512 s3 = _mm512_add_ps(x[5], x[6]), d3 = _mm512_sub_ps(x[5], x[6]);
   r[0] = _mm512_add_ps(_mm512_add_ps(x[0], s1), _mm512_add_ps(s2, s3));
-  r[1] = _mm512_fmadd_ps(_mm512_set1_ps(0.5f), d3, _mm512_fmadd_ps(_mm512_set1_ps(2.0f), d2, d1));
-  r[2] = _mm512_fmadd_ps(_mm512_set1_ps(0.25f), s3, _mm512_fmadd_ps(_mm512_set1_ps(4.0f), s2, s1));
-  r[3] = _mm512_fmadd_ps(_mm512_set1_ps(0.125f), d3, _mm512_fmadd_ps(_mm512_set1_ps(8.0f), d2, d1));
-  r[4] =
-      _mm512_fmadd_ps(_mm512_set1_ps(0.0625f), s3, _mm512_fmadd_ps(_mm512_set1_ps(16.0f), s2, s1));
-  r[5] = _mm512_add_ps(x[7], _mm512_fmadd_ps(_mm512_set1_ps(0.03125f), d3,
-                                             _mm512_fmadd_ps(_mm512_set1_ps(32.0f), d2, d1)));
 #pragma GCC unroll 6
-  for (int i = 0; i < VG_WINO_M; i++) {
+  for (int i = 1; i < M; i++) { /* 2^i and 2^-i: exact */
+    __m512 p2 = _mm512_set1_ps((float)(1 << i)), ph = _mm512_set1_ps(1.0f / (float)(1 << i));
+    r[i] = i % 2 ? _mm512_fmadd_ps(ph, d3, _mm512_fmadd_ps(p2, d2, d1))
+                 : _mm512_fmadd_ps(ph, s3, _mm512_fmadd_ps(p2, s2, s1));
+  }
+  r[M - 1] = _mm512_add_ps(x[7], r[M - 1]);
+#pragma GCC unroll 6
+  for (int i = 0; i < M; i++) {
     r[i] = _mm512_add_ps(r[i], bias);
     if (relu)
       r[i] = _mm512_max_ps(_mm512_setzero_ps(), r[i]); /* NaN stays (see uk_body) */
@@ -93,18 +96,18 @@ wino_out16(const float *m, int64_t ms, __m512 bias, int64_t o, int relu, __m512 
 /* The tiles of a row block, 16 channels at a time: each tile's columns stored, or with `sum` added
  * up in a register over the block's tiles (the tile's columns pairwise), then into sum[o ..] once:
  * one dependent add through memory per block instead of one per tile. */
-AVX512 void vg_wino_output_avx512(const float *m, int64_t ms, int tiles, const float *bias,
-                                  float *y, int64_t ldy, int64_t cols, int width, int relu,
-                                  float *sum)
+static inline __attribute__((always_inline)) AVX512 void
+wino_output16(const int M, const float *m, int64_t ms, int tiles, const float *bias, float *y,
+              int64_t ldy, int64_t cols, int width, int relu, float *sum)
 {
   for (int o = 0; o < width; o += 16) {
     __mmask16 mask = lanes(width - o);
     __m512 b = _mm512_loadu_ps(bias + o), acc = _mm512_setzero_ps(), r[VG_WINO_M];
     for (int t = 0; t < tiles; t++) {
-      int64_t c0 = (int64_t)t * VG_WINO_M;
-      int n = (int)(cols - c0 < VG_WINO_M ? cols - c0 : VG_WINO_M);
-      wino_out16(m + t * VG_UK_CO, ms, b, o, relu, r);
-      if (sum && n == VG_WINO_M) {
+      int64_t c0 = (int64_t)t * M;
+      int n = (int)(cols - c0 < M ? cols - c0 : M);
+      wino_out16(M, m + t * VG_UK_CO, ms, b, o, relu, r);
+      if (sum && n == M && M == VG_WINO_M) {
         __m512 p = _mm512_add_ps(_mm512_add_ps(r[0], r[1]), _mm512_add_ps(r[2], r[3]));
         acc = _mm512_add_ps(acc, _mm512_add_ps(p, _mm512_add_ps(r[4], r[5])));
       } else if (sum) {
@@ -118,6 +121,18 @@ AVX512 void vg_wino_output_avx512(const float *m, int64_t ms, int tiles, const f
     if (sum)
       store16(sum + o, mask, _mm512_add_ps(_mm512_maskz_loadu_ps(mask, sum + o), acc));
   }
+}
+
+AVX512 void vg_wino_output_avx512(int outs, const float *m, int64_t ms, int tiles,
+                                  const float *bias, float *y, int64_t ldy, int64_t cols, int width,
+                                  int relu, float *sum)
+{
+  if (outs == 4)
+    wino_output16(4, m, ms, tiles, bias, y, ldy, cols, width, relu, sum);
+  else if (outs == 2)
+    wino_output16(2, m, ms, tiles, bias, y, ldy, cols, width, relu, sum);
+  else
+    wino_output16(VG_WINO_M, m, ms, tiles, bias, y, ldy, cols, width, relu, sum);
 }
 
 /* Input transform B^T d of Winograd F(4,3) with the points 0, +-1, +-2 and infinity (integer
@@ -262,8 +277,8 @@ int vg_wino_input_avx512(const float *const d[VG_WINO_N], int64_t n, float *v, i
   return 1;
 }
 
-void vg_wino_output_avx512(const float *m, int64_t mstride, int tiles, const float *bias, float *y,
-                           int64_t ldy, int64_t cols, int width, int relu, float *sum)
+void vg_wino_output_avx512(int outs, const float *m, int64_t mstride, int tiles, const float *bias,
+                           float *y, int64_t ldy, int64_t cols, int width, int relu, float *sum)
 {
 }
 
@@ -287,15 +302,20 @@ void vg_wino4_output_avx512(const float *m, int64_t mstride, const float *bias, 
 
 #endif
 
-/* G of the transform with the rows scaled by 1/s[x] (see wino_in16): (G g)[x] = g0 + a g1 + a^2 g2
- * at the point a, g2 alone at infinity. Double precision: computed once per weight. */
-void vg_wino_weights(const float g[3], double u[VG_WINO_N])
+/* G of the transform with the rows scaled by 1/s[x] (see wino_in16): (G g)[x] = sum_k g_k a^k at
+ * the point a, the last tap alone at infinity. The rows of B^T, and so s, depend on the points
+ * only, the same for 3, 5 and 7 taps. Double precision: computed once per weight. */
+void vg_wino_weights(const float *g, int taps, double u[VG_WINO_N])
 {
   static const double pt[VG_WINO_N - 1] = {0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5};
   static const double s[VG_WINO_N] = {1.0, -4.5, 4.5, 180.0, 180.0, 45.0 / 64.0, 45.0 / 64.0, 1.0};
-  for (int x = 0; x < VG_WINO_N - 1; x++)
-    u[x] = ((double)g[0] + pt[x] * (double)g[1] + pt[x] * pt[x] * (double)g[2]) / s[x];
-  u[VG_WINO_N - 1] = (double)g[2];
+  for (int x = 0; x < VG_WINO_N - 1; x++) {
+    double h = 0.0; /* Horner */
+    for (int k = taps - 1; k >= 0; k--)
+      h = h * pt[x] + (double)g[k];
+    u[x] = h / s[x];
+  }
+  u[VG_WINO_N - 1] = (double)g[taps - 1];
 }
 
 /* G of F(4,3): (G g)[x] = (g0 + a g1 + a^2 g2) / prod_{b != a} (a - b) over the finite points b,

@@ -178,6 +178,11 @@ def spike_checks(c, d):
     module = nn.Sequential(nn.Conv1d(2, 16, 3), nn.ReLU(), nn.Conv1d(16, 32, 3), nn.ReLU(),
                            nn.Conv1d(32, 2, 3)).eval()
     spike_windows(c, d, module, "wino_spike", 64, (1, 16))
+    # F(4,5) and F(2,7) (16 -> 32 channels with 5 taps, 32 -> 64 with 7): hop 30's spans run them
+    # on the histories
+    module = nn.Sequential(nn.Conv1d(2, 16, 3), nn.ReLU(), nn.Conv1d(16, 32, 5), nn.ReLU(),
+                           nn.Conv1d(32, 64, 7), nn.ReLU(), nn.Conv1d(64, 2, 5)).eval()
+    spike_windows(c, d, module, "wino57_spike", 96, (1, 30))
 
 
 def spike_windows(c, d, module, name, window, hops):

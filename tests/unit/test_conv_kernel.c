@@ -1,12 +1,12 @@
 /* Unit test of the 1-D conv's three paths (kernels/ops/conv.c, conv_simd.c, conv_avx512.c):
  * OpenBLAS (VIGIL_CONV=blas), the AVX-512 direct micro-kernel (VIGIL_CONV=direct) and Winograd
- * F(6,3) and F(4,3) (default, for k3 stride-1 convs with enough channels), each against a plain
- * double-precision loop written from the ONNX definition, on the same random cases: channel
- * counts around the 32-channel blocks and the 16-lane vectors, groups, kernel sizes 1 to 16,
- * strides, dilations, pads, time lengths from 1 column, requested ranges [j0, j1) that cut
- * Winograd tiles and row blocks anywhere, and signal extents [lo, hi) that do not always cover
- * the window. Only the needed input columns are stored, in an exactly sized allocation (the
- * sanitizer sees any read outside); stored columns outside [lo, hi) hold NaN. The test also
+ * F(6,3) and F(4,3), F(4,5) or F(2,7) (default, for 3-, 5- and 7-tap stride-1 convs with enough
+ * channels), each against a plain double-precision loop written from the ONNX definition, on the
+ * same random cases: channel counts around the 32-channel blocks and the 16-lane vectors, groups,
+ * kernel sizes 1 to 16, strides, dilations, pads, time lengths from 1 column, requested ranges [j0,
+ * j1) that cut Winograd tiles and row blocks anywhere, and signal extents [lo, hi) that do not
+ * always cover the window. Only the needed input columns are stored, in an exactly sized allocation
+ * (the sanitizer sees any read outside); stored columns outside [lo, hi) hold NaN. The test also
  * checks which path prepare chose, so that a dispatch falling back silently fails it; on a CPU
  * without AVX-512 only the OpenBLAS path runs.
  *
@@ -162,8 +162,9 @@ static int run_path(Case *c, Path *path, int64_t lo, int64_t hi, int64_t j0, int
   CHECK(simd == expect_simd, "VIGIL_CONV=%s: strategy %d", path->env, p->strategy);
   if (strcmp(path->env, "auto") == 0 && expect_simd) {
     const VgWindow *w = &c->node.win;
-    int wino = w->kernel[0] == 3 && w->stride[0] == 1 && w->dilation[0] == 1 && w->group == 1 &&
-               c->ci >= 16 && c->co >= 32;
+    int k = w->kernel[0];
+    int wino = (k == 3 || k == 5 || (k == 7 && c->ci * c->co >= 2048)) && w->stride[0] == 1 &&
+               w->dilation[0] == 1 && w->group == 1 && c->ci >= 16 && c->co >= 32;
     CHECK((p->strategy == CONV_WINO) == wino, "Winograd chosen: %d", p->strategy == CONV_WINO);
   }
   /* store exactly the needed input columns, clipped to [lo, hi), plus NaN padding columns */
@@ -189,17 +190,29 @@ static int run_path(Case *c, Path *path, int64_t lo, int64_t hi, int64_t j0, int
                 .width = c->co,
                 .kept = out_kept};
   size_t nscr = vg_ops_scratch_floats(&c->m, &c->node, c->shapes, j1 - j0);
+  /* the conv's own scratch bound (vg_ops_scratch_floats adds to it: a wrapped-around size could
+   * come out small there), sane: a negative count of Winograd tiles once wrapped around */
+  size_t own = conv_scratch(&c->m, &c->node, c->shapes, j1 - j0);
+  if (own >= ((size_t)1 << 24)) {
+    CHECK(0, "k %d, %lld channels: scratch of %zu floats", c->node.win.kernel[0], (long long)c->ci,
+          own);
+    free(in);
+    free(out);
+    return 0;
+  }
   float *scratch = malloc((nscr ? nscr : 1) * sizeof(float));
   const VgSeq *ins[3] = {&sin, NULL, NULL};
   int rc = vg_ops_forward_time(&c->m, &c->node, c->shapes, ins, &sout, j0, j1, scratch);
   CHECK(rc == VG_OK, "forward refused");
-  /* Winograd computes 6 outputs from a shared transform of their inputs: its rounding error
-   * scales with the magnitudes in the whole tile, not in each output's own terms (an output next
-   * to the signal's edge may have a few small terms beside large neighbours). So its bound uses
-   * the largest sum of magnitudes within 5 columns, which covers any tile holding the output. */
-  int near = strcmp(path->env, "auto") == 0 && p->strategy == CONV_WINO ? VG_WINO_M - 1 : 0;
+  /* Winograd computes a tile's 6, 4 or 2 outputs (3, 5 or 7 taps) from a shared transform of
+   * their inputs: its rounding error scales with the magnitudes in the whole tile, not in each
+   * output's own terms (an output next to the signal's edge may have a few small terms beside
+   * large neighbours). So its bound uses the largest sum of magnitudes within a tile's outputs
+   * less one columns (VG_WINO_N - k), which covers any tile holding the output. */
+  int taps = c->node.win.kernel[0];
+  int near = strcmp(path->env, "auto") == 0 && p->strategy == CONV_WINO ? VG_WINO_N - taps : 0;
   if (out_kept && bad_t >= lo && bad_t < hi && isfinite(bad_val) &&
-      bad_t >= j0 - c->node.win.pad_begin[0] && bad_t <= j1 + 1 - c->node.win.pad_begin[0])
+      bad_t >= j0 - c->node.win.pad_begin[0] && bad_t <= j1 + taps - 2 - c->node.win.pad_begin[0])
     near = 0; /* an outlier among the inputs: Winograd must step aside, each output within its own
                * terms' rounding */
   int64_t ra = j0 - near > 0 ? j0 - near : 0, rb = j1 + near < c->t_out ? j1 + near : c->t_out;
@@ -300,24 +313,35 @@ int main(void)
     }
     case_free(&c);
   }
-  /* Winograd's domain: k3, stride 1, dilation 1, >= 16 in and >= 32 out channels, long ranges */
-  for (int rep = 0; rep < 60; rep++) {
-    int ci = cis[3 + rnd() % 8], co = cos[7 + rnd() % 7];
-    int pb = rint_in(0, 2), pe = rint_in(0, 2);
-    int64_t t_in = rint_in(20, 20 + (int)(1500000 / (ci * co * 3)));
+  /* a long wide-kernel stem (ResNet-1D's: 12 -> 64 channels, k 15, stride 2, 2048 columns), whose
+   * scratch size once wrapped around */
+  Case stem;
+  if (case_init(&stem, 12, 64, 1, 15, 2, 1, 7, 7, 2048)) {
+    run_case(&stem, paths, n_paths, 1, RANGE_WIDE);
+    cases++;
+  }
+  case_free(&stem);
+  /* Winograd's domain: k 3, 5 or 7 (F(6,3), F(4,5), F(2,7)), stride 1, dilation 1, >= 16 in and
+   * >= 32 out channels, long ranges */
+  static const int wino_k[] = {3, 3, 5, 7};
+  for (int rep = 0; rep < 90; rep++) {
+    int ci = cis[3 + rnd() % 8], co = cos[7 + rnd() % 7], k = wino_k[rnd() % 4];
+    int pb = rint_in(0, k - 1), pe = rint_in(0, k - 1);
+    int64_t t_in = rint_in(20, 20 + (int)(1500000 / (ci * co * k)));
     Case c;
-    if (case_init(&c, ci, co, 1, 3, 1, 1, pb, pe, t_in)) {
+    if (case_init(&c, ci, co, 1, k, 1, 1, pb, pe, t_in)) {
       run_case(&c, paths, n_paths, 1, rnd() % 4 != 0 ? RANGE_WIDE : RANGE_ANY);
       cases++;
     }
     case_free(&c);
   }
-  /* the same domain on a streaming hop's short spans: F(4,3), and F(6,3) from 25 columns */
-  for (int rep = 0; rep < 60; rep++) {
-    int ci = cis[3 + rnd() % 8], co = cos[7 + rnd() % 7];
-    int pb = rint_in(0, 2), pe = rint_in(0, 2);
+  /* the same domain on a streaming hop's short spans: F(4,3) (3 taps), and the 8 points from 25
+   * columns */
+  for (int rep = 0; rep < 90; rep++) {
+    int ci = cis[3 + rnd() % 8], co = cos[7 + rnd() % 7], k = wino_k[rnd() % 4];
+    int pb = rint_in(0, k - 1), pe = rint_in(0, k - 1);
     Case c;
-    if (case_init(&c, ci, co, 1, 3, 1, 1, pb, pe, rint_in(8, 80))) {
+    if (case_init(&c, ci, co, 1, k, 1, 1, pb, pe, rint_in(8, 80))) {
       run_case(&c, paths, n_paths, 1, RANGE_SPAN);
       cases++;
     }
@@ -326,11 +350,11 @@ int main(void)
   /* Winograd's domain with one NaN, infinity or outlier (1e30, -1e8: a sentinel, a glitch) in the
    * signal, both range kinds */
   static const float bad[] = {NAN, INFINITY, -INFINITY, 1e30f, -1e8f};
-  for (int rep = 0; rep < 100; rep++) {
-    int ci = cis[3 + rnd() % 8], co = cos[7 + rnd() % 7];
-    int pb = rint_in(0, 2), pe = rint_in(0, 2);
+  for (int rep = 0; rep < 150; rep++) {
+    int ci = cis[3 + rnd() % 8], co = cos[7 + rnd() % 7], k = wino_k[rnd() % 4];
+    int pb = rint_in(0, k - 1), pe = rint_in(0, k - 1);
     Case c;
-    if (case_init(&c, ci, co, 1, 3, 1, 1, pb, pe, rint_in(8, 120))) {
+    if (case_init(&c, ci, co, 1, k, 1, 1, pb, pe, rint_in(8, 120))) {
       bad_t = rint_in(0, (int)c.t_in - 1);
       bad_i = rint_in(0, ci - 1);
       bad_val = bad[rep % 5];
@@ -343,7 +367,7 @@ int main(void)
     case_free(&c);
   }
   for (int i = 0; i < n_paths; i++)
-    printf("VIGIL_CONV=%s: %ld values, max |err| / sum |terms| (auto: within 5 columns) = %.3g\n",
+    printf("VIGIL_CONV=%s: %ld values, max |err| / sum |terms| (auto: within a tile) = %.3g\n",
            paths[i].env, paths[i].values, paths[i].worst);
   printf("test_conv_kernel: %d cases, %d checks, %d failed\n", cases, checks, failures);
   return failures || cases < 500 ? 1 : 0;

@@ -1,14 +1,17 @@
 #!/usr/bin/python3
-"""The 2-D convs' own kernels against PyTorch (kernels/ops/conv2_simd.c, conv2_depthwise.c,
-conv2_freq.c: grouped and frequency-dilated convs), run
+"""The convs' own kernels against PyTorch: the 2-D ones (kernels/ops/conv2_simd.c,
+conv2_depthwise.c, conv2_freq.c: grouped and frequency-dilated convs) and the 1-D Winograd
+transforms for 5 and 7 taps (F(4,5), F(2,7) in conv_simd.c, beside F(6,3)), run
 on one window and streamed (exact and signal modes), on AVX-512 and with the AVX2 kernels
 (VIGIL_SIMD=avx2), and the OpenBLAS path they replaced (VIGIL_CONV=blas): convs of one group with
 strides, padding and dilation along time, stride and padding along frequency, 1 x k and k x 1
 kernels, channel counts that are not multiples of a block, 3 x 3 convs in Winograd's domain
-(F(6,3) along time in a window; a NaN or an infinity in its input takes the direct kernel); depthwise convs of 64 channels (whole
+(F(6,3) along time in a window; a NaN or an infinity in its input takes the direct kernel);
+depthwise convs of 64 channels (whole
 register blocks, the blocked transpose), of 24 (padded channels) and with a channel multiplier,
-strided along frequency; each followed by a ReLU (fused into the conv) and a BatchNorm. max
-|error| <= 1e-4 * max |reference|."""
+strided along frequency; each followed by a ReLU (fused into the conv) and a BatchNorm. The 1-D
+models also stream with hops of 25 columns and more, whose spans run the 8-point transforms on
+the kept histories (their outlier check). max |error| <= 1e-4 * max |reference|."""
 import os
 import re
 import subprocess
@@ -20,21 +23,29 @@ import torch.nn as nn
 from modelcheck import run_matches, stream_matches
 from vigiltest import Checks, tmpdir, tool
 
-c = Checks("conv2d-paths")
+c = Checks("conv-paths")
 D = tmpdir()
-C2, BN, R = nn.Conv2d, nn.BatchNorm2d, nn.ReLU
+C1, C2, BN, R = nn.Conv1d, nn.Conv2d, nn.BatchNorm2d, nn.ReLU
 
 
-def bn(ch):
-    b = BN(ch)
+def bn(ch, norm=BN):
+    b = norm(ch)
     b.running_mean.uniform_(-0.2, 0.2)
     b.running_var.uniform_(0.5, 1.5)
     return b
 
 
 torch.manual_seed(0)
-# name: (module, input shape [1, C, F, T], whether its padding makes signal mode deviate)
+# name: (module, input shape [1, C, (F,) T], whether its padding makes signal mode deviate)
 ZOO = {
+    # 1-D: 7 taps of 32 -> 64 channels (F(2,7)), 5 taps (F(4,5)), 3 taps (F(6,3)), and convs
+    # outside Winograd's domain (4 input channels; 7 taps of 32 x 16 channels, too few for F(2,7))
+    "winograd_k5_k7": (nn.Sequential(C1(4, 32, 7, padding=3), bn(32, nn.BatchNorm1d), R(),
+                                     C1(32, 64, 7, padding=3), bn(64, nn.BatchNorm1d), R(),
+                                     C1(64, 32, 5, padding=2), R(), C1(32, 32, 3, padding=1),
+                                     R(), C1(32, 16, 7, padding=3)), (1, 4, 90), True),
+    "winograd_unpadded": (nn.Sequential(C1(3, 16, 3), R(), C1(16, 40, 5), R(), C1(40, 64, 7),
+                                        R(), C1(64, 8, 5)), (1, 3, 80), False),
     "dense_3x3": (nn.Sequential(C2(1, 20, 3, padding=1), bn(20), R(),
                                 C2(20, 40, 3, stride=(2, 1), padding=(1, 0)), R(),
                                 C2(40, 33, (1, 5), dilation=(1, 2), padding=(0, 4)), R()),
@@ -74,8 +85,13 @@ with open("/proc/cpuinfo") as f:
 SIMD = "avx2" in FLAGS and "fma" in FLAGS
 BLAS, UK, FREQ = "OpenBLAS, im2col GEMMs", "Vigil's micro-kernel", "vectorised along frequency"
 WINO2 = "Winograd F(6,3) along time on Vigil's micro-kernel"
+WINO3 = "Winograd F(6,3) and F(4,3) on Vigil's micro-kernel"
+WINO5, WINO7 = "Winograd F(4,5) on Vigil's micro-kernel", "Winograd F(2,7) on Vigil's micro-kernel"
+TAPS = "OpenBLAS, one GEMM per tap"
 DEPTH = "depthwise, vectorised over channels"
 KERNELS = {  # model: (kernels by default and with VIGIL_SIMD=avx2, with VIGIL_CONV=blas)
+    "winograd_k5_k7": ([UK, WINO7, WINO5, WINO3, UK], [BLAS, TAPS, TAPS, TAPS, TAPS]),
+    "winograd_unpadded": ([UK, WINO5, WINO7, UK], [BLAS, BLAS, TAPS, TAPS]),
     "winograd_3x3": ([UK, WINO2, WINO2], [BLAS] * 3),
     "depthwise_64": ([UK, DEPTH, UK], [BLAS, DEPTH, BLAS]),
     "depthwise_multiplier": ([UK, FREQ, FREQ], [BLAS, FREQ, BLAS]),
@@ -88,8 +104,9 @@ def kernels_match(c, name, path, variant):
     if name not in KERNELS:
         return
     want = KERNELS[name][variant == "blas"]
-    if not SIMD:
-        want = [BLAS if k in (UK, WINO2) else k for k in want]
+    if not SIMD:  # the OpenBLAS kernels where the default runs a SIMD one
+        want = [b if k in (UK, WINO2, WINO3, WINO5, WINO7) else k
+                for k, b in zip(want, KERNELS[name][1])]
     r = subprocess.run([tool("vigil-model"), "info", path], capture_output=True, text=True)
     got = re.findall(r"^ +\d+ T Conv .*; ([^;\]]+)\]$", r.stdout, re.M)
     c.check(got == want, "%s (%s): info names the kernels %s, expected %s" %
@@ -98,7 +115,7 @@ def kernels_match(c, name, path, variant):
     lines = [ln for ln in r.stdout.splitlines() if re.match(r" +\d+ T (Conv|Relu) ", ln)]
     for prev, ln in zip(lines, lines[1:]):
         if " T Relu " in ln and " T Conv " in prev:
-            want_fused = not prev.endswith("; %s]" % BLAS)
+            want_fused = not prev.endswith(("; %s]" % BLAS, "; %s]" % TAPS))
             c.check(ln.endswith("[fused into the conv before it]") == want_fused,
                     "%s (%s): expected the Relu %sfused:\n%s\n%s" %
                     (name, variant, "" if want_fused else "not ", prev, ln))
@@ -117,35 +134,38 @@ for variant, env in (("default", {}), ("avx2", {"VIGIL_SIMD": "avx2"}),
         what = "%s (%s)" % (name, variant)
         kernels_match(c, name, path, variant)
         run_matches(c, model, path, torch.randn(*shape) * 2, what + ", run")
-        x = torch.randn(*shape[:-1], shape[-1] + 9) * 2
-        for hop in (1, 4):
+        hops = (1, 4, 25, 31) if len(shape) == 3 else (1, 4)
+        x = torch.randn(*shape[:-1], shape[-1] + 3 * hops[-1]) * 2
+        for hop in hops:
             stream_matches(c, model, path, x, shape[-1], hop, "exact",
                            "%s, exact hop %d" % (what, hop))
         if not padded:
             stream_matches(c, model, path, x, shape[-1], 3, "signal", what + ", signal hop 3")
 
-# A NaN and an infinity through the Winograd 3 x 3 convs: where PyTorch's output is NaN or
-# infinite Vigil's must be, and the rest equal (the chunk that holds them runs the direct kernel).
+# A NaN and an infinity through the Winograd 3 x 3 convs and the 1-D 7-, 5- and 3-tap ones: where
+# PyTorch's output is NaN or infinite Vigil's must be, and the rest equal (the chunk that holds
+# them runs the direct kernel).
 os.environ.pop("VIGIL_SIMD", None)
 os.environ.pop("VIGIL_CONV", None)
-model, shape, _ = ZOO["winograd_3x3"]
-path = os.path.join(D, "winograd_3x3.onnx")
-torch.onnx.export(model, torch.randn(*shape), path, opset_version=13)
-for value in (float("nan"), float("inf")):
-    x = torch.randn(*shape)
-    x[0, 1, 3, 17] = value
-    x[0].numpy().astype("<f4").tofile(path + ".in")
-    r = subprocess.run([tool("vigil-model"), "run", path, path + ".in", path + ".out"],
-                       capture_output=True, text=True)
-    if not c.check(r.returncode == 0, "winograd_3x3 with %s: %s" % (value, r.stderr)):
-        continue
-    got = np.fromfile(path + ".out", "<f4")
-    with torch.no_grad():
-        ref = model(x).numpy().ravel()
-    bad = ~np.isfinite(ref)
-    c.check(bad.any() and np.array_equal(bad, ~np.isfinite(got)) and
-            np.array_equal(np.isnan(ref), np.isnan(got)),
-            "winograd_3x3 with %s: non-finite outputs differ from PyTorch's" % value)
-    err = np.max(np.abs(got[~bad] - ref[~bad])) / np.max(np.abs(ref[~bad]))
-    c.check(err <= 1e-4, "winograd_3x3 with %s: finite outputs differ (%.2e)" % (value, err))
+for name, at in (("winograd_3x3", (0, 1, 3, 17)), ("winograd_k5_k7", (0, 1, 37))):
+    model, shape, _ = ZOO[name]
+    path = os.path.join(D, name + ".onnx")
+    torch.onnx.export(model, torch.randn(*shape), path, opset_version=13)
+    for value in (float("nan"), float("inf")):
+        x = torch.randn(*shape)
+        x[at] = value
+        x[0].numpy().astype("<f4").tofile(path + ".in")
+        r = subprocess.run([tool("vigil-model"), "run", path, path + ".in", path + ".out"],
+                           capture_output=True, text=True)
+        if not c.check(r.returncode == 0, "%s with %s: %s" % (name, value, r.stderr)):
+            continue
+        got = np.fromfile(path + ".out", "<f4")
+        with torch.no_grad():
+            ref = model(x).numpy().ravel()
+        bad = ~np.isfinite(ref)
+        c.check(bad.any() and not bad.all() and np.array_equal(bad, ~np.isfinite(got)) and
+                np.array_equal(np.isnan(ref), np.isnan(got)),
+                "%s with %s: non-finite outputs differ from PyTorch's" % (name, value))
+        err = np.max(np.abs(got[~bad] - ref[~bad])) / np.max(np.abs(ref[~bad]))
+        c.check(err <= 1e-4, "%s with %s: finite outputs differ (%.2e)" % (name, value, err))
 c.done()
