@@ -352,6 +352,26 @@ static gboolean set_caps(GstElement *element, GstCaps *caps)
 
 /* ---- data ---- */
 
+/* Output frames per call of vg_stft_push at most: a large input buffer at a small hop would
+ * otherwise make all of its frames before the first went out (1 s at 48 kHz, hop 1, n-fft 1024:
+ * 48000 frames of 513 bins, 98 MB held at once). The pending arrays then hold at most this many
+ * frames beyond frames-per-buffer. */
+#define FRAMES_PER_SLICE 256
+
+/* The STFT of input frames [off, off + len) of a mapped buffer into the pending frames. */
+static void transform_slice(GstStft *self, const VigilFrames *in, gsize off, gsize len)
+{
+  gsize n = vg_stft_frames_for(self->stft, len);
+  reserve(self, n);
+  guint first = self->n_pending;
+  gfloat *amp =
+      self->cfg.periods > 0 ? pending_at(self, self->amp, vg_stft_bins(self->stft)) : NULL;
+  n = vg_stft_push(self->stft, in->data + off * self->fmt.frame_values, len,
+                   pending_at(self, self->pending, self->frame_values), amp);
+  self->n_pending += n;
+  account_frames(self, first, n);
+}
+
 static GstFlowReturn process(GstStft *self, GstBuffer *buf)
 {
   GError *error = NULL;
@@ -361,17 +381,14 @@ static GstFlowReturn process(GstStft *self, GstBuffer *buf)
     g_error_free(error);
     return GST_FLOW_ERROR;
   }
-  gsize n = vg_stft_frames_for(self->stft, in.n_frames);
-  reserve(self, n);
-  guint first = self->n_pending;
-  gfloat *amp =
-      self->cfg.periods > 0 ? pending_at(self, self->amp, vg_stft_bins(self->stft)) : NULL;
-  n = vg_stft_push(self->stft, in.data, in.n_frames,
-                   pending_at(self, self->pending, self->frame_values), amp);
+  GstFlowReturn ret = GST_FLOW_OK;
+  gsize slice = (gsize)self->cfg.hop * FRAMES_PER_SLICE;
+  for (gsize off = 0; off < in.n_frames && ret == GST_FLOW_OK; off += slice) {
+    transform_slice(self, &in, off, MIN(slice, in.n_frames - off));
+    ret = push_pending(self, FALSE);
+  }
   vigil_frames_unmap(&in);
-  self->n_pending += n;
-  account_frames(self, first, n);
-  return push_pending(self, FALSE);
+  return ret;
 }
 
 GstFlowReturn gst_stft_chain(GstPad *pad, GstObject *parent, GstBuffer *buf)

@@ -1,5 +1,5 @@
 /* GstHarness tests of the stft element: FLUSH resets the history, EOS flushes the center tail,
- * output caps, latency, property changes while streaming.
+ * output caps, latency, property changes while streaming, a large buffer streamed out in slices.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <gst/check/gstcheck.h>
@@ -261,6 +261,54 @@ GST_START_TEST(test_interval_beyond_2_32_frames)
 }
 GST_END_TEST;
 
+static GstBusSyncReply count_message(GstBus *bus, GstMessage *msg, gpointer data)
+{
+  (void)bus;
+  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ELEMENT)
+    g_atomic_int_inc((gint *)data);
+  return GST_BUS_DROP;
+}
+
+typedef struct {
+  gint *posted, at_first;
+} FirstBuffer;
+
+static GstPadProbeReturn note_first_buffer(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  (void)pad;
+  (void)info;
+  FirstBuffer *f = data;
+  if (f->at_first < 0)
+    f->at_first = g_atomic_int_get(f->posted);
+  return GST_PAD_PROBE_OK;
+}
+
+/* A large input buffer at hop 1 goes out as it is transformed, not after all of it: the element
+ * held every frame of the buffer before pushing the first (1 s at 48 kHz, n-fft 1024: 98 MB). Seen
+ * from outside: the interval messages (one per 64 frames here) posted before the first output
+ * buffer leaves are those of one slice of at most 256 frames, not the buffer's 127. */
+GST_START_TEST(test_large_buffer_streams_out)
+{
+  GstHarness *h = new_stft("n-fft=16 hop=1 post-messages=true interval=8000000");
+  GstBus *bus = gst_bus_new();
+  gint posted = 0;
+  gst_bus_set_sync_handler(bus, count_message, &posted, NULL);
+  gst_element_set_bus(h->element, bus);
+  FirstBuffer seen = {&posted, -1};
+  GstPad *src = gst_element_get_static_pad(h->element, "src");
+  gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, note_first_buffer, &seen, NULL);
+  fail_unless_equals_int(gst_harness_push(h, samples(8192, 0.0f, 0)), GST_FLOW_OK);
+  fail_unless_equals_int(gst_harness_buffers_in_queue(h), 8192 - 16 + 1);
+  fail_unless_equals_int(g_atomic_int_get(&posted), (8192 - 16 + 1) / 64);
+  fail_unless(seen.at_first >= 0 && seen.at_first <= 256 / 64,
+              "%d messages before the first buffer", seen.at_first);
+  gst_object_unref(src);
+  gst_element_set_bus(h->element, NULL);
+  gst_object_unref(bus);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 static Suite *stft_suite(void)
 {
   Suite *s = suite_create("stft");
@@ -273,6 +321,7 @@ static Suite *stft_suite(void)
   tcase_add_test(tc, test_latency_frames_per_buffer);
   tcase_add_test(tc, test_property_change_restarts);
   tcase_add_test(tc, test_interval_beyond_2_32_frames);
+  tcase_add_test(tc, test_large_buffer_streams_out);
   return s;
 }
 
