@@ -112,7 +112,9 @@ int vg_csv_framer_push(VgCsvFramer *f, const float *values, uint64_t tick, int d
             interval > VG_CSV_GAP_FACTOR * f->nominal;
   int disc = discont || gap || !f->has_prev;
   int finished = 0;
-  if (f->has_prev)
+  /* equal times (rows logged faster than the time's resolution) neither make nor break a regular
+   * run: three of them made the nominal spacing 0, which turned gap detection off */
+  if (f->has_prev && interval > 0)
     track_run(f, interval);
   if (f->n > 0 && (disc || (f->n >= 2 && interval != f->spacing))) {
     finish(f, out);

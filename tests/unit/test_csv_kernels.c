@@ -470,6 +470,11 @@ static void test_framer(void)
   uint64_t t3[] = {0, 0, 0, 5};
   framer_log(8, t3, NULL, 4, log, sizeof log);
   CHECK(strcmp(log, "[0+0x3 D][5+5x1]") == 0, "equal times: %s", log);
+  /* equal times amid a regular run keep its nominal spacing, so the gap after them is one (three
+   * equal times made the nominal spacing 0, which turned gap detection off) */
+  uint64_t t4[] = {0, 1, 2, 3, 3, 3, 3, 4, 20};
+  framer_log(8, t4, NULL, 9, log, sizeof log);
+  CHECK(strcmp(log, "[0+1x4 D][3+0x3][4+1x1][20+1x1 D]") == 0, "equal times in a run: %s", log);
   CHECK(vg_csv_framer_create(0, 1, NULL) == NULL, "0 values accepted");
   CHECK(vg_csv_framer_create(1, VG_CSV_FRAMES_MAX + 1, NULL) == NULL, "too many frames accepted");
 }
