@@ -326,7 +326,7 @@ static void conv2_gemm(const ConvGeom *g, const VgPacked *p, const VgSeq *in, Vg
   }
 }
 
-const char *conv_kernel_name(const VgPacked *p, int64_t kt)
+const char *conv_kernel_name(const VgPacked *p, int64_t kt, int64_t dt)
 {
   switch (p->strategy) {
   case CONV_DIRECT:
@@ -342,6 +342,7 @@ const char *conv_kernel_name(const VgPacked *p, int64_t kt)
   case CONV_WINO:
     return kt == 7   ? "Winograd F(2,7) on Vigil's micro-kernel"
            : kt == 5 ? "Winograd F(4,5) on Vigil's micro-kernel"
+           : dt > 1  ? "Winograd F(6,3) on Vigil's micro-kernel" /* F(4,3): undilated only */
                      : "Winograd F(6,3) and F(4,3) on Vigil's micro-kernel";
   case CONV_WINO2:
     return "Winograd F(6,3) along time on Vigil's micro-kernel";

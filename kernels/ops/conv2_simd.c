@@ -51,12 +51,12 @@ int conv2_simd_usable(const ConvGeom *g)
 
 /* CONV_WINO when the flat conv qualifies for Winograd F(6,3) along time (k 3 along time, stride
  * and dilation 1, enough channels), else CONV_SIMD: wino_chunk has F(6,3)'s tiles only (the 1-D
- * conv's F(4,5) and F(2,7) are not wired here). */
+ * conv's F(4,5), F(2,7) and dilated phases are not wired here). */
 static int flat_strategy(const ConvGeom *g)
 {
   ConvGeom f = flat_geom(g);
   int s = conv_simd_strategy(&f);
-  return s == CONV_WINO && g->kt != 3 ? CONV_SIMD : s;
+  return s == CONV_WINO && (g->kt != 3 || g->dt != 1) ? CONV_SIMD : s;
 }
 
 int64_t conv2_simd_w_floats(const ConvGeom *g)

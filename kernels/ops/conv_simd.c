@@ -75,8 +75,7 @@ int conv_simd_strategy(const ConvGeom *g)
       !vg_conv_simd_available())
     return -1;
   int wino = (g->kt == 3 || g->kt == 5 || (g->kt == 7 && g->cig * g->cog >= WINO7_MIN_CHANNELS)) &&
-             g->st == 1 && g->dt == 1 && g->g == 1 && g->cig >= WINO_MIN_CIN &&
-             g->cog >= WINO_MIN_COUT;
+             g->st == 1 && g->g == 1 && g->cig >= WINO_MIN_CIN && g->cog >= WINO_MIN_COUT;
   return wino && !(env && strcmp(env, "direct") == 0) ? CONV_WINO : CONV_SIMD;
 }
 
@@ -91,10 +90,10 @@ static int wino_outs(const ConvGeom *g)
   return VG_WINO_N + 1 - (int)g->kt;
 }
 
-/* Transformed weight sets per (co, ci): the 8 points, and F(4,3)'s 6 for 3 taps. */
+/* Transformed weight sets per (co, ci): the 8 points, and F(4,3)'s 6 for 3 taps undilated. */
 static int wino_points(const ConvGeom *g)
 {
-  return VG_WINO_N + (g->kt == 3 ? VG_WINO4_N : 0);
+  return VG_WINO_N + (g->kt == 3 && g->dt == 1 ? VG_WINO4_N : 0);
 }
 
 int64_t conv_simd_w_floats(const ConvGeom *g, int strategy)
@@ -134,7 +133,7 @@ void conv_simd_pack(const ConvGeom *g, const float *w, const float *bias, VgPack
       float *blk = u + (co / VG_UK_CO) * VG_WINO_N * cig * VG_UK_CO;
       for (int x = 0; x < VG_WINO_N; x++)
         blk[(x * cig + ci) * VG_UK_CO + co % VG_UK_CO] = (float)t[x];
-      if (kt != 3)
+      if (wino_points(g) == VG_WINO_N)
         continue;
       vg_wino4_weights(w + (co * cig + ci) * 3, t4);
       blk = u4 + (co / VG_UK_CO) * VG_WINO4_N * cig * VG_UK_CO;
@@ -361,15 +360,16 @@ static const float *tile_col(const VgSeq *in, int64_t c, int64_t last, const flo
   return seq_has(in, c) && c <= last ? seq_col(in, c) : zero;
 }
 
-/* v[x][t][ci] for the chunk's tiles; whether their input was finite. */
+/* v[x][t][ci] for the chunk's tiles (tile t's outputs from jt + t * outs * dt on, dt apart);
+ * whether their input was finite. */
 static int wino_inputs(const ConvGeom *g, const VgSeq *in, int64_t jt, int64_t nt, int64_t last,
                        const float *zero, float *v, int64_t vs)
 {
   int finite = 1;
-  for (int64_t t = 0; t < nt; t++, jt += wino_outs(g)) {
+  for (int64_t t = 0; t < nt; t++, jt += wino_outs(g) * g->dt) {
     const float *d[VG_WINO_N];
     for (int k = 0; k < VG_WINO_N; k++)
-      d[k] = tile_col(in, jt - g->pt + k, last, zero);
+      d[k] = tile_col(in, jt - g->pt + k * g->dt, last, zero);
     finite &= vg_conv_kernels()->wino_input(d, g->ci, v + t * g->ci, vs);
   }
   return finite;
@@ -393,49 +393,62 @@ static void wino_chunk_direct(const ConvGeom *g, const VgPacked *p, const VgSeq 
 }
 
 /* One block of 32 output channels for the chunk's tiles: per row block, the 8 point GEMMs into m
- * ([x][r][32]), then A^T m plus the bias into the output columns, or added to sums[off ..). */
+ * ([x][r][32]), then A^T m plus the bias into the output columns (dt apart; `left` of them from jt
+ * on belong to the call), or added to sums[off ..). */
 static void wino_block(const ConvGeom *g, const OutBlock *b, const float *v, int64_t vs, int64_t nt,
-                       int64_t jt, int64_t j1, float *m, VgSeq *out, float *sums)
+                       int64_t jt, int64_t left, float *m, VgSeq *out, float *sums)
 {
+  int outs = wino_outs(g);
   for (int64_t rb = 0; rb < nt; rb += VG_UK_ROWS) {
     int rows = (int)(nt - rb < VG_UK_ROWS ? nt - rb : VG_UK_ROWS);
     for (int x = 0; x < VG_WINO_N; x++)
       vg_conv_kernels()->uk(v + x * vs + rb * g->ci, g->ci, 0, 1, g->ci,
                             b->w + x * g->ci * VG_UK_CO, NULL, rows, m + x * VG_UK_ROWS * VG_UK_CO,
                             VG_UK_CO, VG_UK_CO, 0);
-    int outs = wino_outs(g);
-    int64_t j = jt + rb * outs, cols = j1 - j < rows * outs ? j1 - j : rows * outs;
+    int64_t j = jt + rb * outs * g->dt, cols = ops_min(left - rb * outs, rows * outs);
     vg_conv_kernels()->wino_output(outs, m, VG_UK_ROWS * VG_UK_CO, rows, b->bias,
-                                   sums ? NULL : seq_col_mut(out, j) + b->off, out->width, cols,
-                                   b->width, b->relu, sums ? sums + b->off : NULL);
+                                   sums ? NULL : seq_col_mut(out, j) + b->off, out->width * g->dt,
+                                   cols, b->width, b->relu, sums ? sums + b->off : NULL);
   }
 }
 
-/* Winograd F(6,3), F(4,5) or F(2,7) over [j0, j1), chunk by chunk. A chunk whose input is not
- * finite (found by the input transform itself, which reads it anyway) runs the direct kernel
- * instead: the window executor's only check (wino_inputs_finite), without a pass of its own. */
-static void conv1_wino(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
-                       int64_t j0, int64_t j1, float *scratch, float *sums)
+/* Winograd F(6,3), F(4,5) or F(2,7) over the n outputs first + i * dt (all of a call's columns,
+ * or one phase of a dilated conv's: its taps read only that phase's inputs, so each phase is an
+ * undilated conv of its own), chunk by chunk. A chunk whose input is not finite (found by the
+ * input transform itself, which reads it anyway) runs the direct kernel over its columns instead
+ * (every phase's, without sums: conv1_simd allows them for dt = 1 only): the window executor's
+ * only check (wino_inputs_finite), without a pass of its own. */
+static void wino_phase(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
+                       int64_t first, int64_t n, float *scratch, float *sums)
 {
-  int64_t outs = wino_outs(g), tiles = (j1 - j0 + outs - 1) / outs, nb = blocks(g->cog);
-  int64_t chunk = tiles < wino_cap(g) ? tiles : wino_cap(g);
+  int64_t outs = wino_outs(g), tiles = (n + outs - 1) / outs, nb = blocks(g->cog);
+  int64_t chunk = tiles < wino_cap(g) ? tiles : wino_cap(g), step = outs * g->dt;
   float *v = conv_align64(scratch), *m = conv_align64(v + chunk * VG_WINO_N * g->ci);
   float *zero = m + VG_WINO_N * VG_UK_ROWS * VG_UK_CO;
   memset(zero, 0, (size_t)g->ci * sizeof(float));
   const float *u0 = conv_align64c(p->w) + direct_floats(g);
-  int64_t vs = chunk * g->ci, last = j1 - 1 - g->pt + g->kt - 1;
+  int64_t vs = chunk * g->ci, end = first + (n - 1) * g->dt + 1;
+  int64_t last = end - 1 - g->pt + (g->kt - 1) * g->dt;
   for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
-    int64_t nt = tiles - t0 < chunk ? tiles - t0 : chunk, jt = j0 + t0 * outs;
+    int64_t nt = tiles - t0 < chunk ? tiles - t0 : chunk, jt = first + t0 * step;
     if (!wino_inputs(g, in, jt, nt, last, zero, v, vs)) {
-      wino_chunk_direct(g, p, in, out, jt, ops_min(jt + nt * outs, j1), scratch, sums, zero);
+      wino_chunk_direct(g, p, in, out, jt, ops_min(jt + nt * step, end), scratch, sums, zero);
       continue;
     }
     for (int64_t cb = 0; cb < nb; cb++) {
       OutBlock b = out_blocks(g, p, 0, cb, 1); /* bias, width, offset; then Winograd's weights */
       b.w = u0 + cb * VG_WINO_N * g->ci * VG_UK_CO;
-      wino_block(g, &b, v, vs, nt, jt, j1, m, out, sums);
+      wino_block(g, &b, v, vs, nt, jt, n - t0 * outs, m, out, sums);
     }
   }
+}
+
+/* [j0, j1) as its dt phases. */
+static void conv1_wino(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
+                       int64_t j0, int64_t j1, float *scratch, float *sums)
+{
+  for (int64_t first = j0; first < j0 + g->dt && first < j1; first++)
+    wino_phase(g, p, in, out, first, (j1 - first + g->dt - 1) / g->dt, scratch, sums);
 }
 
 /* F(4,3) over a short span [j0, j1) (WINO4_TILES tiles at most, one row block): the 6 point
@@ -476,39 +489,60 @@ static void conv1_wino4(const ConvGeom *g, const VgPacked *p, const VgSeq *in, V
 /* Input columns whose peaks tame_tiles takes per call: 32 tiles of F(6,3). */
 #define PEAK_COLS (32 * VG_WINO_M + 2)
 
-/* Whether each tile of m outputs (m + kt - 1 inputs) in [j0, j1) has finite input whose largest
- * magnitude is at most WINO_OUTLIER times the largest of each of its outputs' own kt columns;
- * peak[] holds the peaks of the input columns from c0 on, n of them. */
-static int tame_tiles(const float *peak, int64_t n, int64_t c0, const ConvGeom *g, int64_t j0,
-                      int64_t j1, int m)
+/* Whether each tile of m outputs (m + kt - 1 inputs) among n outputs has finite input whose
+ * largest magnitude is at most WINO_OUTLIER times the largest of each of its outputs' own kt
+ * columns; peak[q] is the peak of the q-th input column of the outputs' phase, npk of them. */
+static int tame_tiles(const float *peak, int64_t npk, int64_t kt, int64_t n, int m)
 {
-  float own[PEAK_COLS]; /* own[c] = max of peak[c .. c + kt - 1] */
+  float own[PEAK_COLS]; /* own[q] = max of peak[q .. q + kt - 1] */
   int finite = 1;
-  for (int64_t c = 0; c < n; c++)
-    finite &= peak[c] <= FLT_MAX; /* false for NaN and the infinities */
+  for (int64_t q = 0; q < npk; q++)
+    finite &= peak[q] <= FLT_MAX; /* false for NaN and the infinities */
   if (!finite)
     return 0;
-  for (int64_t c = 0; c + g->kt - 1 < n; c++) {
-    float a = peak[c];
-    for (int64_t k = 1; k < g->kt; k++)
-      a = peak[c + k] > a ? peak[c + k] : a;
-    own[c] = a;
+  for (int64_t q = 0; q + kt - 1 < npk; q++) {
+    float a = peak[q];
+    for (int64_t k = 1; k < kt; k++)
+      a = peak[q + k] > a ? peak[q + k] : a;
+    own[q] = a;
   }
-  for (int64_t j = j0; j < j1; j += m) {
-    int64_t t = j - g->pt - c0;
-    int rows = (int)(j1 - j < m ? j1 - j : m);
-    float tile = own[t], least = own[t];
+  for (int64_t o = 0; o < n; o += m) {
+    int rows = (int)(n - o < m ? n - o : m);
+    float tile = own[o], least = own[o];
     for (int i = 1; i < m; i++)
-      tile = own[t + i] > tile ? own[t + i] : tile;
+      tile = own[o + i] > tile ? own[o + i] : tile;
     for (int i = 1; i < rows; i++)
-      least = own[t + i] < least ? own[t + i] : least;
+      least = own[o + i] < least ? own[o + i] : least;
     if (tile > WINO_OUTLIER * least)
       return 0;
   }
   return 1;
 }
 
-/* Whether Winograd may run [j0, j1) with tiles of m outputs. Its transforms mix a tile's columns,
+/* peak[q] for the input columns c0 + q * dt, q < npk: 0 outside the signal and past `last` (the
+ * columns tile_col reads as zeros). */
+static void phase_peaks(const ConvGeom *g, const VgSeq *in, int64_t c0, int64_t npk, int64_t last,
+                        float *peak)
+{
+  if (g->dt == 1) { /* one call over the stored run */
+    int64_t a = ops_max(c0, in->lo), b = ops_min(ops_min(c0 + npk, last + 1), in->hi);
+    for (int64_t c = c0; c < c0 + npk; c++)
+      if (c < a || c >= b)
+        peak[c - c0] = 0.0f;
+    if (a < b)
+      vg_conv_kernels()->column_peaks(seq_col(in, a), b - a, in->width, peak + (a - c0));
+    return;
+  }
+  for (int64_t q = 0; q < npk; q++) {
+    int64_t c = c0 + q * g->dt;
+    peak[q] = 0.0f;
+    if (c >= in->lo && c < in->hi && c <= last)
+      vg_conv_kernels()->column_peaks(seq_col(in, c), 1, in->width, peak + q);
+  }
+}
+
+/* Whether Winograd may run the n outputs first + i * dt (a call's columns, or one phase of a
+ * dilated conv's) with tiles of m outputs. Its transforms mix a tile's columns,
  * so that each output's rounding error scales with the largest magnitude in its tile rather than
  * in its own terms (the unit test measures up to 1e-6 of it). A NaN or an infinity would thus
  * reach every output of the tile, and an outlier (a glitch, a 1e30 sentinel, and the columns a conv
@@ -521,23 +555,26 @@ static int tame_tiles(const float *peak, int64_t n, int64_t c0, const ConvGeom *
  * (VgSeq.kept: the streaming engine's histories); a window computed for itself only needs its
  * input finite (F(6,3)'s input transform finds that as it runs, wino_inputs_finite for F(4,3)), the
  * outlier's rounding staying within its own magnitudes. */
-static int wino_inputs_tame(const ConvGeom *g, const VgSeq *in, int64_t j0, int64_t j1, int m)
+static int wino_inputs_tame(const ConvGeom *g, const VgSeq *in, int64_t first, int64_t n, int m)
 {
   float peak[PEAK_COLS];
-  int64_t last = j1 - 1 - g->pt + g->kt - 1; /* later columns read as zeros (tile_col) */
-  int64_t step = (PEAK_COLS - g->kt + 1) / m * m;
-  for (int64_t ja = j0; ja < j1; ja += step) {
-    int64_t jb = ops_min(ja + step, j1), c0 = ja - g->pt;
-    int64_t c1 = c0 + (jb - ja + m - 1) / m * m + g->kt - 1;
-    int64_t a = ops_max(c0, in->lo), b = ops_min(ops_min(c1, last + 1), in->hi);
-    for (int64_t c = c0; c < c1; c++)
-      if (c < a || c >= b)
-        peak[c - c0] = 0.0f; /* padding */
-    if (a < b)
-      vg_conv_kernels()->column_peaks(seq_col(in, a), b - a, in->width, peak + (a - c0));
-    if (!tame_tiles(peak, c1 - c0, c0, g, ja, jb, m))
+  int64_t last = first + (n - 1 + g->kt - 1) * g->dt - g->pt; /* later columns read as zeros */
+  int64_t step = (PEAK_COLS - g->kt + 1) / m * m;             /* outputs per pass */
+  for (int64_t o0 = 0; o0 < n; o0 += step) {
+    int64_t on = ops_min(step, n - o0), npk = (on + m - 1) / m * m + g->kt - 1;
+    phase_peaks(g, in, first + o0 * g->dt - g->pt, npk, last, peak);
+    if (!tame_tiles(peak, npk, g->kt, on, m))
       return 0;
   }
+  return 1;
+}
+
+/* The check above for every phase of [j0, j1). */
+static int wino_phases_tame(const ConvGeom *g, const VgSeq *in, int64_t j0, int64_t j1, int m)
+{
+  for (int64_t first = j0; first < j0 + g->dt && first < j1; first++)
+    if (!wino_inputs_tame(g, in, first, (j1 - first + g->dt - 1) / g->dt, m))
+      return 0;
   return 1;
 }
 
@@ -553,13 +590,16 @@ int conv1_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out
                int64_t j1, float *scratch, float *sums)
 {
   int64_t n = j1 - j0;
-  /* 8 points from WINO_MIN_COLS columns on; F(4,3) (3 taps only) below, without running sums */
-  int eight = n >= WINO_MIN_COLS, m = eight ? wino_outs(g) : VG_WINO4_M;
-  int usable = eight || (g->kt == 3 && n >= WINO4_MIN_COLS && !sums);
+  /* 8 points from WINO_MIN_COLS columns (per phase) on, with running sums for dt = 1 only (a
+   * dilated chunk's direct fallback computes every phase's columns); F(4,3) (3 taps, no dilation)
+   * below, without running sums. */
+  int eight = n >= WINO_MIN_COLS * g->dt && (g->dt == 1 || !sums);
+  int m = eight ? wino_outs(g) : VG_WINO4_M;
+  int usable = eight || (g->kt == 3 && g->dt == 1 && n >= WINO4_MIN_COLS && !sums);
   /* the 8-point input transform checks finiteness as it runs (conv1_wino); kept outputs need the
    * outliers checked first */
   int wino = p->strategy == CONV_WINO && usable &&
-             (out->kept ? wino_inputs_tame(g, in, j0, j1, m)
+             (out->kept ? wino_phases_tame(g, in, j0, j1, m)
               : !eight  ? wino_inputs_finite(g, in, j0, j1)
                         : 1);
   if (wino && eight) {

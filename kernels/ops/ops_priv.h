@@ -127,7 +127,7 @@ size_t conv_scratch(const VgModel *m, const VgNode *node, const VgShape *shapes,
 /* Whether the conv's kernels can apply a following Relu (VgPacked.fused_relu). */
 int conv_fusable(const VgPacked *p);
 /* The kernel a packed Conv runs, in words (vg_ops_node_kernel). */
-const char *conv_kernel_name(const VgPacked *p, int64_t kt);
+const char *conv_kernel_name(const VgPacked *p, int64_t kt, int64_t dt);
 /* Output columns [j0, j1). With sums != NULL a kernel that can (the Winograd path) adds the
  * columns to sums[0 .. C_out) instead of storing them and returns CONV_SUMMED; otherwise VG_OK
  * (stored) or VG_ERR. */

@@ -107,7 +107,8 @@ const char *vg_ops_node_kernel(const VgNode *node)
   if (!node->packed)
     return NULL;
   if (node->op == VG_OP_CONV)
-    return conv_kernel_name(node->packed, node->win.kernel[node->win.n_spatial - 1]);
+    return conv_kernel_name(node->packed, node->win.kernel[node->win.n_spatial - 1],
+                            node->win.dilation[node->win.n_spatial - 1]);
   return node->op == VG_OP_CONV_TRANSPOSE ? convt_kernel_name(node->packed) : NULL;
 }
 

@@ -38,14 +38,16 @@ def bn(ch, norm=BN):
 torch.manual_seed(0)
 # name: (module, input shape [1, C, (F,) T], whether its padding makes signal mode deviate)
 ZOO = {
-    # 1-D: 7 taps of 32 -> 64 channels (F(2,7)), 5 taps (F(4,5)), 3 taps (F(6,3)), and convs
-    # outside Winograd's domain (4 input channels; 7 taps of 32 x 16 channels, too few for F(2,7))
+    # 1-D: 7 taps of 32 -> 64 channels (F(2,7)), 5 taps (F(4,5), also dilated: one transform per
+    # phase), 3 taps (F(6,3), also dilated), and convs outside Winograd's domain (4 input channels; 7 taps of
+    # 32 x 16 channels, too few for F(2,7))
     "winograd_k5_k7": (nn.Sequential(C1(4, 32, 7, padding=3), bn(32, nn.BatchNorm1d), R(),
                                      C1(32, 64, 7, padding=3), bn(64, nn.BatchNorm1d), R(),
                                      C1(64, 32, 5, padding=2), R(), C1(32, 32, 3, padding=1),
-                                     R(), C1(32, 16, 7, padding=3)), (1, 4, 90), True),
-    "winograd_unpadded": (nn.Sequential(C1(3, 16, 3), R(), C1(16, 40, 5), R(), C1(40, 64, 7),
-                                        R(), C1(64, 8, 5)), (1, 3, 80), False),
+                                     R(), C1(32, 32, 3, padding=2, dilation=2), R(),
+                                     C1(32, 16, 7, padding=3)), (1, 4, 90), True),
+    "winograd_unpadded": (nn.Sequential(C1(3, 16, 3), R(), C1(16, 40, 5, dilation=2), R(),
+                                        C1(40, 64, 7), R(), C1(64, 8, 5)), (1, 3, 80), False),
     "dense_3x3": (nn.Sequential(C2(1, 20, 3, padding=1), bn(20), R(),
                                 C2(20, 40, 3, stride=(2, 1), padding=(1, 0)), R(),
                                 C2(40, 33, (1, 5), dilation=(1, 2), padding=(0, 4)), R()),
@@ -87,10 +89,12 @@ BLAS, UK, FREQ = "OpenBLAS, im2col GEMMs", "Vigil's micro-kernel", "vectorised a
 WINO2 = "Winograd F(6,3) along time on Vigil's micro-kernel"
 WINO3 = "Winograd F(6,3) and F(4,3) on Vigil's micro-kernel"
 WINO5, WINO7 = "Winograd F(4,5) on Vigil's micro-kernel", "Winograd F(2,7) on Vigil's micro-kernel"
+WINO3D = "Winograd F(6,3) on Vigil's micro-kernel"  # dilated: F(4,3) is not used
 TAPS = "OpenBLAS, one GEMM per tap"
 DEPTH = "depthwise, vectorised over channels"
 KERNELS = {  # model: (kernels by default and with VIGIL_SIMD=avx2, with VIGIL_CONV=blas)
-    "winograd_k5_k7": ([UK, WINO7, WINO5, WINO3, UK], [BLAS, TAPS, TAPS, TAPS, TAPS]),
+    "winograd_k5_k7": ([UK, WINO7, WINO5, WINO3, WINO3D, UK],
+                       [BLAS, TAPS, TAPS, TAPS, TAPS, TAPS]),
     "winograd_unpadded": ([UK, WINO5, WINO7, UK], [BLAS, BLAS, TAPS, TAPS]),
     "winograd_3x3": ([UK, WINO2, WINO2], [BLAS] * 3),
     "depthwise_64": ([UK, DEPTH, UK], [BLAS, DEPTH, BLAS]),
@@ -105,7 +109,7 @@ def kernels_match(c, name, path, variant):
         return
     want = KERNELS[name][variant == "blas"]
     if not SIMD:  # the OpenBLAS kernels where the default runs a SIMD one
-        want = [b if k in (UK, WINO2, WINO3, WINO5, WINO7) else k
+        want = [b if k in (UK, WINO2, WINO3, WINO3D, WINO5, WINO7) else k
                 for k, b in zip(want, KERNELS[name][1])]
     r = subprocess.run([tool("vigil-model"), "info", path], capture_output=True, text=True)
     got = re.findall(r"^ +\d+ T Conv .*; ([^;\]]+)\]$", r.stdout, re.M)

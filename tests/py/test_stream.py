@@ -183,6 +183,11 @@ def spike_checks(c, d):
     module = nn.Sequential(nn.Conv1d(2, 16, 3), nn.ReLU(), nn.Conv1d(16, 32, 5), nn.ReLU(),
                            nn.Conv1d(32, 64, 7), nn.ReLU(), nn.Conv1d(64, 2, 5)).eval()
     spike_windows(c, d, module, "wino57_spike", 96, (1, 30))
+    # dilated convs' phases (3 and 5 taps, dilation 2): hop 64's spans run them on the histories
+    module = nn.Sequential(nn.Conv1d(2, 16, 3), nn.ReLU(), nn.Conv1d(16, 32, 3, dilation=2),
+                           nn.ReLU(), nn.Conv1d(32, 32, 5, dilation=2), nn.ReLU(),
+                           nn.Conv1d(32, 2, 3)).eval()
+    spike_windows(c, d, module, "wino_dilated_spike", 128, (1, 64))
 
 
 def spike_windows(c, d, module, name, window, hops):

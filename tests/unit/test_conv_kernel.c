@@ -164,7 +164,7 @@ static int run_path(Case *c, Path *path, int64_t lo, int64_t hi, int64_t j0, int
     const VgWindow *w = &c->node.win;
     int k = w->kernel[0];
     int wino = (k == 3 || k == 5 || (k == 7 && c->ci * c->co >= 2048)) && w->stride[0] == 1 &&
-               w->dilation[0] == 1 && w->group == 1 && c->ci >= 16 && c->co >= 32;
+               w->group == 1 && c->ci >= 16 && c->co >= 32;
     CHECK((p->strategy == CONV_WINO) == wino, "Winograd chosen: %d", p->strategy == CONV_WINO);
   }
   /* store exactly the needed input columns, clipped to [lo, hi), plus NaN padding columns */
@@ -208,11 +208,13 @@ static int run_path(Case *c, Path *path, int64_t lo, int64_t hi, int64_t j0, int
    * their inputs: its rounding error scales with the magnitudes in the whole tile, not in each
    * output's own terms (an output next to the signal's edge may have a few small terms beside
    * large neighbours). So its bound uses the largest sum of magnitudes within a tile's outputs
-   * less one columns (VG_WINO_N - k), which covers any tile holding the output. */
-  int taps = c->node.win.kernel[0];
-  int near = strcmp(path->env, "auto") == 0 && p->strategy == CONV_WINO ? VG_WINO_N - taps : 0;
+   * less one (VG_WINO_N - k), dilation columns apart, which covers any tile holding the output. */
+  int taps = c->node.win.kernel[0], dil = c->node.win.dilation[0];
+  int near =
+      strcmp(path->env, "auto") == 0 && p->strategy == CONV_WINO ? (VG_WINO_N - taps) * dil : 0;
   if (out_kept && bad_t >= lo && bad_t < hi && isfinite(bad_val) &&
-      bad_t >= j0 - c->node.win.pad_begin[0] && bad_t <= j1 + taps - 2 - c->node.win.pad_begin[0])
+      bad_t >= j0 - c->node.win.pad_begin[0] &&
+      bad_t <= j1 - 1 + (taps - 1) * dil - c->node.win.pad_begin[0])
     near = 0; /* an outlier among the inputs: Winograd must step aside, each output within its own
                * terms' rounding */
   int64_t ra = j0 - near > 0 ? j0 - near : 0, rb = j1 + near < c->t_out ? j1 + near : c->t_out;
@@ -321,15 +323,15 @@ int main(void)
     cases++;
   }
   case_free(&stem);
-  /* Winograd's domain: k 3, 5 or 7 (F(6,3), F(4,5), F(2,7)), stride 1, dilation 1, >= 16 in and
-   * >= 32 out channels, long ranges */
-  static const int wino_k[] = {3, 3, 5, 7};
-  for (int rep = 0; rep < 90; rep++) {
+  /* Winograd's domain: k 3, 5 or 7 (F(6,3), F(4,5), F(2,7)), stride 1, dilations (one phase per
+   * offset), >= 16 in and >= 32 out channels, long ranges */
+  static const int wino_k[] = {3, 3, 5, 7}, wino_d[] = {1, 1, 2, 3};
+  for (int rep = 0; rep < 120; rep++) {
     int ci = cis[3 + rnd() % 8], co = cos[7 + rnd() % 7], k = wino_k[rnd() % 4];
-    int pb = rint_in(0, k - 1), pe = rint_in(0, k - 1);
+    int d = wino_d[rnd() % 4], pb = rint_in(0, (k - 1) * d), pe = rint_in(0, (k - 1) * d);
     int64_t t_in = rint_in(20, 20 + (int)(1500000 / (ci * co * k)));
     Case c;
-    if (case_init(&c, ci, co, 1, k, 1, 1, pb, pe, t_in)) {
+    if (case_init(&c, ci, co, 1, k, 1, d, pb, pe, t_in)) {
       run_case(&c, paths, n_paths, 1, rnd() % 4 != 0 ? RANGE_WIDE : RANGE_ANY);
       cases++;
     }
@@ -350,11 +352,11 @@ int main(void)
   /* Winograd's domain with one NaN, infinity or outlier (1e30, -1e8: a sentinel, a glitch) in the
    * signal, both range kinds */
   static const float bad[] = {NAN, INFINITY, -INFINITY, 1e30f, -1e8f};
-  for (int rep = 0; rep < 150; rep++) {
+  for (int rep = 0; rep < 180; rep++) {
     int ci = cis[3 + rnd() % 8], co = cos[7 + rnd() % 7], k = wino_k[rnd() % 4];
-    int pb = rint_in(0, k - 1), pe = rint_in(0, k - 1);
+    int d = wino_d[rnd() % 4], pb = rint_in(0, (k - 1) * d), pe = rint_in(0, (k - 1) * d);
     Case c;
-    if (case_init(&c, ci, co, 1, k, 1, 1, pb, pe, rint_in(8, 120))) {
+    if (case_init(&c, ci, co, 1, k, 1, d, pb, pe, rint_in(8, 240))) {
       bad_t = rint_in(0, (int)c.t_in - 1);
       bad_i = rint_in(0, ci - 1);
       bad_val = bad[rep % 5];
