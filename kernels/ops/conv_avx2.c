@@ -380,13 +380,14 @@ static AVX2 void vg_wino4_output_avx2(const float *m, int64_t ms, const float *b
     wino4_out8(m, ms, bias, y, rows, o, width - o, relu);
 }
 
-/* peak[c] = max |x[c*width + i]| over i, compared as bit patterns with the sign cleared: NaN and
- * the infinities are the largest patterns and win (as vg_column_peaks_avx512). */
-static AVX2 void vg_column_peaks_avx2(const float *x, int64_t cols, int64_t width, float *peak)
+/* peak[c] = max |x[c*stride + i]| over i < width, compared as bit patterns with the sign cleared:
+ * NaN and the infinities are the largest patterns and win (as vg_column_peaks_avx512). */
+static AVX2 void vg_column_peaks_avx2(const float *x, int64_t cols, int64_t width, int64_t stride,
+                                      float *peak)
 {
   const __m256i mag = _mm256_set1_epi32(0x7fffffff);
   for (int64_t c = 0; c < cols; c++) {
-    const float *col = x + c * width;
+    const float *col = x + c * stride;
     __m256i m = _mm256_setzero_si256();
     for (int64_t i = 0; i < width; i += 8) {
       int n = (int)(width - i < 8 ? width - i : 8);

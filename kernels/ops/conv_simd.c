@@ -50,6 +50,10 @@
  * more for it to pay (k 7 over 2048 columns, window ms, direct -> F(2,7): 16 -> 64 0.25 -> 0.27,
  * 32 -> 32 0.21 -> 0.21, 32 -> 64 0.41 -> 0.38, 64 -> 32 0.33 -> 0.27, 128 -> 128 2.5 -> 1.9). */
 #define WINO7_MIN_CHANNELS 2048
+/* Columns from which F(4,5) and F(2,7) pay (they have no F(4,3) below them): the PPG-like model's
+ * second block, 16 columns a hop at dilation 2, signal mode at H 64: 16.8 -> 16.1 us a hop with
+ * them (medians of five alternating runs). */
+#define WINO57_MIN_COLS 16
 /* Spans of [WINO4_MIN_COLS, WINO_MIN_COLS) columns use F(4,3), whose tiles of 4 fit them. Fewer
  * columns read the weights for too few rows to pay for F(4,3)'s twice larger transformed set. */
 #define WINO4_MIN_COLS 13
@@ -153,7 +157,7 @@ size_t conv_simd_scratch(const ConvGeom *g, int64_t cols)
 {
   size_t direct = (size_t)(VG_UK_ROWS * g->kt * g->cig + 16);
   int64_t outs = g->kt == 5 || g->kt == 7 ? wino_outs(g) : VG_WINO_M; /* any other kt: F(6,3) */
-  int64_t tiles = (cols + outs - 1) / outs;
+  int64_t tiles = (cols + outs - 1) / outs + g->dt; /* each phase may round up one tile */
   tiles = tiles < wino_cap(g) ? tiles : wino_cap(g);
   size_t wino =
       (size_t)(tiles * VG_WINO_N * g->ci + VG_WINO_N * VG_UK_ROWS * VG_UK_CO + g->ci + 48);
@@ -360,13 +364,69 @@ static const float *tile_col(const VgSeq *in, int64_t c, int64_t last, const flo
   return seq_has(in, c) && c <= last ? seq_col(in, c) : zero;
 }
 
-/* v[x][t][ci] for the chunk's tiles (tile t's outputs from jt + t * outs * dt on, dt apart);
- * whether their input was finite. */
-static int wino_inputs(const ConvGeom *g, const VgSeq *in, int64_t jt, int64_t nt, int64_t last,
-                       const float *zero, float *v, int64_t vs)
+/* The tiles of a call's outputs [j0, j0 + n): a dilated conv's phase 0 (outputs j0, j0 + dt, ...),
+ * then phase 1, and so on, each phase an undilated conv of its own (its taps read only its own
+ * input columns, one column apart there), its outputs cut into tiles of `outs`; with dt = 1 the
+ * call's one phase. One GEMM takes tiles of every phase (its rows are independent); the input and
+ * output transforms place each tile by its phase. */
+typedef struct {
+  int64_t j0, n, dt, outs; /* the call */
+  int64_t phase, tile;     /* the cursor: a phase and its tile */
+} Tiles;
+
+static int64_t phase_outs(const Tiles *c, int64_t phase)
+{
+  return (c->n - phase + c->dt - 1) / c->dt;
+}
+
+static int64_t phase_tiles(const Tiles *c, int64_t phase)
+{
+  return (phase_outs(c, phase) + c->outs - 1) / c->outs;
+}
+
+static Tiles tiles_start(const ConvGeom *g, int64_t j0, int64_t j1)
+{
+  return (Tiles){j0, j1 - j0, g->dt, wino_outs(g), 0, 0};
+}
+
+static int64_t tiles_count(const Tiles *c)
+{
+  int64_t t = 0;
+  for (int64_t ph = 0; ph < c->dt && ph < c->n; ph++)
+    t += phase_tiles(c, ph);
+  return t;
+}
+
+/* The cursor's tile: its first output column, and how many outputs of its phase remain from it. */
+static int64_t tile_col0(const Tiles *c)
+{
+  return c->j0 + c->phase + c->tile * c->outs * c->dt;
+}
+
+static int64_t tile_left(const Tiles *c)
+{
+  return phase_outs(c, c->phase) - c->tile * c->outs;
+}
+
+/* Advances the cursor by k tiles (not past its phase's end when k <= tiles left in it). */
+static void tiles_next(Tiles *c, int64_t k)
+{
+  c->tile += k;
+  while (c->phase < c->dt && c->tile >= phase_tiles(c, c->phase) && c->tile > 0) {
+    c->tile -= phase_tiles(c, c->phase);
+    c->phase++;
+  }
+}
+
+/* v[x][t][ci] for nt tiles from the cursor (each reads its phase's columns, dt apart); whether
+ * their input was finite. */
+static int wino_inputs(const ConvGeom *g, const VgSeq *in, Tiles c, int64_t nt, const float *zero,
+                       float *v, int64_t vs)
 {
   int finite = 1;
-  for (int64_t t = 0; t < nt; t++, jt += wino_outs(g) * g->dt) {
+  for (int64_t t = 0; t < nt; t++, tiles_next(&c, 1)) {
+    /* columns past the phase's last output's last tap serve only discarded outputs: zeros */
+    int64_t jt = tile_col0(&c), last = jt + (tile_left(&c) - 1 + g->kt - 1) * g->dt - g->pt;
     const float *d[VG_WINO_N];
     for (int k = 0; k < VG_WINO_N; k++)
       d[k] = tile_col(in, jt - g->pt + k * g->dt, last, zero);
@@ -392,63 +452,67 @@ static void wino_chunk_direct(const ConvGeom *g, const VgPacked *p, const VgSeq 
   memset(zero, 0, (size_t)g->ci * sizeof(float));
 }
 
-/* One block of 32 output channels for the chunk's tiles: per row block, the 8 point GEMMs into m
- * ([x][r][32]), then A^T m plus the bias into the output columns (dt apart; `left` of them from jt
- * on belong to the call), or added to sums[off ..). */
-static void wino_block(const ConvGeom *g, const OutBlock *b, const float *v, int64_t vs, int64_t nt,
-                       int64_t jt, int64_t left, float *m, VgSeq *out, float *sums)
+/* One block of 32 output channels for nt tiles from the cursor: per row block, the 8 point GEMMs
+ * into m ([x][r][32]), then A^T m plus the bias into the output columns (dt apart), phase by
+ * phase, or added to sums[off ..). */
+static void wino_block(const ConvGeom *g, const OutBlock *b, const float *v, int64_t vs, Tiles c,
+                       int64_t nt, float *m, VgSeq *out, float *sums)
 {
-  int outs = wino_outs(g);
   for (int64_t rb = 0; rb < nt; rb += VG_UK_ROWS) {
     int rows = (int)(nt - rb < VG_UK_ROWS ? nt - rb : VG_UK_ROWS);
     for (int x = 0; x < VG_WINO_N; x++)
       vg_conv_kernels()->uk(v + x * vs + rb * g->ci, g->ci, 0, 1, g->ci,
                             b->w + x * g->ci * VG_UK_CO, NULL, rows, m + x * VG_UK_ROWS * VG_UK_CO,
                             VG_UK_CO, VG_UK_CO, 0);
-    int64_t j = jt + rb * outs * g->dt, cols = ops_min(left - rb * outs, rows * outs);
-    vg_conv_kernels()->wino_output(outs, m, VG_UK_ROWS * VG_UK_CO, rows, b->bias,
-                                   sums ? NULL : seq_col_mut(out, j) + b->off, out->width * g->dt,
-                                   cols, b->width, b->relu, sums ? sums + b->off : NULL);
+    for (int r = 0; r < rows;) { /* the row block's tiles, one run per phase */
+      int seg = (int)ops_min(rows - r, phase_tiles(&c, c.phase) - c.tile);
+      int64_t j = tile_col0(&c), cols = ops_min(tile_left(&c), (int64_t)seg * c.outs);
+      vg_conv_kernels()->wino_output((int)c.outs, m + r * VG_UK_CO, VG_UK_ROWS * VG_UK_CO, seg,
+                                     b->bias, sums ? NULL : seq_col_mut(out, j) + b->off,
+                                     out->width * g->dt, cols, b->width, b->relu,
+                                     sums ? sums + b->off : NULL);
+      tiles_next(&c, seg);
+      r += seg;
+    }
   }
 }
 
-/* Winograd F(6,3), F(4,5) or F(2,7) over the n outputs first + i * dt (all of a call's columns,
- * or one phase of a dilated conv's: its taps read only that phase's inputs, so each phase is an
- * undilated conv of its own), chunk by chunk. A chunk whose input is not finite (found by the
- * input transform itself, which reads it anyway) runs the direct kernel over its columns instead
- * (every phase's, without sums: conv1_simd allows them for dt = 1 only): the window executor's
- * only check (wino_inputs_finite), without a pass of its own. */
-static void wino_phase(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
-                       int64_t first, int64_t n, float *scratch, float *sums)
+/* Winograd F(6,3), F(4,5) or F(2,7) over [j0, j1), chunk by chunk of tiles. A chunk whose input
+ * is not finite (found by the input transform itself, which reads it anyway) runs the direct
+ * kernel over the columns its tiles span instead (every phase's: conv1_simd allows sums for
+ * dt = 1 only): the window executor's only check (wino_inputs_finite), without a pass of its
+ * own. */
+static void conv1_wino(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
+                       int64_t j0, int64_t j1, float *scratch, float *sums)
 {
-  int64_t outs = wino_outs(g), tiles = (n + outs - 1) / outs, nb = blocks(g->cog);
-  int64_t chunk = tiles < wino_cap(g) ? tiles : wino_cap(g), step = outs * g->dt;
+  Tiles c = tiles_start(g, j0, j1);
+  int64_t tiles = tiles_count(&c), nb = blocks(g->cog);
+  int64_t chunk = tiles < wino_cap(g) ? tiles : wino_cap(g);
   float *v = conv_align64(scratch), *m = conv_align64(v + chunk * VG_WINO_N * g->ci);
   float *zero = m + VG_WINO_N * VG_UK_ROWS * VG_UK_CO;
   memset(zero, 0, (size_t)g->ci * sizeof(float));
   const float *u0 = conv_align64c(p->w) + direct_floats(g);
-  int64_t vs = chunk * g->ci, end = first + (n - 1) * g->dt + 1;
-  int64_t last = end - 1 - g->pt + (g->kt - 1) * g->dt;
+  int64_t vs = chunk * g->ci;
   for (int64_t t0 = 0; t0 < tiles; t0 += chunk) {
-    int64_t nt = tiles - t0 < chunk ? tiles - t0 : chunk, jt = first + t0 * step;
-    if (!wino_inputs(g, in, jt, nt, last, zero, v, vs)) {
-      wino_chunk_direct(g, p, in, out, jt, ops_min(jt + nt * step, end), scratch, sums, zero);
-      continue;
+    int64_t nt = tiles - t0 < chunk ? tiles - t0 : chunk;
+    if (!wino_inputs(g, in, c, nt, zero, v, vs)) {
+      Tiles e = c; /* the chunk's columns: of its phase, or the call's when it spans phases */
+      tiles_next(&e, nt - 1);
+      int64_t ja = j0, jb = j1;
+      if (c.phase == e.phase) {
+        ja = tile_col0(&c);
+        jb = ops_min(tile_col0(&e) + (ops_min(tile_left(&e), c.outs) - 1) * g->dt + 1, j1);
+      }
+      wino_chunk_direct(g, p, in, out, ja, jb, scratch, sums, zero);
+    } else {
+      for (int64_t cb = 0; cb < nb; cb++) {
+        OutBlock b = out_blocks(g, p, 0, cb, 1); /* bias, width, offset; then Winograd's weights */
+        b.w = u0 + cb * VG_WINO_N * g->ci * VG_UK_CO;
+        wino_block(g, &b, v, vs, c, nt, m, out, sums);
+      }
     }
-    for (int64_t cb = 0; cb < nb; cb++) {
-      OutBlock b = out_blocks(g, p, 0, cb, 1); /* bias, width, offset; then Winograd's weights */
-      b.w = u0 + cb * VG_WINO_N * g->ci * VG_UK_CO;
-      wino_block(g, &b, v, vs, nt, jt, n - t0 * outs, m, out, sums);
-    }
+    tiles_next(&c, nt);
   }
-}
-
-/* [j0, j1) as its dt phases. */
-static void conv1_wino(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out,
-                       int64_t j0, int64_t j1, float *scratch, float *sums)
-{
-  for (int64_t first = j0; first < j0 + g->dt && first < j1; first++)
-    wino_phase(g, p, in, out, first, (j1 - first + g->dt - 1) / g->dt, scratch, sums);
 }
 
 /* F(4,3) over a short span [j0, j1) (WINO4_TILES tiles at most, one row block): the 6 point
@@ -524,21 +588,17 @@ static int tame_tiles(const float *peak, int64_t npk, int64_t kt, int64_t n, int
 static void phase_peaks(const ConvGeom *g, const VgSeq *in, int64_t c0, int64_t npk, int64_t last,
                         float *peak)
 {
-  if (g->dt == 1) { /* one call over the stored run */
-    int64_t a = ops_max(c0, in->lo), b = ops_min(ops_min(c0 + npk, last + 1), in->hi);
-    for (int64_t c = c0; c < c0 + npk; c++)
-      if (c < a || c >= b)
-        peak[c - c0] = 0.0f;
-    if (a < b)
-      vg_conv_kernels()->column_peaks(seq_col(in, a), b - a, in->width, peak + (a - c0));
-    return;
-  }
-  for (int64_t q = 0; q < npk; q++) {
-    int64_t c = c0 + q * g->dt;
-    peak[q] = 0.0f;
-    if (c >= in->lo && c < in->hi && c <= last)
-      vg_conv_kernels()->column_peaks(seq_col(in, c), 1, in->width, peak + q);
-  }
+  int64_t qa = 0, qb = npk, d = g->dt; /* [qa, qb): the columns inside the stored signal */
+  while (qa < qb && c0 + qa * d < in->lo)
+    qa++;
+  while (qb > qa && (c0 + (qb - 1) * d >= in->hi || c0 + (qb - 1) * d > last))
+    qb--;
+  for (int64_t q = 0; q < npk; q++)
+    if (q < qa || q >= qb)
+      peak[q] = 0.0f;
+  if (qa < qb)
+    vg_conv_kernels()->column_peaks(seq_col(in, c0 + qa * d), qb - qa, in->width, d * in->width,
+                                    peak + qa);
 }
 
 /* Whether Winograd may run the n outputs first + i * dt (a call's columns, or one phase of a
@@ -586,14 +646,20 @@ static int wino_inputs_finite(const ConvGeom *g, const VgSeq *in, int64_t j0, in
   return b < a || vg_conv_kernels()->finite(seq_col(in, a), (b - a + 1) * in->width);
 }
 
+/* Whether the 8-point transforms pay for a call of n columns: 3 taps from WINO_MIN_COLS (F(4,3)
+ * serves shorter calls), 5 and 7 from WINO57_MIN_COLS, and at least a whole tile per phase. */
+static int eight_pays(const ConvGeom *g, int64_t n)
+{
+  return n >= (g->kt == 3 ? WINO_MIN_COLS : WINO57_MIN_COLS) && n >= wino_outs(g) * g->dt;
+}
+
 int conv1_simd(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
                int64_t j1, float *scratch, float *sums)
 {
   int64_t n = j1 - j0;
-  /* 8 points from WINO_MIN_COLS columns (per phase) on, with running sums for dt = 1 only (a
-   * dilated chunk's direct fallback computes every phase's columns); F(4,3) (3 taps, no dilation)
-   * below, without running sums. */
-  int eight = n >= WINO_MIN_COLS * g->dt && (g->dt == 1 || !sums);
+  /* 8 points where they pay, with running sums for dt = 1 only (a dilated chunk's direct fallback
+   * computes every phase's columns); F(4,3) (3 taps, no dilation) below, without running sums. */
+  int eight = eight_pays(g, n) && (g->dt == 1 || !sums);
   int m = eight ? wino_outs(g) : VG_WINO4_M;
   int usable = eight || (g->kt == 3 && g->dt == 1 && n >= WINO4_MIN_COLS && !sums);
   /* the 8-point input transform checks finiteness as it runs (conv1_wino); kept outputs need the

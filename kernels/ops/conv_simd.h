@@ -58,9 +58,10 @@ void vg_uk_multi_avx512(const float *a, int64_t lda, int64_t tap, int64_t taps, 
                         const float *b, int64_t bstride, int nblocks, const float *bias, int rows,
                         float *c, int64_t ldc, int width, int relu);
 
-/* The largest magnitude of each of `cols` columns of `width` floats (NaN or infinity when the
- * column holds one). */
-void vg_column_peaks_avx512(const float *x, int64_t cols, int64_t width, float *peak);
+/* The largest magnitude of each of `cols` columns of `width` floats, `stride` floats apart (NaN or
+ * infinity when the column holds one). */
+void vg_column_peaks_avx512(const float *x, int64_t cols, int64_t width, int64_t stride,
+                            float *peak);
 /* Whether the n floats at x are all finite (no NaN, no infinity). */
 int vg_finite_avx512(const float *x, int64_t n);
 
@@ -97,7 +98,7 @@ typedef struct {
   void (*uk_multi)(const float *a, int64_t lda, int64_t tap, int64_t taps, int64_t n,
                    const float *b, int64_t bstride, int nblocks, const float *bias, int rows,
                    float *c, int64_t ldc, int width, int relu);
-  void (*column_peaks)(const float *x, int64_t cols, int64_t width, float *peak);
+  void (*column_peaks)(const float *x, int64_t cols, int64_t width, int64_t stride, float *peak);
   int (*finite)(const float *x, int64_t n);
   int (*wino_input)(const float *const d[VG_WINO_N], int64_t n, float *v, int64_t vstride);
   void (*wino_output)(int outs, const float *m, int64_t mstride, int tiles, const float *bias,

@@ -226,7 +226,8 @@ static inline __attribute__((always_inline)) AVX512 __m512i fold2(__m512i a, __m
                           _mm512_permutex2var_epi32(a, odd, b));
 }
 
-AVX512 void vg_column_peaks_avx512(const float *x, int64_t cols, int64_t width, float *peak)
+AVX512 void vg_column_peaks_avx512(const float *x, int64_t cols, int64_t width, int64_t stride,
+                                   float *peak)
 {
   const __m512i mag = _mm512_set1_epi32(0x7fffffff);
   int64_t c = 0;
@@ -236,7 +237,7 @@ AVX512 void vg_column_peaks_avx512(const float *x, int64_t cols, int64_t width, 
     __m512i v[16];
 #pragma GCC unroll 16
     for (int k = 0; k < 16; k++)
-      v[k] = col_max16(x + (c + k) * width, width, mag);
+      v[k] = col_max16(x + (c + k) * stride, width, mag);
 #pragma GCC unroll 8
     for (int k = 0; k < 8; k++)
       v[k] = fold2(v[2 * k], v[2 * k + 1]);
@@ -249,7 +250,7 @@ AVX512 void vg_column_peaks_avx512(const float *x, int64_t cols, int64_t width, 
     _mm512_storeu_si512(peak + c, fold2(v[0], v[1]));
   }
   for (; c < cols; c++) {
-    uint32_t bits = _mm512_reduce_max_epu32(col_max16(x + c * width, width, mag));
+    uint32_t bits = _mm512_reduce_max_epu32(col_max16(x + c * stride, width, mag));
     memcpy(&peak[c], &bits, sizeof bits);
   }
 }
@@ -286,7 +287,8 @@ void vg_wino4_input_avx512(const float *const d[VG_WINO4_N], int64_t n, float *v
 {
 }
 
-void vg_column_peaks_avx512(const float *x, int64_t cols, int64_t width, float *peak)
+void vg_column_peaks_avx512(const float *x, int64_t cols, int64_t width, int64_t stride,
+                            float *peak)
 {
 }
 
