@@ -21,6 +21,7 @@ import torch
 import torch.nn as nn
 
 import exec_bench
+import stream_models
 import torch_baseline
 
 C1, C2, BN1, BN2, R = nn.Conv1d, nn.Conv2d, nn.BatchNorm1d, nn.BatchNorm2d, nn.ReLU
@@ -101,9 +102,18 @@ def grouped2d():
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10)), (1, 1, 64, 200)
 
 
+def tcn_classifier():
+    """A TCN classifier (Bai et al. 2018's TemporalBlocks): 8 channels x 1024 samples, six blocks
+    of 64 channels, kernel 3, dilations 1 to 32 (a receptive field of 253 samples), global
+    average pool, dense 5."""
+    blocks = [stream_models.TcnBlock(8 if i == 0 else 64, 64, 3, 2 ** i) for i in range(6)]
+    return nn.Sequential(*blocks, nn.AdaptiveAvgPool1d(1), nn.Flatten(),
+                         nn.Linear(64, 5)), (1, 8, 1024)
+
+
 MODELS = (("ResNet-1D", resnet1d), ("InceptionTime", inception_time),
           ("depthwise-separable 1-D", separable1d), ("conv autoencoder 1-D", conv_autoencoder),
-          ("grouped/dilated 2-D", grouped2d))
+          ("grouped/dilated 2-D", grouped2d), ("TCN (dilated, 1-D)", tcn_classifier))
 
 
 def vigil_ms(build, path, repeats):
