@@ -109,6 +109,13 @@ void conv1_simd_rows(const ConvGeom *g, const VgPacked *p, const float *a, int64
 void conv1_simd_taps(const ConvGeom *g, const VgPacked *p, const ConvTaps *span, const VgSeq *in,
                      VgSeq *out, int64_t j0, int64_t j1, float *scratch);
 
+/* conv_wino_checks.c. Whether Winograd tiles of m outputs may run the outputs [j0, j1) of a
+ * history (VgSeq.kept): input finite, and no tile's largest input magnitude far above one of its
+ * outputs' own (each phase of a dilated conv on its own columns). */
+int conv_wino_tame(const ConvGeom *g, const VgSeq *in, int64_t j0, int64_t j1, int m);
+/* Whether the input that outputs [j0, j1) read is finite. */
+int conv_wino_finite(const ConvGeom *g, const VgSeq *in, int64_t j0, int64_t j1);
+
 /* conv1_depthwise.c: 1-D convs of one input channel per group (CONV_DIRECT), the weights
  * w[k][co] and the bias in p. */
 void conv1_depthwise(const ConvGeom *g, const VgPacked *p, const VgSeq *in, VgSeq *out, int64_t j0,
