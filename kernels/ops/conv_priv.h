@@ -54,6 +54,19 @@ static inline int64_t conv_in_cols(const ConvGeom *g, int64_t rows)
   return (rows - 1) * g->st + (g->kt - 1) * g->dt + 1;
 }
 
+/* A stride-1 conv of dilation dt as dt undilated ones: phase ph of the outputs [j0, j0 + n) is
+ * j0 + ph, j0 + ph + dt, ...; how many of them. */
+static inline int64_t conv_phase_outs(const ConvGeom *g, int64_t n, int64_t ph)
+{
+  return (n - ph + g->dt - 1) / g->dt;
+}
+
+/* The last input column that the n outputs j, j + dt, ... of a stride-1 conv read. */
+static inline int64_t conv_phase_last_in(const ConvGeom *g, int64_t j, int64_t n)
+{
+  return j + (n - 1 + g->kt - 1) * g->dt - g->pt;
+}
+
 /* 2-D: frequencies of an input column padded for outputs [0, fo): every frequency they read
  * (from -pf on), and the input's own. */
 static inline int64_t conv2_padded_freqs(const ConvGeom *g, int64_t fo)

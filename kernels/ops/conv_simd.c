@@ -84,10 +84,12 @@ static int64_t direct_floats(const ConvGeom *g)
   return g->g * blocks(g->cog) * g->kt * g->cig * VG_UK_CO;
 }
 
-/* Outputs per tile of the 8-point transform: F(6,3), F(4,5) or F(2,7). */
+/* Outputs per tile of the 8-point transform: F(6,3), F(4,5) or F(2,7); F(6,3)'s for kernels
+ * outside Winograd's domain, so that sizes and thresholds worked out for any geometry (the scratch
+ * bound is, before the strategy is known) stay those of a real tile. */
 static int wino_outs(const ConvGeom *g)
 {
-  return VG_WINO_N + 1 - (int)g->kt;
+  return g->kt == 5 || g->kt == 7 ? VG_WINO_N + 1 - (int)g->kt : VG_WINO_M;
 }
 
 /* Transformed weight sets per (co, ci): the 8 points, and F(4,3)'s 6 for 3 taps undilated. */
@@ -152,8 +154,7 @@ static int64_t wino_cap(const ConvGeom *g)
 size_t conv_simd_scratch(const ConvGeom *g, int64_t cols)
 {
   size_t direct = (size_t)(VG_UK_ROWS * g->kt * g->cig + 16);
-  int64_t outs = g->kt == 5 || g->kt == 7 ? wino_outs(g) : VG_WINO_M; /* any other kt: F(6,3) */
-  int64_t tiles = (cols + outs - 1) / outs + g->dt; /* each phase may round up one tile */
+  int64_t tiles = (cols + wino_outs(g) - 1) / wino_outs(g) + g->dt; /* each phase may round up */
   tiles = tiles < wino_cap(g) ? tiles : wino_cap(g);
   size_t wino =
       (size_t)(tiles * VG_WINO_N * g->ci + VG_WINO_N * VG_UK_ROWS * VG_UK_CO + g->ci + 48);
@@ -366,13 +367,14 @@ static const float *tile_col(const VgSeq *in, int64_t c, int64_t last, const flo
  * call's one phase. One GEMM takes tiles of every phase (its rows are independent); the input and
  * output transforms place each tile by its phase. */
 typedef struct {
-  int64_t j0, n, dt, outs; /* the call */
-  int64_t phase, tile;     /* the cursor: a phase and its tile */
+  const ConvGeom *g;
+  int64_t j0, n, outs; /* the call's outputs and outputs per tile */
+  int64_t phase, tile; /* the cursor: a phase and its tile */
 } Tiles;
 
 static int64_t phase_outs(const Tiles *c, int64_t phase)
 {
-  return (c->n - phase + c->dt - 1) / c->dt;
+  return conv_phase_outs(c->g, c->n, phase);
 }
 
 static int64_t phase_tiles(const Tiles *c, int64_t phase)
@@ -382,13 +384,13 @@ static int64_t phase_tiles(const Tiles *c, int64_t phase)
 
 static Tiles tiles_start(const ConvGeom *g, int64_t j0, int64_t j1)
 {
-  return (Tiles){j0, j1 - j0, g->dt, wino_outs(g), 0, 0};
+  return (Tiles){g, j0, j1 - j0, wino_outs(g), 0, 0};
 }
 
 static int64_t tiles_count(const Tiles *c)
 {
   int64_t t = 0;
-  for (int64_t ph = 0; ph < c->dt && ph < c->n; ph++)
+  for (int64_t ph = 0; ph < c->g->dt && ph < c->n; ph++)
     t += phase_tiles(c, ph);
   return t;
 }
@@ -396,7 +398,7 @@ static int64_t tiles_count(const Tiles *c)
 /* The cursor's tile: its first output column, and how many outputs of its phase remain from it. */
 static int64_t tile_col0(const Tiles *c)
 {
-  return c->j0 + c->phase + c->tile * c->outs * c->dt;
+  return c->j0 + c->phase + c->tile * c->outs * c->g->dt;
 }
 
 static int64_t tile_left(const Tiles *c)
@@ -408,7 +410,7 @@ static int64_t tile_left(const Tiles *c)
 static void tiles_next(Tiles *c, int64_t k)
 {
   c->tile += k;
-  while (c->phase < c->dt && c->tile >= phase_tiles(c, c->phase) && c->tile > 0) {
+  while (c->phase < c->g->dt && c->tile >= phase_tiles(c, c->phase) && c->tile > 0) {
     c->tile -= phase_tiles(c, c->phase);
     c->phase++;
   }
@@ -422,7 +424,7 @@ static int wino_inputs(const ConvGeom *g, const VgSeq *in, Tiles c, int64_t nt, 
   int finite = 1;
   for (int64_t t = 0; t < nt; t++, tiles_next(&c, 1)) {
     /* columns past the phase's last output's last tap serve only discarded outputs: zeros */
-    int64_t jt = tile_col0(&c), last = jt + (tile_left(&c) - 1 + g->kt - 1) * g->dt - g->pt;
+    int64_t jt = tile_col0(&c), last = conv_phase_last_in(g, jt, tile_left(&c));
     const float *d[VG_WINO_N];
     for (int k = 0; k < VG_WINO_N; k++)
       d[k] = tile_col(in, jt - g->pt + k * g->dt, last, zero);
@@ -520,7 +522,7 @@ static void conv1_wino4(const ConvGeom *g, const VgPacked *p, const VgSeq *in, V
   float *v = conv_align64(scratch), *m = conv_align64(v + VG_WINO4_N * tiles * ci);
   float *zero = m + VG_WINO4_N * VG_UK_ROWS * VG_UK_CO;
   memset(zero, 0, (size_t)ci * sizeof(float));
-  int64_t last = j1 - 1 - g->pt + 2, vs = tiles * ci;
+  int64_t last = conv_phase_last_in(g, j1 - 1, 1), vs = tiles * ci;
   for (int64_t t = 0; t < tiles; t++) {
     const float *d[VG_WINO4_N];
     for (int k = 0; k < VG_WINO4_N; k++)

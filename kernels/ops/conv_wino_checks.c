@@ -82,8 +82,8 @@ static void phase_peaks(const ConvGeom *g, const VgSeq *in, int64_t c0, int64_t 
 static int wino_inputs_tame(const ConvGeom *g, const VgSeq *in, int64_t first, int64_t n, int m)
 {
   float peak[PEAK_COLS];
-  int64_t last = first + (n - 1 + g->kt - 1) * g->dt - g->pt; /* later columns read as zeros */
-  int64_t step = (PEAK_COLS - g->kt + 1) / m * m;             /* outputs per pass */
+  int64_t last = conv_phase_last_in(g, first, n); /* later columns read as zeros */
+  int64_t step = (PEAK_COLS - g->kt + 1) / m * m; /* outputs per pass */
   for (int64_t o0 = 0; o0 < n; o0 += step) {
     int64_t on = ops_min(step, n - o0), npk = (on + m - 1) / m * m + g->kt - 1;
     phase_peaks(g, in, first + o0 * g->dt - g->pt, npk, last, peak);
@@ -96,7 +96,7 @@ static int wino_inputs_tame(const ConvGeom *g, const VgSeq *in, int64_t first, i
 int conv_wino_tame(const ConvGeom *g, const VgSeq *in, int64_t j0, int64_t j1, int m)
 {
   for (int64_t first = j0; first < j0 + g->dt && first < j1; first++)
-    if (!wino_inputs_tame(g, in, first, (j1 - first + g->dt - 1) / g->dt, m))
+    if (!wino_inputs_tame(g, in, first, conv_phase_outs(g, j1 - j0, first - j0), m))
       return 0;
   return 1;
 }
@@ -105,6 +105,7 @@ int conv_wino_tame(const ConvGeom *g, const VgSeq *in, int64_t j0, int64_t j1, i
  * outlier's rounding then stays within the window's own magnitudes). */
 int conv_wino_finite(const ConvGeom *g, const VgSeq *in, int64_t j0, int64_t j1)
 {
-  int64_t a = ops_max(j0 - g->pt, in->lo), b = ops_min(j1 - 1 - g->pt + g->kt - 1, in->hi - 1);
+  int64_t a = ops_max(j0 - g->pt, in->lo),
+          b = ops_min(conv_phase_last_in(g, j1 - 1, 1), in->hi - 1);
   return b < a || vg_conv_kernels()->finite(seq_col(in, a), (b - a + 1) * in->width);
 }
