@@ -50,10 +50,12 @@
  * more for it to pay (k 7 over 2048 columns, window ms, direct -> F(2,7): 16 -> 64 0.25 -> 0.27,
  * 32 -> 32 0.21 -> 0.21, 32 -> 64 0.41 -> 0.38, 64 -> 32 0.33 -> 0.27, 128 -> 128 2.5 -> 1.9). */
 #define WINO7_MIN_CHANNELS 2048
-/* Columns from which F(4,5) and F(2,7) pay (they have no F(4,3) below them): the PPG-like model's
- * second block, 16 columns a hop at dilation 2, signal mode at H 64: 16.8 -> 16.1 us a hop with
- * them (medians of five alternating runs). */
-#define WINO57_MIN_COLS 16
+/* Columns from which F(4,5) and F(2,7) pay (they have no F(4,3) below them; eight_pays also wants
+ * a whole tile per phase): the PPG-like model's second block, 16 columns a hop at dilation 2,
+ * signal mode at H 64: 16.8 -> 16.1 us a hop from 16 columns (medians of five alternating runs);
+ * from 8, its exact mode's bands of 8-15 columns at H 64 36-37 -> 31-33 us, at H 16 28-29 -> 25.5
+ * (four and three alternating runs; signal and full unchanged). */
+#define WINO57_MIN_COLS 8
 /* Spans of [WINO4_MIN_COLS, WINO_MIN_COLS) columns use F(4,3), whose tiles of 4 fit them. Fewer
  * columns read the weights for too few rows to pay for F(4,3)'s twice larger transformed set. */
 #define WINO4_MIN_COLS 13
@@ -456,12 +458,13 @@ static void wino_chunk_direct(const ConvGeom *g, const VgPacked *p, const VgSeq 
 static void wino_block(const ConvGeom *g, const OutBlock *b, const float *v, int64_t vs, Tiles c,
                        int64_t nt, float *m, VgSeq *out, float *sums)
 {
-  for (int64_t rb = 0; rb < nt; rb += VG_UK_ROWS) {
-    int rows = (int)(nt - rb < VG_UK_ROWS ? nt - rb : VG_UK_ROWS);
+  int64_t left_blocks = (nt + VG_UK_ROWS - 1) / VG_UK_ROWS;
+  for (int64_t rb = 0, rows; rb < nt; rb += rows, left_blocks--) {
+    rows = (nt - rb + left_blocks - 1) / left_blocks; /* even blocks: see the comment above */
     for (int x = 0; x < VG_WINO_N; x++)
       vg_conv_kernels()->uk(v + x * vs + rb * g->ci, g->ci, 0, 1, g->ci,
-                            b->w + x * g->ci * VG_UK_CO, NULL, rows, m + x * VG_UK_ROWS * VG_UK_CO,
-                            VG_UK_CO, VG_UK_CO, 0);
+                            b->w + x * g->ci * VG_UK_CO, NULL, (int)rows,
+                            m + x * VG_UK_ROWS * VG_UK_CO, VG_UK_CO, VG_UK_CO, 0);
     for (int r = 0; r < rows;) { /* the row block's tiles, one run per phase */
       int seg = (int)ops_min(rows - r, phase_tiles(&c, c.phase) - c.tile);
       int64_t j = tile_col0(&c), cols = ops_min(tile_left(&c), (int64_t)seg * c.outs);
