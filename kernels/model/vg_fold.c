@@ -224,6 +224,30 @@ void vg_fold_crops(VgBuild *b)
   }
 }
 
+/* ---- Pads of nothing ---- */
+
+/* A Pad whose pads are all 0 copies its input (in any mode): PyTorch 1.13 exports every AvgPool1d
+ * as Pad + AveragePool, with zero pads when the pool has none (3 of the PPG-like model's 25 nodes,
+ * each a copy of the window's columns, and in a stream a history of its own). Its readers read
+ * its input instead. Kept when it is a graph output (its value must exist under that name). */
+void vg_fold_zero_pads(VgBuild *b)
+{
+  VgModel *m = b->m;
+  for (int i = 0; i < m->n_nodes; i++) {
+    VgNode *pad = &m->nodes[i];
+    int zero = pad->op == VG_OP_PAD && !vg_model_is_output(m, pad->output);
+    for (int a = 0; zero && a < pad->win.n_spatial; a++)
+      zero = pad->win.pad_begin[a] == 0 && pad->win.pad_end[a] == 0;
+    if (!zero)
+      continue;
+    for (int j = 0; j < m->n_nodes; j++)
+      for (int k = 0; m->nodes[j].op != VG_OP_DEAD && k < m->nodes[j].n_inputs; k++)
+        if (m->nodes[j].inputs[k] == pad->output)
+          m->nodes[j].inputs[k] = pad->inputs[0];
+    pad->op = VG_OP_DEAD;
+  }
+}
+
 /* ---- the Add of one constant per channel into a bias-free Conv before it ---- */
 
 /* Whether constant c, broadcast against a conv output of rank r, holds one value per channel

@@ -198,6 +198,7 @@ static VgModel *build_model(const Onnx__ModelProto *mp, int64_t time, VgError *e
     vg_error_set(err, "out of memory");
   else if (build_nodes(&b, err) == VG_OK && set_outputs(&b, err) == VG_OK) {
     vg_fold_crops(&b); /* conv, crop, BatchNormalization: the crop first */
+    vg_fold_zero_pads(&b);
     if (vg_fold_batch_norms(&b, err) == VG_OK) {
       vg_fold_crops(&b); /* conv, BatchNormalization, crop */
       if (vg_fold_conv_biases(&b, err) == VG_OK)

@@ -186,6 +186,8 @@ int vg_fold_conv_biases(VgBuild *b, VgError *err);
 
 /* Folds every time crop of a Conv's output (nothing else reading it) into the conv's pads. */
 void vg_fold_crops(VgBuild *b);
+/* Constant Pads of zero pads (identities) bypassed: their readers read their input. */
+void vg_fold_zero_pads(VgBuild *b);
 
 /* Marks a node removed (compaction drops it). */
 #define VG_OP_DEAD VG_OP_COUNT

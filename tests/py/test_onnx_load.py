@@ -198,6 +198,19 @@ def randomize_bn(m):
             mod.bias.data.uniform_(-1, 1)
 
 
+class AvgPools(nn.Module):
+    """AvgPool1d without padding, which PyTorch 1.13 exports as a Pad of zeros and an AveragePool
+    (the loader drops the Pad: it copies its input), and with padding (its Pad stays)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv1d(3, 6, 3)
+
+    def forward(self, x):
+        y = F.avg_pool1d(F.relu(self.c(x)), 2)
+        return F.avg_pool1d(y, 3, stride=1, padding=1)
+
+
 MODELS = [  # name, module, input shape, opsets, other lengths to check, exact parameter count
     ("gelu1d", Gelu1d(), (1, 4, 64), (11, 13, 14), (40, 64, 101), False),
     ("spec2d", Spec2d(), (1, 2, 8, 32), (11, 14), (9, 32, 77), True),
@@ -207,6 +220,7 @@ MODELS = [  # name, module, input shape, opsets, other lengths to check, exact p
     ("field", Field(), (1, 2, 96), (14,), (96, 50), True),
     ("pads", Pads(), (1, 2, 4, 20), (11, 14), (20, 7, 41), True),
     ("reduce", Reduce(), (1, 2, 3, 16), (11, 14), (16, 9, 33), True),
+    ("avgpools", AvgPools(), (1, 3, 24), (11, 14), (24, 9, 50), True),
 ]
 
 
@@ -324,6 +338,11 @@ def main():
                 kept = re.findall(r"^ +\d+ . BatchNormalization ", r.stdout, re.M)
                 c.check(len(kept) == 1,
                         "bnkept: one BatchNormalization should remain:\n" + r.stdout)
+            if name == "avgpools":
+                pads = re.findall(r"^ +\d+ . Pad ", r.stdout, re.M)
+                c.check(len(pads) == 1 and "pad 1+1" in r.stdout,
+                        "avgpools opset %d: the Pad of zeros should be gone, the other kept:\n%s"
+                        % (opset, r.stdout))
             if name == "gelu1d":
                 for op in ("Pad", "AveragePool", "Erf", "Div", "GlobalAveragePool", "Gemm"):
                     c.check(re.search(r"\b%s\b" % op, r.stdout) is not None,
